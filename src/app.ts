@@ -1,0 +1,107 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { openDb, type Db } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
+import { PaymentEngine } from './engine/payments.ts';
+import { createMetrics } from './engine/metrics.ts';
+import { createJobQueue } from './jobs/queue.ts';
+import { buildProviderRegistry } from './providers/registry.ts';
+import { agentApiRoutes } from './gateways/agent-api/routes.ts';
+import { agentApiDocs } from './gateways/agent-api/openapi.ts';
+import { createSandboxProviders, sandboxProviderRoutes } from './sandbox/providers/routes.ts';
+
+/** Log paths that may carry secrets: never written, whatever a module logs. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.password', '*.passwordMd5', '*.token',
+  '*.otp', '*.cardNumber', '*.pan', '*.cvv', '*.secret',
+];
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+}
+
+export interface Tolem {
+  app: FastifyInstance;
+  ctx: AppContext;
+  /** Listens on config.host:config.port (0 = any free port) and returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Run the durable job workers (drive, sweep); tests of pure HTTP behaviour may leave them off. */
+  jobs?: boolean;
+  log?: Logger;
+  /** Use this store instead of opening one from config (tests share one per file). */
+  db?: Db;
+}
+
+/** The one build used by `tolem start` and by the tests. */
+export async function build(config: Config, options: BuildOptions = {}): Promise<Tolem> {
+  const log = options.log ?? createLogger(config);
+  const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema }));
+  await migrate(db);
+  await db.tx((q) => seedCatalog(q, readCatalogSeed(config.catalogFile)));
+
+  const metrics = createMetrics(!options.db);
+  const catalog = new Catalog(db);
+  let selfUrl = config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`;
+  const providers = buildProviderRegistry(() => selfUrl);
+  const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics);
+  const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
+  const sandbox = config.sandbox ? createSandboxProviders() : undefined;
+  const ctx: AppContext = { config, db, log, catalog, engine, metrics, queue, sandbox };
+
+  const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024 });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    try {
+      await db.query('SELECT 1');
+      return { status: 'ready', store: db.kind };
+    } catch {
+      return reply.code(503).send({ status: 'not ready' });
+    }
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  await app.register(agentApiRoutes, { prefix: '/api/v20', ctx });
+  await app.register(agentApiDocs, { prefix: '/docs' });
+  if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
+
+  if (queue) {
+    engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));
+    await queue.start();
+    await queue.workDrive((paymentId) => engine.drive(paymentId));
+    await queue.workSweep(async () => void (await engine.sweep()));
+  }
+
+  let closed = false;
+  return {
+    app: app as unknown as FastifyInstance,
+    ctx,
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      if (!config.sandboxUrl) selfUrl = `${base}/sandbox`;
+      // Everything that was left unfinished (a restart, a crash) is driven again now, not at the next sweep.
+      if (queue) await engine.sweep();
+      return base;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await queue?.stop();
+      if (!options.db) await db.close();
+    },
+  };
+}

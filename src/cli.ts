@@ -1,0 +1,228 @@
+import { Command, Option } from 'commander';
+import { build, createLogger } from './app.ts';
+import { loadConfig, type Config } from './config.ts';
+import { openDb, type Db } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { formatAmount, isCurrencyCode, parseOperatorAmount } from './domain/money.ts';
+import { agentFunds, confirmToken, createAgent, findAgent, issueToken, listTokens, revokeToken, topUp } from './engine/agents.ts';
+import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
+import { checkInvariants } from './ledger/ledger.ts';
+import { listAttention, resolveAttention } from './engine/attention.ts';
+
+/** One entry point: start, migrate, agents and tokens, catalog, attention list. `--json` for scripts. */
+
+type Output = { json: boolean };
+
+function print(output: Output, value: unknown, human: () => string): void {
+  if (output.json) process.stdout.write(`${JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? item.toString() : item), 2)}\n`);
+  else process.stdout.write(`${human()}\n`);
+}
+
+function id(text: string): bigint {
+  if (!/^\d{1,18}$/.test(text)) throw new Error(`"${text}" is not an id`);
+  return BigInt(text);
+}
+
+async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
+  try {
+    await migrate(db);
+    await db.tx((q) => seedCatalog(q, readCatalogSeed(config.catalogFile)));
+    return await fn(db, config);
+  } finally {
+    await db.close();
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const program = new Command('tolem').description('Tolem bill-payment processing hub').showHelpAfterError();
+const json = new Option('--json', 'machine-readable output');
+
+program
+  .command('start')
+  .description('start the whole system: store, job workers, agent API, sandboxes, docs')
+  .action(async () => {
+    const config = loadConfig();
+    const log = createLogger(config);
+    if (!config.databaseUrl) {
+      log.warn({ dataDir: config.dataDir }, 'using embedded PGlite: fine for trying Tolem, but it does not fsync; production runs on PostgreSQL (DATABASE_URL)');
+    }
+    const tolem = await build(config, { log });
+    const url = await tolem.listen();
+    if (config.demo) await announceDemo(tolem.ctx.db, url);
+    const stop = async (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      await tolem.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+async function announceDemo(db: Db, url: string): Promise<void> {
+  const existing = await db.query<{ id: bigint }>(`SELECT id FROM agents WHERE name = 'Demo agent' ORDER BY id LIMIT 1`);
+  if (existing.rows[0]) {
+    process.stdout.write(`\nTolem is up at ${url} (API docs: ${url}/docs). Demo agent ${existing.rows[0].id} exists; a new token: tolem token issue ${existing.rows[0].id} --confirm\n`);
+    return;
+  }
+  const created = await createAgent(db, { name: 'Demo agent', currency: 'KZT', openingBalanceMinor: 100_000_000n, notificationMinor: 10_000_000n, confirmToken: true });
+  const body = JSON.stringify({ serviceId: 'P1011', account: '7771234567', agentTransactionId: Date.now(), agentTransactionDate: new Date().toISOString().slice(0, 19), amountTo: 500.0, amountFrom: 500.0 });
+  process.stdout.write(
+    `\nTolem is up at ${url} (API docs: ${url}/docs).\nDemo agent ${created.agent.id} with 1,000,000.00 KZT; its token (shown once): ${created.token}\n\n`
+      + `curl -s -X POST ${url}/api/v20/pay -H 'Authorization: Bearer ${created.token}' -H 'Content-Type: application/json' -d '${body}'\n\n`,
+  );
+}
+
+program
+  .command('migrate')
+  .description('apply database migrations')
+  .addOption(json)
+  .action(async (options: Output) => {
+    const config = loadConfig();
+    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
+    try {
+      const result = await migrate(db);
+      print(options, result, () => (result.applied.length ? `applied: ${result.applied.join(', ')}` : `up to date (${result.current})`));
+    } finally {
+      await db.close();
+    }
+  });
+
+const agent = program.command('agent').description('agents: create, top up, show');
+
+agent
+  .command('create')
+  .requiredOption('--name <name>', 'agent name')
+  .option('--currency <code>', 'contract currency', 'KZT')
+  .option('--balance <amount>', 'opening balance (a funded top-up)', '0')
+  .option('--overdraft <amount>', 'balance level at which acceptance stops (negative: credit)', '0')
+  .option('--notification <amount>', 'warn when the available balance falls below this')
+  .option('--ip <cidr>', 'allowed address or network (repeatable)', collect, [])
+  .option('--ip-only', 'authenticate by IP address alone')
+  .option('--services <ids>', 'comma-separated allow list of serviceIds (default: all)')
+  .option('--confirm-token', 'issue the token already confirmed')
+  .addOption(json)
+  .action(async (options: { name: string; currency: string; balance: string; overdraft: string; notification?: string; ip: string[]; ipOnly?: boolean; services?: string; confirmToken?: boolean } & Output) => {
+    if (!isCurrencyCode(options.currency)) throw new Error(`unknown currency ${options.currency}`);
+    if (options.ipOnly && options.ip.length === 0) throw new Error('--ip-only needs at least one --ip');
+    await withDb(async (db) => {
+      const created = await createAgent(db, {
+        name: options.name,
+        currency: options.currency,
+        openingBalanceMinor: parseOperatorAmount(options.balance),
+        overdraftMinor: parseOperatorAmount(options.overdraft, 2, true),
+        ...(options.notification ? { notificationMinor: parseOperatorAmount(options.notification) } : {}),
+        ipAllow: options.ip,
+        ipOnly: options.ipOnly ?? false,
+        ...(options.services ? { allowedServices: options.services.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        issueToken: !options.ipOnly,
+        confirmToken: options.confirmToken ?? false,
+      });
+      print(options, { agentId: created.agent.id, token: created.token ?? null, tokenStatus: created.token ? (options.confirmToken ? 'confirmed' : 'pending') : null }, () =>
+        `agent ${created.agent.id} created${created.token ? `\ntoken (shown once, ${options.confirmToken ? 'confirmed' : 'pending confirmation'}): ${created.token}` : ''}`);
+    });
+  });
+
+agent
+  .command('topup <agentId> <amount>')
+  .description('top up (or, with a negative amount, correct) an agent balance; always a ledger transfer')
+  .requiredOption('--reason <text>', 'why: shown in the ledger')
+  .addOption(json)
+  .action(async (agentId: string, amount: string, options: { reason: string } & Output) => {
+    await withDb(async (db) => {
+      const agentRow = await findAgent(db, id(agentId));
+      if (!agentRow) throw new Error(`agent ${agentId} not found`);
+      const funds = await topUp(db, agentRow.id, parseOperatorAmount(amount, 2, true), options.reason);
+      print(options, fundsJson(funds), () => `agent ${agentId}: available ${formatAmount(funds.availableMinor)} ${funds.agent.currency}`);
+    });
+  });
+
+function fundsJson(funds: Awaited<ReturnType<typeof agentFunds>>) {
+  return {
+    agentId: funds.agent.id, name: funds.agent.name, currency: funds.agent.currency,
+    balance: formatAmount(funds.postedMinor), reserved: formatAmount(funds.reservedMinor), available: formatAmount(funds.availableMinor),
+    overdraft: formatAmount(funds.agent.overdraftMinor), notification: funds.agent.notificationMinor === null ? null : formatAmount(funds.agent.notificationMinor),
+    ipAllow: funds.agent.ipAllow, ipOnly: funds.agent.ipOnly, services: funds.agent.allowedServices,
+  };
+}
+
+agent
+  .command('show <agentId>')
+  .addOption(json)
+  .action(async (agentId: string, options: Output) => {
+    await withDb(async (db) => {
+      const agentRow = await findAgent(db, id(agentId));
+      if (!agentRow) throw new Error(`agent ${agentId} not found`);
+      const funds = await agentFunds(db, agentRow);
+      const tokens = await listTokens(db, agentRow.id);
+      const view = { ...fundsJson(funds), tokens: tokens.map((t) => ({ id: t.id, hint: `${t.hint}…`, status: t.status })) };
+      print(options, view, () => [
+        `agent ${view.agentId} ${view.name} (${view.currency})`,
+        `  balance ${view.balance}, reserved ${view.reserved}, available ${view.available}, overdraft floor ${view.overdraft}, notification ${view.notification ?? '-'}`,
+        `  IP allow-list: ${view.ipAllow.join(', ') || 'any'}${view.ipOnly ? ' (IP-only)' : ''}; services: ${view.services?.join(', ') ?? 'all'}`,
+        ...view.tokens.map((t) => `  token ${t.id} ${t.hint} ${t.status}`),
+      ].join('\n'));
+    });
+  });
+
+const token = program.command('token').description('agent API tokens: pending → confirmed → revoked');
+token.command('issue <agentId>').option('--confirm', 'confirm at once').addOption(json).action(async (agentId: string, options: { confirm?: boolean } & Output) => {
+  await withDb(async (db) => {
+    const issued = await issueToken(db, id(agentId), options.confirm ?? false);
+    print(options, { agentId, token: issued, status: options.confirm ? 'confirmed' : 'pending' }, () => `token (shown once): ${issued}`);
+  });
+});
+token.command('list <agentId>').addOption(json).action(async (agentId: string, options: Output) => {
+  await withDb(async (db) => {
+    const tokens = await listTokens(db, id(agentId));
+    print(options, tokens, () => tokens.map((t) => `${t.id}\t${t.hint}…\t${t.status}\t${t.createdAt.toISOString()}`).join('\n') || 'no tokens');
+  });
+});
+for (const [name, action] of [['confirm', confirmToken], ['revoke', revokeToken]] as const) {
+  token.command(`${name} <tokenId>`).addOption(json).action(async (tokenId: string, options: Output) => {
+    await withDb(async (db) => {
+      const changed = await action(db, id(tokenId));
+      print(options, { tokenId, changed }, () => (changed ? `token ${tokenId} ${name}ed` : `token ${tokenId} unchanged (not found or already ${name}ed)`));
+      if (!changed) process.exitCode = 1;
+    });
+  });
+}
+
+program.command('services').description('the catalog').addOption(json).action(async (options: Output) => {
+  await withDb(async (db) => {
+    const services = await new Catalog(db).all();
+    print(options, services, () => services.map((s) => `${s.serviceId}\ttype ${s.type}\t${s.currency}\t${s.enabled ? 'on ' : 'off'}\t${s.provider}\t${s.name}`).join('\n'));
+  });
+});
+
+const attention = program.command('attention').description('payments that need an operator').addOption(json).option('--all', 'include resolved items')
+  .action(async (options: { all?: boolean } & Output) => {
+    await withDb(async (db) => {
+      const items = await listAttention(db, options.all ?? false);
+      print(options, items, () => items.map((i) => `${i.id}\t${i.kind}\tpayment ${i.paymentId ?? '-'}\t${i.createdAt.toISOString()}\t${i.reason}${i.resolvedAt ? `\tresolved: ${i.resolution}` : ''}`).join('\n') || 'nothing needs attention');
+    });
+  });
+attention.command('resolve <itemId>').requiredOption('--note <text>', 'what was done').addOption(json).action(async (itemId: string, options: { note: string } & Output) => {
+  await withDb(async (db) => {
+    const done = await resolveAttention(db, id(itemId), options.note);
+    print(options, { itemId, resolved: done }, () => (done ? `item ${itemId} resolved` : `item ${itemId} not found or already resolved`));
+    if (!done) process.exitCode = 1;
+  });
+});
+
+program.command('ledger-check').description('verify the ledger invariants').addOption(json).action(async (options: Output) => {
+  await withDb(async (db) => {
+    const report = await checkInvariants(db);
+    print(options, report, () => (report.ok ? 'ledger balanced: every currency sums to zero, caches match transfers, no agent below its floor' : report.problems.join('\n')));
+    if (!report.ok) process.exitCode = 1;
+  });
+});
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`tolem: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

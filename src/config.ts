@@ -1,0 +1,68 @@
+import { parseOffset } from './domain/time.ts';
+import type { EngineConfig } from './engine/payments.ts';
+
+/** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbSchema: string;
+  logLevel: string;
+  trustProxy: boolean;
+  /** The hub's own zone, for transactionDate/statusDate (Kazakhstan, UTC+5, by default). */
+  hubOffsetMinutes: number;
+  catalogFile: string;
+  /** Mount the partner simulators under /sandbox. */
+  sandbox: boolean;
+  /** Where the engine reaches the sandbox providers; default: this very server. */
+  sandboxUrl: string | undefined;
+  queueSchema: string;
+  queuePollingSeconds: number;
+  engine: EngineConfig;
+  /** Create a demo agent on the first start (prints its token). */
+  demo: boolean;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: int(env, 'PORT', 8080),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.TOLEM_DATA ?? './data',
+    dbSchema: env.DB_SCHEMA ?? 'public',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    hubOffsetMinutes: parseOffset(env.TOLEM_TZ ?? '+05:00'),
+    catalogFile: env.CATALOG_FILE ?? new URL('../config/catalog.json', import.meta.url).pathname,
+    sandbox: bool(env, 'SANDBOX', true),
+    sandboxUrl: env.SANDBOX_URL || undefined,
+    queueSchema: env.QUEUE_SCHEMA ?? 'pgboss',
+    queuePollingSeconds: Math.max(0.5, Number(env.QUEUE_POLL_SECONDS ?? '1')),
+    demo: bool(env, 'DEMO', true),
+    engine: {
+      providerDeadlineMs: int(env, 'PROVIDER_DEADLINE_MS', 5_000, 1),
+      providerTimeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 30_000, 1),
+      retryBaseMs: int(env, 'RETRY_BASE_MS', 2_000, 1),
+      retryMaxMs: int(env, 'RETRY_MAX_MS', 300_000, 1),
+      attentionAfterMs: int(env, 'ATTENTION_AFTER_MS', 30 * 60_000, 0),
+      fundsWaitMs: int(env, 'FUNDS_WAIT_MS', 60 * 60_000, 0),
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Partner time zones are configuration (Kazakhstan UTC+5, Kyrgyzstan UTC+6). These helpers render an instant as the
+ * wall-clock text a partner expects, in a fixed UTC offset, with no dependence on the machine's own zone.
+ */
+function shifted(instant: Date, offsetMinutes: number): Date {
+  return new Date(instant.getTime() + offsetMinutes * 60_000);
+}
+
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, '0');
+}
+
+/** 2020-10-19T20:19:23.737 */
+export function isoLocal(instant: Date, offsetMinutes: number): string {
+  const t = shifted(instant, offsetMinutes);
+  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}T${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}.${pad(t.getUTCMilliseconds(), 3)}`;
+}
+
+/** 20200215000000 */
+export function compactLocal(instant: Date, offsetMinutes: number): string {
+  const t = shifted(instant, offsetMinutes);
+  return `${t.getUTCFullYear()}${pad(t.getUTCMonth() + 1)}${pad(t.getUTCDate())}${pad(t.getUTCHours())}${pad(t.getUTCMinutes())}${pad(t.getUTCSeconds())}`;
+}
+
+/** The business day (YYYY-MM-DD) of an instant in a zone. */
+export function businessDay(instant: Date, offsetMinutes: number): string {
+  return isoLocal(instant, offsetMinutes).slice(0, 10);
+}
+
+/** "+05:00" → 300; "-03:30" → -210. */
+export function parseOffset(text: string): number {
+  const match = /^([+-])(\d{2}):?(\d{2})$/.exec(text.trim());
+  if (!match) throw new Error(`invalid UTC offset "${text}", expected e.g. +05:00`);
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return match[1] === '-' ? -minutes : minutes;
+}

@@ -1,0 +1,261 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
+import type { Db, Queryable } from '../store/db.ts';
+import { availableBalance, ensureAccount, getBalance, LedgerError, postedBalance, transfer } from '../ledger/ledger.ts';
+
+export interface Agent {
+  id: bigint;
+  name: string;
+  currency: string;
+  ledgerAccountId: bigint;
+  overdraftMinor: bigint;
+  notificationMinor: bigint | null;
+  ipAllow: string[];
+  ipOnly: boolean;
+  allowedServices: string[] | null;
+  enabled: boolean;
+}
+
+interface AgentRow {
+  id: bigint;
+  name: string;
+  currency: string;
+  ledger_account_id: bigint;
+  overdraft_minor: bigint;
+  notification_minor: bigint | null;
+  ip_allow: string[];
+  ip_only: boolean;
+  allowed_services: string[] | null;
+  enabled: boolean;
+}
+
+function toAgent(row: AgentRow): Agent {
+  return {
+    id: row.id,
+    name: row.name,
+    currency: row.currency,
+    ledgerAccountId: row.ledger_account_id,
+    overdraftMinor: row.overdraft_minor,
+    notificationMinor: row.notification_minor,
+    ipAllow: row.ip_allow,
+    ipOnly: row.ip_only,
+    allowedServices: row.allowed_services,
+    enabled: row.enabled,
+  };
+}
+
+export async function findAgent(q: Queryable, id: bigint): Promise<Agent | undefined> {
+  const result = await q.query<AgentRow>('SELECT * FROM agents WHERE id = $1', [id]);
+  return result.rows[0] ? toAgent(result.rows[0]) : undefined;
+}
+
+export function fundingAccountCode(currency: string): string {
+  return `funding:${currency}`;
+}
+
+export interface CreateAgentInput {
+  name: string;
+  currency: string;
+  overdraftMinor?: bigint;
+  notificationMinor?: bigint;
+  ipAllow?: string[];
+  ipOnly?: boolean;
+  allowedServices?: string[];
+  openingBalanceMinor?: bigint;
+  /** Issue a token (pending, or confirmed at once when asked). */
+  issueToken?: boolean;
+  confirmToken?: boolean;
+}
+
+export interface CreatedAgent {
+  agent: Agent;
+  token?: string;
+}
+
+export async function createAgent(db: Db, input: CreateAgentInput): Promise<CreatedAgent> {
+  for (const cidr of input.ipAllow ?? []) parseCidr(cidr); // refuse a malformed allow-list before writing anything
+  return db.tx(async (q) => {
+    const placeholder = await ensureAccount(q, `agent:new:${randomBytes(8).toString('hex')}`, 'agent', input.currency);
+    const inserted = await q.query<AgentRow>(
+      `INSERT INTO agents (name, currency, ledger_account_id, overdraft_minor, notification_minor, ip_allow, ip_only, allowed_services)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [input.name, input.currency, placeholder, input.overdraftMinor ?? 0n, input.notificationMinor ?? null,
+        input.ipAllow ?? [], input.ipOnly ?? false, input.allowedServices ?? null],
+    );
+    const agent = toAgent(inserted.rows[0]!);
+    await q.query('UPDATE ledger_accounts SET code = $1 WHERE id = $2', [`agent:${agent.id}`, placeholder]);
+    if (input.openingBalanceMinor && input.openingBalanceMinor > 0n) {
+      await topUpIn(q, agent, input.openingBalanceMinor, 'opening balance');
+    }
+    const token = input.issueToken === false ? undefined : await issueTokenIn(q, agent.id, input.confirmToken ?? false);
+    return token ? { agent, token } : { agent };
+  });
+}
+
+async function topUpIn(q: Queryable, agent: Agent, amountMinor: bigint, reason: string): Promise<bigint> {
+  const funding = await ensureAccount(q, fundingAccountCode(agent.currency), 'funding', agent.currency);
+  if (amountMinor > 0n) {
+    return transfer(q, { debitAccountId: funding, creditAccountId: agent.ledgerAccountId, amountMinor, currency: agent.currency, reason });
+  }
+  // A negative top-up is a correction taking money back; it may not push the agent below its floor.
+  return transfer(q, {
+    debitAccountId: agent.ledgerAccountId, creditAccountId: funding, amountMinor: -amountMinor, currency: agent.currency, reason,
+    debitFloorMinor: agent.overdraftMinor,
+  });
+}
+
+/** Operator top-up (positive) or correction (negative), always a ledger transfer with a reason. */
+export async function topUp(db: Db, agentId: bigint, amountMinor: bigint, reason: string): Promise<AgentFunds> {
+  if (amountMinor === 0n) throw new Error('a top-up of zero changes nothing');
+  if (!reason.trim()) throw new Error('a top-up needs a reason');
+  return db.tx(async (q) => {
+    const agent = await findAgent(q, agentId);
+    if (!agent) throw new Error(`agent ${agentId} not found`);
+    try {
+      await topUpIn(q, agent, amountMinor, reason);
+    } catch (error) {
+      if (error instanceof LedgerError && error.code === 'exceeds_floor') throw new Error('the correction would take the agent below its overdraft floor');
+      throw error;
+    }
+    await refreshNotification(q, agent);
+    return agentFunds(q, agent);
+  });
+}
+
+export interface AgentFunds {
+  agent: Agent;
+  postedMinor: bigint;
+  reservedMinor: bigint;
+  availableMinor: bigint;
+}
+
+export async function agentFunds(q: Queryable, agent: Agent): Promise<AgentFunds> {
+  const balance = await getBalance(q, agent.ledgerAccountId);
+  return { agent, postedMinor: postedBalance(balance), reservedMinor: balance.debitsPending, availableMinor: availableBalance(balance) };
+}
+
+/**
+ * Emits a warning event once when the available balance crosses below the notification threshold, and re-arms when a
+ * top-up lifts it back.
+ */
+export async function refreshNotification(q: Queryable, agent: Agent): Promise<'crossed' | 'rearmed' | 'unchanged'> {
+  if (agent.notificationMinor === null) return 'unchanged';
+  const funds = await agentFunds(q, agent);
+  const below = funds.availableMinor < agent.notificationMinor;
+  const changed = await q.query('UPDATE agents SET below_notification = $2 WHERE id = $1 AND below_notification <> $2', [agent.id, below]);
+  if (changed.rowCount === 0) return 'unchanged';
+  if (!below) return 'rearmed';
+  await q.query(`INSERT INTO agent_events (agent_id, kind, details) VALUES ($1, 'balance_below_notification', $2)`, [
+    agent.id,
+    JSON.stringify({ availableMinor: funds.availableMinor.toString(), notificationMinor: agent.notificationMinor.toString() }),
+  ]);
+  return 'crossed';
+}
+
+// ---- tokens ----
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+async function issueTokenIn(q: Queryable, agentId: bigint, confirm: boolean): Promise<string> {
+  const token = `tlm_${randomBytes(24).toString('base64url')}`;
+  await q.query(
+    `INSERT INTO agent_tokens (agent_id, token_sha256, hint, status, confirmed_at) VALUES ($1, $2, $3, $4, $5)`,
+    [agentId, hashToken(token), token.slice(0, 10), confirm ? 'confirmed' : 'pending', confirm ? new Date() : null],
+  );
+  return token;
+}
+
+export async function issueToken(db: Db, agentId: bigint, confirm = false): Promise<string> {
+  return db.tx(async (q) => {
+    if (!(await findAgent(q, agentId))) throw new Error(`agent ${agentId} not found`);
+    return issueTokenIn(q, agentId, confirm);
+  });
+}
+
+export interface TokenInfo {
+  id: bigint;
+  agentId: bigint;
+  hint: string;
+  status: 'pending' | 'confirmed' | 'revoked';
+  createdAt: Date;
+}
+
+export async function listTokens(q: Queryable, agentId: bigint): Promise<TokenInfo[]> {
+  const result = await q.query<{ id: bigint; agent_id: bigint; hint: string; status: TokenInfo['status']; created_at: Date }>(
+    'SELECT id, agent_id, hint, status, created_at FROM agent_tokens WHERE agent_id = $1 ORDER BY id',
+    [agentId],
+  );
+  return result.rows.map((row) => ({ id: row.id, agentId: row.agent_id, hint: row.hint, status: row.status, createdAt: row.created_at }));
+}
+
+/** pending → confirmed; a revoked token stays revoked. */
+export async function confirmToken(db: Db, tokenId: bigint): Promise<boolean> {
+  const result = await db.query(`UPDATE agent_tokens SET status = 'confirmed', confirmed_at = now() WHERE id = $1 AND status = 'pending'`, [tokenId]);
+  return result.rowCount === 1;
+}
+
+export async function revokeToken(db: Db, tokenId: bigint): Promise<boolean> {
+  const result = await db.query(`UPDATE agent_tokens SET status = 'revoked', revoked_at = now() WHERE id = $1 AND status <> 'revoked'`, [tokenId]);
+  return result.rowCount === 1;
+}
+
+// ---- authentication ----
+
+export type AuthFailure = 'no_credentials' | 'unknown_token' | 'token_not_confirmed' | 'token_revoked' | 'ip_not_allowed' | 'agent_disabled';
+
+export type AuthResult = { ok: true; agent: Agent } | { ok: false; reason: AuthFailure };
+
+/**
+ * Bearer token → agent. The token's SHA-256 is looked up by its index, then compared again in constant time; an agent
+ * with an allow-list is refused from any other address; an IP-only agent is found by its address alone.
+ */
+export async function authenticate(q: Queryable, bearer: string | undefined, remoteIp: string): Promise<AuthResult> {
+  if (!bearer) return authenticateByIp(q, remoteIp);
+  const digest = hashToken(bearer);
+  const result = await q.query<AgentRow & { token_sha256: string; token_status: TokenInfo['status'] }>(
+    `SELECT a.*, t.token_sha256, t.status AS token_status FROM agent_tokens t JOIN agents a ON a.id = t.agent_id
+      WHERE t.token_sha256 = $1`,
+    [digest],
+  );
+  const row = result.rows[0];
+  if (!row || !timingSafeEqual(Buffer.from(row.token_sha256, 'hex'), Buffer.from(digest, 'hex'))) return { ok: false, reason: 'unknown_token' };
+  if (row.token_status === 'pending') return { ok: false, reason: 'token_not_confirmed' };
+  if (row.token_status === 'revoked') return { ok: false, reason: 'token_revoked' };
+  const agent = toAgent(row);
+  if (!agent.enabled) return { ok: false, reason: 'agent_disabled' };
+  if (!ipAllowed(agent.ipAllow, remoteIp)) return { ok: false, reason: 'ip_not_allowed' };
+  return { ok: true, agent };
+}
+
+async function authenticateByIp(q: Queryable, remoteIp: string): Promise<AuthResult> {
+  const result = await q.query<AgentRow>('SELECT * FROM agents WHERE ip_only AND enabled ORDER BY id');
+  const matches = result.rows.map(toAgent).filter((agent) => agent.ipAllow.length > 0 && ipAllowed(agent.ipAllow, remoteIp));
+  // Two IP-only agents behind one address cannot be told apart: refuse rather than guess whose money it is.
+  if (matches.length !== 1) return { ok: false, reason: 'no_credentials' };
+  return { ok: true, agent: matches[0]! };
+}
+
+function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const [address = '', prefixText] = cidr.split('/');
+  const version = isIP(address);
+  if (version === 0) throw new Error(`invalid IP address in allow-list: ${cidr}`);
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new Error(`invalid prefix in allow-list: ${cidr}`);
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** An empty list allows every address (spec: "if no IP is given there are no restrictions"). */
+export function ipAllowed(allowList: string[], remoteIp: string): boolean {
+  if (allowList.length === 0) return true;
+  const ip = remoteIp.startsWith('::ffff:') ? remoteIp.slice(7) : remoteIp;
+  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+  const list = new BlockList();
+  for (const cidr of allowList) {
+    const parsed = parseCidr(cidr);
+    list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+  }
+  return list.check(ip, family);
+}

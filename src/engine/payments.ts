@@ -1,0 +1,569 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Db, Queryable } from '../store/db.ts';
+import { RESULT, defaultMessage, isFinal, type ResultCode } from '../domain/result-codes.ts';
+import type { ExtraServiceLine, PaymentState, ProviderCheckData } from '../domain/payment.ts';
+import type { Service } from '../domain/catalog.ts';
+import { ensureAccount, LedgerError, postPending, reserve, voidPending } from '../ledger/ledger.ts';
+import { findAgent, refreshNotification, type Agent } from './agents.ts';
+import type { Catalog } from './catalog.ts';
+import type { ProviderAdapter, ProviderPayRequest, ProviderPayResult, ProviderRegistry } from './ports.ts';
+import { requestDigest } from './canonical.ts';
+import { backoffMs } from './retry.ts';
+import { validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
+import type { EngineMetrics } from './metrics.ts';
+
+export interface EngineConfig {
+  /** How long a pay waits for the provider before answering 1 (in processing). */
+  providerDeadlineMs: number;
+  /** Timeout of a provider call made by a background job. */
+  providerTimeoutMs: number;
+  /** Retry backoff of unresolved payments. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A payment unresolved for longer than this goes to the attention list (and keeps being driven). */
+  attentionAfterMs: number;
+  /** How long a pay refused for funds (220) waits for a top-up before it fails with 250. */
+  fundsWaitMs: number;
+}
+
+export interface RequestIdentity {
+  identityCard?: string;
+  fullName?: string;
+}
+
+export interface CheckCommand {
+  serviceId: string;
+  account: string;
+  agentTxnId: bigint;
+  agentTxnDate?: string;
+  amountToMinor?: bigint;
+  amountFromMinor?: bigint;
+  extras: Record<string, string>;
+  identity?: RequestIdentity;
+}
+
+export interface PayCommand extends CheckCommand {
+  amountToMinor: bigint;
+  extraServices?: ExtraServiceLine[];
+}
+
+/** A stored payment as the gateways render it. */
+export interface PaymentView {
+  transactionId: bigint;
+  agentTxnId: bigint;
+  agentId: bigint;
+  serviceId: string;
+  account: string;
+  currency: string;
+  amountToMinor: bigint | null;
+  state: PaymentState;
+  code: ResultCode;
+  message: string;
+  data: ProviderCheckData | null;
+  providerRef: string | null;
+  paidAt: Date | null;
+  statusAt: Date | null;
+}
+
+/** Either a stored payment, or a refusal that wrote nothing (a repeat recomputes the same refusal). */
+export type EngineAnswer = { kind: 'payment'; payment: PaymentView } | { kind: 'refused'; code: ResultCode; message: string };
+
+interface PaymentRow {
+  id: bigint;
+  agent_id: bigint;
+  agent_txn_id: bigint;
+  service_id: string;
+  account: string;
+  currency: string;
+  amount_to_minor: bigint | null;
+  amount_from_minor: bigint | null;
+  request: StoredRequest;
+  check_hash: string | null;
+  pay_hash: string | null;
+  state: PaymentState;
+  result_code: number;
+  result_message: string;
+  provider: string;
+  provider_data: ProviderCheckData | null;
+  provider_ref: string | null;
+  provider_outcome: string | null;
+  reservation_id: bigint | null;
+  attempts: number;
+  lease_until: Date | null;
+  paid_at: Date | null;
+  status_at: Date | null;
+  created_at: Date;
+  lease_active: boolean;
+}
+
+interface StoredRequest {
+  extras: Record<string, string>;
+  extraServices?: { subServiceId: string; amountMinor: string; lastCount?: string }[];
+  identity?: RequestIdentity;
+}
+
+const SELECT_PAYMENT = `SELECT *, (lease_until IS NOT NULL AND lease_until > now()) AS lease_active FROM payments`;
+
+function toView(row: PaymentRow): PaymentView {
+  return {
+    transactionId: row.id,
+    agentTxnId: row.agent_txn_id,
+    agentId: row.agent_id,
+    serviceId: row.service_id,
+    account: row.account,
+    currency: row.currency,
+    amountToMinor: row.amount_to_minor,
+    state: row.state,
+    code: row.result_code as ResultCode,
+    message: row.result_message,
+    data: row.provider_data,
+    providerRef: row.provider_ref,
+    paidAt: row.paid_at,
+    statusAt: row.status_at,
+  };
+}
+
+function storedRequest(command: CheckCommand | PayCommand): StoredRequest {
+  const extraServices = 'extraServices' in command && command.extraServices
+    ? command.extraServices.map((line) => ({ subServiceId: line.subServiceId, amountMinor: line.amountMinor.toString(), ...(line.lastCount !== undefined ? { lastCount: line.lastCount } : {}) }))
+    : undefined;
+  return { extras: command.extras, ...(extraServices ? { extraServices } : {}), ...(command.identity ? { identity: command.identity } : {}) };
+}
+
+function extraServicesOf(request: StoredRequest): ExtraServiceLine[] | undefined {
+  return request.extraServices?.map((line) => ({ subServiceId: line.subServiceId, amountMinor: BigInt(line.amountMinor), ...(line.lastCount !== undefined ? { lastCount: line.lastCount } : {}) }));
+}
+
+export function providerAccountCode(provider: string, currency: string): string {
+  return `provider:${provider}:${currency}`;
+}
+
+/**
+ * The payment engine: check, pay and the durable drive that takes every accepted payment to a final state.
+ *
+ * Never lose, never double: a pay is committed (row + reservation) before the provider is called; the row is unique
+ * per (agent, agentTransactionId); the provider is called under a lease so that only one caller talks to it at a
+ * time, and an unknown outcome is resolved by asking the provider, never by paying blindly again; the reservation is
+ * posted or voided exactly once (a unique index says so).
+ */
+export class PaymentEngine {
+  private readonly settled = new EventEmitter();
+  private enqueue: (paymentId: bigint, delayMs: number) => Promise<void> = async () => undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly catalog: Catalog,
+    private readonly providers: ProviderRegistry,
+    private readonly config: EngineConfig,
+    private readonly log: Logger,
+    private readonly metrics?: EngineMetrics,
+  ) {
+    this.settled.setMaxListeners(0);
+  }
+
+  /** Wires the durable queue; until then, drives are only picked up by the sweeper. */
+  useQueue(enqueue: (paymentId: bigint, delayMs: number) => Promise<void>): void {
+    this.enqueue = enqueue;
+  }
+
+  // ---------------------------------------------------------------- check
+
+  async check(agent: Agent, command: CheckCommand): Promise<EngineAnswer> {
+    const service = await this.catalog.get(command.serviceId);
+    const verdict = validateServiceRequest(service, agent, command);
+    if (!verdict.ok || !service) return refusal(verdict);
+    const digest = requestDigest({ op: 'check', ...command });
+    const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
+    if (existing) return this.repeatedCheck(existing, digest);
+
+    const adapter = this.adapterFor(service);
+    if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
+    const result = await adapter.check(
+      { transactionId: 0n, service, account: command.account, extras: command.extras, ...(command.amountToMinor !== undefined ? { amountMinor: command.amountToMinor } : {}) },
+      { signal: AbortSignal.timeout(this.config.providerDeadlineMs) },
+    );
+    if (result.kind === 'unknown') {
+      this.log.warn({ serviceId: service.serviceId, reason: result.reason }, 'provider check outcome unknown');
+      return { kind: 'refused', code: RESULT.IN_PROCESSING, message: 'Provider did not answer, repeat the request later' };
+    }
+    const outcome = result.kind === 'ok'
+      ? { state: 'checked' as const, code: RESULT.OK, message: 'OK', data: result.data }
+      : { state: 'check_failed' as const, code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message, data: null };
+    const inserted = await this.db.query<PaymentRow>(
+      `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
+                             agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       ON CONFLICT (agent_id, agent_txn_id) DO NOTHING
+       RETURNING *, false AS lease_active`,
+      [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, command.amountToMinor ?? null,
+        command.amountFromMinor ?? null, command.agentTxnDate ?? null, JSON.stringify(storedRequest(command)), digest,
+        outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null],
+    );
+    if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
+    // A concurrent duplicate won the insert: answer as a repeat of it.
+    const winner = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
+    return winner ? this.repeatedCheck(winner, digest) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
+  }
+
+  private repeatedCheck(row: PaymentRow, digest: string): EngineAnswer {
+    if (row.pay_hash === null && row.check_hash === digest) return { kind: 'payment', payment: toView(row) };
+    return { kind: 'refused', code: RESULT.DUPLICATE_TRANSACTION, message: defaultMessage(RESULT.DUPLICATE_TRANSACTION) };
+  }
+
+  // ---------------------------------------------------------------- pay
+
+  async pay(agent: Agent, command: PayCommand): Promise<EngineAnswer> {
+    const digest = requestDigest({ op: 'pay', ...command });
+    const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
+    if (existing?.pay_hash) return this.repeatedPay(existing, digest);
+
+    const service = await this.catalog.get(command.serviceId);
+    const verdict = this.validatePay(service, agent, command, existing);
+    if (!verdict.ok || !service) return refusal(verdict);
+    if (!this.adapterFor(service)) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
+
+    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest));
+    if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest);
+    const row = accepted.row;
+    this.metrics?.paymentsAccepted.inc({ service: service.serviceId });
+    if (row.state === 'waiting') {
+      await this.enqueue(row.id, this.config.retryBaseMs);
+      return { kind: 'payment', payment: toView(row) };
+    }
+    // The drive job is the safety net: it runs after the lease, and finds the payment final if the inline call settled it.
+    await this.enqueue(row.id, this.leaseMs(this.config.providerDeadlineMs));
+    await this.callProvider(row.id, this.config.providerDeadlineMs, true);
+    return { kind: 'payment', payment: toView((await this.findById(this.db, row.id))!) };
+  }
+
+  private validatePay(service: Service | undefined, agent: Agent, command: PayCommand, checked: PaymentRow | undefined): Verdict {
+    const verdict = validateServiceRequest(service, agent, command);
+    if (!verdict.ok || !service) return verdict;
+    if (checked && (checked.service_id !== command.serviceId || checked.account !== command.account)) {
+      return { ok: false, code: RESULT.DUPLICATE_TRANSACTION, message: 'agentTransactionId was checked for another service or account' };
+    }
+    return validatePayShape(service, command, checked?.provider_data ?? undefined);
+  }
+
+  /**
+   * In one transaction: the payment row (new, or the checked one), the reservation of the agent's funds, and the
+   * lease of the first provider call. A concurrent duplicate meets the unique constraint and answers as a repeat.
+   */
+  private async acceptPay(q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
+    const request = JSON.stringify(storedRequest(command));
+    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest];
+    const inserted = await q.query<PaymentRow>(
+      `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
+                             agent_txn_date, request, pay_hash, state, result_code, result_message, provider, paid_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'accepted', 1, 'in processing', $11, now())
+       ON CONFLICT (agent_id, agent_txn_id) DO NOTHING RETURNING *`,
+      [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, ...common, service.provider],
+    );
+    let row = inserted.rows[0];
+    if (!row) {
+      const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE agent_id = $1 AND agent_txn_id = $2 FOR UPDATE`, [agent.id, command.agentTxnId]);
+      const current = locked.rows[0]!;
+      if (current.pay_hash !== null) return { kind: 'repeat', row: current };
+      const updated = await q.query<PaymentRow>(
+        `UPDATE payments SET amount_to_minor = $2, amount_from_minor = $3, agent_txn_date = COALESCE($4, agent_txn_date),
+                request = $5, pay_hash = $6, state = 'accepted', result_code = 1, result_message = 'in processing',
+                paid_at = now(), updated_at = now()
+          WHERE id = $1 RETURNING *`,
+        [current.id, ...common],
+      );
+      row = updated.rows[0]!;
+    }
+    return { kind: 'accepted', row: await this.reserveFunds(q, agent, row) };
+  }
+
+  /** Reserves the agent's funds for an accepted payment, or parks it as waiting (220) when they would cross the floor. */
+  private async reserveFunds(q: Queryable, agent: Agent, row: PaymentRow): Promise<PaymentRow> {
+    const providerAccount = await ensureAccount(q, providerAccountCode(row.provider, row.currency), 'provider', row.currency);
+    try {
+      const reservationId = await reserve(q, {
+        debitAccountId: agent.ledgerAccountId,
+        creditAccountId: providerAccount,
+        amountMinor: row.amount_to_minor!,
+        currency: row.currency,
+        reason: `payment ${row.id}`,
+        paymentId: row.id,
+        debitFloorMinor: agent.overdraftMinor,
+      });
+      await refreshNotification(q, agent);
+      const updated = await q.query<PaymentRow>(
+        `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', reservation_id = $2,
+                attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond',
+                next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
+          WHERE id = $1 RETURNING *, true AS lease_active`,
+        [row.id, reservationId, this.leaseMs(this.config.providerDeadlineMs)],
+      );
+      return updated.rows[0]!;
+    } catch (error) {
+      if (!(error instanceof LedgerError && error.code === 'exceeds_floor')) throw error;
+      await refreshNotification(q, agent);
+      const updated = await q.query<PaymentRow>(
+        `UPDATE payments SET state = 'waiting', result_code = 220, result_message = $2,
+                next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
+          WHERE id = $1 RETURNING *, false AS lease_active`,
+        [row.id, defaultMessage(RESULT.INSUFFICIENT_FUNDS), this.config.retryBaseMs],
+      );
+      return updated.rows[0]!;
+    }
+  }
+
+  /**
+   * A repeated pay: the same body gets the current state (waiting a little for a provider call in flight, so that
+   * duplicates sent together get the same answer); a changed body gets 215, or 202 while the original is still in a
+   * temporary state (spec footnote to Table 1) — the original goes on either way.
+   */
+  private async repeatedPay(row: PaymentRow, digest: string): Promise<EngineAnswer> {
+    if (row.pay_hash !== digest) {
+      const code = isFinal(row.result_code as ResultCode) ? RESULT.DUPLICATE_TRANSACTION : RESULT.BAD_REQUEST;
+      return { kind: 'refused', code, message: code === RESULT.BAD_REQUEST ? 'The request differs from the payment in processing with this agentTransactionId' : defaultMessage(code) };
+    }
+    let current = row;
+    if (current.state === 'accepted' && current.lease_active) {
+      await this.waitForSettle(current.id, this.config.providerDeadlineMs + 500);
+      current = (await this.findById(this.db, current.id)) ?? current;
+    }
+    return { kind: 'payment', payment: toView(current) };
+  }
+
+  private waitForSettle(paymentId: bigint, timeoutMs: number): Promise<void> {
+    const key = paymentId.toString();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const settled = this.settled;
+      function done(): void {
+        clearTimeout(timer);
+        settled.off(key, done);
+        resolve();
+      }
+      settled.on(key, done);
+    });
+  }
+
+  // ---------------------------------------------------------------- drive
+
+  /**
+   * One step of the durable drive of a payment: retry a waiting reservation, or call the provider (asking for the
+   * status first when an earlier call's outcome is unknown). Safe to run any number of times, on any instance.
+   */
+  async drive(paymentId: bigint): Promise<void> {
+    const row = await this.findById(this.db, paymentId);
+    if (!row || row.state === 'succeeded' || row.state === 'failed') return;
+    if (row.state === 'waiting') return this.retryFunds(row);
+    if (row.state !== 'accepted') return;
+    if (row.lease_active) {
+      await this.enqueue(row.id, this.config.retryBaseMs);
+      return;
+    }
+    const claimed = await this.db.query(
+      `UPDATE payments SET lease_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1, updated_at = now()
+        WHERE id = $1 AND state = 'accepted' AND (lease_until IS NULL OR lease_until <= now())`,
+      [row.id, this.leaseMs(this.config.providerTimeoutMs)],
+    );
+    if (claimed.rowCount === 1) await this.callProvider(row.id, this.config.providerTimeoutMs, false);
+  }
+
+  private async retryFunds(row: PaymentRow): Promise<void> {
+    const expired = Date.now() - (row.paid_at ?? row.created_at).getTime() > this.config.fundsWaitMs;
+    const after = await this.db.tx(async (q) => {
+      const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 AND state = 'waiting' FOR UPDATE`, [row.id]);
+      const current = locked.rows[0];
+      if (!current) return undefined;
+      const agent = (await findAgent(q, current.agent_id))!;
+      const reserved = await this.reserveFunds(q, agent, current);
+      if (reserved.state === 'accepted' || !expired) return reserved;
+      return this.finish(q, reserved, { state: 'failed', code: RESULT.BALANCE_NOT_TOPPED_UP, message: defaultMessage(RESULT.BALANCE_NOT_TOPPED_UP) });
+    });
+    if (!after) return;
+    if (after.state === 'accepted') {
+      await this.callProvider(after.id, this.config.providerTimeoutMs, false);
+    } else if (after.state === 'waiting') {
+      await this.enqueue(after.id, backoffMs(after.attempts + 1, this.config.retryBaseMs, this.config.retryMaxMs));
+    }
+  }
+
+  /** Calls the provider for a payment whose lease the caller holds, and applies what it says. */
+  private async callProvider(paymentId: bigint, timeoutMs: number, inline: boolean): Promise<void> {
+    try {
+      const row = await this.findById(this.db, paymentId);
+      if (!row || row.state !== 'accepted') return;
+      const service = await this.catalog.get(row.service_id);
+      const adapter = service && this.adapterFor(service);
+      if (!service || !adapter) {
+        await this.applyOutcome(row, { kind: 'unknown', reason: `no provider route for ${row.service_id}` }, inline);
+        return;
+      }
+      const request = this.payRequest(row, service);
+      const started = process.hrtime.bigint();
+      const result = await this.askProvider(adapter, row, request, timeoutMs);
+      this.metrics?.providerCalls.observe({ provider: adapter.name, outcome: result.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+      await this.applyOutcome(row, result, inline);
+    } finally {
+      this.settled.emit(paymentId.toString());
+    }
+  }
+
+  /** Pending by default: after an unknown outcome the provider is asked first, and paid again only if it never saw us. */
+  private async askProvider(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, timeoutMs: number): Promise<ProviderPayResult> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      if (row.provider_outcome === 'unknown' || row.provider_outcome === 'pending') {
+        const status = await adapter.status(request, { signal });
+        if (status.kind !== 'not_found') return status;
+      }
+      return await adapter.pay(request, { signal });
+    } catch (error) {
+      // An adapter must not throw; if one does, the outcome is unknown, never a failure.
+      this.log.error({ err: error, transactionId: row.id.toString() }, 'provider adapter threw');
+      return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private payRequest(row: PaymentRow, service: Service): ProviderPayRequest {
+    const extraServices = extraServicesOf(row.request);
+    return {
+      transactionId: row.id,
+      service,
+      account: row.account,
+      extras: row.request.extras,
+      amountMinor: row.amount_to_minor!,
+      acceptedAt: row.paid_at ?? row.created_at,
+      ...(extraServices ? { extraServices } : {}),
+      ...(row.provider_data ? { checkData: row.provider_data } : {}),
+    };
+  }
+
+  private async applyOutcome(row: PaymentRow, result: ProviderPayResult, inline: boolean): Promise<void> {
+    if (result.kind === 'declined' && !isFinal(result.code)) {
+      result = { kind: 'unknown', reason: `provider answered a temporary code ${result.code}: ${result.message}` };
+    }
+    switch (result.kind) {
+      case 'paid':
+        await this.settle(row.id, { state: 'succeeded', code: RESULT.OK, message: 'Успешно', providerRef: result.providerRef });
+        return;
+      case 'declined':
+        await this.settle(row.id, { state: 'failed', code: result.code, message: result.message });
+        return;
+      case 'pending':
+      case 'unknown':
+        await this.postpone(row, result.kind, result.reason, inline);
+        return;
+    }
+  }
+
+  private async settle(paymentId: bigint, outcome: Outcome): Promise<void> {
+    const finished = await this.db.tx(async (q) => {
+      const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 AND state = 'accepted' FOR UPDATE`, [paymentId]);
+      const row = locked.rows[0];
+      return row ? this.finish(q, row, outcome) : undefined;
+    });
+    if (finished) {
+      this.metrics?.paymentsFinished.inc({ outcome: finished.state, code: String(finished.result_code) });
+      this.log.info({ transactionId: finished.id.toString(), state: finished.state, code: finished.result_code }, 'payment final');
+    }
+  }
+
+  /** Final state, and the reservation posted (success) or voided (anything else), in the caller's transaction. */
+  private async finish(q: Queryable, row: PaymentRow, outcome: Outcome): Promise<PaymentRow> {
+    if (row.reservation_id !== null) {
+      if (outcome.state === 'succeeded') await postPending(q, row.reservation_id, `payment ${row.id} succeeded`);
+      else await voidPending(q, row.reservation_id, `payment ${row.id} failed: ${outcome.code}`);
+    }
+    const updated = await q.query<PaymentRow>(
+      `UPDATE payments SET state = $2, result_code = $3, result_message = $4, provider_ref = COALESCE($5, provider_ref),
+              provider_outcome = $6, status_at = now(), lease_until = NULL, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 RETURNING *, false AS lease_active`,
+      [row.id, outcome.state, outcome.code, outcome.message, outcome.providerRef ?? null, outcome.state === 'succeeded' ? 'paid' : 'declined'],
+    );
+    if (outcome.state === 'failed' && row.reservation_id !== null) {
+      const agent = await findAgent(q, row.agent_id);
+      if (agent) await refreshNotification(q, agent);
+    }
+    return updated.rows[0]!;
+  }
+
+  private async postpone(row: PaymentRow, outcome: 'pending' | 'unknown', reason: string, inline: boolean): Promise<void> {
+    const delayMs = backoffMs(row.attempts, this.config.retryBaseMs, this.config.retryMaxMs);
+    await this.db.query(
+      `UPDATE payments SET provider_outcome = $2, lease_until = NULL, next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
+        WHERE id = $1 AND state = 'accepted'`,
+      [row.id, outcome, delayMs],
+    );
+    this.log.warn({ transactionId: row.id.toString(), outcome, reason, attempts: row.attempts, inline }, 'provider outcome not final; will retry');
+    if (Date.now() - (row.paid_at ?? row.created_at).getTime() > this.config.attentionAfterMs) {
+      await this.raiseAttention(this.db, row.id, 'unresolved', `Unresolved after ${row.attempts} attempts: ${reason}`, { outcome });
+    }
+    await this.enqueue(row.id, delayMs);
+  }
+
+  async raiseAttention(q: Queryable, paymentId: bigint, kind: string, reason: string, details: Record<string, unknown>): Promise<void> {
+    await q.query(
+      `INSERT INTO attention_items (payment_id, kind, reason, details) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (payment_id, kind) WHERE resolved_at IS NULL DO NOTHING`,
+      [paymentId, kind, reason, JSON.stringify(details)],
+    );
+  }
+
+  /** The safety net: enqueue every non-final payment whose next attempt is due (all of them after a restart). */
+  async sweep(limit = 1_000): Promise<number> {
+    const due = await this.db.query<{ id: bigint; delay_ms: number }>(
+      `SELECT id, GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS delay_ms FROM payments
+        WHERE state IN ('waiting', 'accepted') AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '1 minute')
+        ORDER BY next_attempt_at NULLS FIRST LIMIT $1`,
+      [limit],
+    );
+    for (const row of due.rows) await this.enqueue(row.id, Number(row.delay_ms));
+    return due.rows.length;
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  async status(agentId: bigint, agentTxnId: bigint): Promise<PaymentView | undefined> {
+    const row = await this.findByAgentTxn(this.db, agentId, agentTxnId);
+    return row ? toView(row) : undefined;
+  }
+
+  async get(transactionId: bigint): Promise<PaymentView | undefined> {
+    const row = await this.findById(this.db, transactionId);
+    return row ? toView(row) : undefined;
+  }
+
+  private async findByAgentTxn(q: Queryable, agentId: bigint, agentTxnId: bigint): Promise<PaymentRow | undefined> {
+    const result = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE agent_id = $1 AND agent_txn_id = $2`, [agentId, agentTxnId]);
+    return result.rows[0];
+  }
+
+  private async findById(q: Queryable, id: bigint): Promise<PaymentRow | undefined> {
+    const result = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1`, [id]);
+    return result.rows[0];
+  }
+
+  private adapterFor(service: Service): ProviderAdapter | undefined {
+    return this.providers.get(service.provider);
+  }
+
+  /** A lease outlives the call it covers, so that a timed-out caller never overlaps the next one. */
+  private leaseMs(callTimeoutMs: number): number {
+    return callTimeoutMs + 5_000;
+  }
+}
+
+interface Outcome {
+  state: 'succeeded' | 'failed';
+  code: ResultCode;
+  message: string;
+  providerRef?: string;
+}
+
+function refusal(verdict: Verdict): EngineAnswer {
+  if (verdict.ok) return { kind: 'refused', code: RESULT.OTHER_ERROR, message: 'Unknown service' };
+  return { kind: 'refused', code: verdict.code, message: verdict.message };
+}
+
+function finalOr(code: ResultCode, fallback: ResultCode): ResultCode {
+  return isFinal(code) ? code : fallback;
+}

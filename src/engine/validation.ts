@@ -1,0 +1,112 @@
+import { RESULT, type ResultCode } from '../domain/result-codes.ts';
+import { feeAllowed, invalidInput, type Service } from '../domain/catalog.ts';
+import type { ExtraServiceLine, ProviderCheckData } from '../domain/payment.ts';
+import { parseAmount } from '../domain/money.ts';
+import type { Agent } from './agents.ts';
+import { serviceAllowedFor } from './catalog.ts';
+
+export type Verdict = { ok: true } | { ok: false; code: ResultCode; message: string };
+
+const OK: Verdict = { ok: true };
+
+function refuse(code: ResultCode, message: string): Verdict {
+  return { ok: false, code, message };
+}
+
+/**
+ * The service's inputs are matched by name: `account` is the account field, any other input is looked up in the
+ * extras under its own name or without an `ev_` prefix (the spec's P1012 declares `ev_account1` and its requests send
+ * `extras.account1`).
+ */
+export function inputValues(account: string, extras: Record<string, string>): Record<string, string | undefined> {
+  const values: Record<string, string | undefined> = { account };
+  for (const [name, value] of Object.entries(extras)) {
+    values[name] = value;
+    values[`ev_${name}`] = value;
+  }
+  return values;
+}
+
+/** Rules in precedence order: service exists, is allowed, currency, account format, amounts, fee. */
+export function validateServiceRequest(
+  service: Service | undefined,
+  agent: Agent,
+  request: { account: string; extras: Record<string, string>; amountToMinor?: bigint; amountFromMinor?: bigint },
+): Verdict {
+  if (!service) return refuse(RESULT.SERVICE_NOT_IMPLEMENTED, 'Unknown serviceId');
+  if (!serviceAllowedFor(service, agent.allowedServices)) return refuse(RESULT.SERVICE_FORBIDDEN, 'Service is disabled or not allowed for this agent');
+  if (service.currency !== agent.currency) {
+    return refuse(RESULT.SERVICE_FORBIDDEN, `Service is paid in ${service.currency}, the agent's contract is in ${agent.currency}`);
+  }
+  const bad = invalidInput(service, inputValues(request.account, request.extras));
+  if (bad) return refuse(RESULT.BAD_ACCOUNT_FORMAT, `Invalid ${bad.name}: ${bad.title}`);
+  return validateAmounts(service, request.amountToMinor, request.amountFromMinor);
+}
+
+export function validateAmounts(service: Service, amountToMinor: bigint | undefined, amountFromMinor: bigint | undefined): Verdict {
+  if (amountToMinor === undefined) return OK;
+  if (amountToMinor < service.minMinor) return refuse(RESULT.AMOUNT_TOO_SMALL, 'Amount is below the service minimum');
+  if (amountToMinor > service.maxMinor) return refuse(RESULT.AMOUNT_TOO_LARGE, 'Amount is above the service maximum');
+  if (amountFromMinor !== undefined && !feeAllowed(service.feeRule, amountToMinor, amountFromMinor - amountToMinor)) {
+    return refuse(RESULT.FEE_NOT_ALLOWED, 'amountFrom − amountTo is not an allowed fee for this service');
+  }
+  return OK;
+}
+
+/** Scheme-specific rules of a pay: the chosen contract, the invoice lines and their sum. */
+export function validatePayShape(
+  service: Service,
+  request: { amountToMinor: bigint; extras: Record<string, string>; extraServices?: ExtraServiceLine[] },
+  checkData: ProviderCheckData | undefined,
+): Verdict {
+  switch (service.type) {
+    case 0:
+      return request.extraServices ? refuse(RESULT.BAD_REQUEST, 'extraServices are only for complex (type 1) services') : OK;
+    case 2:
+      return validateContractChoice(request.extras, checkData);
+    case 1:
+      return validateInvoiceLines(request.amountToMinor, request.extraServices, checkData);
+  }
+}
+
+function validateContractChoice(extras: Record<string, string>, checkData: ProviderCheckData | undefined): Verdict {
+  const contractId = extras.contractId;
+  if (!contractId) return refuse(RESULT.BAD_REQUEST, 'extras.contractId is required for a service with choice');
+  if (checkData?.contracts && !checkData.contracts.some((contract) => contract.contractId === contractId)) {
+    return refuse(RESULT.BAD_REQUEST, 'contractId is not one of the contracts returned by check');
+  }
+  return OK;
+}
+
+function validateInvoiceLines(amountToMinor: bigint, lines: ExtraServiceLine[] | undefined, checkData: ProviderCheckData | undefined): Verdict {
+  if (!lines || lines.length === 0) return refuse(RESULT.BAD_REQUEST, 'extraServices are required for a complex (type 1) service');
+  const seen = new Set<string>();
+  let sum = 0n;
+  for (const line of lines) {
+    if (seen.has(line.subServiceId)) return refuse(RESULT.BAD_REQUEST, `subServiceId ${line.subServiceId} is listed twice`);
+    seen.add(line.subServiceId);
+    sum += line.amountMinor;
+  }
+  if (sum !== amountToMinor) return refuse(RESULT.BAD_REQUEST, 'The sum of extraServices amounts must equal amountTo');
+  const invoiceLines = checkData?.invoices?.flatMap((invoice) => invoice.services);
+  if (!invoiceLines) return OK;
+  for (const line of lines) {
+    const invoiceLine = invoiceLines.find((candidate) => candidate.subServiceId === line.subServiceId);
+    if (!invoiceLine) return refuse(RESULT.BAD_REQUEST, `subServiceId ${line.subServiceId} is not in the invoice`);
+    const verdict = validateMeter(line, invoiceLine.data.isMeter === true, invoiceLine.data.prevCount);
+    if (!verdict.ok) return verdict;
+  }
+  return OK;
+}
+
+function validateMeter(line: ExtraServiceLine, isMeter: boolean, prevCount: string | undefined): Verdict {
+  if (line.lastCount === undefined) return OK;
+  if (!isMeter) return refuse(RESULT.BAD_REQUEST, `subServiceId ${line.subServiceId} has no meter`);
+  const last = parseAmount(line.lastCount, 6, { allowZero: true });
+  if (!last.ok) return refuse(RESULT.BAD_REQUEST, `lastCount of ${line.subServiceId} is not a meter reading`);
+  const previous = prevCount === undefined ? undefined : parseAmount(prevCount, 6, { allowZero: true });
+  if (previous?.ok && last.minor < previous.minor) {
+    return refuse(RESULT.BAD_REQUEST, `lastCount of ${line.subServiceId} is below the previous reading`);
+  }
+  return OK;
+}

@@ -1,0 +1,120 @@
+import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { z } from 'zod';
+import { parseAmount, type AmountParseError } from '../../domain/money.ts';
+
+/**
+ * Agent API v20 wire format: JSON in UTF-8. Numbers are read losslessly (agentTransactionId and transactionId have up
+ * to 18 digits, beyond a double's exact range; amounts must not pass through a float), validated by the zod schemas
+ * below — the same schemas the OpenAPI document at /docs is generated from — and written back as exact JSON numbers.
+ */
+
+export class AgentApiDecodeError extends Error {}
+
+/** Parses a JSON body keeping every number as its exact text. Refuses duplicate keys (lossless-json does). */
+export function parseAgentJson(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return parseLossless(text);
+  } catch (error) {
+    throw new AgentApiDecodeError(`Malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Writes an answer: bigint and LosslessNumber values become exact JSON numbers. */
+export function stringifyAgentJson(value: unknown): string {
+  return stringifyLossless(value) ?? 'null';
+}
+
+/** A JSON number as exact text; documented as a number. */
+const jsonNumber = z.custom<LosslessNumber>((value) => isLosslessNumber(value), { message: 'Expected a number' }).meta({ type: 'number' });
+
+const AMOUNT_ERRORS: Record<AmountParseError, string> = {
+  not_a_decimal: 'must be a decimal number such as 200.00',
+  too_many_decimals: 'must have at most two decimals',
+  not_positive: 'must be greater than zero',
+  too_large: 'is too large',
+};
+
+/** An amount: a JSON number or a string, decimal with at most two places, positive. Decodes to minor units. */
+export const amountSchema = z
+  .union([jsonNumber, z.string()])
+  .transform((value, ctx) => {
+    const parsed = parseAmount(typeof value === 'string' ? value.trim() : value.value, 2);
+    if (parsed.ok) return parsed.minor;
+    ctx.addIssue({ code: 'custom', message: `Amount ${AMOUNT_ERRORS[parsed.error]}` });
+    return z.NEVER;
+  })
+  .meta({ type: ['number', 'string'], description: 'Decimal amount with at most two decimals, "." as separator, e.g. 200.00', examples: [200.0] });
+
+/** A transaction id: an integer of 1 to 18 digits, as a JSON number (or a string of digits). Decodes to bigint. */
+export const transactionIdSchema = z
+  .union([jsonNumber, z.string()])
+  .transform((value, ctx) => {
+    const text = typeof value === 'string' ? value : value.value;
+    if (/^\d{1,18}$/.test(text) && BigInt(text) > 0n) return BigInt(text);
+    ctx.addIssue({ code: 'custom', message: 'Must be a positive integer of at most 18 digits' });
+    return z.NEVER;
+  })
+  .meta({ type: 'integer', description: 'Positive integer of up to 18 digits, written as a JSON number', examples: [1233355] });
+
+/** Extras and meter readings may come as strings or numbers; both are kept as their exact text. */
+const textOrNumber = z
+  .union([z.string().max(500), jsonNumber])
+  .transform((value) => (typeof value === 'string' ? value : value.value))
+  .meta({ type: ['string', 'number'] });
+
+const agentDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$/, 'Expected YYYY-MM-DDThh:mm:ss')
+  .meta({ description: 'Date of the payment at the agent, YYYY-MM-DDThh:mm:ss', examples: ['2015-02-17T16:48:37'] });
+
+export const serviceRequestSchema = z.object({
+  serviceId: z.string().min(1).max(32).meta({ description: 'Service code in the processing centre', examples: ['P1012'] }),
+}).meta({ id: 'ServiceRequest' });
+
+const extrasSchema = z.record(z.string().max(64), textOrNumber).refine((extras) => Object.keys(extras).length <= 50, 'Too many extras')
+  .meta({ description: 'Extra fields (account1, account2, contractId, …)' });
+
+export const checkRequestSchema = z.object({
+  serviceId: z.string().min(1).max(32),
+  account: z.string().min(1).max(200).meta({ description: 'Payer identifier: phone, account number, IIN…' }),
+  agentTransactionId: transactionIdSchema,
+  agentTransactionDate: agentDate,
+  amountTo: amountSchema.optional(),
+  amountFrom: amountSchema.optional(),
+  identityCard: z.string().max(64).optional(),
+  fullName: z.string().max(200).optional(),
+  extras: extrasSchema.optional(),
+}).meta({ id: 'CheckRequest' });
+
+export const extraServiceSchema = z.object({
+  subServiceId: z.string().min(1).max(64),
+  amount: amountSchema,
+  lastCount: textOrNumber.optional(),
+});
+
+export const payRequestSchema = checkRequestSchema.extend({
+  amountTo: amountSchema,
+  extraServices: z.array(extraServiceSchema).min(1).max(100).optional(),
+}).meta({ id: 'PayRequest' });
+
+export const operatorByPhoneRequestSchema = z.object({
+  phoneNumber: z.string().regex(/^\d{10,12}$/, 'Expected 10 to 12 digits').meta({ examples: ['7777731414'] }),
+}).meta({ id: 'OperatorByPhoneRequest' });
+
+export type CheckRequest = z.output<typeof checkRequestSchema>;
+export type PayRequest = z.output<typeof payRequestSchema>;
+
+/** Validates a decoded body; the first problem becomes the 202 message. */
+export function decodeBody<S extends z.ZodType>(schema: S, body: unknown): { ok: true; value: z.output<S> } | { ok: false; message: string } {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0];
+  const path = issue?.path.join('.') ?? '';
+  return { ok: false, message: `${path ? `${path}: ` : ''}${issue?.message ?? 'Invalid request'}` };
+}
+
+/** An exact decimal text written as a JSON number. */
+export function jsonDecimal(text: string): LosslessNumber {
+  return new LosslessNumber(text);
+}

@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RESULT } from '../../domain/result-codes.ts';
+import { agentFunds, authenticate, type Agent, type AuthFailure } from '../../engine/agents.ts';
+import { operatorByPhone, serviceAllowedFor } from '../../engine/catalog.ts';
+import type { AppContext } from '../../context.ts';
+import {
+  AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, parseAgentJson, payRequestSchema,
+  serviceRequestSchema, stringifyAgentJson,
+} from './codec.ts';
+import { renderBalance, renderPaymentAnswer, renderService, renderServices, resultOnly, toCheckCommand, toPayCommand } from './mapping.ts';
+
+export const AGENT_API_BODY_LIMIT = 64 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agent?: Agent;
+  }
+}
+
+const AUTH_MESSAGES: Record<AuthFailure, string> = {
+  no_credentials: 'Authorization required: Authorization: Bearer <token>',
+  unknown_token: 'Invalid token',
+  token_not_confirmed: 'Token is waiting for confirmation by the operator',
+  token_revoked: 'Token has been revoked',
+  ip_not_allowed: 'Requests from this IP address are not allowed for this agent',
+  agent_disabled: 'Agent is disabled',
+};
+
+function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(stringifyAgentJson(body));
+}
+
+function badRequest(reply: FastifyReply, message: string, status = 400): FastifyReply {
+  return sendJson(reply, status, resultOnly(RESULT.BAD_REQUEST, message));
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
+  return match?.[1] ?? '';
+}
+
+/**
+ * The agent API v20 (POST /api/v20/…): its own JSON parser (lossless numbers, 64 KiB limit), bearer/IP
+ * authentication, and an error handler that answers every failure in the protocol's own format.
+ */
+export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+  const { ctx } = options;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'string', bodyLimit: AGENT_API_BODY_LIMIT }, (_request, body, done) => {
+    try {
+      done(null, parseAgentJson(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((error: { code?: string; statusCode?: number; message?: string }, request, reply) => {
+    if (error instanceof AgentApiDecodeError) return badRequest(reply, error.message);
+    switch (error.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return badRequest(reply, `Request body is larger than ${AGENT_API_BODY_LIMIT} bytes`, 413);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return badRequest(reply, 'Content-Type must be application/json', 415);
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return badRequest(reply, error.message ?? 'Invalid body');
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return badRequest(reply, error.message ?? 'Bad request', error.statusCode);
+    // Not the agent's fault (database or bug). Code 1 is non-final: the agent repeats, and repeats are idempotent.
+    request.log.error({ err: error }, 'agent API request failed');
+    return sendJson(reply, 503, resultOnly(RESULT.IN_PROCESSING, 'Temporary error, repeat the request later'));
+  });
+
+  app.setNotFoundHandler((request, reply) => badRequest(reply, `Unknown method ${request.method} ${request.url}`, 404));
+
+  app.addHook('preHandler', async (request, reply) => {
+    const result = await authenticate(ctx.db, bearerOf(request), request.ip);
+    if (!result.ok) {
+      request.log.info({ reason: result.reason, ip: request.ip }, 'agent authentication refused');
+      return sendJson(reply, 401, resultOnly(RESULT.AUTH_FAILED, AUTH_MESSAGES[result.reason]));
+    }
+    request.agent = result.agent;
+    return undefined;
+  });
+
+  const agentOf = (request: FastifyRequest): Agent => request.agent!;
+
+  app.post('/services', async (request, reply) => {
+    const agent = agentOf(request);
+    const services = (await ctx.catalog.all()).filter((service) => serviceAllowedFor(service, agent.allowedServices) && service.currency === agent.currency);
+    return sendJson(reply, 200, renderServices(services));
+  });
+
+  app.post('/service', async (request, reply) => {
+    const body = decodeBody(serviceRequestSchema, request.body);
+    if (!body.ok) return badRequest(reply, body.message);
+    const agent = agentOf(request);
+    const service = await ctx.catalog.get(body.value.serviceId);
+    if (!service) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_NOT_IMPLEMENTED, 'Unknown serviceId'));
+    if (!serviceAllowedFor(service, agent.allowedServices)) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_FORBIDDEN));
+    return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'OK', services: [renderService(service)] });
+  });
+
+  app.post('/balance', async (request, reply) => sendJson(reply, 200, renderBalance(await agentFunds(ctx.db, agentOf(request)))));
+
+  app.post('/check', async (request, reply) => {
+    const body = decodeBody(checkRequestSchema, request.body);
+    if (!body.ok) return badRequest(reply, body.message);
+    const answer = await ctx.engine.check(agentOf(request), toCheckCommand(body.value));
+    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: false, offsetMinutes: ctx.config.hubOffsetMinutes }));
+  });
+
+  app.post('/pay', async (request, reply) => {
+    const body = decodeBody(payRequestSchema, request.body);
+    if (!body.ok) return badRequest(reply, body.message);
+    const answer = await ctx.engine.pay(agentOf(request), toPayCommand(body.value));
+    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: true, offsetMinutes: ctx.config.hubOffsetMinutes }));
+  });
+
+  app.post('/operatorByPhone', async (request, reply) => {
+    const body = decodeBody(operatorByPhoneRequestSchema, request.body);
+    if (!body.ok) return badRequest(reply, body.message);
+    const serviceId = await operatorByPhone(ctx.db, body.value.phoneNumber);
+    if (!serviceId) return sendJson(reply, 200, resultOnly(RESULT.ACCOUNT_NOT_FOUND, 'Operator not found for this number'));
+    return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'ok', serviceId });
+  });
+}

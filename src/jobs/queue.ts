@@ -1,0 +1,76 @@
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.ts';
+
+/**
+ * The durable job queue: pg-boss over the same store (PGlite or a PostgreSQL server). Jobs carry ids only; the
+ * payment row is the truth, so a lost or doubled job can never change an outcome, only delay or repeat a safe step.
+ */
+export const QUEUES = {
+  /** Drive one non-final payment one step further (provider call, status query, funds retry). */
+  drivePayment: 'payment-drive',
+  /** Safety net: enqueue every payment whose next attempt is due, in case an enqueue was lost in a crash. */
+  sweep: 'payment-sweep',
+} as const;
+
+export interface JobQueue {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Enqueue a drive of this payment after `delayMs`; a payment has at most one queued drive (stately policy). */
+  enqueueDrive(paymentId: bigint, delayMs: number): Promise<void>;
+  workDrive(handler: (paymentId: bigint) => Promise<void>): Promise<void>;
+  workSweep(handler: () => Promise<void>): Promise<void>;
+}
+
+export interface QueueConfig {
+  schema: string;
+  pollingIntervalSeconds: number;
+}
+
+export function createJobQueue(db: Db, config: QueueConfig, log: Logger): JobQueue {
+  const boss = new PgBoss({
+    db: { executeSql: (text, values) => db.executeSql(text, values) },
+    schema: config.schema,
+    // Maintenance and cron run on every instance; pg-boss coordinates them with advisory locks.
+    supervise: true,
+    schedule: true,
+  });
+  boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
+  let stopped = false;
+
+  return {
+    async start() {
+      await boss.start();
+      await boss.createQueue(QUEUES.drivePayment, { name: QUEUES.drivePayment, policy: 'stately', retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 });
+      await boss.createQueue(QUEUES.sweep, { name: QUEUES.sweep, policy: 'singleton', retryLimit: 0, expireInSeconds: 300 });
+      await boss.schedule(QUEUES.sweep, '* * * * *');
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    },
+    async enqueueDrive(paymentId, delayMs) {
+      if (stopped) return;
+      await boss.send(QUEUES.drivePayment, { paymentId: paymentId.toString() }, {
+        singletonKey: paymentId.toString(),
+        startAfter: new Date(Date.now() + Math.max(0, delayMs)),
+      });
+    },
+    async workDrive(handler) {
+      await boss.work<{ paymentId: string }>(
+        QUEUES.drivePayment,
+        { batchSize: 8, pollingIntervalSeconds: config.pollingIntervalSeconds },
+        async (jobs) => {
+          // Drives are idempotent, so a batch with one failure is simply retried whole by pg-boss.
+          const results = await Promise.allSettled(jobs.map((job) => handler(BigInt(job.data.paymentId))));
+          const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+          if (failed) throw failed.reason;
+        },
+      );
+    },
+    async workSweep(handler) {
+      await boss.work(QUEUES.sweep, { pollingIntervalSeconds: 5 }, async () => handler());
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import type { Queryable } from '../store/db.ts';
+
+/**
+ * Double-entry ledger with two-phase transfers (after TigerBeetle). Every balance change is a transfer between two
+ * accounts of the same currency; a reservation is a pending transfer that is later posted or voided, exactly once
+ * (a unique index on pending_id enforces it). Account rows cache their totals and are updated in the same
+ * transaction as the transfer rows, so the caches can be re-derived and checked at any time.
+ */
+
+export type AccountKind = 'agent' | 'provider' | 'funding' | 'acquirer' | 'correction';
+
+export interface AccountBalance {
+  accountId: bigint;
+  currency: string;
+  debitsPosted: bigint;
+  creditsPosted: bigint;
+  debitsPending: bigint;
+  creditsPending: bigint;
+}
+
+/** Credit-normal balance (what we owe the account holder) after posted transfers only. */
+export function postedBalance(account: AccountBalance): bigint {
+  return account.creditsPosted - account.debitsPosted;
+}
+
+/** Posted balance less outgoing reservations: what an agent can still spend. */
+export function availableBalance(account: AccountBalance): bigint {
+  return account.creditsPosted - account.debitsPosted - account.debitsPending;
+}
+
+export class LedgerError extends Error {
+  constructor(
+    readonly code: 'currency_mismatch' | 'account_not_found' | 'pending_not_found' | 'already_resolved' | 'exceeds_floor',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function ensureAccount(q: Queryable, code: string, kind: AccountKind, currency: string): Promise<bigint> {
+  const inserted = await q.query<{ id: bigint }>(
+    `INSERT INTO ledger_accounts (code, kind, currency) VALUES ($1, $2, $3)
+     ON CONFLICT (code) DO NOTHING RETURNING id`,
+    [code, kind, currency],
+  );
+  if (inserted.rows[0]) return inserted.rows[0].id;
+  const existing = await q.query<{ id: bigint; currency: string }>('SELECT id, currency FROM ledger_accounts WHERE code = $1', [code]);
+  const row = existing.rows[0];
+  if (!row) throw new LedgerError('account_not_found', `account ${code} vanished`);
+  if (row.currency !== currency) throw new LedgerError('currency_mismatch', `account ${code} is in ${row.currency}, not ${currency}`);
+  return row.id;
+}
+
+const BALANCE_COLUMNS = `id AS "accountId", currency, debits_posted AS "debitsPosted", credits_posted AS "creditsPosted",
+  debits_pending AS "debitsPending", credits_pending AS "creditsPending"`;
+
+export async function getBalance(q: Queryable, accountId: bigint, lock = false): Promise<AccountBalance> {
+  const result = await q.query<AccountBalance>(
+    `SELECT ${BALANCE_COLUMNS} FROM ledger_accounts WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+    [accountId],
+  );
+  const row = result.rows[0];
+  if (!row) throw new LedgerError('account_not_found', `ledger account ${accountId} not found`);
+  return row;
+}
+
+export interface TransferInput {
+  debitAccountId: bigint;
+  creditAccountId: bigint;
+  amountMinor: bigint;
+  currency: string;
+  reason: string;
+  paymentId?: bigint;
+  /** The debit account's balance may not go below this after the transfer (agents' overdraft floor). */
+  debitFloorMinor?: bigint;
+}
+
+/**
+ * Locks both accounts in id order (so two transfers between the same pair never deadlock) and checks currency
+ * and the optional floor of the debit side.
+ */
+async function lockPair(q: Queryable, input: TransferInput): Promise<void> {
+  const ids = [input.debitAccountId, input.creditAccountId].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const locked = await q.query<AccountBalance>(
+    `SELECT ${BALANCE_COLUMNS} FROM ledger_accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+    [ids.map(String)],
+  );
+  if (locked.rows.length !== 2) throw new LedgerError('account_not_found', 'transfer between unknown accounts');
+  for (const account of locked.rows) {
+    if (account.currency !== input.currency) {
+      throw new LedgerError('currency_mismatch', `account ${account.accountId} is in ${account.currency}, transfer in ${input.currency}`);
+    }
+  }
+  if (input.debitFloorMinor !== undefined) {
+    const debit = locked.rows.find((account) => account.accountId === input.debitAccountId);
+    if (debit && availableBalance(debit) - input.amountMinor < input.debitFloorMinor) {
+      throw new LedgerError('exceeds_floor', 'transfer would take the account below its floor');
+    }
+  }
+}
+
+/** A transfer posted at once: top-ups, corrections, acquirer settlements. */
+export async function transfer(q: Queryable, input: TransferInput): Promise<bigint> {
+  await lockPair(q, input);
+  const id = await insertTransfer(q, 'single', input, null);
+  await q.query('UPDATE ledger_accounts SET debits_posted = debits_posted + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
+  await q.query('UPDATE ledger_accounts SET credits_posted = credits_posted + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
+  return id;
+}
+
+/** A reservation: the amount stops being available to the debit account until it is posted or voided. */
+export async function reserve(q: Queryable, input: TransferInput): Promise<bigint> {
+  await lockPair(q, input);
+  const id = await insertTransfer(q, 'pending', input, null);
+  await q.query('UPDATE ledger_accounts SET debits_pending = debits_pending + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
+  await q.query('UPDATE ledger_accounts SET credits_pending = credits_pending + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
+  return id;
+}
+
+interface PendingRow {
+  id: bigint;
+  debit_account_id: bigint;
+  credit_account_id: bigint;
+  amount_minor: bigint;
+  currency: string;
+  payment_id: bigint | null;
+  resolved: boolean;
+}
+
+async function loadPending(q: Queryable, pendingId: bigint): Promise<PendingRow> {
+  const result = await q.query<PendingRow>(
+    `SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.payment_id,
+            EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id) AS resolved
+       FROM ledger_transfers t WHERE t.id = $1 AND t.kind = 'pending' FOR UPDATE`,
+    [pendingId],
+  );
+  const row = result.rows[0];
+  if (!row) throw new LedgerError('pending_not_found', `pending transfer ${pendingId} not found`);
+  if (row.resolved) throw new LedgerError('already_resolved', `pending transfer ${pendingId} was already posted or voided`);
+  return row;
+}
+
+/** Posts a reservation: the pending amounts move to posted on both sides. */
+export async function postPending(q: Queryable, pendingId: bigint, reason: string): Promise<bigint> {
+  return resolvePending(q, pendingId, 'post', reason);
+}
+
+/** Voids a reservation: the amount becomes available to the debit account again. */
+export async function voidPending(q: Queryable, pendingId: bigint, reason: string): Promise<bigint> {
+  return resolvePending(q, pendingId, 'void', reason);
+}
+
+async function resolvePending(q: Queryable, pendingId: bigint, kind: 'post' | 'void', reason: string): Promise<bigint> {
+  const pending = await loadPending(q, pendingId);
+  const input: TransferInput = {
+    debitAccountId: pending.debit_account_id,
+    creditAccountId: pending.credit_account_id,
+    amountMinor: pending.amount_minor,
+    currency: pending.currency,
+    reason,
+    ...(pending.payment_id !== null ? { paymentId: pending.payment_id } : {}),
+  };
+  await lockPair(q, input);
+  const id = await insertTransfer(q, kind, input, pendingId);
+  const posted = kind === 'post';
+  await q.query(
+    `UPDATE ledger_accounts SET debits_pending = debits_pending - $2,
+       debits_posted = debits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
+    [input.debitAccountId, input.amountMinor, posted],
+  );
+  await q.query(
+    `UPDATE ledger_accounts SET credits_pending = credits_pending - $2,
+       credits_posted = credits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
+    [input.creditAccountId, input.amountMinor, posted],
+  );
+  return id;
+}
+
+async function insertTransfer(
+  q: Queryable,
+  kind: 'single' | 'pending' | 'post' | 'void',
+  input: TransferInput,
+  pendingId: bigint | null,
+): Promise<bigint> {
+  const result = await q.query<{ id: bigint }>(
+    `INSERT INTO ledger_transfers (kind, debit_account_id, credit_account_id, amount_minor, currency, pending_id, reason, payment_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    [kind, input.debitAccountId, input.creditAccountId, input.amountMinor, input.currency, pendingId, input.reason, input.paymentId ?? null],
+  );
+  return result.rows[0]!.id;
+}
+
+export interface InvariantReport {
+  ok: boolean;
+  problems: string[];
+}
+
+/**
+ * The ledger's invariants, checked from the transfer rows themselves:
+ * - per currency, all posted balances sum to zero, and so do all pending ones;
+ * - every account's cached totals equal the sums of its transfers;
+ * - every pending transfer is resolved at most once (also a unique index), and no agent is below its floor.
+ */
+export async function checkInvariants(q: Queryable): Promise<InvariantReport> {
+  const problems: string[] = [];
+  const sums = await q.query<{ currency: string; posted: string; pending: string }>(
+    `SELECT currency, SUM(credits_posted - debits_posted)::text AS posted, SUM(credits_pending - debits_pending)::text AS pending
+       FROM ledger_accounts GROUP BY currency`,
+  );
+  for (const row of sums.rows) {
+    if (row.posted !== '0' || row.pending !== '0') problems.push(`${row.currency}: posted sum ${row.posted}, pending sum ${row.pending}`);
+  }
+  const drift = await q.query<{ code: string }>(
+    `WITH effect AS (
+       SELECT t.debit_account_id AS account_id,
+              CASE WHEN t.kind IN ('single', 'post') THEN t.amount_minor ELSE 0 END AS d_posted, 0::bigint AS c_posted,
+              CASE WHEN t.kind = 'pending' THEN t.amount_minor WHEN t.kind IN ('post', 'void') THEN -t.amount_minor ELSE 0 END AS d_pending,
+              0::bigint AS c_pending
+         FROM ledger_transfers t
+       UNION ALL
+       SELECT t.credit_account_id, 0, CASE WHEN t.kind IN ('single', 'post') THEN t.amount_minor ELSE 0 END,
+              0, CASE WHEN t.kind = 'pending' THEN t.amount_minor WHEN t.kind IN ('post', 'void') THEN -t.amount_minor ELSE 0 END
+         FROM ledger_transfers t)
+     SELECT a.code FROM ledger_accounts a
+       LEFT JOIN (SELECT account_id, SUM(d_posted) dp, SUM(c_posted) cp, SUM(d_pending) dpe, SUM(c_pending) cpe
+                    FROM effect GROUP BY account_id) e ON e.account_id = a.id
+      WHERE a.debits_posted <> COALESCE(e.dp, 0) OR a.credits_posted <> COALESCE(e.cp, 0)
+         OR a.debits_pending <> COALESCE(e.dpe, 0) OR a.credits_pending <> COALESCE(e.cpe, 0)`,
+  );
+  for (const row of drift.rows) problems.push(`account ${row.code}: cached totals differ from its transfers`);
+  const belowFloor = await q.query<{ id: bigint }>(
+    `SELECT g.id FROM agents g JOIN ledger_accounts a ON a.id = g.ledger_account_id
+      WHERE a.credits_posted - a.debits_posted - a.debits_pending < g.overdraft_minor`,
+  );
+  for (const row of belowFloor.rows) problems.push(`agent ${row.id} is below its overdraft floor`);
+  return { ok: problems.length === 0, problems };
+}

@@ -1,0 +1,22 @@
+import type { ProviderAdapter, ProviderRegistry } from '../engine/ports.ts';
+import { SandboxProviderAdapter } from './sandbox/index.ts';
+
+/**
+ * Every provider route the catalog may name (services.provider). A new provider is one folder under providers/ and
+ * one line here.
+ */
+export function buildProviderRegistry(sandboxBaseUrl: () => string): ProviderRegistry {
+  const sandbox = (name: string) => new SandboxProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`);
+  const adapters: ProviderAdapter[] = [
+    sandbox('mobile'),
+    sandbox('mobile-kcell'),
+    sandbox('mobile-kg'),
+    sandbox('internet-kg'),
+    sandbox('shop'),
+    sandbox('bank'),
+    sandbox('intl'),
+    sandbox('utility'),
+  ];
+  const byName = new Map(adapters.map((adapter) => [adapter.name, adapter]));
+  return { get: (name) => byName.get(name) };
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/sandbox/codec.ts';
+import { ProviderSimulator, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';
+
+/** The simulated providers that `start` mounts, by route name. */
+export const SANDBOX_PROVIDERS: Record<string, SimulatorKind> = {
+  mobile: 'mobile',
+  'mobile-kcell': 'mobile',
+  'mobile-kg': 'mobile',
+  'internet-kg': 'mobile',
+  shop: 'order',
+  bank: 'bank',
+  intl: 'intl',
+  utility: 'utility',
+};
+
+const faultsBody = z.object({
+  latencyMs: z.number().int().min(0).max(60_000),
+  http500Rate: z.number().min(0).max(1),
+  http500AfterCommitRate: z.number().min(0).max(1),
+  malformedRate: z.number().min(0).max(1),
+  hangAfterCommitRate: z.number().min(0).max(1),
+  hangMs: z.number().int().min(0).max(120_000),
+  processingMs: z.number().int().min(0).max(600_000),
+}).partial();
+
+export interface SandboxProviders {
+  simulators: Map<string, ProviderSimulator>;
+}
+
+export function createSandboxProviders(): SandboxProviders {
+  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, kind]) => [name, new ProviderSimulator(name, kind)])) };
+}
+
+function send<T>(reply: FastifyReply, answer: SimulatorAnswer<T>): FastifyReply {
+  switch (answer.kind) {
+    case 'json':
+      return reply.code(200).type('application/json').send(JSON.stringify(answer.body));
+    case 'http500':
+      return reply.code(500).type('text/html').send('<html><body><h1>500 Internal Server Error</h1></body></html>');
+    case 'malformed':
+      return reply.code(200).type('application/json').send('{"status":"pa');
+  }
+}
+
+/**
+ * Mounts every simulator under /sandbox/<name>/{check,pay,status}, plus GET/PUT /sandbox/<name>/faults for fault
+ * injection and GET /sandbox/<name>/payments for what the provider committed.
+ */
+export async function sandboxProviderRoutes(app: FastifyInstance, options: { sandbox: SandboxProviders }): Promise<void> {
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+    void reply.code(status).send({ status: 'error', code: 'BAD_REQUEST', message: error.message ?? 'bad request' });
+  });
+  for (const [name, simulator] of options.sandbox.simulators) {
+    app.post(`/${name}/check`, async (request, reply) => {
+      const body = sandboxCheckRequest.safeParse(request.body);
+      if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
+      return send(reply, await simulator.check(body.data));
+    });
+    app.post(`/${name}/pay`, async (request, reply) => {
+      const body = sandboxPayRequest.safeParse(request.body);
+      if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
+      return send(reply, await simulator.pay(body.data));
+    });
+    app.post(`/${name}/status`, async (request, reply) => {
+      const body = sandboxStatusRequest.safeParse(request.body);
+      if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
+      return send(reply, await simulator.status(body.data.reference));
+    });
+    app.get(`/${name}/faults`, async () => simulator.getFaults());
+    app.put(`/${name}/faults`, async (request, reply) => {
+      const body = faultsBody.safeParse(request.body);
+      if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
+      return simulator.setFaults(body.data);
+    });
+    app.get(`/${name}/payments`, async () => simulator.committed());
+  }
+}

@@ -1,0 +1,220 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatAmount, parseAmount } from '../../domain/money.ts';
+import type {
+  SandboxCheckRequest, SandboxCheckResponse, SandboxErrorCode, SandboxPayRequest, SandboxPayResponse,
+} from '../../providers/sandbox/codec.ts';
+
+/**
+ * Simulated providers. Each keeps its payments by our reference (transactionId), so a repeated pay never pays twice —
+ * like a real provider keyed on the bank's reference — and answers status queries from what it committed.
+ *
+ * Magic accounts (by their last four digits) give deterministic behaviour for tests and demos:
+ *   …0000 account not found (5) · …0007 forbidden by provider (7) · …0008 technical refusal (8)
+ *   …0009 check passes, pay is rejected (300) · …0001 pay stays "processing" for `processingMs`, then paid
+ *   …0002 pay is committed, then the answer hangs for `hangMs` (the caller times out: outcome unknown)
+ */
+export type SimulatorKind = 'mobile' | 'order' | 'bank' | 'intl' | 'utility';
+
+export interface FaultConfig {
+  /** Added to every answer. */
+  latencyMs: number;
+  /** Share of requests answered HTTP 500 before doing anything. */
+  http500Rate: number;
+  /** Share of pays answered HTTP 500 after committing the payment. */
+  http500AfterCommitRate: number;
+  /** Share of answers replaced by a garbled body. */
+  malformedRate: number;
+  /** Share of pays that commit and then hang for `hangMs`. */
+  hangAfterCommitRate: number;
+  hangMs: number;
+  processingMs: number;
+}
+
+export const DEFAULT_FAULTS: FaultConfig = {
+  latencyMs: 0, http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0, hangMs: 15_000, processingMs: 2_000,
+};
+
+export type SimulatorAnswer<T> = { kind: 'json'; body: T } | { kind: 'http500' } | { kind: 'malformed' };
+
+interface StoredPayment {
+  reference: string;
+  account: string;
+  amount: string;
+  status: 'paid' | 'processing' | 'rejected';
+  providerRef: string;
+  readyAt: number;
+}
+
+export class ProviderSimulator {
+  private readonly payments = new Map<string, StoredPayment>();
+  private faults: FaultConfig = { ...DEFAULT_FAULTS };
+  private nextRef = 1;
+
+  constructor(
+    readonly name: string,
+    readonly kind: SimulatorKind,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  setFaults(faults: Partial<FaultConfig>): FaultConfig {
+    this.faults = { ...this.faults, ...faults };
+    return this.faults;
+  }
+
+  getFaults(): FaultConfig {
+    return this.faults;
+  }
+
+  /** Payments the provider holds (for reconciliation tests and the console). */
+  committed(): readonly StoredPayment[] {
+    return [...this.payments.values()];
+  }
+
+  async check(request: SandboxCheckRequest): Promise<SimulatorAnswer<SandboxCheckResponse>> {
+    const early = await this.before();
+    if (early) return early;
+    const refusal = magicRefusal(request.account);
+    if (refusal) return this.answer({ status: 'error', code: refusal, message: `sandbox: ${refusal}` });
+    return this.answer(this.checkData(request));
+  }
+
+  async pay(request: SandboxPayRequest): Promise<SimulatorAnswer<SandboxPayResponse>> {
+    const early = await this.before();
+    if (early) return early;
+    const existing = this.payments.get(request.reference);
+    if (existing) return this.answer(this.describe(existing));
+    const refusal = magicRefusal(request.account) ?? this.validatePay(request);
+    if (refusal) return this.answer({ status: 'error', code: refusal, message: `sandbox: ${refusal}` });
+    const payment = this.commit(request);
+    if (request.account.endsWith('0002') || this.roll(this.faults.hangAfterCommitRate)) await sleep(this.faults.hangMs);
+    if (this.roll(this.faults.http500AfterCommitRate)) return { kind: 'http500' };
+    return this.answer(this.describe(payment));
+  }
+
+  async status(reference: string): Promise<SimulatorAnswer<SandboxPayResponse>> {
+    const early = await this.before();
+    if (early) return early;
+    const payment = this.payments.get(reference);
+    return this.answer(payment ? this.describe(payment) : { status: 'not_found', reference });
+  }
+
+  private commit(request: SandboxPayRequest): StoredPayment {
+    const slow = request.account.endsWith('0001');
+    const rejected = request.account.endsWith('0009');
+    const payment: StoredPayment = {
+      reference: request.reference,
+      account: request.account,
+      amount: request.amount,
+      status: rejected ? 'rejected' : slow ? 'processing' : 'paid',
+      providerRef: `${this.name.toUpperCase()}-${String(this.nextRef++).padStart(8, '0')}`,
+      readyAt: Date.now() + (slow ? this.faults.processingMs : 0),
+    };
+    this.payments.set(request.reference, payment);
+    return payment;
+  }
+
+  private describe(payment: StoredPayment): SandboxPayResponse {
+    if (payment.status === 'processing' && Date.now() >= payment.readyAt) payment.status = 'paid';
+    switch (payment.status) {
+      case 'paid':
+        return { status: 'paid', providerRef: payment.providerRef, reference: payment.reference };
+      case 'processing':
+        return { status: 'processing', reference: payment.reference };
+      case 'rejected':
+        return { status: 'error', code: 'REJECTED', message: 'sandbox: payment rejected by the provider' };
+    }
+  }
+
+  private async before(): Promise<SimulatorAnswer<never> | undefined> {
+    if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
+    if (this.roll(this.faults.http500Rate)) return { kind: 'http500' };
+    return undefined;
+  }
+
+  private answer<T>(body: T): SimulatorAnswer<T> {
+    return this.roll(this.faults.malformedRate) ? { kind: 'malformed' } : { kind: 'json', body };
+  }
+
+  private roll(rate: number): boolean {
+    return rate > 0 && this.random() < rate;
+  }
+
+  private checkData(request: SandboxCheckRequest): SandboxCheckResponse {
+    switch (this.kind) {
+      case 'mobile':
+        return { status: 'ok' };
+      case 'order':
+        return { status: 'ok', displays: { fio: 'Test fio', info: 'Сумма к оплате 20000.00 тенге', fixedAmount: '20000.00' } };
+      case 'bank':
+        return { status: 'ok', contracts: bankContracts(request.account) };
+      case 'intl':
+        return { status: 'ok', conversion: convert(request.amount ?? '0.00') };
+      case 'utility':
+        return { status: 'ok', invoices: [utilityInvoice(request.account)] };
+    }
+  }
+
+  private validatePay(request: SandboxPayRequest): SandboxErrorCode | undefined {
+    switch (this.kind) {
+      case 'mobile':
+      case 'order':
+      case 'intl':
+        return undefined;
+      case 'bank': {
+        const contractId = request.extras.contractId;
+        return bankContracts(request.account).some((contract) => contract.contractId === contractId) ? undefined : 'BAD_REQUEST';
+      }
+      case 'utility': {
+        const known = new Set(utilityInvoice(request.account).services.map((line) => line.subServiceId));
+        const lines = request.lines ?? [];
+        return lines.length > 0 && lines.every((line) => known.has(line.subServiceId)) ? undefined : 'BAD_REQUEST';
+      }
+    }
+  }
+}
+
+function magicRefusal(account: string): SandboxErrorCode | undefined {
+  if (account.endsWith('0000')) return 'ACCOUNT_NOT_FOUND';
+  if (account.endsWith('0007')) return 'FORBIDDEN';
+  if (account.endsWith('0008')) return 'TECHNICAL';
+  return undefined;
+}
+
+/** Three accounts for any IIN, as in the spec's example answer for a service with choice. */
+export function bankContracts(iin: string): NonNullable<Extract<SandboxCheckResponse, { status: 'ok' }>['contracts']> {
+  const suffix = iin.slice(-3);
+  return [1, 2, 3].map((n) => ({
+    name: 'Петров',
+    contractId: `000${suffix}${String(586 + n).padStart(3, '0')}`,
+    contractNumber: `${n}/00-Ф`,
+    contractSum: `${n * 1000}.00`,
+    contractDate: `202002${String(14 + n).padStart(2, '0')}000000`,
+  }));
+}
+
+/** KZT → USD at the spec example's rate, exact: finalAmount is rounded down to cents. */
+const RATE_TEXT = '0.0020833333';
+const RATE_SCALE = 10;
+export function convert(amount: string): { currencyRate: string; rate: string; finalAmount: string; currency: string } {
+  const parsed = parseAmount(amount, 2, { allowZero: true });
+  const minor = parsed.ok ? parsed.minor : 0n;
+  const rateUnits = BigInt(RATE_TEXT.replace('.', ''));
+  const finalMinor = (minor * rateUnits) / 10n ** BigInt(RATE_SCALE);
+  return { currencyRate: 'Курс конвертации KZT/USD 0.0021', rate: RATE_TEXT, finalAmount: formatAmount(finalMinor), currency: 'USD' };
+}
+
+/** The spec's example invoice (agent API, complex scheme), for any account. */
+export function utilityInvoice(account: string): NonNullable<Extract<SandboxCheckResponse, { status: 'ok' }>['invoices']>[number] {
+  return {
+    invoiceId: `2020020${account.slice(-9)}`,
+    formedDate: '20200201000000',
+    expireDate: '20200229000000',
+    clientName: 'Иванов Иван Иванович',
+    clientAddress: 'микрорайон 2, дом 42, кв.4',
+    services: [
+      { subServiceId: '36', subServiceName: 'Электроэнергия', data: { paySum: '359.80', tariff: '0.00', minSum: '0.00', maxSum: '0.00', debtInfo: '0.00', isMeter: true, prevCount: '4870.00', lastCount: '0.00', si: 'тг/м2', comment: '' } },
+      { subServiceId: '13', subServiceName: 'ТО газа ', data: { paySum: '80.00', tariff: '0.00', minSum: '0.00', maxSum: '0.00', debtInfo: '0.00', isMeter: false, prevCount: '0.00', lastCount: '0.00', si: 'тг/плита', comment: '' } },
+      { subServiceId: '2', subServiceName: 'Отопление', data: { paySum: '925.20', tariff: '500.00', minSum: '0.00', maxSum: '0.00', debtInfo: '0.00', isMeter: false, prevCount: '0.00', lastCount: '0.00', si: 'тг/м2', comment: '' } },
+    ],
+  };
+}

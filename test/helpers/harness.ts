@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { parse as parseLossless } from 'lossless-json';
+import { pino } from 'pino';
+import { build, type Tolem } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { openDb, type Db } from '../../src/store/db.ts';
+import { createAgent, type CreateAgentInput } from '../../src/engine/agents.ts';
+import { checkInvariants } from '../../src/ledger/ledger.ts';
+
+/**
+ * Tests run on embedded PGlite by default and on a PostgreSQL server when DATABASE_URL is set; on a server each
+ * test file gets its own schema (tables and job queue), so files run in parallel without meeting.
+ */
+export function testSchema(): string {
+  return `t_${randomBytes(6).toString('hex')}`;
+}
+
+export async function openTestDb(schema = testSchema()): Promise<Db> {
+  return openDb({ databaseUrl: process.env.DATABASE_URL, dataDir: 'memory://', schema, poolSize: 20 });
+}
+
+export function testConfig(overrides: Partial<Config> = {}, engine: Partial<Config['engine']> = {}): Config {
+  const base = loadConfig({ ...process.env, PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DEMO: 'false' });
+  return {
+    ...base,
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    dataDir: 'memory://',
+    queuePollingSeconds: 0.5,
+    ...overrides,
+    engine: { ...base.engine, providerDeadlineMs: 2_000, providerTimeoutMs: 2_000, retryBaseMs: 200, retryMaxMs: 1_000, ...engine },
+  };
+}
+
+export interface Harness {
+  tolem: Tolem;
+  db: Db;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A complete Tolem (API, sandboxes, job workers) on a loopback port, over a fresh store. */
+export async function startTolem(options: { config?: Partial<Config>; engine?: Partial<Config['engine']>; jobs?: boolean; db?: Db; schema?: string } = {}): Promise<Harness> {
+  const schema = options.schema ?? testSchema();
+  const db = options.db ?? (await openTestDb(schema));
+  const config = testConfig({ dbSchema: schema, queueSchema: `${schema}_boss`, ...options.config }, options.engine);
+  const tolem = await build(config, { db, log: pino({ level: config.logLevel }), ...(options.jobs !== undefined ? { jobs: options.jobs } : {}) });
+  const url = await tolem.listen();
+  return {
+    tolem,
+    db,
+    url,
+    async close() {
+      await tolem.close();
+      if (!options.db) await db.close();
+    },
+  };
+}
+
+export async function newAgent(db: Db, input: Partial<CreateAgentInput> = {}): Promise<{ id: bigint; token: string }> {
+  const created = await createAgent(db, { name: 'Test agent', currency: 'KZT', openingBalanceMinor: 10_000_000n, confirmToken: true, ...input });
+  return { id: created.agent.id, token: created.token! };
+}
+
+export interface ApiAnswer {
+  status: number;
+  text: string;
+  /** Parsed losslessly: numbers are LosslessNumber; use num() to read them. */
+  body: Record<string, unknown>;
+}
+
+export async function post(url: string, body: string | undefined, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...(body !== undefined ? { body } : {}) });
+  const text = await response.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = parseLossless(text) as Record<string, unknown>;
+  } catch {
+    parsed = {};
+  }
+  return { status: response.status, text, body: parsed };
+}
+
+/** A client of the agent API for one agent. */
+export function agentApi(baseUrl: string, token: string) {
+  return (method: string, body?: unknown) =>
+    post(`${baseUrl}/api/v20/${method}`, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body), { authorization: `Bearer ${token}` });
+}
+
+/** The text of a JSON number or string field, for exact comparisons. */
+export function num(value: unknown): string {
+  if (value && typeof value === 'object' && 'value' in value) return String((value as { value: string }).value);
+  return String(value);
+}
+
+export async function expectLedgerBalanced(db: Db): Promise<void> {
+  const report = await checkInvariants(db);
+  if (!report.ok) throw new Error(`ledger invariant broken: ${report.problems.join('; ')}`);
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}
