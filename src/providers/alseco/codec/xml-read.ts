@@ -1,0 +1,277 @@
+/**
+ * Bytes → a parsed XML tree, refusing what must be refused before any parser sees it: oversized input, any DTD
+ * (XXE, billion laughs), HTML error pages, text that is not XML, truncated or ill-formed XML.
+ * fast-xml-parser runs with processEntities:false; this module decodes the five predefined entities and character
+ * references itself and refuses any other entity reference.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import iconv from 'iconv-lite';
+
+/** 32 MiB: a month of GetBillInfo for a large bank fits several times over. */
+export const ALSECO_DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+
+export type AlsecoMalformedReason =
+  | 'empty'
+  | 'bad-encoding'
+  | 'not-xml'
+  | 'truncated'
+  | 'not-well-formed'
+  | 'not-soap'
+  | 'unexpected-element'
+  | 'unknown-method'
+  | 'unknown-namespace'
+  | 'invalid-value';
+
+/** Why a message could not be read at all; never thrown to the caller. */
+export type AlsecoReadFailure =
+  | { kind: 'too-large'; bytes: number; maxBytes: number }
+  | { kind: 'dtd-forbidden'; detail: string }
+  | { kind: 'html'; title: string | undefined }
+  | { kind: 'malformed'; reason: AlsecoMalformedReason; detail: string };
+
+/** fast-xml-parser's output: text, or an object of attributes ('@_name'), '#text', '#cdata' and child elements. */
+export type XValue = string | XObject;
+export interface XObject {
+  [key: string]: XValue | XValue[] | undefined;
+}
+
+/** Thrown inside the codec only, turned into a `malformed` outcome at the boundary. */
+export class AlsecoDecodeError extends Error {
+  constructor(
+    readonly reason: AlsecoMalformedReason,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+    this.name = 'AlsecoDecodeError';
+  }
+}
+
+export type ReadXml = { ok: true; rootName: string; root: XValue } | { ok: false; failure: AlsecoReadFailure };
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  textNodeName: '#text',
+  cdataPropName: '#cdata',
+  processEntities: false,
+  htmlEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  // SOAP answers of this partner nest about a dozen levels; anything far deeper is an attack or garbage.
+  maxNestedTags: 200,
+});
+
+function malformed(reason: AlsecoMalformedReason, detail: string): { ok: false; failure: AlsecoReadFailure } {
+  return { ok: false, failure: { kind: 'malformed', reason, detail } };
+}
+
+export function readXml(input: string | Uint8Array, maxBytes = ALSECO_DEFAULT_MAX_BYTES): ReadXml {
+  const bytes = typeof input === 'string' ? utf8Length(input, maxBytes) : input.byteLength;
+  if (bytes > maxBytes) return { ok: false, failure: { kind: 'too-large', bytes, maxBytes } };
+  const text = typeof input === 'string' ? input : bytesToText(input);
+  if (text === undefined) return malformed('bad-encoding', 'the bytes are not valid in the declared encoding');
+  return readText(normaliseLineEnds(text.replace(/^\uFEFF/, '')));
+}
+
+/** String length is a lower bound of the UTF-8 size, so a huge string is refused without measuring it. */
+function utf8Length(text: string, maxBytes: number): number {
+  return text.length > maxBytes ? text.length : Buffer.byteLength(text, 'utf8');
+}
+
+/** XML 1.0 §2.11: CR LF and lone CR read as LF (a real CR travels as &#xD;). */
+function normaliseLineEnds(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+}
+
+function bytesToText(bytes: Uint8Array): string | undefined {
+  const encoding = sniffEncoding(bytes);
+  try {
+    if (encoding === 'utf-8') return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return iconv.encodingExists(encoding) ? iconv.decode(bytes, encoding) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** BOM first, then the XML declaration; UTF-8 when neither says otherwise (the spec's messages are UTF-8). */
+function sniffEncoding(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 200)).toString('latin1');
+  const declared = /^(?:\uFEFF|\xEF\xBB\xBF)?\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head);
+  const name = declared?.[1]?.toLowerCase() ?? 'utf-8';
+  return name === 'utf8' ? 'utf-8' : name;
+}
+
+function readText(text: string): ReadXml {
+  const start = text.trimStart();
+  if (start === '') return malformed('empty', 'the body is empty');
+  if (looksLikeHtml(start)) return { ok: false, failure: { kind: 'html', title: htmlTitle(start) } };
+  // Refused before parsing, wherever it appears: no message of this protocol carries a DTD.
+  const dtd = /<!(DOCTYPE|ENTITY)/i.exec(text);
+  if (dtd) return { ok: false, failure: { kind: 'dtd-forbidden', detail: `<!${dtd[1]} at offset ${dtd.index}` } };
+  if (!start.startsWith('<')) return malformed('not-xml', `the body starts with ${JSON.stringify(start.slice(0, 40))}`);
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) return malformed(classifyInvalid(text, valid.err.msg), `${valid.err.msg} (line ${valid.err.line})`);
+  return parseRoot(text);
+}
+
+const HTML_START = /^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])/i;
+
+function looksLikeHtml(start: string): boolean {
+  return HTML_START.test(start.slice(0, 4096));
+}
+
+function htmlTitle(start: string): string | undefined {
+  const match = /<title[^>]*>([\s\S]{0,500}?)<\/title>/i.exec(start.slice(0, 65_536));
+  const title = match?.[1]?.replace(/\s+/g, ' ').trim();
+  return title === '' ? undefined : title;
+}
+
+/**
+ * A body that was cut ends inside a tag (its last '<' comes after its last '>') or leaves elements open (the
+ * validator's "Unclosed tag 'x'" for one, "Invalid '[…]' found" for several); anything else is ill-formed.
+ */
+function classifyInvalid(text: string, message: string): AlsecoMalformedReason {
+  const trimmed = text.trimEnd();
+  if (trimmed.lastIndexOf('<') > trimmed.lastIndexOf('>')) return 'truncated';
+  return /^Unclosed tag|^Invalid '\[/.test(message) ? 'truncated' : 'not-well-formed';
+}
+
+function parseRoot(text: string): ReadXml {
+  let parsed: unknown;
+  try {
+    parsed = parser.parse(text);
+  } catch (error) {
+    return malformed('not-well-formed', error instanceof Error ? error.message : String(error));
+  }
+  if (!isXObject(parsed)) return malformed('not-xml', 'no root element');
+  const roots = elementKeys(parsed);
+  const rootName = roots[0];
+  const root = rootName === undefined ? undefined : parsed[rootName];
+  if (roots.length !== 1 || rootName === undefined || root === undefined || Array.isArray(root)) {
+    return malformed('not-well-formed', `expected one root element, found ${roots.length}`);
+  }
+  return { ok: true, rootName, root };
+}
+
+export function isXObject(value: unknown): value is XObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isElementKey(key: string): boolean {
+  return !key.startsWith('@_') && key !== '#text' && key !== '#cdata';
+}
+
+export function elementKeys(node: XValue): string[] {
+  return typeof node === 'string' ? [] : Object.keys(node).filter(isElementKey);
+}
+
+export function localName(qname: string): string {
+  const colon = qname.indexOf(':');
+  return colon < 0 ? qname : qname.slice(colon + 1);
+}
+
+export function prefixOf(qname: string): string {
+  const colon = qname.indexOf(':');
+  return colon < 0 ? '' : qname.slice(0, colon);
+}
+
+function asArray(value: XValue | XValue[] | undefined): XValue[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * Children grouped by local name, whatever their prefix (the partner's tools write soap:, s:, als:, ast: or none).
+ * Arrays from the parser are used as they are, so a list of 50,000 rows is not copied.
+ */
+export function childrenByLocalName(node: XValue): Map<string, XValue[]> {
+  const children = new Map<string, XValue[]>();
+  if (typeof node === 'string') return children;
+  for (const key of elementKeys(node)) {
+    const name = localName(key);
+    const values = asArray(node[key]);
+    const known = children.get(name);
+    children.set(name, known === undefined ? values : known.concat(values));
+  }
+  return children;
+}
+
+export function attribute(node: XValue, qname: string): string | undefined {
+  if (typeof node === 'string') return undefined;
+  const value = node[`@_${qname}`];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** xsi:nil="true" under any prefix (xsi:, i:, …). */
+export function isNil(node: XValue): boolean {
+  if (typeof node === 'string') return false;
+  for (const key of Object.keys(node)) {
+    if (!key.startsWith('@_') || localName(key.slice(2)) !== 'nil') continue;
+    const value = node[key];
+    if (value === 'true' || value === '1') return true;
+  }
+  return false;
+}
+
+/** The namespace URI bound to `prefix` in the given scopes, innermost first. */
+export function resolveNamespace(prefix: string, scopes: readonly XValue[]): string | undefined {
+  const attributeName = prefix === '' ? 'xmlns' : `xmlns:${prefix}`;
+  for (const scope of scopes) {
+    const uri = attribute(scope, attributeName);
+    if (uri !== undefined) return uri;
+  }
+  return undefined;
+}
+
+const ENTITY = /&(?:#x([0-9A-Fa-f]{1,6});|#([0-9]{1,7});|(lt|gt|amp|quot|apos);)?/g;
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Decodes the predefined entities and character references; any other `&` is an error (no DTD can define one). */
+export function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(ENTITY, (match, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+    if (name !== undefined) return PREDEFINED[name] ?? match;
+    const code = hex !== undefined ? parseInt(hex, 16) : dec !== undefined ? parseInt(dec, 10) : -1;
+    if (!isXmlChar(code)) throw new AlsecoDecodeError('not-well-formed', `bad entity or character reference near "${match}"`);
+    return String.fromCodePoint(code);
+  });
+}
+
+function isXmlChar(code: number): boolean {
+  if (code === 0x9 || code === 0xa || code === 0xd) return true;
+  if (code >= 0x20 && code <= 0xd7ff) return true;
+  if (code >= 0xe000 && code <= 0xfffd) return true;
+  return code >= 0x10000 && code <= 0x10ffff;
+}
+
+/** The text of a leaf element (entities decoded, CDATA kept verbatim); an element with children is refused. */
+export function leafText(node: XValue, path: string): string {
+  if (typeof node === 'string') return decodeEntities(node);
+  let text = '';
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    if (key === '#text') text += asArray(value).map((v) => (typeof v === 'string' ? decodeEntities(v) : '')).join('');
+    else if (key === '#cdata') text += asArray(value).map((v) => (typeof v === 'string' ? v : '')).join('');
+    else if (!key.startsWith('@_')) throw new AlsecoDecodeError('invalid-value', `${path}: expected text, found <${key}>`);
+  }
+  return text;
+}
+
+/** All text under an element, for fault details; bounded so a huge detail cannot blow up a log line. */
+export function textContent(node: XValue, limit = 4096): string {
+  if (typeof node === 'string') return decodeEntities(node).slice(0, limit);
+  let text = '';
+  for (const key of Object.keys(node)) {
+    if (key.startsWith('@_')) continue;
+    for (const value of asArray(node[key])) {
+      text += key === '#cdata' && typeof value === 'string' ? value : textContent(value, limit - text.length);
+      if (text.length >= limit) return text.slice(0, limit);
+    }
+  }
+  return text;
+}
