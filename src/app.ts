@@ -74,6 +74,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   await app.register(agentApiRoutes, { prefix: '/api/v20', ctx });
   await app.register(agentApiDocs, { prefix: '/docs' });
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
+  // partner plugins (one line each)
 
   if (queue) {
     engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));

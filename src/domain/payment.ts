@@ -5,9 +5,10 @@ import type { ResultCode } from './result-codes.ts';
  * 220 funds, 255 fee — the agent repeats and we try again), `accepted` (funds reserved, provider being paid), and
  * finally `succeeded` (reservation posted) or `failed` (reservation voided, or none taken).
  */
-export type PaymentState = 'checked' | 'check_failed' | 'waiting' | 'accepted' | 'succeeded' | 'failed';
+export type PaymentState = 'checked' | 'check_failed' | 'waiting' | 'accepted' | 'succeeded' | 'failed' | 'cancelled';
 
-export const FINAL_STATES: readonly PaymentState[] = ['succeeded', 'failed'];
+/** `cancelled` is a succeeded payment reversed afterwards (provider cancellation + reverse transfer). */
+export const FINAL_STATES: readonly PaymentState[] = ['succeeded', 'failed', 'cancelled'];
 
 export function isFinalState(state: PaymentState): boolean {
   return FINAL_STATES.includes(state);

@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../store/db.ts';
 import { RESULT, defaultMessage, isFinal, type ResultCode } from '../domain/result-codes.ts';
-import type { ExtraServiceLine, PaymentState, ProviderCheckData } from '../domain/payment.ts';
+import { isFinalState, type ExtraServiceLine, type PaymentState, type ProviderCheckData } from '../domain/payment.ts';
 import type { Service } from '../domain/catalog.ts';
-import { ensureAccount, LedgerError, postPending, reserve, voidPending } from '../ledger/ledger.ts';
+import { ensureAccount, LedgerError, postPending, reserve, transfer, voidPending } from '../ledger/ledger.ts';
 import { findAgent, refreshNotification, type Agent } from './agents.ts';
 import type { Catalog } from './catalog.ts';
 import type { ProviderAdapter, ProviderPayRequest, ProviderPayResult, ProviderRegistry } from './ports.ts';
@@ -46,6 +46,11 @@ export interface CheckCommand {
 export interface PayCommand extends CheckCommand {
   amountToMinor: bigint;
   extraServices?: ExtraServiceLine[];
+  /**
+   * The agent will consider the payment made whatever we answer (Elsom after five unanswered retries): it is never
+   * dropped — a refusal after acceptance, or funds that never come, go to the attention list for an operator.
+   */
+  mustComplete?: boolean;
 }
 
 /** A stored payment as the gateways render it. */
@@ -94,6 +99,7 @@ interface PaymentRow {
   paid_at: Date | null;
   status_at: Date | null;
   created_at: Date;
+  must_complete: boolean;
   lease_active: boolean;
 }
 
@@ -252,11 +258,11 @@ export class PaymentEngine {
    */
   private async acceptPay(q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
     const request = JSON.stringify(storedRequest(command));
-    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest];
+    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false];
     const inserted = await q.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
-                             agent_txn_date, request, pay_hash, state, result_code, result_message, provider, paid_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'accepted', 1, 'in processing', $11, now())
+                             agent_txn_date, request, pay_hash, must_complete, state, result_code, result_message, provider, paid_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'accepted', 1, 'in processing', $12, now())
        ON CONFLICT (agent_id, agent_txn_id) DO NOTHING RETURNING *`,
       [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, ...common, service.provider],
     );
@@ -267,7 +273,7 @@ export class PaymentEngine {
       if (current.pay_hash !== null) return { kind: 'repeat', row: current };
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET amount_to_minor = $2, amount_from_minor = $3, agent_txn_date = COALESCE($4, agent_txn_date),
-                request = $5, pay_hash = $6, state = 'accepted', result_code = 1, result_message = 'in processing',
+                request = $5, pay_hash = $6, must_complete = $7, state = 'accepted', result_code = 1, result_message = 'in processing',
                 paid_at = now(), updated_at = now()
           WHERE id = $1 RETURNING *`,
         [current.id, ...common],
@@ -352,7 +358,7 @@ export class PaymentEngine {
    */
   async drive(paymentId: bigint): Promise<void> {
     const row = await this.findById(this.db, paymentId);
-    if (!row || row.state === 'succeeded' || row.state === 'failed') return;
+    if (!row || isFinalState(row.state)) return;
     if (row.state === 'waiting') return this.retryFunds(row);
     if (row.state !== 'accepted') return;
     if (row.lease_active) {
@@ -376,6 +382,10 @@ export class PaymentEngine {
       const agent = (await findAgent(q, current.agent_id))!;
       const reserved = await this.reserveFunds(q, agent, current);
       if (reserved.state === 'accepted' || !expired) return reserved;
+      if (reserved.must_complete) {
+        await this.raiseAttention(q, reserved.id, 'funds_missing', 'The agent already considers this payment made, but its balance does not cover it', { agentId: reserved.agent_id.toString() });
+        return reserved;
+      }
       return this.finish(q, reserved, { state: 'failed', code: RESULT.BALANCE_NOT_TOPPED_UP, message: defaultMessage(RESULT.BALANCE_NOT_TOPPED_UP) });
     });
     if (!after) return;
@@ -461,6 +471,11 @@ export class PaymentEngine {
       const row = locked.rows[0];
       return row ? this.finish(q, row, outcome) : undefined;
     });
+    if (finished?.must_complete && finished.state === 'failed') {
+      await this.raiseAttention(this.db, finished.id, 'refused_after_commit',
+        `The provider refused (${finished.result_code}: ${finished.result_message}) a payment the agent already considers made: refund the agent or pay the provider by hand`,
+        { agentId: finished.agent_id.toString(), agentTxnId: finished.agent_txn_id.toString(), serviceId: finished.service_id, account: finished.account, amountMinor: finished.amount_to_minor?.toString() ?? null, currency: finished.currency });
+    }
     if (finished) {
       this.metrics?.paymentsFinished.inc({ outcome: finished.state, code: String(finished.result_code) });
       this.log.info({ transactionId: finished.id.toString(), state: finished.state, code: finished.result_code }, 'payment final');
@@ -520,6 +535,90 @@ export class PaymentEngine {
     return due.rows.length;
   }
 
+  // ---------------------------------------------------------------- cancel
+
+  /**
+   * Reverses a payment. Not yet paid (checked, waiting): it is closed and nothing moves. Succeeded: the provider is asked
+   * to cancel (its own rules apply, e.g. same business day) and, on its yes, the money goes back to the agent with a
+   * reverse transfer. A payment still with the provider cannot be cancelled until it is final.
+   */
+  async cancel(agentId: bigint, agentTxnId: bigint, reason: string): Promise<CancelAnswer> {
+    const row = await this.findByAgentTxn(this.db, agentId, agentTxnId);
+    if (!row) return { kind: 'not_found' };
+    switch (row.state) {
+      case 'cancelled':
+        return { kind: 'cancelled', payment: toView(row) };
+      case 'failed':
+        return { kind: 'refused', reason: 'already_failed', payment: toView(row) };
+      case 'accepted':
+        return { kind: 'refused', reason: 'in_processing', payment: toView(row) };
+      case 'checked':
+      case 'check_failed':
+      case 'waiting':
+        return this.closeUnpaid(row, reason);
+      case 'succeeded':
+        return this.cancelSucceeded(row, reason);
+    }
+  }
+
+  private async closeUnpaid(row: PaymentRow, reason: string): Promise<CancelAnswer> {
+    const closed = await this.db.query<PaymentRow>(
+      `UPDATE payments SET state = 'failed', result_code = $2, result_message = $3, status_at = now(), cancelled_at = now(),
+              cancel_reason = $4, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND state IN ('checked', 'check_failed', 'waiting') RETURNING *, false AS lease_active`,
+      [row.id, RESULT.OTHER_ERROR, 'Cancelled before payment', reason],
+    );
+    const current = closed.rows[0] ?? (await this.findById(this.db, row.id))!;
+    return closed.rows[0] ? { kind: 'cancelled', payment: toView(current) } : this.cancel(row.agent_id, row.agent_txn_id, reason);
+  }
+
+  private async cancelSucceeded(row: PaymentRow, reason: string): Promise<CancelAnswer> {
+    const service = await this.catalog.get(row.service_id);
+    const adapter = service && this.adapterFor(service);
+    if (!service || !adapter?.cancel) return { kind: 'refused', reason: 'not_supported', payment: toView(row) };
+    const result = await adapter.cancel(this.payRequest(row, service), { signal: AbortSignal.timeout(this.config.providerTimeoutMs) });
+    switch (result.kind) {
+      case 'refused':
+        return { kind: 'refused', reason: 'provider_refused', message: result.message, payment: toView(row) };
+      case 'unknown':
+        return { kind: 'unknown', reason: result.reason, payment: toView(row) };
+      case 'cancelled':
+        return { kind: 'cancelled', payment: toView(await this.reverse(row.id, reason)) };
+    }
+  }
+
+  /** The reverse transfer of a cancelled payment: provider → agent, once (the state guard makes a repeat a no-op). */
+  private async reverse(paymentId: bigint, reason: string): Promise<PaymentRow> {
+    return this.db.tx(async (q) => {
+      const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 FOR UPDATE`, [paymentId]);
+      const row = locked.rows[0]!;
+      if (row.state !== 'succeeded') return row;
+      const agent = (await findAgent(q, row.agent_id))!;
+      const providerAccount = await ensureAccount(q, providerAccountCode(row.provider, row.currency), 'provider', row.currency);
+      await transfer(q, {
+        debitAccountId: providerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: row.amount_to_minor!,
+        currency: row.currency, reason: `payment ${row.id} cancelled: ${reason}`, paymentId: row.id,
+      });
+      await refreshNotification(q, agent);
+      const updated = await q.query<PaymentRow>(
+        `UPDATE payments SET state = 'cancelled', cancelled_at = now(), cancel_reason = $2, updated_at = now()
+          WHERE id = $1 RETURNING *, false AS lease_active`,
+        [row.id, reason],
+      );
+      return updated.rows[0]!;
+    });
+  }
+
+  /** Successful payments of an agent whose status date is in [from, to), for registries and reconciliation. */
+  async succeededBetween(agentId: bigint, from: Date, to: Date, serviceIds?: string[]): Promise<PaymentView[]> {
+    const result = await this.db.query<PaymentRow>(
+      `${SELECT_PAYMENT} WHERE agent_id = $1 AND state = 'succeeded' AND status_at >= $2 AND status_at < $3
+         AND ($4::text[] IS NULL OR service_id = ANY($4::text[])) ORDER BY status_at, id LIMIT 100000`,
+      [agentId, from, to, serviceIds ?? null],
+    );
+    return result.rows.map(toView);
+  }
+
   // ---------------------------------------------------------------- queries
 
   async status(agentId: bigint, agentTxnId: bigint): Promise<PaymentView | undefined> {
@@ -551,6 +650,12 @@ export class PaymentEngine {
     return callTimeoutMs + 5_000;
   }
 }
+
+export type CancelAnswer =
+  | { kind: 'cancelled'; payment: PaymentView }
+  | { kind: 'refused'; reason: 'already_failed' | 'in_processing' | 'not_supported' | 'provider_refused'; message?: string; payment: PaymentView }
+  | { kind: 'unknown'; reason: string; payment: PaymentView }
+  | { kind: 'not_found' };
 
 interface Outcome {
   state: 'succeeded' | 'failed';

@@ -63,5 +63,12 @@ export const sandboxPayResponse = z.discriminatedUnion('status', [
   z.object({ status: z.literal('processing'), reference: z.string() }),
   z.object({ status: z.literal('error'), code: z.enum(SANDBOX_ERROR_CODES), message: z.string() }),
   z.object({ status: z.literal('not_found'), reference: z.string() }),
+  z.object({ status: z.literal('cancelled'), reference: z.string() }),
 ]);
 export type SandboxPayResponse = z.infer<typeof sandboxPayResponse>;
+
+export const sandboxCancelResponse = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('cancelled'), reference: z.string() }),
+  z.object({ status: z.literal('error'), code: z.enum(SANDBOX_ERROR_CODES), message: z.string() }),
+]);
+export type SandboxCancelResponse = z.infer<typeof sandboxCancelResponse>;

@@ -1,7 +1,7 @@
-import type { CallOptions, ProviderAdapter, ProviderCheckRequest, ProviderCheckResult, ProviderPayRequest, ProviderPayResult, ProviderStatusResult } from '../../engine/ports.ts';
-import { sandboxCheckResponse, sandboxPayResponse } from './codec.ts';
+import type { CallOptions, ProviderAdapter, ProviderCancelResult, ProviderCheckRequest, ProviderCheckResult, ProviderPayRequest, ProviderPayResult, ProviderStatusResult } from '../../engine/ports.ts';
+import { sandboxCancelResponse, sandboxCheckResponse, sandboxPayResponse } from './codec.ts';
 import { callSandbox } from './client.ts';
-import { fromSandboxCheck, fromSandboxPay, toSandboxCheck, toSandboxPay } from './mapping.ts';
+import { fromSandboxCancel, fromSandboxCheck, fromSandboxPay, toSandboxCheck, toSandboxPay } from './mapping.ts';
 
 /** A provider adapter for Tolem's simulated providers, reached over real HTTP at `baseUrl()` (e.g. …/sandbox/mobile). */
 export class SandboxProviderAdapter implements ProviderAdapter {
@@ -25,5 +25,10 @@ export class SandboxProviderAdapter implements ProviderAdapter {
   async status(request: ProviderPayRequest, options: CallOptions): Promise<ProviderStatusResult> {
     const answer = await callSandbox(`${this.baseUrl()}/status`, { reference: request.transactionId.toString() }, sandboxPayResponse, options.signal);
     return answer.ok ? fromSandboxPay(answer.value) : { kind: 'unknown', reason: answer.reason };
+  }
+
+  async cancel(request: ProviderPayRequest, options: CallOptions): Promise<ProviderCancelResult> {
+    const answer = await callSandbox(`${this.baseUrl()}/cancel`, { reference: request.transactionId.toString() }, sandboxCancelResponse, options.signal);
+    return answer.ok ? fromSandboxCancel(answer.value) : { kind: 'unknown', reason: answer.reason };
   }
 }

@@ -1,7 +1,7 @@
 import { RESULT, type ResultCode } from '../../domain/result-codes.ts';
 import { formatAmount } from '../../domain/money.ts';
-import type { ProviderCheckRequest, ProviderCheckResult, ProviderPayRequest, ProviderStatusResult } from '../../engine/ports.ts';
-import type { SandboxCheckRequest, SandboxCheckResponse, SandboxErrorCode, SandboxPayRequest, SandboxPayResponse } from './codec.ts';
+import type { ProviderCancelResult, ProviderCheckRequest, ProviderCheckResult, ProviderPayRequest, ProviderStatusResult } from '../../engine/ports.ts';
+import type { SandboxCancelResponse, SandboxCheckRequest, SandboxCheckResponse, SandboxErrorCode, SandboxPayRequest, SandboxPayResponse } from './codec.ts';
 
 /** Every sandbox error has an agent-API code; a new one breaks the build until it is mapped here. */
 export const SANDBOX_ERROR_TO_RESULT = {
@@ -51,5 +51,14 @@ export function fromSandboxPay(response: SandboxPayResponse): ProviderStatusResu
       return { kind: 'declined', code: SANDBOX_ERROR_TO_RESULT[response.code], message: response.message };
     case 'not_found':
       return { kind: 'not_found' };
+    case 'cancelled':
+      // A cancelled payment was paid and reversed; the reversal is the engine's to record, not a pay outcome.
+      return { kind: 'paid', providerRef: `cancelled:${response.reference}` };
   }
+}
+
+export function fromSandboxCancel(response: SandboxCancelResponse): ProviderCancelResult {
+  return response.status === 'cancelled'
+    ? { kind: 'cancelled' }
+    : { kind: 'refused', code: SANDBOX_ERROR_TO_RESULT[response.code], message: response.message };
 }

@@ -69,6 +69,11 @@ export async function sandboxProviderRoutes(app: FastifyInstance, options: { san
       if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
       return send(reply, await simulator.status(body.data.reference));
     });
+    app.post(`/${name}/cancel`, async (request, reply) => {
+      const body = sandboxStatusRequest.safeParse(request.body);
+      if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
+      return send(reply, await simulator.cancel(body.data.reference));
+    });
     app.get(`/${name}/faults`, async () => simulator.getFaults());
     app.put(`/${name}/faults`, async (request, reply) => {
       const body = faultsBody.safeParse(request.body);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
 import type {
-  SandboxCheckRequest, SandboxCheckResponse, SandboxErrorCode, SandboxPayRequest, SandboxPayResponse,
+  SandboxCancelResponse, SandboxCheckRequest, SandboxCheckResponse, SandboxErrorCode, SandboxPayRequest, SandboxPayResponse,
 } from '../../providers/sandbox/codec.ts';
 
 /**
@@ -40,7 +40,7 @@ interface StoredPayment {
   reference: string;
   account: string;
   amount: string;
-  status: 'paid' | 'processing' | 'rejected';
+  status: 'paid' | 'processing' | 'rejected' | 'cancelled';
   providerRef: string;
   readyAt: number;
 }
@@ -91,6 +91,18 @@ export class ProviderSimulator {
     return this.answer(this.describe(payment));
   }
 
+  /** Cancels a paid payment (any time: the sandbox has no business-day rule); a repeat answers the same. */
+  async cancel(reference: string): Promise<SimulatorAnswer<SandboxCancelResponse>> {
+    const early = await this.before();
+    if (early) return early;
+    const payment = this.payments.get(reference);
+    if (!payment) return this.answer({ status: 'error', code: 'BAD_REQUEST', message: 'sandbox: unknown reference' });
+    if (payment.status === 'cancelled') return this.answer({ status: 'cancelled', reference });
+    if (this.describe(payment).status !== 'paid') return this.answer({ status: 'error', code: 'REJECTED', message: 'sandbox: only a paid payment can be cancelled' });
+    payment.status = 'cancelled';
+    return this.answer({ status: 'cancelled', reference });
+  }
+
   async status(reference: string): Promise<SimulatorAnswer<SandboxPayResponse>> {
     const early = await this.before();
     if (early) return early;
@@ -122,6 +134,8 @@ export class ProviderSimulator {
         return { status: 'processing', reference: payment.reference };
       case 'rejected':
         return { status: 'error', code: 'REJECTED', message: 'sandbox: payment rejected by the provider' };
+      case 'cancelled':
+        return { status: 'cancelled', reference: payment.reference };
     }
   }
 
