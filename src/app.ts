@@ -73,6 +73,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.register(agentApiRoutes, { prefix: '/api/v20', ctx });
   await app.register(agentApiDocs, { prefix: '/docs' });
+  app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
   // partner plugins (one line each)
 

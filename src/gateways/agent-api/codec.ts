@@ -10,11 +10,37 @@ import { parseAmount, type AmountParseError } from '../../domain/money.ts';
 
 export class AgentApiDecodeError extends Error {}
 
+/**
+ * The partner document's examples are indented with U+00A0 no-break spaces, which JSON does not count as white space.
+ * Agents copy those examples, so a no-break space *between* tokens is read as a space; inside strings it is kept.
+ */
+export function normalizeJsonWhitespace(text: string): string {
+  if (!text.includes('\u00a0')) return text;
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      if (ch === '\\') {
+        out += ch + (text[i + 1] ?? '');
+        i++;
+        continue;
+      }
+      if (ch === '"') inString = false;
+      out += ch;
+    } else {
+      if (ch === '"') inString = true;
+      out += ch === '\u00a0' ? ' ' : ch;
+    }
+  }
+  return out;
+}
+
 /** Parses a JSON body keeping every number as its exact text. Refuses duplicate keys (lossless-json does). */
 export function parseAgentJson(text: string): unknown {
   if (text.trim() === '') return {};
   try {
-    return parseLossless(text);
+    return parseLossless(normalizeJsonWhitespace(text));
   } catch (error) {
     throw new AgentApiDecodeError(`Malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -70,7 +96,7 @@ const agentDate = z
 
 export const serviceRequestSchema = z.object({
   serviceId: z.string().min(1).max(32).meta({ description: 'Service code in the processing centre', examples: ['P1012'] }),
-}).meta({ id: 'ServiceRequest' });
+});
 
 const extrasSchema = z.record(z.string().max(64), textOrNumber).refine((extras) => Object.keys(extras).length <= 50, 'Too many extras')
   .meta({ description: 'Extra fields (account1, account2, contractId, …)' });
@@ -85,7 +111,7 @@ export const checkRequestSchema = z.object({
   identityCard: z.string().max(64).optional(),
   fullName: z.string().max(200).optional(),
   extras: extrasSchema.optional(),
-}).meta({ id: 'CheckRequest' });
+});
 
 export const extraServiceSchema = z.object({
   subServiceId: z.string().min(1).max(64),
@@ -96,11 +122,11 @@ export const extraServiceSchema = z.object({
 export const payRequestSchema = checkRequestSchema.extend({
   amountTo: amountSchema,
   extraServices: z.array(extraServiceSchema).min(1).max(100).optional(),
-}).meta({ id: 'PayRequest' });
+});
 
 export const operatorByPhoneRequestSchema = z.object({
   phoneNumber: z.string().regex(/^\d{10,12}$/, 'Expected 10 to 12 digits').meta({ examples: ['7777731414'] }),
-}).meta({ id: 'OperatorByPhoneRequest' });
+});
 
 export type CheckRequest = z.output<typeof checkRequestSchema>;
 export type PayRequest = z.output<typeof payRequestSchema>;

@@ -2,7 +2,7 @@ import { RESULT, defaultMessage, type ResultCode } from '../../domain/result-cod
 import { formatAmount } from '../../domain/money.ts';
 import { isoLocal } from '../../domain/time.ts';
 import type { Service } from '../../domain/catalog.ts';
-import type { InvoiceServiceLine, ProviderCheckData } from '../../domain/payment.ts';
+import type { Contract, Invoice, InvoiceServiceLine, ProviderCheckData } from '../../domain/payment.ts';
 import type { AgentFunds } from '../../engine/agents.ts';
 import type { CheckCommand, EngineAnswer, PayCommand, PaymentView } from '../../engine/payments.ts';
 import { jsonDecimal, type CheckRequest, type PayRequest } from './codec.ts';
@@ -105,23 +105,33 @@ export function renderCheckData(data: ProviderCheckData): Record<string, unknown
         }
       : {}),
     ...(data.displays ? { displays: data.displays } : {}),
-    ...(data.contracts ? { contracts: data.contracts } : {}),
-    ...(data.invoices ? { invoice: { invoices: data.invoices.map((invoice) => ({ ...invoice, services: invoice.services.map(renderInvoiceLine) })) } } : {}),
+    ...(data.contracts ? { contracts: data.contracts.map(renderContract) } : {}),
+    ...(data.invoices ? { invoice: { invoices: data.invoices.map(renderInvoice) } } : {}),
   };
+}
+
+/** Fields in the spec's order, absent ones left out. */
+function ordered(source: object, keys: readonly string[]): Record<string, unknown> {
+  const record = source as Record<string, unknown>;
+  return Object.fromEntries(keys.filter((key) => record[key] !== undefined).map((key) => [key, record[key]]));
+}
+
+function renderContract(contract: Contract): Record<string, unknown> {
+  return ordered(contract, ['name', 'contractId', 'contractNumber', 'contractSum', 'contractDate']);
+}
+
+function renderInvoice(invoice: Invoice): Record<string, unknown> {
+  return { ...ordered(invoice, ['invoiceId', 'formedDate', 'expireDate', 'clientName', 'clientAddress']), services: invoice.services.map(renderInvoiceLine) };
 }
 
 /** Invoice sums are JSON numbers in the spec's example; readings and debt stay strings, as there. */
 function renderInvoiceLine(line: InvoiceServiceLine): Record<string, unknown> {
-  const { paySum, tariff, minSum, maxSum, ...rest } = line.data;
+  const { paySum, tariff, minSum, maxSum } = line.data;
+  const decimal = (value: string | undefined) => (value === undefined ? undefined : jsonDecimal(value));
+  const data = { ...line.data, paySum: decimal(paySum), tariff: decimal(tariff), minSum: decimal(minSum), maxSum: decimal(maxSum) };
   return {
     subServiceId: line.subServiceId,
     subServiceName: line.subServiceName,
-    data: {
-      ...(paySum !== undefined ? { paySum: jsonDecimal(paySum) } : {}),
-      ...(tariff !== undefined ? { tariff: jsonDecimal(tariff) } : {}),
-      ...(minSum !== undefined ? { minSum: jsonDecimal(minSum) } : {}),
-      ...(maxSum !== undefined ? { maxSum: jsonDecimal(maxSum) } : {}),
-      ...rest,
-    },
+    data: ordered(data, ['paySum', 'tariff', 'minSum', 'maxSum', 'debtInfo', 'isMeter', 'prevCount', 'lastCount', 'si', 'comment']),
   };
 }

@@ -9,9 +9,28 @@ import { checkRequestSchema, operatorByPhoneRequestSchema, payRequestSchema, ser
  * the codec reads losslessly are documented as JSON numbers).
  */
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    // Numbers read losslessly are unions in zod (number token | string); their documented wire type is set by meta.
+    override: (ctx) => {
+      const json = ctx.jsonSchema as Record<string, unknown>;
+      if (json.type !== undefined && json.anyOf !== undefined) delete json.anyOf;
+    },
+  }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = generated;
   return rest;
 }
+
+const REQUEST_SCHEMAS = {
+  ServiceRequest: serviceRequestSchema,
+  CheckRequest: checkRequestSchema,
+  PayRequest: payRequestSchema,
+  OperatorByPhoneRequest: operatorByPhoneRequestSchema,
+} as const;
+
+type RequestName = keyof typeof REQUEST_SCHEMAS;
 
 const resultSchema = {
   type: 'object',
@@ -41,12 +60,12 @@ const paymentAnswerSchema = {
   },
 };
 
-function operation(summary: string, request: z.ZodType | undefined, response: Record<string, unknown>) {
+function operation(summary: string, request: RequestName | undefined, response: Record<string, unknown>) {
   return {
     post: {
       summary,
       security: [{ bearer: [] }],
-      ...(request ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(request) } } } } : {}),
+      ...(request ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${request}` } } } } } : {}),
       responses: {
         200: { description: 'Processed; see `result`', content: { 'application/json': { schema: response } } },
         400: { description: 'Malformed request: result 202', content: { 'application/json': { schema: resultSchema } } },
@@ -68,14 +87,17 @@ export function agentApiDocument(): Record<string, unknown> {
       description: 'Processing-centre API for agents (specs/agent-api-v20). Every request is a POST with a JSON body in UTF-8. '
         + 'The list of services is answered under the key `services` in Latin letters (the partner document\'s example spells it with a Cyrillic "с").',
     },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, jsonSchema(schema)])),
+    },
     paths: {
       '/api/v20/services': operation('Services available to the agent', undefined, { ...resultSchema, properties: { ...resultSchema.properties, services: { type: 'array', items: { type: 'object' } } } }),
-      '/api/v20/service': operation('One service', serviceRequestSchema, { ...resultSchema, properties: { ...resultSchema.properties, services: { type: 'array', items: { type: 'object' } } } }),
+      '/api/v20/service': operation('One service', 'ServiceRequest', { ...resultSchema, properties: { ...resultSchema.properties, services: { type: 'array', items: { type: 'object' } } } }),
       '/api/v20/balance': operation('Agent balance', undefined, { ...resultSchema, properties: { ...resultSchema.properties, agent: { type: 'object' } } }),
-      '/api/v20/check': operation('Check that a payment can be made', checkRequestSchema, paymentAnswerSchema),
-      '/api/v20/pay': operation('Make a payment (idempotent on agentTransactionId)', payRequestSchema, paymentAnswerSchema),
-      '/api/v20/operatorByPhone': operation('Mobile operator of a number (MNP)', operatorByPhoneRequestSchema, { ...resultSchema, properties: { ...resultSchema.properties, serviceId: { type: 'string' } } }),
+      '/api/v20/check': operation('Check that a payment can be made', 'CheckRequest', paymentAnswerSchema),
+      '/api/v20/pay': operation('Make a payment (idempotent on agentTransactionId)', 'PayRequest', paymentAnswerSchema),
+      '/api/v20/operatorByPhone': operation('Mobile operator of a number (MNP)', 'OperatorByPhoneRequest', { ...resultSchema, properties: { ...resultSchema.properties, serviceId: { type: 'string' } } }),
     },
   };
 }

@@ -98,14 +98,14 @@ CREATE TABLE payments (
   amount_to_minor      bigint,
   amount_from_minor    bigint,
   agent_txn_date       text,
-  request              jsonb NOT NULL DEFAULT '{}',   -- normalised extras, extraServices, identity
+  request              json NOT NULL DEFAULT '{}',   -- normalised extras, extraServices, identity
   check_hash           text,
   pay_hash             text,
   state                text NOT NULL CHECK (state IN ('checked', 'check_failed', 'waiting', 'accepted', 'succeeded', 'failed')),
   result_code          integer NOT NULL,
   result_message       text NOT NULL,
   provider             text NOT NULL,
-  provider_data        jsonb,                        -- displays / contracts / invoice / conversion from check
+  provider_data        json,                         -- displays / contracts / invoice / conversion from check
   provider_ref         text,
   provider_outcome     text,                         -- last outcome seen: unknown, pending, …
   reservation_id       bigint REFERENCES ledger_transfers(id),
