@@ -237,8 +237,8 @@ export class PaymentEngine {
       await this.enqueue(row.id, this.config.retryBaseMs);
       return { kind: 'payment', payment: toView(row) };
     }
-    // The drive job is the safety net: it runs after the lease, and finds the payment final if the inline call settled it.
-    await this.enqueue(row.id, this.leaseMs(this.config.providerDeadlineMs));
+    // A non-final outcome enqueues its own drive (postpone); if this process dies mid-call, the sweeper finds the
+    // payment due once its lease has passed.
     await this.callProvider(row.id, this.config.providerDeadlineMs, true);
     return { kind: 'payment', payment: toView((await this.findById(this.db, row.id))!) };
   }
@@ -647,7 +647,7 @@ export class PaymentEngine {
 
   /** A lease outlives the call it covers, so that a timed-out caller never overlaps the next one. */
   private leaseMs(callTimeoutMs: number): number {
-    return callTimeoutMs + 5_000;
+    return callTimeoutMs + 1_000;
   }
 }
 
