@@ -57,7 +57,7 @@ describe('malformed requests', () => {
   it('a wrong content type → 415 with 202', async () => {
     const response = await fetch(`${h.url}/api/v20/pay`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: JSON.stringify(valid) });
     expect(response.status).toBe(415);
-    expect(await response.json()).toEqual({ result: 202, resultMessage: 'Content-Type must be application/json' });
+    expect((await response.json()) as unknown).toEqual({ result: 202, resultMessage: 'Content-Type must be application/json' });
   });
 
   it('an unknown path → 404 with 202; a GET → 404 with 202', async () => {
@@ -66,7 +66,7 @@ describe('malformed requests', () => {
     expect(JSON.parse(unknown.text).result).toBe(202);
     const get = await fetch(`${h.url}/api/v20/pay`, { headers: { authorization: `Bearer ${token}` } });
     expect(get.status).toBe(404);
-    expect((await get.json()).result).toBe(202);
+    expect(((await get.json()) as { result: number }).result).toBe(202);
   });
 
   it('text/json is accepted as the spec lists it', async () => {
@@ -85,7 +85,7 @@ describe('authentication', () => {
   const balance = (headers: Record<string, string>) => post(`${h.url}/api/v20/balance`, '{}', headers);
 
   it('no credentials, a malformed header, an unknown token → 401 with 150', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer nope' }]) {
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer nope' }] as Record<string, string>[]) {
       const answer = await balance(headers);
       expect(answer.status).toBe(401);
       expect(JSON.parse(answer.text).result).toBe(150);
