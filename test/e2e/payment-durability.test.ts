@@ -44,28 +44,6 @@ async function transactionIdOf(id: string): Promise<string> {
   return row.rows[0]!.id.toString();
 }
 
-describe('concurrent duplicates', () => {
-  it('200 simultaneous identical pays → one reservation, one provider payment, 200 identical answers', async () => {
-    const id = txn();
-    const answers = await Promise.all(Array.from({ length: 200 }, () => api('pay', payBody(id))));
-    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
-    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
-    expect(num(answers[0]!.body.result)).toBe('0');
-    const reservations = await h.db.query<{ n: bigint }>(
-      `SELECT count(*) AS n FROM ledger_transfers t JOIN payments p ON p.id = t.payment_id WHERE p.agent_txn_id = $1 AND t.kind = 'pending'`, [id]);
-    expect(reservations.rows[0]!.n).toBe(1n);
-    expect(providerPayments(await transactionIdOf(id))).toHaveLength(1);
-  });
-
-  it('concurrent pays with different bodies on one id: one wins, the others are told it exists', async () => {
-    const id = txn();
-    const answers = await Promise.all(['7770017711', '7770017712', '7770017713', '7770017714'].map((account) => api('pay', payBody(id, account))));
-    const codes = answers.map((a) => num(a.body.result)).sort();
-    expect(codes.filter((c) => c === '0')).toHaveLength(1);
-    expect(codes.filter((c) => c === '215' || c === '202')).toHaveLength(3);
-  });
-});
-
 describe('unknown outcomes', () => {
   it('the provider commits, then times out: the pay answers 1, the job asks the provider and settles once', async () => {
     h.tolem.ctx.sandbox!.simulators.get('mobile')!.setFaults({ hangAfterCommitRate: 1, hangMs: 1_500 });
