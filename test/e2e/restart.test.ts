@@ -43,7 +43,7 @@ function startChild(env: Record<string, string>): Promise<{ child: ChildProcess;
 }
 
 describe('restart with payments pending', () => {
-  it('drives every pending payment to a final state after a SIGKILL, each paid once', { timeout: 120_000 }, async () => {
+  it('drives every pending payment to a final state after a SIGKILL, each paid once', { timeout: 240_000 }, async () => {
     // The provider lives in its own server, so that it outlives the Tolem being killed.
     const providerHost: Harness = await startTolem({ jobs: false });
     cleanups.push(() => providerHost.close());
@@ -84,7 +84,7 @@ describe('restart with payments pending', () => {
     const states = await eventually(async () => {
       const rows = await db.query<{ state: string }>(`SELECT state FROM payments WHERE agent_txn_id >= 700000000000000000`);
       return rows.rows.length === 20 && rows.rows.every((r) => r.state === 'succeeded') ? rows.rows : undefined;
-    }, 30_000);
+    }, 120_000);
     expect(states).toHaveLength(20);
     const references = mobile.committed().map((p) => p.reference);
     expect(references).toHaveLength(20);
