@@ -155,6 +155,7 @@ export function providerAccountCode(provider: string, currency: string): string 
  */
 export class PaymentEngine {
   private readonly settled = new EventEmitter();
+  private readonly inflight = new Map<string, { digest: string; answer: Promise<EngineAnswer> }>();
   private enqueue: (paymentId: bigint, delayMs: number) => Promise<void> = async () => undefined;
 
   constructor(
@@ -219,8 +220,27 @@ export class PaymentEngine {
 
   // ---------------------------------------------------------------- pay
 
+  /**
+   * Duplicates that arrive while the same pay is being processed in this process share its answer: a burst of
+   * retries gets one identical answer instead of a mix of "in processing" and the final code. (Across instances the
+   * unique constraint and the lease give the same safety, with answers read from the row.)
+   */
   async pay(agent: Agent, command: PayCommand): Promise<EngineAnswer> {
     const digest = requestDigest({ op: 'pay', ...command });
+    const key = `${agent.id}:${command.agentTxnId}`;
+    const running = this.inflight.get(key);
+    if (running?.digest === digest) return running.answer;
+    if (running) await running.answer.catch(() => undefined);
+    const answer = this.payOnce(agent, command, digest);
+    this.inflight.set(key, { digest, answer });
+    try {
+      return await answer;
+    } finally {
+      if (this.inflight.get(key)?.answer === answer) this.inflight.delete(key);
+    }
+  }
+
+  private async payOnce(agent: Agent, command: PayCommand, digest: string): Promise<EngineAnswer> {
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
     if (existing?.pay_hash) return this.repeatedPay(existing, digest);
 
