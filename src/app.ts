@@ -12,6 +12,8 @@ import { buildProviderRegistry } from './providers/registry.ts';
 import { agentApiRoutes } from './gateways/agent-api/routes.ts';
 import { agentApiDocs } from './gateways/agent-api/openapi.ts';
 import { createSandboxProviders, sandboxProviderRoutes } from './sandbox/providers/routes.ts';
+import { alsecoSandboxRoutes } from './sandbox/alseco/routes.ts';
+import { scheduleDailyReconciliation } from './engine/reconcile.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
 export const REDACTED_PATHS = [
@@ -76,12 +78,14 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
   // partner plugins (one line each)
+  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco' });
 
   if (queue) {
     engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));
     await queue.start();
     await queue.workDrive((paymentId) => engine.drive(paymentId));
     await queue.workSweep(async () => void (await engine.sweep()));
+    await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }));
   }
 
   let closed = false;

@@ -8,6 +8,7 @@ import { agentFunds, confirmToken, createAgent, findAgent, issueToken, listToken
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { checkInvariants } from './ledger/ledger.ts';
 import { listAttention, resolveAttention } from './engine/attention.ts';
+import { registerAlsecoCli } from './cli/alseco.ts';
 
 /** One entry point: start, migrate, agents and tokens, catalog, attention list. `--json` for scripts. */
 
@@ -221,6 +222,8 @@ program.command('ledger-check').description('verify the ledger invariants').addO
     if (!report.ok) process.exitCode = 1;
   });
 });
+
+registerAlsecoCli(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tolem: ${error instanceof Error ? error.message : String(error)}\n`);

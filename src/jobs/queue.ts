@@ -20,6 +20,8 @@ export interface JobQueue {
   enqueueDrive(paymentId: bigint, delayMs: number): Promise<void>;
   workDrive(handler: (paymentId: bigint) => Promise<void>): Promise<void>;
   workSweep(handler: () => Promise<void>): Promise<void>;
+  /** A cron job (UTC): its queue, schedule and worker; pg-boss runs each tick once across all instances. */
+  schedule(name: string, cron: string, handler: () => Promise<void>): Promise<void>;
 }
 
 export interface QueueConfig {
@@ -71,6 +73,11 @@ export function createJobQueue(db: Db, config: QueueConfig, log: Logger): JobQue
     },
     async workSweep(handler) {
       await boss.work(QUEUES.sweep, { pollingIntervalSeconds: 5 }, async () => handler());
+    },
+    async schedule(name, cron, handler) {
+      await boss.createQueue(name, { name, policy: 'singleton', retryLimit: 2, retryDelay: 300, expireInSeconds: 3_600 });
+      await boss.schedule(name, cron);
+      await boss.work(name, { pollingIntervalSeconds: 30 }, async () => handler());
     },
   };
 }

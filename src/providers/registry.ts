@@ -1,5 +1,7 @@
 import type { ProviderAdapter, ProviderRegistry } from '../engine/ports.ts';
 import { SandboxProviderAdapter } from './sandbox/index.ts';
+import { AlsecoProviderAdapter } from './alseco/index.ts';
+import { loadAlsecoConfig } from './alseco/config.ts';
 
 /**
  * Every provider route the catalog may name (services.provider). A new provider is one folder under providers/ and
@@ -16,6 +18,7 @@ export function buildProviderRegistry(sandboxBaseUrl: () => string): ProviderReg
     sandbox('bank'),
     sandbox('intl'),
     sandbox('utility'),
+    new AlsecoProviderAdapter(loadAlsecoConfig(), sandboxBaseUrl),
   ];
   const byName = new Map(adapters.map((adapter) => [adapter.name, adapter]));
   return { get: (name) => byName.get(name) };
