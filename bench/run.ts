@@ -1,0 +1,598 @@
+/**
+ * `npm run bench`: starts a complete Tolem in a child process (bench/server.ts) and drives the agent API over real
+ * HTTP with autocannon. Each iteration is a check then a pay of 200.00 KZT on P1011 (the sandbox mobile operator,
+ * itself reached over HTTP) with the same, fresh, 18-digit agentTransactionId. See bench/README.md.
+ *
+ *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 50] [--scenario all|many|hot]
+ *   env: BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_AGENTS, BENCH_SCENARIO, DATABASE_URL
+ *
+ * Exit code: 0 whenever the server started (findings are in the report); 1 if it did not; 2 on bad arguments.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+
+// ------------------------------------------------------------------ options
+
+interface Options {
+  seconds: number;
+  warmup: number;
+  connections: number;
+  agents: number;
+  scenarios: ScenarioName[];
+  databaseUrl: string | undefined;
+}
+
+type ScenarioName = 'many' | 'hot';
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    process.stderr.write(`bench: ${name} must be an integer ≥ ${min}, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' },
+      agents: { type: 'string' }, scenario: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 50] [--scenario all|many|hot]\n'
+      + 'env: BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_AGENTS BENCH_SCENARIO DATABASE_URL (PostgreSQL server; default PGlite)\n');
+    process.exit(0);
+  }
+  const env = process.env;
+  const scenario = values.scenario ?? env.BENCH_SCENARIO ?? 'all';
+  if (!['all', 'many', 'hot'].includes(scenario)) {
+    process.stderr.write(`bench: --scenario must be all, many or hot, got "${scenario}"\n`);
+    process.exit(2);
+  }
+  return {
+    seconds: positiveInt('seconds', values.seconds ?? env.BENCH_SECONDS, 10),
+    warmup: positiveInt('warmup', values.warmup ?? env.BENCH_WARMUP, 2, 0),
+    connections: positiveInt('connections', values.connections ?? env.BENCH_CONNECTIONS, 16),
+    agents: positiveInt('agents', values.agents ?? env.BENCH_AGENTS, 50),
+    scenarios: scenario === 'all' ? ['many', 'hot'] : [scenario as ScenarioName],
+    databaseUrl: env.DATABASE_URL || undefined,
+  };
+}
+
+function assertLoopback(url: string): void {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) throw new Error(`refusing to load a non-loopback address: ${url}`);
+}
+
+// ------------------------------------------------------------------ the server child
+
+interface BenchAgent {
+  id: string;
+  token: string;
+}
+
+interface Handshake {
+  url: string;
+  store: string;
+  agents: BenchAgent[];
+}
+
+interface LogTally {
+  lines: number;
+  byLevel: Record<string, number>;
+  /** Distinct warn/error/fatal messages (with the error's own message), most frequent first. */
+  top: { level: string; message: string; count: number; example?: string }[];
+  other: string[];
+}
+
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+class ServerLog {
+  private lines = 0;
+  private readonly byLevel = new Map<string, number>();
+  private readonly messages = new Map<string, { level: string; message: string; count: number; example?: string }>();
+  private readonly other: string[] = [];
+  readonly tail: string[] = [];
+
+  add(line: string): void {
+    if (!line.trim()) return;
+    this.lines++;
+    this.tail.push(line);
+    if (this.tail.length > 40) this.tail.shift();
+    let entry: { level?: number; msg?: string; err?: { message?: string; type?: string; stack?: string } } | undefined;
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      entry = undefined;
+    }
+    if (!entry || typeof entry.level !== 'number') {
+      if (this.other.length < 20) this.other.push(line.slice(0, 300));
+      this.byLevel.set('non-json', (this.byLevel.get('non-json') ?? 0) + 1);
+      return;
+    }
+    const level = LEVELS[entry.level] ?? String(entry.level);
+    this.byLevel.set(level, (this.byLevel.get(level) ?? 0) + 1);
+    const message = `${entry.msg ?? ''}${entry.err?.message ? ` — ${entry.err.type ?? 'Error'}: ${entry.err.message}` : ''}`;
+    const key = `${level}|${message}`;
+    const known = this.messages.get(key);
+    if (known) known.count++;
+    else this.messages.set(key, { level, message, count: 1, example: line.slice(0, 1500) });
+  }
+
+  tally(): LogTally {
+    return {
+      lines: this.lines,
+      byLevel: Object.fromEntries(this.byLevel),
+      top: [...this.messages.values()].sort((a, b) => b.count - a.count).slice(0, 10),
+      other: this.other,
+    };
+  }
+}
+
+interface Server {
+  child: ChildProcess;
+  handshake: Handshake;
+  log: ServerLog;
+  summaryFile: string;
+  schema: string | undefined;
+}
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+async function startServer(options: Options, agentCount: number): Promise<Server> {
+  const summaryFile = join(tmpdir(), `tolem-bench-summary-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+  const schema = options.databaseUrl ? `bench_${randomBytes(5).toString('hex')}` : undefined;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_AGENTS: String(agentCount),
+    BENCH_SUMMARY_FILE: summaryFile,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    ...(schema ? { DB_SCHEMA: schema, QUEUE_SCHEMA: `${schema}_boss` } : {}),
+  };
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', join(benchDir, 'server.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = new ServerLog();
+  createInterface({ input: child.stderr! }).on('line', (line) => log.add(line));
+
+  const handshaken = new Promise<Handshake>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('no handshake from the server within 180 s')), 180_000);
+    const stdout = createInterface({ input: child.stdout! });
+    function fail(error: Error): void {
+      clearTimeout(timer);
+      reject(error);
+    }
+    stdout.on('line', (line) => {
+      try {
+        const parsed = JSON.parse(line) as Handshake;
+        if (typeof parsed.url === 'string' && Array.isArray(parsed.agents)) {
+          clearTimeout(timer);
+          resolve(parsed);
+        }
+      } catch {
+        // not the handshake
+      }
+    });
+    child.once('error', fail);
+    child.once('exit', (code, signal) => fail(new Error(`server exited before the handshake (code ${code}, signal ${signal})`)));
+  });
+  try {
+    return { child, handshake: await handshaken, log, summaryFile, schema };
+  } catch (error) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(summaryFile, { force: true });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the last stderr lines
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server stderr (tail) ---\n${log.tail.join('\n')}`);
+  }
+}
+
+async function stopServer(server: Server): Promise<unknown> {
+  const { child } = server;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  let summary: unknown;
+  if (existsSync(server.summaryFile)) {
+    try {
+      summary = JSON.parse(readFileSync(server.summaryFile, 'utf8'));
+    } catch {
+      summary = undefined;
+    }
+    rmSync(server.summaryFile, { force: true });
+  }
+  return summary;
+}
+
+// ------------------------------------------------------------------ load
+
+/**
+ * 18-digit agentTransactionIds, all above 2^53: neighbouring ids are not distinct as doubles (their spacing there is
+ * 128), so a server reading them through a float would collide and answer 215 or a wrong agentTransactionId.
+ */
+let nextTxnId = 900_719_925_474_099_301n;
+const MAX_TXN_ID = 999_999_999_999_999_999n;
+
+function takeTxnId(): bigint {
+  const id = nextTxnId++;
+  if (id > MAX_TXN_ID) throw new Error('agentTransactionId range exhausted');
+  return id;
+}
+
+function agentDate(): string {
+  return new Date(Date.now() + 5 * 3_600_000).toISOString().slice(0, 19); // the hub's zone (UTC+5), as agents send it
+}
+
+function requestBody(id: bigint): string {
+  // Written by hand: the id goes out as an exact JSON number, whatever its size.
+  return `{"serviceId":"P1011","account":"7770017711","agentTransactionId":${id},"agentTransactionDate":"${agentDate()}","amountTo":200.00,"amountFrom":200.00}`;
+}
+
+interface Counters {
+  pairsStarted: number;
+  pairsOk: number;
+  answers: { check: number; pay: number };
+  nonZero: { check: Record<string, number>; pay: Record<string, number> };
+  httpErrors: Record<string, number>;
+  unparsable: number;
+  /** Answers whose agentTransactionId is not exactly the one sent. */
+  idMismatches: number;
+  latencyMs: { check: number[]; pay: number[]; pair: number[] };
+  examples: string[];
+}
+
+function newCounters(): Counters {
+  return {
+    pairsStarted: 0, pairsOk: 0, answers: { check: 0, pay: 0 }, nonZero: { check: {}, pay: {} }, httpErrors: {}, unparsable: 0,
+    idMismatches: 0, latencyMs: { check: [], pay: [], pair: [] }, examples: [],
+  };
+}
+
+function bump(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
+
+/** Reads result and agentTransactionId exactly (lossless); undefined when the body is not an agent API answer. */
+function readAnswer(body: string): { result: string; agentTransactionId: string | undefined } | undefined {
+  try {
+    const parsed = parseLossless(body) as Record<string, unknown>;
+    const text = (value: unknown): string | undefined => (isLosslessNumber(value) ? value.value : typeof value === 'string' ? value : undefined);
+    const result = text(parsed.result);
+    return result === undefined ? undefined : { result, agentTransactionId: text(parsed.agentTransactionId) };
+  } catch {
+    return undefined;
+  }
+}
+
+function requestsFor(agents: BenchAgent[], counters: () => Counters): autocannon.Request[] {
+  let turn = 0;
+  const note = (kind: 'check' | 'pay', status: number, body: string, context: Record<string, unknown>): boolean => {
+    const c = counters();
+    const started = context[kind === 'check' ? 'checkAt' : 'payAt'] as number | undefined;
+    if (started !== undefined) c.latencyMs[kind].push(performance.now() - started);
+    c.answers[kind]++;
+    if (status < 200 || status > 299) {
+      bump(c.httpErrors, String(status));
+      if (c.examples.length < 10) c.examples.push(`${kind} HTTP ${status}: ${body.slice(0, 300)}`);
+      return false;
+    }
+    const answer = readAnswer(body);
+    if (!answer) {
+      c.unparsable++;
+      if (c.examples.length < 10) c.examples.push(`${kind} unparsable: ${body.slice(0, 300)}`);
+      return false;
+    }
+    if (answer.agentTransactionId !== context.id) {
+      c.idMismatches++;
+      if (c.examples.length < 10) c.examples.push(`${kind} sent id ${String(context.id)}, answer: ${body.slice(0, 300)}`);
+    }
+    if (answer.result !== '0') {
+      bump(c.nonZero[kind], answer.result);
+      if (c.examples.length < 10) c.examples.push(`${kind} result ${answer.result}: ${body.slice(0, 300)}`);
+      return false;
+    }
+    return answer.agentTransactionId === context.id;
+  };
+  return [
+    {
+      method: 'POST',
+      path: '/api/v20/check',
+      setupRequest(request, context) {
+        const agent = agents[turn++ % agents.length]!;
+        const id = takeTxnId();
+        context.id = id.toString();
+        context.token = agent.token;
+        context.checkOk = false;
+        context.checkAt = performance.now();
+        counters().pairsStarted++;
+        return { ...request, headers: { ...request.headers, authorization: `Bearer ${agent.token}` }, body: requestBody(id) };
+      },
+      onResponse(status, body, context) {
+        context.checkOk = note('check', status, body, context);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v20/pay',
+      setupRequest(request, context) {
+        // The pay goes out even after a failed check (a pay needs no check); the pair then does not count as OK.
+        context.payAt = performance.now();
+        return { ...request, headers: { ...request.headers, authorization: `Bearer ${String(context.token)}` }, body: requestBody(BigInt(String(context.id))) };
+      },
+      onResponse(status, body, context) {
+        const payOk = note('pay', status, body, context);
+        const c = counters();
+        if (typeof context.checkAt === 'number') c.latencyMs.pair.push(performance.now() - context.checkAt);
+        if (payOk && context.checkOk === true) c.pairsOk++;
+      },
+    },
+  ];
+}
+
+function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return round(sorted[rank]!, 2);
+}
+
+function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function sum(record: Record<string, number>): number {
+  return Object.values(record).reduce((a, b) => a + b, 0);
+}
+
+interface ScenarioResult {
+  scenario: string;
+  store: string;
+  agents: number;
+  connections: number;
+  seconds: number;
+  pairsOk: number;
+  paymentsPerSec: number;
+  requests: number;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  nonZeroResults: number;
+  detail: {
+    autocannon: { latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number }; errors: number; timeouts: number; non2xx: number; statusCodes: Record<string, number> };
+    latencyMs: Record<'check' | 'pay' | 'pair', { p50: number | null; p99: number | null; max: number | null }>;
+    pairsStarted: number;
+    answers: { check: number; pay: number };
+    nonZero: { check: Record<string, number>; pay: Record<string, number> };
+    httpErrors: Record<string, number>;
+    unparsable: number;
+    idMismatches: number;
+    examples: string[];
+    /** The agents this scenario used: first..last id, in creation order. */
+    agentIds: string;
+  };
+}
+
+async function runScenario(name: ScenarioName, agents: BenchAgent[], url: string, store: string, options: Options): Promise<ScenarioResult> {
+  let counters = newCounters();
+  const requests = requestsFor(agents, () => counters);
+  const base = { url, connections: options.connections, timeout: 10, headers: { 'content-type': 'application/json' }, requests };
+  if (options.warmup > 0) {
+    process.stderr.write(`bench: ${name}: warm-up ${options.warmup} s\n`);
+    await autocannon({ ...base, duration: options.warmup, title: `${name} warm-up` });
+  }
+  counters = newCounters();
+  process.stderr.write(`bench: ${name}: measuring ${options.seconds} s, ${options.connections} connections, ${agents.length} agent(s)\n`);
+  const result = await autocannon({ ...base, duration: options.seconds, title: name });
+  const c = counters;
+  const duration = result.duration > 0 ? result.duration : options.seconds;
+  const requestCount = c.answers.check + c.answers.pay;
+  const lat = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) });
+  const errors = sum(c.httpErrors) + result.errors + c.unparsable;
+  const label = name === 'many' ? `many agents (${agents.length})` : 'one hot agent';
+  scenarioAgents.set(label, agents.map((agent) => agent.id));
+  return {
+    scenario: label,
+    store,
+    agents: agents.length,
+    connections: options.connections,
+    seconds: round(duration, 2),
+    pairsOk: c.pairsOk,
+    paymentsPerSec: round(c.pairsOk / duration),
+    requests: requestCount,
+    requestsPerSec: round(requestCount / duration),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors,
+    nonZeroResults: sum(c.nonZero.check) + sum(c.nonZero.pay),
+    detail: {
+      autocannon: {
+        latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+        errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx,
+        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count])),
+      },
+      latencyMs: { check: lat(c.latencyMs.check), pay: lat(c.latencyMs.pay), pair: lat(c.latencyMs.pair) },
+      pairsStarted: c.pairsStarted,
+      answers: c.answers,
+      nonZero: c.nonZero,
+      httpErrors: c.httpErrors,
+      unparsable: c.unparsable,
+      idMismatches: c.idMismatches,
+      examples: c.examples,
+      agentIds: agents.length === 1 ? agents[0]!.id : `${agents[0]!.id}..${agents.at(-1)!.id}`,
+    },
+  };
+}
+
+// ------------------------------------------------------------------ report
+
+function table(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => String(row[i] ?? '').length)));
+  const line = (row: (string | number)[]) => row.map((cell, i) => (typeof cell === 'number' ? String(cell).padStart(widths[i]!) : String(cell).padEnd(widths[i]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+interface ServerSummary {
+  payments: { agentId: string; state: string; code: number; n: number }[];
+  jobs: { name: string; state: string; n: number }[];
+  invariants: { ok: boolean; problems: string[] };
+}
+
+/** Scenario label → the agent ids it used (to split the store's payments by scenario). */
+const scenarioAgents = new Map<string, string[]>();
+
+function storeByScenario(summary: ServerSummary | undefined, results: ScenarioResult[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  if (!summary) return out;
+  for (const result of results) {
+    const ids = new Set(scenarioAgents.get(result.scenario) ?? []);
+    const states: Record<string, number> = {};
+    for (const row of summary.payments) if (ids.has(row.agentId)) states[`${row.state}/${row.code}`] = (states[`${row.state}/${row.code}`] ?? 0) + row.n;
+    out[result.scenario] = states;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ main
+
+const options = readOptions();
+const machine = {
+  cores: availableParallelism(),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGb: round(totalmem() / 2 ** 30, 1),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  /** Other work on the machine skews the figures: the 1-minute load average before and after the run tells. */
+  loadAverage: { start: round(loadavg()[0]!, 2), end: null as number | null },
+};
+const storeLabel = options.databaseUrl ? 'postgres' : 'pglite';
+process.stderr.write(`bench: starting Tolem on ${storeLabel} with ${options.agents + 1} agents…\n`);
+
+let server: Server;
+try {
+  server = await startServer(options, options.agents + 1);
+  assertLoopback(server.handshake.url);
+} catch (error) {
+  process.stderr.write(`bench: the server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+const { url, store, agents } = server.handshake;
+const many = agents.slice(0, options.agents);
+const hot = agents.slice(options.agents, options.agents + 1);
+const results: ScenarioResult[] = [];
+const failures: { scenario: string; error: string }[] = [];
+const startedAt = new Date();
+for (const name of options.scenarios) {
+  try {
+    results.push(await runScenario(name, name === 'many' ? many : hot, url, store, options));
+  } catch (error) {
+    failures.push({ scenario: name, error: error instanceof Error ? error.message : String(error) });
+    process.stderr.write(`bench: scenario ${name} failed: ${String(error)}\n`);
+  }
+}
+
+machine.loadAverage.end = round(loadavg()[0]!, 2);
+// autocannon drops its sockets at the end, but the server finishes the requests it had started (a pay holds a provider
+// call and a ledger transaction): give them a moment, so that stopping the server does not cut them off.
+const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? '2');
+if (drainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
+process.stderr.write('bench: stopping the server…\n');
+const summary = (await stopServer(server)) as ServerSummary | undefined;
+const log = server.log.tally();
+
+const manyResult = results.find((r) => r.scenario.startsWith('many'));
+const hotResult = results.find((r) => r.scenario === 'one hot agent');
+const ratios = manyResult && hotResult && manyResult.paymentsPerSec > 0 && manyResult.requestsPerSec > 0
+  ? {
+      hotOverManyPayments: round(hotResult.paymentsPerSec / manyResult.paymentsPerSec, 2),
+      hotOverManyRequests: round(hotResult.requestsPerSec / manyResult.requestsPerSec, 2),
+      hotOverManyP99: manyResult.p99Ms > 0 ? round(hotResult.p99Ms / manyResult.p99Ms, 2) : null,
+    }
+  : null;
+
+const report = {
+  startedAt: startedAt.toISOString(),
+  machine,
+  settings: { store: storeLabel, seconds: options.seconds, warmupSeconds: options.warmup, connections: options.connections, manyAgents: options.agents, serviceId: 'P1011', amount: '200.00' },
+  results,
+  ratios,
+  failures,
+  server: {
+    log,
+    storeAtEnd: storeByScenario(summary, results),
+    jobs: summary?.jobs ?? null,
+    ledgerInvariants: summary?.invariants ?? null,
+    schema: server.schema ?? null,
+  },
+};
+
+const rows: (string | number)[][] = [['scenario', 'store', 'payments/s (pairs)', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'non-zero results']];
+for (const r of results) rows.push([r.scenario, r.store, r.paymentsPerSec, r.requestsPerSec, r.p50Ms, r.p99Ms, r.errors, r.nonZeroResults]);
+const latencyRows: (string | number)[][] = [['scenario', 'check p50', 'check p99', 'pay p50', 'pay p99', 'pair p50', 'pair p99', 'pairs ok/started', 'id mismatches']];
+for (const r of results) {
+  const l = r.detail.latencyMs;
+  latencyRows.push([r.scenario, l.check.p50 ?? '-', l.check.p99 ?? '-', l.pay.p50 ?? '-', l.pay.p99 ?? '-', l.pair.p50 ?? '-', l.pair.p99 ?? '-', `${r.pairsOk}/${r.detail.pairsStarted}`, r.detail.idMismatches]);
+}
+
+const out: string[] = [];
+out.push(`Tolem bench — ${storeLabel}, ${options.seconds} s per scenario after ${options.warmup} s warm-up, ${options.connections} connections, check+pay P1011 200.00 KZT`);
+out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}; load generator and server share these cores`);
+out.push(`load average (1 min) before/after: ${machine.loadAverage.start} / ${machine.loadAverage.end}${machine.loadAverage.start > 0.5 ? ' — the machine was busy before the run: other work shared the cores, figures are low' : ''}`);
+out.push('');
+out.push(table(rows));
+out.push('');
+out.push('latency by request (ms, measured by the load generator):');
+out.push(table(latencyRows));
+out.push('');
+if (ratios) out.push(`ratios hot/many: payments ${ratios.hotOverManyPayments}, requests ${ratios.hotOverManyRequests}, p99 ${ratios.hotOverManyP99 ?? '-'}`);
+for (const r of results) {
+  const bits = [
+    Object.keys(r.detail.nonZero.check).length ? `check results ${JSON.stringify(r.detail.nonZero.check)}` : '',
+    Object.keys(r.detail.nonZero.pay).length ? `pay results ${JSON.stringify(r.detail.nonZero.pay)}` : '',
+    Object.keys(r.detail.httpErrors).length ? `HTTP ${JSON.stringify(r.detail.httpErrors)}` : '',
+    r.detail.autocannon.errors ? `connection errors ${r.detail.autocannon.errors} (timeouts ${r.detail.autocannon.timeouts})` : '',
+    r.detail.unparsable ? `unparsable ${r.detail.unparsable}` : '',
+  ].filter(Boolean);
+  if (bits.length) out.push(`${r.scenario}: ${bits.join('; ')}`);
+}
+for (const failure of failures) out.push(`scenario ${failure.scenario} FAILED: ${failure.error}`);
+const storeAtEnd = report.server.storeAtEnd;
+for (const [scenario, states] of Object.entries(storeAtEnd)) out.push(`store at end, ${scenario}: ${Object.entries(states).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`);
+if (summary) {
+  out.push(`job queue at end: ${summary.jobs.map((j) => `${j.name}/${j.state} ${j.n}`).join(', ') || 'empty'}`);
+  out.push(`ledger invariants: ${summary.invariants.ok ? 'ok' : `BROKEN: ${summary.invariants.problems.join('; ')}`}`);
+} else {
+  out.push('store at end: no summary from the server');
+}
+out.push(`server log (level ≥ ${process.env.BENCH_LOG_LEVEL ?? 'warn'}): ${log.lines} lines ${JSON.stringify(log.byLevel)}`);
+for (const entry of log.top) out.push(`  ${entry.count}× ${entry.level}: ${entry.message}`);
+out.push('');
+
+const resultsDir = join(benchDir, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const resultsFile = join(resultsDir, 'latest.json');
+const json = JSON.stringify(report, null, 2);
+writeFileSync(resultsFile, `${json}\n`);
+process.stdout.write(`${out.join('\n')}\n`);
+process.stdout.write(`${json}\n`);
+process.stderr.write(`bench: written ${resultsFile}\n`);
+process.exit(0);

@@ -1,0 +1,135 @@
+/**
+ * The benchmark's server process: one complete Tolem (agent API, sandbox providers over real HTTP, durable job
+ * workers) on a loopback port, over a fresh store, with the agents the parent asks for.
+ *
+ * Input (environment, set by bench/run.ts):
+ *   BENCH_AGENTS        how many agents to create (each: KZT, confirmed token, a large opening balance)
+ *   DATABASE_URL        run on this PostgreSQL server (tables in DB_SCHEMA, pg-boss in QUEUE_SCHEMA); unset: PGlite
+ *   BENCH_SUMMARY_FILE  where to write what the store holds at the end (payments by state, jobs, ledger invariants)
+ *   BENCH_PGLITE_DATA   memory:// for an in-memory PGlite (default: a fresh temporary directory on disk)
+ *   BENCH_KEEP_SCHEMA   on a server, keep the bench schemas instead of dropping them on exit
+ *   LOG_LEVEL           warn by default; logs go to stderr (stdout carries only the handshake line)
+ *
+ * Output: exactly one JSON line on stdout, {"url": …, "store": …, "agents": [{"id": …, "token": …}]}, once listening.
+ * SIGTERM (or SIGINT): write the summary, close Tolem, remove the temporary data, exit 0.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { build, REDACTED_PATHS, type Tolem } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createAgent } from '../src/engine/agents.ts';
+import { checkInvariants } from '../src/ledger/ledger.ts';
+
+/** 10^12 KZT: no scenario can run an agent dry, so every refusal seen is a real one. */
+const OPENING_BALANCE_MINOR = 100_000_000_000_000n;
+
+const agentCount = Number(process.env.BENCH_AGENTS ?? '1');
+if (!Number.isInteger(agentCount) || agentCount < 1 || agentCount > 10_000) {
+  process.stderr.write(`bench server: BENCH_AGENTS must be an integer 1..10000, got "${process.env.BENCH_AGENTS}"\n`);
+  process.exit(2);
+}
+
+const databaseUrl = process.env.DATABASE_URL || undefined;
+// A fresh on-disk PGlite directory, as `tolem start` uses; BENCH_PGLITE_DATA=memory:// for an in-memory store.
+const inMemory = !databaseUrl && process.env.BENCH_PGLITE_DATA === 'memory://';
+const dataDir = databaseUrl || inMemory ? undefined : mkdtempSync(join(tmpdir(), 'tolem-bench-'));
+const config = loadConfig({
+  ...process.env,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+  DEMO: 'false',
+  SANDBOX: 'true',
+  ...(dataDir ? { TOLEM_DATA: dataDir } : {}),
+  ...(inMemory ? { TOLEM_DATA: 'memory://' } : {}),
+});
+// Logs to stderr: the parent reads stdout for the handshake and tallies stderr (warnings and errors are findings).
+const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2));
+
+let tolem: Tolem | undefined;
+let stopping = false;
+
+async function summary(t: Tolem): Promise<unknown> {
+  const db = t.ctx.db;
+  const payments = await db.query<{ agent_id: bigint; state: string; result_code: number; n: bigint }>(
+    `SELECT agent_id, state, result_code, count(*)::int8 AS n FROM payments GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+  );
+  let jobs: { name: string; state: string; n: bigint }[] = [];
+  try {
+    jobs = (await db.query<{ name: string; state: string; n: bigint }>(
+      `SELECT name, state::text AS state, count(*)::int8 AS n FROM ${config.queueSchema}.job GROUP BY 1, 2 ORDER BY 1, 2`,
+    )).rows;
+  } catch (error) {
+    log.warn({ err: error }, 'bench: job table not readable');
+  }
+  const invariants = await checkInvariants(db);
+  return {
+    payments: payments.rows.map((row) => ({ agentId: row.agent_id.toString(), state: row.state, code: row.result_code, n: Number(row.n) })),
+    jobs: jobs.map((row) => ({ name: row.name, state: row.state, n: Number(row.n) })),
+    invariants: { ok: invariants.ok, problems: invariants.problems },
+  };
+}
+
+async function dropSchemas(): Promise<void> {
+  if (!databaseUrl || process.env.BENCH_KEEP_SCHEMA) return;
+  const schemas = [config.dbSchema, config.queueSchema].filter((schema) => schema !== 'public' && /^[a-z_][a-z0-9_]*$/.test(schema));
+  if (schemas.length === 0) return;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  let code = 0;
+  try {
+    if (tolem) {
+      const file = process.env.BENCH_SUMMARY_FILE;
+      if (file) {
+        try {
+          writeFileSync(file, JSON.stringify(await summary(tolem)));
+        } catch (error) {
+          log.error({ err: error }, 'bench: summary failed');
+        }
+      }
+      await tolem.close();
+    }
+    await dropSchemas();
+  } catch (error) {
+    log.error({ err: error, signal }, 'bench: shutdown failed');
+    code = 1;
+  } finally {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+  process.exit(code);
+}
+
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
+try {
+  tolem = await build(config, { log });
+  const url = await tolem.listen();
+  const agents: { id: string; token: string }[] = [];
+  for (let i = 0; i < agentCount; i++) {
+    const created = await createAgent(tolem.ctx.db, {
+      name: `Bench agent ${i + 1}`, currency: 'KZT', openingBalanceMinor: OPENING_BALANCE_MINOR, confirmToken: true,
+    });
+    agents.push({ id: created.agent.id.toString(), token: created.token! });
+  }
+  process.stdout.write(`${JSON.stringify({ url, store: tolem.ctx.db.kind, agents })}\n`);
+} catch (error) {
+  log.fatal({ err: error }, 'bench: server failed to start');
+  await tolem?.close().catch(() => undefined);
+  await dropSchemas().catch(() => undefined);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  process.exit(1);
+}
