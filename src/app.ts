@@ -106,6 +106,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       if (closed) return;
       closed = true;
       await app.close();
+      // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
+      await engine.drain(10_000);
       await queue?.stop();
       if (!options.db) await db.close();
     },

@@ -22,6 +22,8 @@ export interface Config {
   engine: EngineConfig;
   /** Create a demo agent on the first start (prints its token). */
   demo: boolean;
+  /** How long a token's lookup is cached: confirmations and revocations take effect within this. */
+  authCacheMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -56,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueSchema: env.QUEUE_SCHEMA ?? 'pgboss',
     queuePollingSeconds: Math.max(0.5, Number(env.QUEUE_POLL_SECONDS ?? '1')),
     demo: bool(env, 'DEMO', true),
+    authCacheMs: int(env, 'AUTH_CACHE_MS', 1_000),
     engine: {
       providerDeadlineMs: int(env, 'PROVIDER_DEADLINE_MS', 5_000, 1),
       providerTimeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 30_000, 1),

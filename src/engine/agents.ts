@@ -211,22 +211,59 @@ export type AuthResult = { ok: true; agent: Agent } | { ok: false; reason: AuthF
  * Bearer token → agent. The token's SHA-256 is looked up by its index, then compared again in constant time; an agent
  * with an allow-list is refused from any other address; an IP-only agent is found by its address alone.
  */
-export async function authenticate(q: Queryable, bearer: string | undefined, remoteIp: string): Promise<AuthResult> {
+export async function authenticate(q: Queryable, bearer: string | undefined, remoteIp: string, cache?: TokenCache): Promise<AuthResult> {
   if (!bearer) return authenticateByIp(q, remoteIp);
   const digest = hashToken(bearer);
+  let found = cache?.get(digest);
+  if (!found) {
+    found = await lookupToken(q, digest);
+    cache?.set(digest, found);
+  }
+  if (found.kind !== 'confirmed') return { ok: false, reason: found.kind };
+  const agent = found.agent;
+  if (!agent.enabled) return { ok: false, reason: 'agent_disabled' };
+  if (!ipAllowed(agent.ipAllow, remoteIp)) return { ok: false, reason: 'ip_not_allowed' };
+  return { ok: true, agent };
+}
+
+type TokenLookup = { kind: 'confirmed'; agent: Agent } | { kind: 'unknown_token' | 'token_not_confirmed' | 'token_revoked' };
+
+async function lookupToken(q: Queryable, digest: string): Promise<TokenLookup> {
   const result = await q.query<AgentRow & { token_sha256: string; token_status: TokenInfo['status'] }>(
     `SELECT a.*, t.token_sha256, t.status AS token_status FROM agent_tokens t JOIN agents a ON a.id = t.agent_id
       WHERE t.token_sha256 = $1`,
     [digest],
   );
   const row = result.rows[0];
-  if (!row || !timingSafeEqual(Buffer.from(row.token_sha256, 'hex'), Buffer.from(digest, 'hex'))) return { ok: false, reason: 'unknown_token' };
-  if (row.token_status === 'pending') return { ok: false, reason: 'token_not_confirmed' };
-  if (row.token_status === 'revoked') return { ok: false, reason: 'token_revoked' };
-  const agent = toAgent(row);
-  if (!agent.enabled) return { ok: false, reason: 'agent_disabled' };
-  if (!ipAllowed(agent.ipAllow, remoteIp)) return { ok: false, reason: 'ip_not_allowed' };
-  return { ok: true, agent };
+  if (!row || !timingSafeEqual(Buffer.from(row.token_sha256, 'hex'), Buffer.from(digest, 'hex'))) return { kind: 'unknown_token' };
+  if (row.token_status === 'pending') return { kind: 'token_not_confirmed' };
+  if (row.token_status === 'revoked') return { kind: 'token_revoked' };
+  return { kind: 'confirmed', agent: toAgent(row) };
+}
+
+/**
+ * Every agent request needs its token's agent: a short-lived cache keeps that lookup off the database. A confirmation,
+ * revocation or change of an agent takes effect within `ttlMs` (one second by default).
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, { at: number; value: TokenLookup }>();
+
+  constructor(
+    private readonly ttlMs = 1_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(digest: string): TokenLookup | undefined {
+    const entry = this.entries.get(digest);
+    if (!entry || Date.now() - entry.at > this.ttlMs) return undefined;
+    return entry.value;
+  }
+
+  set(digest: string, value: TokenLookup): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(digest, { at: Date.now(), value });
+  }
 }
 
 async function authenticateByIp(q: Queryable, remoteIp: string): Promise<AuthResult> {

@@ -156,6 +156,7 @@ export function providerAccountCode(provider: string, currency: string): string 
 export class PaymentEngine {
   private readonly settled = new EventEmitter();
   private readonly inflight = new Map<string, { digest: string; answer: Promise<EngineAnswer> }>();
+  private readonly accountIds = new Map<string, bigint>();
   private enqueue: (paymentId: bigint, delayMs: number) => Promise<void> = async () => undefined;
 
   constructor(
@@ -167,6 +168,22 @@ export class PaymentEngine {
     private readonly metrics?: EngineMetrics,
   ) {
     this.settled.setMaxListeners(0);
+  }
+
+  /** Work in progress (pays, drives), so that a shutdown lets it finish instead of cutting it off mid-transaction. */
+  private readonly active = new Set<Promise<unknown>>();
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.active.add(work);
+    const forget = () => this.active.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Waits (at most `timeoutMs`) for pays and drives in progress; what does not finish is resumed by the next sweep. */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([Promise.allSettled([...this.active]), deadline]);
   }
 
   /** Wires the durable queue; until then, drives are only picked up by the sweeper. */
@@ -231,7 +248,7 @@ export class PaymentEngine {
     const running = this.inflight.get(key);
     if (running?.digest === digest) return running.answer;
     if (running) await running.answer.catch(() => undefined);
-    const answer = this.payOnce(agent, command, digest);
+    const answer = this.track(this.payOnce(agent, command, digest));
     this.inflight.set(key, { digest, answer });
     try {
       return await answer;
@@ -249,7 +266,7 @@ export class PaymentEngine {
     if (!verdict.ok || !service) return refusal(verdict);
     if (!this.adapterFor(service)) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
 
-    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest));
+    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, existing !== undefined));
     if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest);
     const row = accepted.row;
     this.metrics?.paymentsAccepted.inc({ service: service.serviceId });
@@ -276,10 +293,11 @@ export class PaymentEngine {
    * In one transaction: the payment row (new, or the checked one), the reservation of the agent's funds, and the
    * lease of the first provider call. A concurrent duplicate meets the unique constraint and answers as a repeat.
    */
-  private async acceptPay(q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
+  private async acceptPay(q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
     const request = JSON.stringify(storedRequest(command));
     const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false];
-    const inserted = await q.query<PaymentRow>(
+    // After a check the row exists: go straight to it instead of meeting the unique constraint first.
+    const inserted = checked ? { rows: [] as PaymentRow[] } : await q.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
                              agent_txn_date, request, pay_hash, must_complete, state, result_code, result_message, provider, paid_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'accepted', 1, 'in processing', $12, now())
@@ -305,7 +323,7 @@ export class PaymentEngine {
 
   /** Reserves the agent's funds for an accepted payment, or parks it as waiting (220) when they would cross the floor. */
   private async reserveFunds(q: Queryable, agent: Agent, row: PaymentRow): Promise<PaymentRow> {
-    const providerAccount = await ensureAccount(q, providerAccountCode(row.provider, row.currency), 'provider', row.currency);
+    const providerAccount = await this.providerAccount(q, row.provider, row.currency);
     try {
       const reservationId = await reserve(q, {
         debitAccountId: agent.ledgerAccountId,
@@ -377,6 +395,10 @@ export class PaymentEngine {
    * status first when an earlier call's outcome is unknown). Safe to run any number of times, on any instance.
    */
   async drive(paymentId: bigint): Promise<void> {
+    return this.track(this.driveOnce(paymentId));
+  }
+
+  private async driveOnce(paymentId: bigint): Promise<void> {
     const row = await this.findById(this.db, paymentId);
     if (!row || isFinalState(row.state)) return;
     if (row.state === 'waiting') return this.retryFunds(row);
@@ -548,6 +570,7 @@ export class PaymentEngine {
     const due = await this.db.query<{ id: bigint; delay_ms: number }>(
       `SELECT id, GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS delay_ms FROM payments
         WHERE state IN ('waiting', 'accepted') AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '1 minute')
+          AND (lease_until IS NULL OR lease_until <= now())
         ORDER BY next_attempt_at NULLS FIRST LIMIT $1`,
       [limit],
     );
@@ -614,7 +637,7 @@ export class PaymentEngine {
       const row = locked.rows[0]!;
       if (row.state !== 'succeeded') return row;
       const agent = (await findAgent(q, row.agent_id))!;
-      const providerAccount = await ensureAccount(q, providerAccountCode(row.provider, row.currency), 'provider', row.currency);
+      const providerAccount = await this.providerAccount(q, row.provider, row.currency);
       await transfer(q, {
         debitAccountId: providerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: row.amount_to_minor!,
         currency: row.currency, reason: `payment ${row.id} cancelled: ${reason}`, paymentId: row.id,
@@ -663,6 +686,17 @@ export class PaymentEngine {
 
   private adapterFor(service: Service): ProviderAdapter | undefined {
     return this.providers.get(service.provider);
+  }
+
+  /** Provider clearing accounts never change once created: their ids are remembered instead of looked up per pay. */
+  private async providerAccount(q: Queryable, provider: string, currency: string): Promise<bigint> {
+    const code = providerAccountCode(provider, currency);
+    let id = this.accountIds.get(code);
+    if (id === undefined) {
+      id = await ensureAccount(q, code, 'provider', currency);
+      this.accountIds.set(code, id);
+    }
+    return id;
   }
 
   /** A lease outlives the call it covers, so that a timed-out caller never overlaps the next one. */

@@ -3,8 +3,12 @@ import type { Queryable } from '../store/db.ts';
 /**
  * Double-entry ledger with two-phase transfers (after TigerBeetle). Every balance change is a transfer between two
  * accounts of the same currency; a reservation is a pending transfer that is later posted or voided, exactly once
- * (a unique index on pending_id enforces it). Account rows cache their totals and are updated in the same
- * transaction as the transfer rows, so the caches can be re-derived and checked at any time.
+ * (a unique index on pending_id enforces it).
+ *
+ * Agent accounts cache their totals, updated under a row lock in the same transaction as the transfer, because their
+ * floor is checked on every reservation. Shared accounts (a provider's, funding, acquirer) are on the other side of
+ * nearly every transfer: they keep no cached totals and are never locked, so agents do not queue behind one row;
+ * their balance is summed from the transfers. Caches can be re-derived and checked at any time.
  */
 
 export type AccountKind = 'agent' | 'provider' | 'funding' | 'acquirer' | 'correction';
@@ -39,9 +43,9 @@ export class LedgerError extends Error {
 
 export async function ensureAccount(q: Queryable, code: string, kind: AccountKind, currency: string): Promise<bigint> {
   const inserted = await q.query<{ id: bigint }>(
-    `INSERT INTO ledger_accounts (code, kind, currency) VALUES ($1, $2, $3)
+    `INSERT INTO ledger_accounts (code, kind, currency, cached) VALUES ($1, $2, $3, $4)
      ON CONFLICT (code) DO NOTHING RETURNING id`,
-    [code, kind, currency],
+    [code, kind, currency, kind === 'agent'],
   );
   if (inserted.rows[0]) return inserted.rows[0].id;
   const existing = await q.query<{ id: bigint; currency: string }>('SELECT id, currency FROM ledger_accounts WHERE code = $1', [code]);
@@ -54,14 +58,25 @@ export async function ensureAccount(q: Queryable, code: string, kind: AccountKin
 const BALANCE_COLUMNS = `id AS "accountId", currency, debits_posted AS "debitsPosted", credits_posted AS "creditsPosted",
   debits_pending AS "debitsPending", credits_pending AS "creditsPending"`;
 
+/** Totals of an account from its transfers (how shared accounts are read; how cached ones are checked). */
+const DERIVED_BALANCE = `SELECT a.id AS "accountId", a.currency,
+    COALESCE(SUM(CASE WHEN t.debit_account_id = a.id AND t.kind IN ('single', 'post') THEN t.amount_minor END), 0)::bigint AS "debitsPosted",
+    COALESCE(SUM(CASE WHEN t.credit_account_id = a.id AND t.kind IN ('single', 'post') THEN t.amount_minor END), 0)::bigint AS "creditsPosted",
+    COALESCE(SUM(CASE WHEN t.debit_account_id = a.id THEN CASE t.kind WHEN 'pending' THEN t.amount_minor WHEN 'single' THEN 0 ELSE -t.amount_minor END END), 0)::bigint AS "debitsPending",
+    COALESCE(SUM(CASE WHEN t.credit_account_id = a.id THEN CASE t.kind WHEN 'pending' THEN t.amount_minor WHEN 'single' THEN 0 ELSE -t.amount_minor END END), 0)::bigint AS "creditsPending"
+  FROM ledger_accounts a LEFT JOIN ledger_transfers t ON t.debit_account_id = a.id OR t.credit_account_id = a.id
+  WHERE a.id = $1 GROUP BY a.id, a.currency`;
+
 export async function getBalance(q: Queryable, accountId: bigint, lock = false): Promise<AccountBalance> {
-  const result = await q.query<AccountBalance>(
-    `SELECT ${BALANCE_COLUMNS} FROM ledger_accounts WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+  const result = await q.query<AccountBalance & { cached: boolean }>(
+    `SELECT ${BALANCE_COLUMNS}, cached FROM ledger_accounts WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`,
     [accountId],
   );
   const row = result.rows[0];
   if (!row) throw new LedgerError('account_not_found', `ledger account ${accountId} not found`);
-  return row;
+  if (row.cached) return row;
+  const derived = await q.query<AccountBalance>(DERIVED_BALANCE, [accountId]);
+  return derived.rows[0]!;
 }
 
 export interface TransferInput {
@@ -76,24 +91,27 @@ export interface TransferInput {
 }
 
 /**
- * Locks both accounts in id order (so two transfers between the same pair never deadlock) and checks currency
- * and the optional floor of the debit side.
+ * Locks the cached accounts of a transfer in id order (two transfers between the same pair never deadlock; shared
+ * accounts are not locked at all) and checks currency and the optional floor of the debit side.
  */
 async function lockPair(q: Queryable, input: TransferInput): Promise<void> {
   const ids = [input.debitAccountId, input.creditAccountId].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const locked = await q.query<AccountBalance>(
-    `SELECT ${BALANCE_COLUMNS} FROM ledger_accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+  const accounts = await q.query<AccountBalance & { cached: boolean }>(
+    `WITH locked AS (SELECT ${BALANCE_COLUMNS}, cached FROM ledger_accounts WHERE id = ANY($1::bigint[]) AND cached ORDER BY id FOR UPDATE)
+     SELECT * FROM locked UNION ALL SELECT ${BALANCE_COLUMNS}, cached FROM ledger_accounts WHERE id = ANY($1::bigint[]) AND NOT cached`,
     [ids.map(String)],
   );
-  if (locked.rows.length !== 2) throw new LedgerError('account_not_found', 'transfer between unknown accounts');
-  for (const account of locked.rows) {
+  if (accounts.rows.length !== 2) throw new LedgerError('account_not_found', 'transfer between unknown accounts');
+  const locked = { rows: accounts.rows.filter((account) => account.cached) };
+  for (const account of accounts.rows) {
     if (account.currency !== input.currency) {
       throw new LedgerError('currency_mismatch', `account ${account.accountId} is in ${account.currency}, transfer in ${input.currency}`);
     }
   }
   if (input.debitFloorMinor !== undefined) {
     const debit = locked.rows.find((account) => account.accountId === input.debitAccountId);
-    if (debit && availableBalance(debit) - input.amountMinor < input.debitFloorMinor) {
+    if (!debit) throw new LedgerError('account_not_found', 'a floor can only be kept on an account with cached totals');
+    if (availableBalance(debit) - input.amountMinor < input.debitFloorMinor) {
       throw new LedgerError('exceeds_floor', 'transfer would take the account below its floor');
     }
   }
@@ -103,8 +121,8 @@ async function lockPair(q: Queryable, input: TransferInput): Promise<void> {
 export async function transfer(q: Queryable, input: TransferInput): Promise<bigint> {
   await lockPair(q, input);
   const id = await insertTransfer(q, 'single', input, null);
-  await q.query('UPDATE ledger_accounts SET debits_posted = debits_posted + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
-  await q.query('UPDATE ledger_accounts SET credits_posted = credits_posted + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
+  await q.query('UPDATE ledger_accounts SET debits_posted = debits_posted + $2 WHERE id = $1 AND cached', [input.debitAccountId, input.amountMinor]);
+  await q.query('UPDATE ledger_accounts SET credits_posted = credits_posted + $2 WHERE id = $1 AND cached', [input.creditAccountId, input.amountMinor]);
   return id;
 }
 
@@ -112,8 +130,8 @@ export async function transfer(q: Queryable, input: TransferInput): Promise<bigi
 export async function reserve(q: Queryable, input: TransferInput): Promise<bigint> {
   await lockPair(q, input);
   const id = await insertTransfer(q, 'pending', input, null);
-  await q.query('UPDATE ledger_accounts SET debits_pending = debits_pending + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
-  await q.query('UPDATE ledger_accounts SET credits_pending = credits_pending + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
+  await q.query('UPDATE ledger_accounts SET debits_pending = debits_pending + $2 WHERE id = $1 AND cached', [input.debitAccountId, input.amountMinor]);
+  await q.query('UPDATE ledger_accounts SET credits_pending = credits_pending + $2 WHERE id = $1 AND cached', [input.creditAccountId, input.amountMinor]);
   return id;
 }
 
@@ -165,12 +183,12 @@ async function resolvePending(q: Queryable, pendingId: bigint, kind: 'post' | 'v
   const posted = kind === 'post';
   await q.query(
     `UPDATE ledger_accounts SET debits_pending = debits_pending - $2,
-       debits_posted = debits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
+       debits_posted = debits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1 AND cached`,
     [input.debitAccountId, input.amountMinor, posted],
   );
   await q.query(
     `UPDATE ledger_accounts SET credits_pending = credits_pending - $2,
-       credits_posted = credits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
+       credits_posted = credits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1 AND cached`,
     [input.creditAccountId, input.amountMinor, posted],
   );
   return id;
@@ -197,15 +215,21 @@ export interface InvariantReport {
 
 /**
  * The ledger's invariants, checked from the transfer rows themselves:
- * - per currency, all posted balances sum to zero, and so do all pending ones;
- * - every account's cached totals equal the sums of its transfers;
+ * - per currency, all posted balances sum to zero, and so do all pending ones (a transfer across currencies breaks it);
+ * - every cached account's totals equal the sums of its transfers;
  * - every pending transfer is resolved at most once (also a unique index), and no agent is below its floor.
  */
 export async function checkInvariants(q: Queryable): Promise<InvariantReport> {
   const problems: string[] = [];
   const sums = await q.query<{ currency: string; posted: string; pending: string }>(
-    `SELECT currency, SUM(credits_posted - debits_posted)::text AS posted, SUM(credits_pending - debits_pending)::text AS pending
-       FROM ledger_accounts GROUP BY currency`,
+    `WITH sides AS (
+       SELECT a.currency, t.kind, -t.amount_minor AS amount FROM ledger_transfers t JOIN ledger_accounts a ON a.id = t.debit_account_id
+       UNION ALL
+       SELECT a.currency, t.kind, t.amount_minor FROM ledger_transfers t JOIN ledger_accounts a ON a.id = t.credit_account_id)
+     SELECT currency,
+            COALESCE(SUM(CASE WHEN kind IN ('single', 'post') THEN amount END), 0)::text AS posted,
+            COALESCE(SUM(CASE WHEN kind = 'pending' THEN amount WHEN kind IN ('post', 'void') THEN -amount END), 0)::text AS pending
+       FROM sides GROUP BY currency`,
   );
   for (const row of sums.rows) {
     if (row.posted !== '0' || row.pending !== '0') problems.push(`${row.currency}: posted sum ${row.posted}, pending sum ${row.pending}`);
@@ -224,8 +248,8 @@ export async function checkInvariants(q: Queryable): Promise<InvariantReport> {
      SELECT a.code FROM ledger_accounts a
        LEFT JOIN (SELECT account_id, SUM(d_posted) dp, SUM(c_posted) cp, SUM(d_pending) dpe, SUM(c_pending) cpe
                     FROM effect GROUP BY account_id) e ON e.account_id = a.id
-      WHERE a.debits_posted <> COALESCE(e.dp, 0) OR a.credits_posted <> COALESCE(e.cp, 0)
-         OR a.debits_pending <> COALESCE(e.dpe, 0) OR a.credits_pending <> COALESCE(e.cpe, 0)`,
+      WHERE a.cached AND (a.debits_posted <> COALESCE(e.dp, 0) OR a.credits_posted <> COALESCE(e.cp, 0)
+         OR a.debits_pending <> COALESCE(e.dpe, 0) OR a.credits_pending <> COALESCE(e.cpe, 0))`,
   );
   for (const row of drift.rows) problems.push(`account ${row.code}: cached totals differ from its transfers`);
   const belowFloor = await q.query<{ id: bigint }>(

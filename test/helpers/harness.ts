@@ -26,6 +26,8 @@ export function testConfig(overrides: Partial<Config> = {}, engine: Partial<Conf
     databaseUrl: process.env.DATABASE_URL || undefined,
     dataDir: 'memory://',
     queuePollingSeconds: 0.5,
+    // Token confirmations and revocations are asserted right after they happen.
+    authCacheMs: 0,
     ...overrides,
     engine: { ...base.engine, providerDeadlineMs: 2_000, providerTimeoutMs: 2_000, retryBaseMs: 200, retryMaxMs: 1_000, ...engine },
   };

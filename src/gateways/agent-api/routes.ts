@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RESULT } from '../../domain/result-codes.ts';
-import { agentFunds, authenticate, type Agent, type AuthFailure } from '../../engine/agents.ts';
+import { agentFunds, authenticate, TokenCache, type Agent, type AuthFailure } from '../../engine/agents.ts';
 import { operatorByPhone, serviceAllowedFor } from '../../engine/catalog.ts';
 import type { AppContext } from '../../context.ts';
 import {
@@ -75,8 +75,9 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
 
   app.setNotFoundHandler((request, reply) => badRequest(reply, `Unknown method ${request.method} ${request.url}`, 404));
 
+  const tokens = new TokenCache(ctx.config.authCacheMs);
   app.addHook('preHandler', async (request, reply) => {
-    const result = await authenticate(ctx.db, bearerOf(request), request.ip);
+    const result = await authenticate(ctx.db, bearerOf(request), request.ip, tokens);
     if (!result.ok) {
       request.log.info({ reason: result.reason, ip: request.ip }, 'agent authentication refused');
       return sendJson(reply, 401, resultOnly(RESULT.AUTH_FAILED, AUTH_MESSAGES[result.reason]));
