@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import { RESULT, defaultMessage, isFinal, type ResultCode } from '../domain/result-codes.ts';
 import { isFinalState, type ExtraServiceLine, type PaymentState, type ProviderCheckData } from '../domain/payment.ts';
 import type { Service } from '../domain/catalog.ts';
-import { ensureAccount, LedgerError, postPending, reserve, transfer, voidPending } from '../ledger/ledger.ts';
+import { LedgerError, openAccount, postPending, reserve, transfer, voidPending } from '../ledger/ledger.ts';
 import { findAgent, refreshNotification, type Agent } from './agents.ts';
 import type { Catalog } from './catalog.ts';
 import type { ProviderAdapter, ProviderPayRequest, ProviderPayResult, ProviderRegistry } from './ports.ts';
@@ -259,7 +259,7 @@ export class PaymentEngine {
 
   private async payOnce(agent: Agent, command: PayCommand, digest: string): Promise<EngineAnswer> {
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    if (existing?.pay_hash) return this.repeatedPay(existing, digest);
+    if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest);
 
     const service = await this.catalog.get(command.serviceId);
     const verdict = this.validatePay(service, agent, command, existing);
@@ -308,7 +308,7 @@ export class PaymentEngine {
     if (!row) {
       const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE agent_id = $1 AND agent_txn_id = $2 FOR UPDATE`, [agent.id, command.agentTxnId]);
       const current = locked.rows[0]!;
-      if (current.pay_hash !== null) return { kind: 'repeat', row: current };
+      if (!awaitsPay(current)) return { kind: 'repeat', row: current };
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET amount_to_minor = $2, amount_from_minor = $3, agent_txn_date = COALESCE($4, agent_txn_date),
                 request = $5, pay_hash = $6, must_complete = $7, state = 'accepted', result_code = 1, result_message = 'in processing',
@@ -693,8 +693,10 @@ export class PaymentEngine {
     const code = providerAccountCode(provider, currency);
     let id = this.accountIds.get(code);
     if (id === undefined) {
-      id = await ensureAccount(q, code, 'provider', currency);
-      this.accountIds.set(code, id);
+      const account = await openAccount(q, code, 'provider', currency);
+      id = account.id;
+      // Only a committed account may be remembered: one created by this transaction is invisible to others until then.
+      if (!account.created) this.accountIds.set(code, id);
     }
     return id;
   }
@@ -716,6 +718,11 @@ interface Outcome {
   code: ResultCode;
   message: string;
   providerRef?: string;
+}
+
+/** Only a checked transaction may become a pay; one that was paid, or cancelled after its check, may not. */
+function awaitsPay(row: PaymentRow): boolean {
+  return row.pay_hash === null && (row.state === 'checked' || row.state === 'check_failed');
 }
 
 function refusal(verdict: Verdict): EngineAnswer {

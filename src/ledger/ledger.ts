@@ -42,17 +42,22 @@ export class LedgerError extends Error {
 }
 
 export async function ensureAccount(q: Queryable, code: string, kind: AccountKind, currency: string): Promise<bigint> {
+  return (await openAccount(q, code, kind, currency)).id;
+}
+
+/** The account with this code, created if missing; `created` tells whether this transaction created it (uncommitted). */
+export async function openAccount(q: Queryable, code: string, kind: AccountKind, currency: string): Promise<{ id: bigint; created: boolean }> {
   const inserted = await q.query<{ id: bigint }>(
     `INSERT INTO ledger_accounts (code, kind, currency, cached) VALUES ($1, $2, $3, $4)
      ON CONFLICT (code) DO NOTHING RETURNING id`,
     [code, kind, currency, kind === 'agent'],
   );
-  if (inserted.rows[0]) return inserted.rows[0].id;
+  if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true };
   const existing = await q.query<{ id: bigint; currency: string }>('SELECT id, currency FROM ledger_accounts WHERE code = $1', [code]);
   const row = existing.rows[0];
   if (!row) throw new LedgerError('account_not_found', `account ${code} vanished`);
   if (row.currency !== currency) throw new LedgerError('currency_mismatch', `account ${code} is in ${row.currency}, not ${currency}`);
-  return row.id;
+  return { id: row.id, created: false };
 }
 
 const BALANCE_COLUMNS = `id AS "accountId", currency, debits_posted AS "debitsPosted", credits_posted AS "creditsPosted",
