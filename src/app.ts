@@ -14,6 +14,9 @@ import { agentApiDocs } from './gateways/agent-api/openapi.ts';
 import { createSandboxProviders, sandboxProviderRoutes } from './sandbox/providers/routes.ts';
 import { alsecoSandboxRoutes } from './sandbox/alseco/routes.ts';
 import { scheduleDailyReconciliation } from './engine/reconcile.ts';
+import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
+import { loadElsomConfig } from './gateways/elsom-biller/config.ts';
+import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
 export const REDACTED_PATHS = [
@@ -79,6 +82,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
   // partner plugins (one line each)
   if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco' });
+  await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, ctx });
+  if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', ctx });
 
   if (queue) {
     engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));

@@ -9,6 +9,7 @@ import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { checkInvariants } from './ledger/ledger.ts';
 import { listAttention, resolveAttention } from './engine/attention.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
+import { describeElsomTerminal, prepareElsomTerminal, registerElsomSandboxCommands, withElsomOptions, type ElsomAgentOptions } from './cli/elsom.ts';
 
 /** One entry point: start, migrate, agents and tokens, catalog, attention list. `--json` for scripts. */
 
@@ -95,8 +96,7 @@ program
 
 const agent = program.command('agent').description('agents: create, top up, show');
 
-agent
-  .command('create')
+withElsomOptions(agent.command('create'))
   .requiredOption('--name <name>', 'agent name')
   .option('--currency <code>', 'contract currency', 'KZT')
   .option('--balance <amount>', 'opening balance (a funded top-up)', '0')
@@ -107,10 +107,11 @@ agent
   .option('--services <ids>', 'comma-separated allow list of serviceIds (default: all)')
   .option('--confirm-token', 'issue the token already confirmed')
   .addOption(json)
-  .action(async (options: { name: string; currency: string; balance: string; overdraft: string; notification?: string; ip: string[]; ipOnly?: boolean; services?: string; confirmToken?: boolean } & Output) => {
+  .action(async (options: { name: string; currency: string; balance: string; overdraft: string; notification?: string; ip: string[]; ipOnly?: boolean; services?: string; confirmToken?: boolean } & Output & ElsomAgentOptions) => {
     if (!isCurrencyCode(options.currency)) throw new Error(`unknown currency ${options.currency}`);
     if (options.ipOnly && options.ip.length === 0) throw new Error('--ip-only needs at least one --ip');
     await withDb(async (db) => {
+      const attachElsom = await prepareElsomTerminal(db, options);
       const created = await createAgent(db, {
         name: options.name,
         currency: options.currency,
@@ -123,8 +124,9 @@ agent
         issueToken: !options.ipOnly,
         confirmToken: options.confirmToken ?? false,
       });
-      print(options, { agentId: created.agent.id, token: created.token ?? null, tokenStatus: created.token ? (options.confirmToken ? 'confirmed' : 'pending') : null }, () =>
-        `agent ${created.agent.id} created${created.token ? `\ntoken (shown once, ${options.confirmToken ? 'confirmed' : 'pending confirmation'}): ${created.token}` : ''}`);
+      const elsom = await attachElsom?.(created.agent.id);
+      print(options, { agentId: created.agent.id, token: created.token ?? null, tokenStatus: created.token ? (options.confirmToken ? 'confirmed' : 'pending') : null, ...elsom }, () =>
+        `agent ${created.agent.id} created${created.token ? `\ntoken (shown once, ${options.confirmToken ? 'confirmed' : 'pending confirmation'}): ${created.token}` : ''}${describeElsomTerminal(elsom)}`);
     });
   });
 
@@ -222,6 +224,8 @@ program.command('ledger-check').description('verify the ledger invariants').addO
     if (!report.ok) process.exitCode = 1;
   });
 });
+
+registerElsomSandboxCommands(program);
 
 registerAlsecoCli(program);
 
