@@ -8,6 +8,7 @@ import { agentFunds, confirmToken, createAgent, findAgent, issueToken, listToken
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { checkInvariants } from './ledger/ledger.ts';
 import { listAttention, resolveAttention } from './engine/attention.ts';
+import { PaymentEngine } from './engine/payments.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
 import { describeElsomTerminal, prepareElsomTerminal, registerElsomSandboxCommands, withElsomOptions, type ElsomAgentOptions } from './cli/elsom.ts';
 
@@ -106,8 +107,9 @@ withElsomOptions(agent.command('create'))
   .option('--ip-only', 'authenticate by IP address alone')
   .option('--services <ids>', 'comma-separated allow list of serviceIds (default: all)')
   .option('--confirm-token', 'issue the token already confirmed')
+  .option('--review-above <amount>', 'hold pays above this amount for the security service (code 153)')
   .addOption(json)
-  .action(async (options: { name: string; currency: string; balance: string; overdraft: string; notification?: string; ip: string[]; ipOnly?: boolean; services?: string; confirmToken?: boolean } & Output & ElsomAgentOptions) => {
+  .action(async (options: { name: string; currency: string; balance: string; overdraft: string; notification?: string; ip: string[]; ipOnly?: boolean; services?: string; confirmToken?: boolean; reviewAbove?: string } & Output & ElsomAgentOptions) => {
     if (!isCurrencyCode(options.currency)) throw new Error(`unknown currency ${options.currency}`);
     if (options.ipOnly && options.ip.length === 0) throw new Error('--ip-only needs at least one --ip');
     await withDb(async (db) => {
@@ -121,6 +123,7 @@ withElsomOptions(agent.command('create'))
         ipAllow: options.ip,
         ipOnly: options.ipOnly ?? false,
         ...(options.services ? { allowedServices: options.services.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(options.reviewAbove ? { reviewAboveMinor: parseOperatorAmount(options.reviewAbove) } : {}),
         issueToken: !options.ipOnly,
         confirmToken: options.confirmToken ?? false,
       });
@@ -150,6 +153,7 @@ function fundsJson(funds: Awaited<ReturnType<typeof agentFunds>>) {
     balance: formatAmount(funds.postedMinor), reserved: formatAmount(funds.reservedMinor), available: formatAmount(funds.availableMinor),
     overdraft: formatAmount(funds.agent.overdraftMinor), notification: funds.agent.notificationMinor === null ? null : formatAmount(funds.agent.notificationMinor),
     ipAllow: funds.agent.ipAllow, ipOnly: funds.agent.ipOnly, services: funds.agent.allowedServices,
+    reviewAbove: funds.agent.reviewAboveMinor === null ? null : formatAmount(funds.agent.reviewAboveMinor),
   };
 }
 
@@ -216,6 +220,28 @@ attention.command('resolve <itemId>').requiredOption('--note <text>', 'what was 
     if (!done) process.exitCode = 1;
   });
 });
+
+const review = program.command('review').description('payments held for the security service (code 153)');
+review.command('list').addOption(json).action(async (options: Output) => {
+  await withDb(async (db, config) => {
+    const held = await reviewEngine(db, config).underReview();
+    print(options, held, () => held.map((p) => `${p.transactionId}\tagent ${p.agentId}\t${p.serviceId}\t${p.account}\t${formatAmount(p.amountToMinor ?? 0n)} ${p.currency}\t${p.paidAt?.toISOString() ?? ''}`).join('\n') || 'nothing held');
+  });
+});
+for (const decision of ['approve', 'reject'] as const) {
+  review.command(`${decision} <transactionId>`).requiredOption('--note <text>', 'the reason, kept with the payment').addOption(json)
+    .action(async (transactionId: string, options: { note: string } & Output) => {
+      await withDb(async (db, config) => {
+        const payment = await reviewEngine(db, config).decideReview(id(transactionId), decision, options.note);
+        print(options, payment, () => `payment ${transactionId}: ${payment.state} (${payment.code})${decision === 'approve' && payment.state === 'accepted' ? ' — the running Tolem pays it at its next sweep' : ''}`);
+      });
+    });
+}
+
+/** The engine without HTTP or job workers: decisions are stored; the running Tolem's sweep drives approved payments. */
+function reviewEngine(db: Db, config: Config): PaymentEngine {
+  return new PaymentEngine(db, new Catalog(db), { get: () => undefined }, config.engine, createLogger({ logLevel: 'warn' }));
+}
 
 program.command('ledger-check').description('verify the ledger invariants').addOption(json).action(async (options: Output) => {
   await withDb(async (db) => {

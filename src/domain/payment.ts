@@ -1,11 +1,12 @@
 import type { ResultCode } from './result-codes.ts';
 
 /**
- * A payment's life. `checked` and `check_failed` come from check; a pay moves it to `waiting` (a temporary refusal:
- * 220 funds, 255 fee — the agent repeats and we try again), `accepted` (funds reserved, provider being paid), and
+ * A payment's life. `checked` and `check_failed` come from check; a pay moves it to `waiting` (220: funds would
+ * cross the floor — the hub retries the reservation), `review` (153: funds reserved, held for the security service),
+ * `accepted` (funds reserved, provider being paid), and
  * finally `succeeded` (reservation posted) or `failed` (reservation voided, or none taken).
  */
-export type PaymentState = 'checked' | 'check_failed' | 'waiting' | 'accepted' | 'succeeded' | 'failed' | 'cancelled';
+export type PaymentState = 'checked' | 'check_failed' | 'waiting' | 'review' | 'accepted' | 'succeeded' | 'failed' | 'cancelled';
 
 /** `cancelled` is a succeeded payment reversed afterwards (provider cancellation + reverse transfer). */
 export const FINAL_STATES: readonly PaymentState[] = ['succeeded', 'failed', 'cancelled'];

@@ -14,6 +14,8 @@ export interface Agent {
   ipOnly: boolean;
   allowedServices: string[] | null;
   enabled: boolean;
+  /** Pays above this amount are held for the security service (153) until an operator decides. */
+  reviewAboveMinor: bigint | null;
 }
 
 interface AgentRow {
@@ -27,6 +29,7 @@ interface AgentRow {
   ip_only: boolean;
   allowed_services: string[] | null;
   enabled: boolean;
+  review_above_minor: bigint | null;
 }
 
 function toAgent(row: AgentRow): Agent {
@@ -41,6 +44,7 @@ function toAgent(row: AgentRow): Agent {
     ipOnly: row.ip_only,
     allowedServices: row.allowed_services,
     enabled: row.enabled,
+    reviewAboveMinor: row.review_above_minor,
   };
 }
 
@@ -61,6 +65,7 @@ export interface CreateAgentInput {
   ipAllow?: string[];
   ipOnly?: boolean;
   allowedServices?: string[];
+  reviewAboveMinor?: bigint;
   openingBalanceMinor?: bigint;
   /** Issue a token (pending, or confirmed at once when asked). */
   issueToken?: boolean;
@@ -77,10 +82,10 @@ export async function createAgent(db: Db, input: CreateAgentInput): Promise<Crea
   return db.tx(async (q) => {
     const placeholder = await ensureAccount(q, `agent:new:${randomBytes(8).toString('hex')}`, 'agent', input.currency);
     const inserted = await q.query<AgentRow>(
-      `INSERT INTO agents (name, currency, ledger_account_id, overdraft_minor, notification_minor, ip_allow, ip_only, allowed_services)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      `INSERT INTO agents (name, currency, ledger_account_id, overdraft_minor, notification_minor, ip_allow, ip_only, allowed_services, review_above_minor)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
       [input.name, input.currency, placeholder, input.overdraftMinor ?? 0n, input.notificationMinor ?? null,
-        input.ipAllow ?? [], input.ipOnly ?? false, input.allowedServices ?? null],
+        input.ipAllow ?? [], input.ipOnly ?? false, input.allowedServices ?? null, input.reviewAboveMinor ?? null],
     );
     const agent = toAgent(inserted.rows[0]!);
     await q.query('UPDATE ledger_accounts SET code = $1 WHERE id = $2', [`agent:${agent.id}`, placeholder]);

@@ -274,6 +274,10 @@ export class PaymentEngine {
       await this.enqueue(row.id, this.config.retryBaseMs);
       return { kind: 'payment', payment: toView(row) };
     }
+    if (row.state === 'review') {
+      this.log.warn({ transactionId: row.id.toString(), agentId: agent.id.toString() }, 'payment held for security review');
+      return { kind: 'payment', payment: toView(row) };
+    }
     // A non-final outcome enqueues its own drive (postpone); if this process dies mid-call, the sweeper finds the
     // payment due once its lease has passed.
     await this.callProvider(row.id, this.config.providerDeadlineMs, true);
@@ -335,6 +339,15 @@ export class PaymentEngine {
         debitFloorMinor: agent.overdraftMinor,
       });
       await refreshNotification(q, agent);
+      if (agent.reviewAboveMinor !== null && row.amount_to_minor! > agent.reviewAboveMinor) {
+        const held = await q.query<PaymentRow>(
+          `UPDATE payments SET state = 'review', result_code = 153, result_message = $3, reservation_id = $2,
+                  next_attempt_at = NULL, updated_at = now()
+            WHERE id = $1 RETURNING *, false AS lease_active`,
+          [row.id, reservationId, defaultMessage(RESULT.SECURITY_REVIEW)],
+        );
+        return held.rows[0]!;
+      }
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', reservation_id = $2,
                 attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond',
@@ -430,7 +443,7 @@ export class PaymentEngine {
       }
       return this.finish(q, reserved, { state: 'failed', code: RESULT.BALANCE_NOT_TOPPED_UP, message: defaultMessage(RESULT.BALANCE_NOT_TOPPED_UP) });
     });
-    if (!after) return;
+    if (!after || after.state === 'review') return;
     if (after.state === 'accepted') {
       await this.callProvider(after.id, this.config.providerTimeoutMs, false);
     } else if (after.state === 'waiting') {
@@ -578,6 +591,41 @@ export class PaymentEngine {
     return due.rows.length;
   }
 
+  // ---------------------------------------------------------------- security review (153)
+
+  /** Payments held for review, oldest first. */
+  async underReview(): Promise<PaymentView[]> {
+    const result = await this.db.query<PaymentRow>(`${SELECT_PAYMENT} WHERE state = 'review' ORDER BY paid_at, id LIMIT 1000`);
+    return result.rows.map(toView);
+  }
+
+  /**
+   * An operator's decision on a held payment: approve sends it to the provider (the durable drive takes it from
+   * there), reject voids the reservation and ends it with 300. A decision on a payment no longer held changes nothing.
+   */
+  async decideReview(transactionId: bigint, decision: 'approve' | 'reject', note: string): Promise<PaymentView> {
+    const row = await this.db.tx(async (q) => {
+      const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 FOR UPDATE`, [transactionId]);
+      const current = locked.rows[0];
+      if (!current) throw new Error(`payment ${transactionId} not found`);
+      if (current.state !== 'review') return current;
+      if (decision === 'reject') {
+        const rejected = await this.finish(q, current, { state: 'failed', code: RESULT.OTHER_ERROR, message: `Rejected by the security service: ${note}` });
+        await q.query('UPDATE payments SET review_note = $2 WHERE id = $1', [current.id, note]);
+        return rejected;
+      }
+      const approved = await q.query<PaymentRow>(
+        `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', review_note = $2,
+                next_attempt_at = now(), updated_at = now()
+          WHERE id = $1 RETURNING *, false AS lease_active`,
+        [current.id, note],
+      );
+      return approved.rows[0]!;
+    });
+    if (row.state === 'accepted') await this.enqueue(row.id, 0);
+    return toView(row);
+  }
+
   // ---------------------------------------------------------------- cancel
 
   /**
@@ -595,6 +643,8 @@ export class PaymentEngine {
         return { kind: 'refused', reason: 'already_failed', payment: toView(row) };
       case 'accepted':
         return { kind: 'refused', reason: 'in_processing', payment: toView(row) };
+      case 'review':
+        return this.decideReview(row.id, 'reject', `cancelled: ${reason}`).then((payment) => ({ kind: 'cancelled' as const, payment }));
       case 'checked':
       case 'check_failed':
       case 'waiting':

@@ -58,6 +58,7 @@ export function statusIdOf(payment: Pick<PaymentView, 'state' | 'code' | 'paidAt
     case 'check_failed':
       return ELSOM_STATUS.PROVIDER_REFUSED;
     case 'waiting':
+    case 'review':
     case 'accepted':
       return ELSOM_STATUS.NOT_PROCESSED;
     case 'succeeded':
