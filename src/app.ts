@@ -110,11 +110,22 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      // Each step is bounded: a shutdown that hangs on one part still releases the others (and the process).
+      await bounded(app.close(), 10_000, 'HTTP server', log);
       // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
       await engine.drain(10_000);
-      await queue?.stop();
-      if (!options.db) await db.close();
+      if (queue) await bounded(queue.stop(), 15_000, 'job queue', log);
+      if (!options.db) await bounded(db.close(), 10_000, 'store', log);
     },
   };
+}
+
+async function bounded(work: Promise<unknown>, timeoutMs: number, what: string, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), timeoutMs);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const, (error: unknown) => { log.error({ err: error }, `${what} failed to stop`); return 'done' as const; }), expired]);
+  clearTimeout(timer);
+  if (outcome === 'expired') log.error({ timeoutMs }, `${what} did not stop in time; going on with the shutdown`);
 }

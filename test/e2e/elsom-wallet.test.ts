@@ -39,17 +39,19 @@ describe('Elsom wallet simulator', () => {
   it(`pays ${COUNT} payments with provider faults and reconciles with zero mismatches`, async () => {
     const wallet = new ElsomWallet({
       url: `${h.url}/elsom`, terminalId: ELSOM_TERMINAL, login: ELSOM_LOGIN, password: ELSOM_PASSWORD,
-      retries: 5, retryIntervalMs: 100, requestTimeoutMs: 3_000, utcOffsetMinutes: 360,
+      // An attempt counts as unanswered only after 10 s, as with the real wallet: a loaded CI machine must not turn slow
+      // answers into PAYMENTs that never reached us.
+      retries: 5, retryIntervalMs: 100, requestTimeoutMs: 10_000, utcOffsetMinutes: 360,
     });
     const started = Date.now();
     const payments = await wallet.run({ count: COUNT, concurrency: 8, payment: plan });
     const paidMs = Date.now() - started;
-    const report = await wallet.reconcile({ settleTimeoutMs: 30_000 });
+    const report = await wallet.reconcile({ settleTimeoutMs: 60_000 });
     const totalMs = Date.now() - started;
     const outcomes = summarize(payments);
     console.log(`Elsom wallet run: ${COUNT} payments in ${paidMs} ms, reconciled after ${totalMs} ms (${report.polls} PAYMENT_LIST rounds); outcomes ${JSON.stringify(outcomes)}; biller rows ${report.billerRows}`);
 
-    expect(report.mismatches).toEqual([]);
+    expect(report.mismatches, JSON.stringify({ mismatches: report.mismatches, payments: payments.filter((p) => report.mismatches.some((m) => m.transactionNumber === p.transactionNumber)) }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).toEqual([]);
     expect(report.walletPaid).toBe(report.billerRows);
     expect(outcomes.paid + outcomes.assumed_paid + outcomes.refused + outcomes.not_authorized).toBe(COUNT);
     expect(outcomes.paid).toBeGreaterThan(COUNT * 0.8);
@@ -66,5 +68,5 @@ describe('Elsom wallet simulator', () => {
     const refusedAfterCommit = (await listAttention(h.db)).filter((item) => item.kind === 'refused_after_commit');
     expect(refusedAfterCommit.length).toBe(rejected.filter((payment) => payment.outcome === 'refused').length);
     await expectLedgerBalanced(h.db);
-  }, 120_000);
+  }, 240_000);
 });
