@@ -124,7 +124,8 @@ withElsomOptions(agent.command('create'))
         ipOnly: options.ipOnly ?? false,
         ...(options.services ? { allowedServices: options.services.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         ...(options.reviewAbove ? { reviewAboveMinor: parseOperatorAmount(options.reviewAbove) } : {}),
-        issueToken: !options.ipOnly,
+        // An Elsom agent authenticates with its terminal credentials; an API token would only be one more secret.
+        issueToken: !options.ipOnly && options.elsomTerminal === undefined,
         confirmToken: options.confirmToken ?? false,
       });
       const elsom = await attachElsom?.(created.agent.id);
