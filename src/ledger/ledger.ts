@@ -99,7 +99,7 @@ export interface TransferInput {
  * Locks the cached accounts of a transfer in id order (two transfers between the same pair never deadlock; shared
  * accounts are not locked at all) and checks currency and the optional floor of the debit side.
  */
-async function lockPair(q: Queryable, input: TransferInput): Promise<void> {
+async function lockPair(q: Queryable, input: TransferInput): Promise<Set<bigint>> {
   const ids = [input.debitAccountId, input.creditAccountId].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const accounts = await q.query<AccountBalance & { cached: boolean }>(
     `WITH locked AS (SELECT ${BALANCE_COLUMNS}, cached FROM ledger_accounts WHERE id = ANY($1::bigint[]) AND cached ORDER BY id FOR UPDATE)
@@ -120,23 +120,25 @@ async function lockPair(q: Queryable, input: TransferInput): Promise<void> {
       throw new LedgerError('exceeds_floor', 'transfer would take the account below its floor');
     }
   }
+  // The accounts whose cached totals this transfer must update (shared accounts have none).
+  return new Set(locked.rows.map((account) => account.accountId));
 }
 
 /** A transfer posted at once: top-ups, corrections, acquirer settlements. */
 export async function transfer(q: Queryable, input: TransferInput): Promise<bigint> {
-  await lockPair(q, input);
+  const cached = await lockPair(q, input);
   const id = await insertTransfer(q, 'single', input, null);
-  await q.query('UPDATE ledger_accounts SET debits_posted = debits_posted + $2 WHERE id = $1 AND cached', [input.debitAccountId, input.amountMinor]);
-  await q.query('UPDATE ledger_accounts SET credits_posted = credits_posted + $2 WHERE id = $1 AND cached', [input.creditAccountId, input.amountMinor]);
+  if (cached.has(input.debitAccountId)) await q.query('UPDATE ledger_accounts SET debits_posted = debits_posted + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
+  if (cached.has(input.creditAccountId)) await q.query('UPDATE ledger_accounts SET credits_posted = credits_posted + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
   return id;
 }
 
 /** A reservation: the amount stops being available to the debit account until it is posted or voided. */
 export async function reserve(q: Queryable, input: TransferInput): Promise<bigint> {
-  await lockPair(q, input);
+  const cached = await lockPair(q, input);
   const id = await insertTransfer(q, 'pending', input, null);
-  await q.query('UPDATE ledger_accounts SET debits_pending = debits_pending + $2 WHERE id = $1 AND cached', [input.debitAccountId, input.amountMinor]);
-  await q.query('UPDATE ledger_accounts SET credits_pending = credits_pending + $2 WHERE id = $1 AND cached', [input.creditAccountId, input.amountMinor]);
+  if (cached.has(input.debitAccountId)) await q.query('UPDATE ledger_accounts SET debits_pending = debits_pending + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
+  if (cached.has(input.creditAccountId)) await q.query('UPDATE ledger_accounts SET credits_pending = credits_pending + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
   return id;
 }
 
@@ -183,19 +185,23 @@ async function resolvePending(q: Queryable, pendingId: bigint, kind: 'post' | 'v
     reason,
     ...(pending.payment_id !== null ? { paymentId: pending.payment_id } : {}),
   };
-  await lockPair(q, input);
+  const cached = await lockPair(q, input);
   const id = await insertTransfer(q, kind, input, pendingId);
   const posted = kind === 'post';
-  await q.query(
-    `UPDATE ledger_accounts SET debits_pending = debits_pending - $2,
-       debits_posted = debits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1 AND cached`,
-    [input.debitAccountId, input.amountMinor, posted],
-  );
-  await q.query(
-    `UPDATE ledger_accounts SET credits_pending = credits_pending - $2,
-       credits_posted = credits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1 AND cached`,
-    [input.creditAccountId, input.amountMinor, posted],
-  );
+  if (cached.has(input.debitAccountId)) {
+    await q.query(
+      `UPDATE ledger_accounts SET debits_pending = debits_pending - $2,
+         debits_posted = debits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
+      [input.debitAccountId, input.amountMinor, posted],
+    );
+  }
+  if (cached.has(input.creditAccountId)) {
+    await q.query(
+      `UPDATE ledger_accounts SET credits_pending = credits_pending - $2,
+         credits_posted = credits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
+      [input.creditAccountId, input.amountMinor, posted],
+    );
+  }
   return id;
 }
 
