@@ -109,6 +109,9 @@ interface StoredRequest {
   identity?: RequestIdentity;
 }
 
+/** How often a duplicate re-reads a payment whose provider call runs on another instance. */
+const SETTLE_POLL_MS = 100;
+
 const SELECT_PAYMENT = `SELECT *, (lease_until IS NOT NULL AND lease_until > now()) AS lease_active FROM payments`;
 
 function toView(row: PaymentRow): PaymentView {
@@ -380,8 +383,10 @@ export class PaymentEngine {
       return { kind: 'refused', code, message: code === RESULT.BAD_REQUEST ? 'The request differs from the payment in processing with this agentTransactionId' : defaultMessage(code) };
     }
     let current = row;
-    if (current.state === 'accepted' && current.lease_active) {
-      await this.waitForSettle(current.id, this.config.providerDeadlineMs + 500);
+    // The call in flight may belong to this instance (its settle event wakes us) or another one (the row tells).
+    const deadline = Date.now() + this.config.providerDeadlineMs + 500;
+    while (current.state === 'accepted' && current.lease_active && Date.now() < deadline) {
+      await this.waitForSettle(current.id, Math.min(SETTLE_POLL_MS, deadline - Date.now()));
       current = (await this.findById(this.db, current.id)) ?? current;
     }
     return { kind: 'payment', payment: toView(current) };

@@ -60,7 +60,21 @@ async function openPostgres(url: string, config: DbConfig): Promise<Db> {
     statement_timeout: 30_000,
   });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead of crashing
-  if (schema !== 'public') await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  if (schema !== 'public') {
+    // CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent twin: serialise instances with an advisory lock.
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(8420000)');
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
   const db: Db = {
     kind: 'postgres',
     async query(sql, params) {

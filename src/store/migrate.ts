@@ -15,8 +15,12 @@ export interface MigrationResult {
  * serialised by an advisory lock, so each file runs exactly once.
  */
 export async function migrate(db: Db): Promise<MigrationResult> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Instances starting together must not race on creating the bookkeeping table either.
+  await db.tx(async (q) => {
+    await q.query('SELECT pg_advisory_xact_lock(8420001)');
+    await q.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   const files = readdirSync(MIGRATIONS_DIR).filter((name) => /^\d{3}_.+\.sql$/.test(name)).sort();
   const applied: string[] = [];
   for (const file of files) {
