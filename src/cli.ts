@@ -167,12 +167,19 @@ agent
       if (!agentRow) throw new Error(`agent ${agentId} not found`);
       const funds = await agentFunds(db, agentRow);
       const tokens = await listTokens(db, agentRow.id);
-      const view = { ...fundsJson(funds), tokens: tokens.map((t) => ({ id: t.id, hint: `${t.hint}…`, status: t.status })) };
+      const events = await db.query<{ kind: string; details: Record<string, unknown>; created_at: Date }>(
+        'SELECT kind, details, created_at FROM agent_events WHERE agent_id = $1 ORDER BY id DESC LIMIT 10', [agentRow.id]);
+      const view = {
+        ...fundsJson(funds),
+        tokens: tokens.map((t) => ({ id: t.id, hint: `${t.hint}…`, status: t.status })),
+        events: events.rows.map((e) => ({ kind: e.kind, at: e.created_at.toISOString(), details: e.details })),
+      };
       print(options, view, () => [
         `agent ${view.agentId} ${view.name} (${view.currency})`,
         `  balance ${view.balance}, reserved ${view.reserved}, available ${view.available}, overdraft floor ${view.overdraft}, notification ${view.notification ?? '-'}`,
         `  IP allow-list: ${view.ipAllow.join(', ') || 'any'}${view.ipOnly ? ' (IP-only)' : ''}; services: ${view.services?.join(', ') ?? 'all'}`,
         ...view.tokens.map((t) => `  token ${t.id} ${t.hint} ${t.status}`),
+        ...view.events.map((e) => `  event ${e.at} ${e.kind} ${JSON.stringify(e.details)}`),
       ].join('\n'));
     });
   });
