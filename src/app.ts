@@ -17,6 +17,9 @@ import { scheduleDailyReconciliation } from './engine/reconcile.ts';
 import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
 import { loadElsomConfig } from './gateways/elsom-biller/config.ts';
 import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
+import { checkoutRoutes } from './checkout/routes.ts';
+import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
+import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
 export const REDACTED_PATHS = [
@@ -84,6 +87,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco' });
   await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, ctx });
   if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', ctx });
+  await app.register(checkoutRoutes, { prefix: '/pay', ctx });
+  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist' });
+  if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', ctx });
 
   if (queue) {
     engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));

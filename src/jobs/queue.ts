@@ -16,12 +16,21 @@ export const QUEUES = {
 export interface JobQueue {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Enqueue a drive of this payment after `delayMs`; a payment has at most one queued drive (stately policy). */
+  /**
+   * Enqueue a drive of this payment after `delayMs`; a payment has at most one queued drive ('short' policy). Not
+   * 'stately': its unique index on active jobs made a job left active by a crashed instance block every fetch of the
+   * queue until it expired. Two drives of one payment running at once are harmless (the lease lets one call out).
+   */
   enqueueDrive(paymentId: bigint, delayMs: number): Promise<void>;
   workDrive(handler: (paymentId: bigint) => Promise<void>): Promise<void>;
   workSweep(handler: () => Promise<void>): Promise<void>;
   /** A cron job (UTC): its queue, schedule and worker; pg-boss runs each tick once across all instances. */
   schedule(name: string, cron: string, handler: () => Promise<void>): Promise<void>;
+  /**
+   * A module's own queue of keyed steps (e.g. checkout orders): created, worked by `handler`, and answered as the
+   * function that enqueues a step for a key after a delay ('short': at most one queued step per key; see enqueueDrive).
+   */
+  keyed(name: string, handler: (key: string) => Promise<void>): Promise<(key: string, delayMs: number) => Promise<void>>;
 }
 
 export interface QueueConfig {
@@ -43,8 +52,9 @@ export function createJobQueue(db: Db, config: QueueConfig, log: Logger): JobQue
   return {
     async start() {
       await boss.start();
-      await boss.createQueue(QUEUES.drivePayment, { name: QUEUES.drivePayment, policy: 'stately', retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 });
-      await boss.createQueue(QUEUES.sweep, { name: QUEUES.sweep, policy: 'singleton', retryLimit: 0, expireInSeconds: 300 });
+      await boss.createQueue(QUEUES.drivePayment, { name: QUEUES.drivePayment, policy: 'short', retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 });
+      // A sweep left active by a crashed instance blocks the next ones only until it expires.
+      await boss.createQueue(QUEUES.sweep, { name: QUEUES.sweep, policy: 'singleton', retryLimit: 0, expireInSeconds: 60 });
       await boss.schedule(QUEUES.sweep, '* * * * *');
     },
     async stop() {
@@ -78,6 +88,18 @@ export function createJobQueue(db: Db, config: QueueConfig, log: Logger): JobQue
       await boss.createQueue(name, { name, policy: 'singleton', retryLimit: 2, retryDelay: 300, expireInSeconds: 3_600 });
       await boss.schedule(name, cron);
       await boss.work(name, { pollingIntervalSeconds: 30 }, async () => handler());
+    },
+    async keyed(name, handler) {
+      await boss.createQueue(name, { name, policy: 'short', retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 });
+      await boss.work<{ key: string }>(name, { batchSize: 4, pollingIntervalSeconds: config.pollingIntervalSeconds }, async (jobs) => {
+        const results = await Promise.allSettled(jobs.map((job) => handler(job.data.key)));
+        const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
+      });
+      return async (key, delayMs) => {
+        if (stopped) return;
+        await boss.send(name, { key }, { singletonKey: key, startAfter: new Date(Date.now() + Math.max(0, delayMs)) });
+      };
     },
   };
 }

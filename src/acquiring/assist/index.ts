@@ -1,0 +1,88 @@
+import { assistOrderPhase, assistOrderFormFields, buildAssistOrderForm, type AssistFieldPair, type PageLanguage } from './codec.ts';
+import { AssistClient, type AssistCallOutcome, type AssistClientConfig } from './client.ts';
+
+/**
+ * The card acquirer as the checkout sees it: build the authorisation form (Delay=1), learn an order's state, charge,
+ * release. Glue only: the codec holds the wire rules, the client the transport, the checkout decides.
+ */
+export interface AssistAcquirerConfig extends AssistClientConfig {
+  /** Currencies our Assist merchant account takes. */
+  currencies: readonly string[];
+}
+
+export type CardOrderState =
+  | { kind: 'authorised'; billnumber: string; amountMinor: bigint; currency: string; state: string }
+  | { kind: 'refused'; state: string }
+  | { kind: 'released'; state: string }
+  | { kind: 'charged'; billnumber: string; state: string }
+  | { kind: 'pending'; reason: string };
+
+export interface CardAuthorisationForm {
+  action: string;
+  fields: AssistFieldPair[];
+}
+
+export class AssistAcquirer {
+  readonly client: AssistClient;
+
+  constructor(readonly config: AssistAcquirerConfig) {
+    this.client = new AssistClient(config);
+  }
+
+  get origin(): string {
+    return new URL(this.client.baseUrl).origin;
+  }
+
+  authorisationForm(input: {
+    orderNumber: string; amountMinor: bigint; currency: string; pageLanguage: PageLanguage; email?: string; comment: string;
+    returnOkUrl: string; returnNoUrl: string;
+  }): CardAuthorisationForm {
+    const form = buildAssistOrderForm({
+      merchantId: this.config.merchantId, orderNumber: input.orderNumber, amountMinor: input.amountMinor, currency: input.currency,
+      pageLanguage: input.pageLanguage, comment: input.comment, returnOkUrl: input.returnOkUrl, returnNoUrl: input.returnNoUrl,
+      ...(input.email ? { email: input.email } : {}),
+    });
+    return { action: this.client.orderFormUrl, fields: assistOrderFormFields(form) };
+  }
+
+  /**
+   * The order's state, checked against what we asked for: a signed answer for our order number, amount and currency.
+   * Anything else (not found yet, a mismatch, an unsigned answer) is `pending`: the caller asks again later.
+   */
+  async orderState(orderNumber: string, amountMinor: bigint, currency: string, since: Date): Promise<CardOrderState> {
+    const lookup = await this.client.orderState(orderNumber, since);
+    if (lookup.kind === 'not_found') return { kind: 'pending', reason: 'Assist does not know the order (yet)' };
+    if (lookup.kind !== 'order') return { kind: 'pending', reason: lookup.reason };
+    const order = lookup.order;
+    const state = order.orderstate ?? '';
+    if (order.orderamountMinor !== amountMinor || order.ordercurrency !== currency) {
+      return { kind: 'pending', reason: `order ${orderNumber} is for ${order.orderamountMinor} ${order.ordercurrency}, not ${amountMinor} ${currency}` };
+    }
+    const phase = assistOrderPhase(state);
+    switch (phase) {
+      case 'authorised':
+        if (!order.billnumber) return { kind: 'pending', reason: 'authorised order without a billnumber' };
+        return { kind: 'authorised', billnumber: order.billnumber, amountMinor, currency, state };
+      case 'charged':
+      case 'partially_charged':
+        return order.billnumber ? { kind: 'charged', billnumber: order.billnumber, state } : { kind: 'pending', reason: 'charged without billnumber' };
+      case 'refused':
+        return { kind: 'refused', state };
+      case 'released':
+        return { kind: 'released', state };
+      case 'pending':
+      case 'unknown':
+        return { kind: 'pending', reason: `orderstate "${state}"` };
+    }
+  }
+
+  charge(billnumber: string, partial?: { amountMinor: bigint; currency: string }): Promise<AssistCallOutcome> {
+    return this.client.charge(billnumber, partial);
+  }
+
+  release(billnumber: string, reason: string): Promise<AssistCallOutcome> {
+    return this.client.cancel(billnumber, reason);
+  }
+}
+
+export type { AssistCallOutcome };

@@ -1,0 +1,218 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { AssistAcquirer } from '../acquiring/assist/index.ts';
+import { ElsomAcquirer } from '../acquiring/elsom-merchant/index.ts';
+import { encodeElsomPaymentResultAnswer } from '../acquiring/elsom-merchant/codec.ts';
+import { Checkout, openOrders, type PayAnswer, type PayChoice } from '../engine/checkout.ts';
+import { selfBaseUrl } from '../http/self-url.ts';
+import { CHECKOUT_CSS, CHECKOUT_JS } from './assets.ts';
+import { loadCheckoutConfig, type CheckoutConfig } from './config.ts';
+import { DICTIONARIES, pickLang, type Lang, type TextKey } from './i18n.ts';
+import { cardRedirectPage, catalogPage, errorPage, orderPage, resultPage, servicePage, type PageContext } from './pages.ts';
+
+const ELSOM_COOKIE = 'tolem_elsom';
+const LANG_COOKIE = 'tolem_lang';
+const STEP_QUEUE = 'checkout-step';
+
+/**
+ * /pay: the public checkout page, its return URLs and the Elsom callback. One plugin, its own body parser (forms and
+ * JSON as text, 64 KiB), its own error pages (never a stack trace), a strict CSP on every answer.
+ */
+export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppContext; config?: CheckoutConfig }): Promise<void> {
+  const { ctx } = options;
+  const config = options.config ?? loadCheckoutConfig(process.env, ctx.config.sandbox, () => selfBaseUrl(app, ctx.config.host));
+  const assist = config.assist ? new AssistAcquirer(config.assist) : undefined;
+  const elsom = config.elsom ? new ElsomAcquirer(config.elsom) : undefined;
+  const checkout = new Checkout({ db: ctx.db, engine: ctx.engine, catalog: ctx.catalog, log: ctx.log.child({ module: 'checkout' }), assist, elsom, timing: config.timing });
+  await checkout.bootstrap();
+  // The queue starts after the plugins are registered: wire it when the server is ready, and pick up every order a
+  // restart left unfinished.
+  app.addHook('onReady', async () => {
+    if (!ctx.queue) return;
+    const enqueue = await ctx.queue.keyed(STEP_QUEUE, (key) => checkout.step(BigInt(key)));
+    checkout.useQueue((orderId, delayMs) => enqueue(orderId.toString(), delayMs));
+    for (const order of await openOrders(ctx.db)) await enqueue(order.id.toString(), 0);
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
+
+  const origins = () => [assist?.origin, elsom ? originOf(config.elsom!.baseUrl) : undefined].filter(Boolean).join(' ');
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('content-security-policy',
+      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self' ${origins()}; frame-ancestors 'none'; base-uri 'none'`);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('cache-control', 'no-store');
+  });
+
+  const pageCtx = (request: FastifyRequest, reply: FastifyReply): PageContext => {
+    const query = request.query as Record<string, string | undefined>;
+    const cookies = readCookies(request.headers.cookie);
+    const lang = pickLang(query['lang'], cookies[LANG_COOKIE], request.headers['accept-language']);
+    if (query['lang'] && query['lang'] === lang) reply.header('set-cookie', cookie(LANG_COOKIE, lang, 365 * 86_400));
+    const url = new URL(request.url, 'http://x');
+    url.searchParams.delete('lang');
+    return { lang, path: url.pathname + url.search, sandbox: ctx.config.sandbox };
+  };
+  const text = (lang: Lang, key: TextKey) => DICTIONARIES[lang][key];
+  const html = (reply: FastifyReply, code: number, body: string) => reply.code(code).type('text/html; charset=utf-8').send(body);
+
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const client = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+    if (!client) request.log.error({ err: error }, 'checkout page failed');
+    const pc = pageCtx(request, reply);
+    return html(reply, client ? 400 : 500, errorPage(pc, text(pc.lang, 'err_generic')));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const pc = pageCtx(request, reply);
+    return html(reply, 404, errorPage(pc, text(pc.lang, 'err_not_found')));
+  });
+
+  app.get('/assets/checkout.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CHECKOUT_CSS));
+  app.get('/assets/checkout.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(CHECKOUT_JS));
+
+  app.get('/', async (request, reply) => {
+    const pc = pageCtx(request, reply);
+    const query = request.query as Record<string, string | undefined>;
+    return html(reply, 200, catalogPage(pc, await checkout.services(), (query['q'] ?? '').slice(0, 100), query['group']?.slice(0, 100) || undefined));
+  });
+
+  app.get<{ Params: { serviceId: string } }>('/s/:serviceId', async (request, reply) => {
+    const pc = pageCtx(request, reply);
+    const service = (await checkout.services()).find((s) => s.serviceId === request.params.serviceId);
+    if (!service) return html(reply, 404, errorPage(pc, text(pc.lang, 'err_unknown_service')));
+    return html(reply, 200, servicePage(pc, service, {}));
+  });
+
+  app.post<{ Params: { serviceId: string } }>('/s/:serviceId', async (request, reply) => {
+    const pc = pageCtx(request, reply);
+    const service = (await checkout.services()).find((s) => s.serviceId === request.params.serviceId);
+    if (!service) return html(reply, 404, errorPage(pc, text(pc.lang, 'err_unknown_service')));
+    const form = formFields(request.body);
+    const values = Object.fromEntries(service.inputs.map((f) => [f.name, (form[f.name] ?? '').trim().slice(0, 200)]));
+    const answer = await checkout.start(service.serviceId, values, pc.lang);
+    if (answer.kind === 'order') return reply.code(303).header('location', `/pay/o/${answer.token}`).send();
+    const message = answer.message === 'bad_input'
+      ? `${text(pc.lang, 'err_bad_input')}: ${service.inputs.find((f) => f.name === answer.field)?.title ?? answer.field}`
+      : answer.message === 'unknown_service' ? text(pc.lang, 'err_unknown_service') : `${text(pc.lang, 'check_failed')}: ${answer.message}`;
+    return html(reply, 422, servicePage(pc, service, values, message));
+  });
+
+  app.get<{ Params: { token: string } }>('/o/:token', async (request, reply) => {
+    const pc = pageCtx(request, reply);
+    const view = await checkout.view(request.params.token);
+    if (!view) return html(reply, 404, errorPage(pc, text(pc.lang, 'err_unknown_order')));
+    if (view.order.state !== 'checked') return reply.code(303).header('location', `/pay/r/${view.order.token}`).send();
+    return html(reply, 200, orderPage(pc, view, checkout.methodsFor(view.order.currency)));
+  });
+
+  app.post<{ Params: { token: string } }>('/o/:token', async (request, reply) => {
+    const pc = pageCtx(request, reply);
+    const form = formFields(request.body);
+    const choice: PayChoice = {
+      method: form['method'] ?? '', language: pc.lang, ...(form['amount'] !== undefined ? { amountText: form['amount'] } : {}),
+      ...(form['contractId'] ? { contractId: form['contractId'] } : {}), ...(form['email'] ? { email: form['email'].trim() } : {}),
+      lines: invoiceLines(form),
+    };
+    const answer = await checkout.choose(request.params.token, choice, publicBase(request));
+    if (answer.kind === 'refused') {
+      const view = await checkout.view(request.params.token);
+      const message = errorText(pc.lang, answer.message);
+      if (!view || view.order.state !== 'checked') return html(reply, answer.message === 'unknown_order' ? 404 : 503, errorPage(pc, message));
+      return html(reply, 422, orderPage(pc, view, checkout.methodsFor(view.order.currency), message, form));
+    }
+    return payAnswer(reply, pc, answer, request.params.token);
+  });
+
+  function payAnswer(reply: FastifyReply, pc: PageContext, answer: Exclude<PayAnswer, { kind: 'refused' }>, token: string): FastifyReply {
+    switch (answer.kind) {
+      case 'card_form':
+        return html(reply, 200, cardRedirectPage(pc, answer.action, answer.fields));
+      case 'redirect':
+        // Elsom sends everyone back to one registered URL: the cookie says whose payment it was.
+        return reply.code(303).header('set-cookie', cookie(ELSOM_COOKIE, token, 3_600)).header('location', answer.url).send();
+      case 'result':
+        return reply.code(303).header('location', `/pay/r/${answer.token}`).send();
+    }
+  }
+
+  function publicBase(request: FastifyRequest): string {
+    return config.publicUrl ?? `${request.protocol}://${request.host}`;
+  }
+
+  // The browser back from Assist: OK and NO alike only make us ask Assist for the signed order state.
+  const cardReturn = async (request: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply) => {
+    const pc = pageCtx(request, reply);
+    const order = await checkout.cardReturned(request.params.token);
+    if (!order) return html(reply, 404, errorPage(pc, text(pc.lang, 'err_return_unknown')));
+    return reply.code(303).header('location', `/pay/r/${order.token}`).send();
+  };
+  app.get<{ Params: { token: string; kind: string } }>('/return/:token/:kind', cardReturn);
+  app.post<{ Params: { token: string; kind: string } }>('/return/:token/:kind', cardReturn);
+
+  app.get('/elsom/return', async (request, reply) => {
+    const pc = pageCtx(request, reply);
+    const token = readCookies(request.headers.cookie)[ELSOM_COOKIE];
+    const order = token ? await checkout.orderByToken(token) : undefined;
+    if (!order) return html(reply, 200, errorPage(pc, text(pc.lang, 'err_return_unknown')));
+    await checkout.kick(order.id, true);
+    return reply.code(303).header('location', `/pay/r/${order.token}`).send();
+  });
+
+  app.post('/elsom/callback', async (request, reply) => {
+    const answer = await checkout.elsomCallback(request.ip, String(request.body ?? ''));
+    return reply.code(answer.httpStatus).type('application/json; charset=utf-8').send(encodeElsomPaymentResultAnswer(answer.errorCode, answer.errorMsg));
+  });
+
+  app.get<{ Params: { token: string } }>('/r/:token', async (request, reply) => {
+    const pc = pageCtx(request, reply);
+    const view = await checkout.view(request.params.token);
+    if (!view) return html(reply, 404, errorPage(pc, text(pc.lang, 'err_unknown_order')));
+    return html(reply, 200, resultPage(pc, view));
+  });
+}
+
+function errorText(lang: Lang, code: string): string {
+  const key = `err_${code}` as TextKey;
+  return key in DICTIONARIES[lang] ? DICTIONARIES[lang][key] : code;
+}
+
+function formFields(body: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(typeof body === 'string' ? body : '')) {
+    if (Object.keys(out).length > 200) break;
+    if (!(key in out)) out[key] = value.slice(0, 500);
+  }
+  return out;
+}
+
+function invoiceLines(form: Record<string, string>): NonNullable<PayChoice['lines']> {
+  const lines: NonNullable<PayChoice['lines']> = [];
+  for (let i = 0; i < 50 && form[`line.${i}.id`] !== undefined; i++) {
+    const lastCount = form[`line.${i}.lastCount`];
+    lines.push({ subServiceId: form[`line.${i}.id`]!, amountText: form[`line.${i}.amount`] ?? '', ...(lastCount ? { lastCount } : {}) });
+  }
+  return lines;
+}
+
+function readCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name) out[name] = decodeURIComponent(rest.join('='));
+  }
+  return out;
+}
+
+function cookie(name: string, value: string, maxAgeSeconds: number): string {
+  return `${name}=${encodeURIComponent(value)}; Path=/pay; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax`;
+}
+
+function originOf(base: string | (() => string)): string {
+  try {
+    return new URL(typeof base === 'function' ? base() : base).origin;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,636 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db, Queryable } from '../store/db.ts';
+import type { Service } from '../domain/catalog.ts';
+import { invalidInput } from '../domain/catalog.ts';
+import { formatAmount, parseAmount } from '../domain/money.ts';
+import type { ExtraServiceLine, ProviderCheckData } from '../domain/payment.ts';
+import { ensureAccount, transfer } from '../ledger/ledger.ts';
+import { createAgent, findAgent, type Agent } from './agents.ts';
+import type { Catalog } from './catalog.ts';
+import type { PaymentEngine, PaymentView, PayCommand } from './payments.ts';
+import { validatePayShape, validateServiceRequest } from './validation.ts';
+import type { AssistAcquirer } from '../acquiring/assist/index.ts';
+import type { ElsomAcquirer, CallbackReading } from '../acquiring/elsom-merchant/index.ts';
+import type { CheckoutTiming } from '../checkout/config.ts';
+
+/**
+ * The web checkout use-case. The checkout is Tolem's own agent (one per currency), funded by the acquirers instead of
+ * a prepaid balance:
+ *
+ *   card:  order → Assist form (Delay=1) → signed order state says Delayed → transfer acquirer:assist → checkout
+ *          ("card hold") → engine.pay → provider paid: charge.cfm · provider refused: transfer back ("hold released")
+ *          and cancel.cfm.
+ *   Elsom: order → IA_Init → OTP page → callback (a hint) / polling → a *polled* status A → transfer
+ *          acquirer:elsom → checkout → engine.pay → provider refused: transfer back and a `refund` attention item.
+ *
+ * Nothing the browser or a callback says moves money: only the acquirer's own answers (a signed Assist order state, an
+ * Elsom status we asked for). Every step is a conditional state change in one transaction with its ledger transfer,
+ * so duplicates, replays and concurrent steps are harmless; the durable queue re-runs steps until a final state.
+ */
+
+export type OrderState =
+  | 'checked' | 'redirected' | 'authorised' | 'charging' | 'releasing'
+  | 'succeeded' | 'released' | 'refund_due' | 'declined' | 'cancelled' | 'expired' | 'charge_failed' | 'release_failed';
+
+export type PaymentMethod = 'card' | 'elsom';
+
+/** What the person sees: their money's fate, not our bookkeeping. */
+export type OrderOutcome = 'open' | 'waiting' | 'paid' | 'refused_released' | 'refused_refund' | 'declined' | 'cancelled' | 'expired';
+
+export const ORDER_OUTCOME = {
+  checked: 'open',
+  redirected: 'waiting',
+  authorised: 'waiting',
+  charging: 'paid', // the provider is paid; the card charge follows in the background
+  succeeded: 'paid',
+  charge_failed: 'paid', // the provider is paid; collecting the money is the operators' problem now
+  releasing: 'refused_released',
+  released: 'refused_released',
+  release_failed: 'refused_released', // an uncharged hold lapses by itself after the window
+  refund_due: 'refused_refund',
+  declined: 'declined',
+  cancelled: 'cancelled',
+  expired: 'expired',
+} as const satisfies Record<OrderState, OrderOutcome>;
+
+export interface OrderRow {
+  id: bigint;
+  token: string;
+  agent_id: bigint;
+  payment_id: bigint;
+  service_id: string;
+  account: string;
+  extras: Record<string, string>;
+  lines: { subServiceId: string; amountMinor: string; lastCount?: string }[] | null;
+  amount_minor: bigint | null;
+  currency: string;
+  method: PaymentMethod | null;
+  language: PageLanguage;
+  email: string | null;
+  state: OrderState;
+  acquirer_ref: string | null;
+  acquirer_state: string | null;
+  payment_url: string | null;
+  message: string | null;
+  hold_transfer_id: bigint | null;
+  return_transfer_id: bigint | null;
+  attempts: number;
+  redirected_at: Date | null;
+  authorised_at: Date | null;
+  finished_at: Date | null;
+  created_at: Date;
+}
+
+export type PageLanguage = 'ru' | 'kk' | 'ky' | 'en';
+
+export interface OrderView {
+  order: OrderRow;
+  service: Service;
+  payment: PaymentView | undefined;
+  outcome: OrderOutcome;
+}
+
+export type StartAnswer = { kind: 'order'; token: string } | { kind: 'refused'; message: string; field?: string };
+
+export interface PayChoice {
+  method: string;
+  amountText?: string;
+  contractId?: string;
+  lines?: { subServiceId: string; amountText: string; lastCount?: string }[];
+  email?: string;
+  language: PageLanguage;
+}
+
+export type PayAnswer =
+  | { kind: 'card_form'; action: string; fields: [string, string][] }
+  | { kind: 'redirect'; url: string }
+  | { kind: 'result'; token: string }
+  | { kind: 'refused'; message: string };
+
+const FINAL_STATES: readonly OrderState[] = ['succeeded', 'released', 'refund_due', 'declined', 'cancelled', 'expired', 'charge_failed', 'release_failed'];
+
+export interface CheckoutDeps {
+  db: Db;
+  engine: PaymentEngine;
+  catalog: Catalog;
+  log: Logger;
+  assist: AssistAcquirer | undefined;
+  elsom: ElsomAcquirer | undefined;
+  timing: CheckoutTiming;
+}
+
+export class Checkout {
+  private schedule: (orderId: bigint, delayMs: number) => Promise<void> = async () => undefined;
+  private readonly agents = new Map<string, Agent>();
+  /** One step at a time per order in this process; a kick during a step runs one more step after it. */
+  private readonly running = new Map<string, { again: boolean; done: Promise<void> }>();
+
+  constructor(private readonly deps: CheckoutDeps) {}
+
+  useQueue(schedule: (orderId: bigint, delayMs: number) => Promise<void>): void {
+    this.schedule = schedule;
+  }
+
+  methodsFor(currency: string): PaymentMethod[] {
+    const methods: PaymentMethod[] = [];
+    if (this.deps.assist?.config.currencies.includes(currency)) methods.push('card');
+    if (this.deps.elsom?.config.currencies.includes(currency)) methods.push('elsom');
+    return methods;
+  }
+
+  /** Services a person can pay here: enabled, and in a currency some acquirer takes. */
+  async services(): Promise<Service[]> {
+    return (await this.deps.catalog.all()).filter((service) => service.enabled && this.methodsFor(service.currency).length > 0);
+  }
+
+  // ------------------------------------------------------------------ the checkout agents
+
+  /** The checkout agent of a currency, created on first use (idempotent; the table row is the one truth). */
+  async agentFor(currency: string): Promise<Agent> {
+    const cached = this.agents.get(currency);
+    if (cached) return cached;
+    const { db } = this.deps;
+    let row = (await db.query<{ agent_id: bigint }>('SELECT agent_id FROM checkout_agents WHERE currency = $1', [currency])).rows[0];
+    if (!row) {
+      const created = await createAgent(db, { name: `Checkout ${currency}`, currency, issueToken: false, openingBalanceMinor: 0n });
+      await db.query('INSERT INTO checkout_agents (currency, agent_id) VALUES ($1, $2) ON CONFLICT (currency) DO NOTHING', [currency, created.agent.id]);
+      // Two instances starting at once: the loser's agent stays unused (no balance, no token, no payments).
+      row = (await db.query<{ agent_id: bigint }>('SELECT agent_id FROM checkout_agents WHERE currency = $1', [currency])).rows[0]!;
+    }
+    const agent = (await findAgent(db, row.agent_id))!;
+    this.agents.set(currency, agent);
+    return agent;
+  }
+
+  async bootstrap(): Promise<void> {
+    const currencies = new Set([...(this.deps.assist?.config.currencies ?? []), ...(this.deps.elsom?.config.currencies ?? [])]);
+    for (const currency of currencies) await this.agentFor(currency);
+  }
+
+  // ------------------------------------------------------------------ page steps
+
+  /** Inputs entered: validated by the service's regexps, then checked with the provider. One order per check. */
+  async start(serviceId: string, values: Record<string, string>, language: PageLanguage): Promise<StartAnswer> {
+    const service = await this.deps.catalog.get(serviceId);
+    if (!service || !service.enabled || this.methodsFor(service.currency).length === 0) return { kind: 'refused', message: 'unknown_service' };
+    const bad = invalidInput(service, values);
+    if (bad) return { kind: 'refused', message: 'bad_input', field: bad.name };
+    const account = values['account'] ?? '';
+    const extras: Record<string, string> = {};
+    for (const field of service.inputs) {
+      const value = values[field.name];
+      if (field.name !== 'account' && value) extras[field.name.replace(/^ev_/, '')] = value;
+    }
+    const agent = await this.agentFor(service.currency);
+    const id = (await this.deps.db.query<{ id: bigint }>(`SELECT nextval('checkout_orders_id_seq') AS id`)).rows[0]!.id;
+    const answer = await this.deps.engine.check(agent, { serviceId, account, agentTxnId: id, extras });
+    if (answer.kind === 'refused') return { kind: 'refused', message: answer.message };
+    if (answer.payment.state !== 'checked') return { kind: 'refused', message: answer.payment.message };
+    const token = randomBytes(18).toString('base64url');
+    await this.deps.db.query(
+      `INSERT INTO checkout_orders (id, token, agent_id, payment_id, service_id, account, extras, currency, language, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'checked')`,
+      [id, token, agent.id, answer.payment.transactionId, serviceId, account, JSON.stringify(extras), service.currency, language],
+    );
+    return { kind: 'order', token };
+  }
+
+  async view(token: string): Promise<OrderView | undefined> {
+    if (!/^[\w-]{10,64}$/.test(token)) return undefined;
+    const order = (await this.deps.db.query<OrderRow>('SELECT * FROM checkout_orders WHERE token = $1', [token])).rows[0];
+    if (!order) return undefined;
+    const service = await this.deps.catalog.get(order.service_id);
+    if (!service) return undefined;
+    const payment = await this.deps.engine.get(order.payment_id);
+    return { order, service, payment, outcome: ORDER_OUTCOME[order.state] };
+  }
+
+  /**
+   * The person chose the amount (contract, invoice lines) and the method. Validated here exactly as the engine will
+   * validate the pay, because the money is taken before the pay. Only the first submission redirects to a new
+   * payment; a double submission or a back-button resubmission returns to the same acquirer payment (same order
+   * number, same OTP page) or to the result page.
+   */
+  async choose(token: string, choice: PayChoice, baseUrl: string): Promise<PayAnswer> {
+    const view = await this.view(token);
+    if (!view) return { kind: 'refused', message: 'unknown_order' };
+    const { order, service } = view;
+    if (order.state !== 'checked') return this.resubmitted(order);
+    const method = this.methodsFor(order.currency).find((m) => m === choice.method);
+    if (!method) return { kind: 'refused', message: 'bad_method' };
+    const shape = this.payShape(service, order, view.payment?.data ?? undefined, choice);
+    if (shape.kind === 'refused') return shape;
+    const agent = await this.agentFor(order.currency);
+    const command = this.command({ ...order, amount_minor: shape.amountMinor, extras: shape.extras, lines: shape.lines });
+    const verdict = validateServiceRequest(service, agent, command);
+    const shapeVerdict = verdict.ok ? validatePayShape(service, command, view.payment?.data ?? undefined) : verdict;
+    if (!shapeVerdict.ok) return { kind: 'refused', message: shapeVerdict.message };
+    const email = choice.email && /^[^\s@<>"']{1,64}@[^\s@<>"']{1,190}$/.test(choice.email) ? choice.email : null;
+    const updated = await this.deps.db.query<OrderRow>(
+      `UPDATE checkout_orders SET state = 'redirected', method = $2, amount_minor = $3, extras = $4, lines = $5, language = $6,
+              email = $7, redirected_at = now(), updated_at = now()
+        WHERE token = $1 AND state = 'checked' RETURNING *`,
+      [token, method, shape.amountMinor, JSON.stringify(shape.extras), shape.lines ? JSON.stringify(shape.lines) : null, choice.language, email],
+    );
+    const row = updated.rows[0];
+    if (!row) return this.resubmitted((await this.view(token))!.order);
+    this.deps.log.info({ transactionId: row.payment_id.toString(), method, amountMinor: row.amount_minor!.toString() }, 'checkout order redirected');
+    if (method === 'card') {
+      // A lost return is recovered by asking Assist for the order's state.
+      await this.schedule(row.id, this.deps.timing.pollMs * 10);
+      return this.cardForm(row, baseUrl);
+    }
+    return this.startElsom(row);
+  }
+
+  private resubmitted(order: OrderRow): Promise<PayAnswer> | PayAnswer {
+    if (order.state === 'redirected' && order.method === 'elsom' && order.payment_url) return { kind: 'redirect', url: order.payment_url };
+    return { kind: 'result', token: order.token };
+  }
+
+  /** The card form again (same OrderNumber) for a person who came back to the order before paying. */
+  cardFormFor(order: OrderRow, baseUrl: string): PayAnswer {
+    return order.state === 'redirected' && order.method === 'card' ? this.cardForm(order, baseUrl) : { kind: 'result', token: order.token };
+  }
+
+  private cardForm(order: OrderRow, baseUrl: string): PayAnswer {
+    const assist = this.deps.assist!;
+    const form = assist.authorisationForm({
+      orderNumber: order.payment_id.toString(), amountMinor: order.amount_minor!, currency: order.currency,
+      pageLanguage: order.language, comment: `${order.service_id} ${order.account}`,
+      returnOkUrl: `${baseUrl}/pay/return/${order.token}/ok`, returnNoUrl: `${baseUrl}/pay/return/${order.token}/no`,
+      ...(order.email ? { email: order.email } : {}),
+    });
+    return { kind: 'card_form', action: form.action, fields: form.fields.map(([k, v]) => [k, v]) };
+  }
+
+  private async startElsom(order: OrderRow): Promise<PayAnswer> {
+    const started = await this.deps.elsom!.start(order.payment_id.toString(), order.amount_minor!, order.language);
+    if (started.kind === 'url') {
+      await this.deps.db.query(`UPDATE checkout_orders SET payment_url = $2, updated_at = now() WHERE id = $1`, [order.id, started.url]);
+      await this.schedule(order.id, this.deps.timing.pollMs);
+      return { kind: 'redirect', url: started.url };
+    }
+    this.deps.log.warn({ transactionId: order.payment_id.toString(), reason: started.reason }, `Elsom IA_Init ${started.kind}`);
+    if (started.kind === 'refused') {
+      await this.finishWithout(order.id, 'redirected', 'declined', `Elsom: ${started.reason}`);
+      return { kind: 'result', token: order.token };
+    }
+    // Elsom may have created the payment: polling its status decides (no answer within the TTL: expired).
+    await this.deps.db.query(`UPDATE checkout_orders SET message = $2, updated_at = now() WHERE id = $1`, [order.id, `Elsom: ${started.reason}`]);
+    await this.schedule(order.id, this.deps.timing.pollMs);
+    return { kind: 'refused', message: 'acquirer_unavailable' };
+  }
+
+  private payShape(service: Service, order: OrderRow, data: ProviderCheckData | undefined, choice: PayChoice):
+    | { kind: 'ok'; amountMinor: bigint; extras: Record<string, string>; lines: OrderRow['lines'] }
+    | { kind: 'refused'; message: string } {
+    const extras = { ...order.extras };
+    if (service.type === 1) {
+      const lines: NonNullable<OrderRow['lines']> = [];
+      let sum = 0n;
+      for (const line of choice.lines ?? []) {
+        const text = line.amountText.trim();
+        if (text === '' || text === '0') continue;
+        const amount = parseAmount(text.replace(',', '.'), 2);
+        if (!amount.ok) return { kind: 'refused', message: 'bad_amount' };
+        sum += amount.minor;
+        lines.push({ subServiceId: line.subServiceId, amountMinor: amount.minor.toString(), ...(line.lastCount?.trim() ? { lastCount: line.lastCount.trim() } : {}) });
+      }
+      if (lines.length === 0) return { kind: 'refused', message: 'bad_amount' };
+      return { kind: 'ok', amountMinor: sum, extras, lines };
+    }
+    if (service.type === 2) {
+      if (!choice.contractId || !data?.contracts?.some((c) => c.contractId === choice.contractId)) return { kind: 'refused', message: 'choose_contract' };
+      extras['contractId'] = choice.contractId;
+    }
+    const fixed = service.fixedPayment ? data?.displays?.['fixedAmount'] : undefined;
+    const amount = parseAmount((fixed ?? choice.amountText ?? '').trim().replace(',', '.'), 2);
+    if (!amount.ok) return { kind: 'refused', message: 'bad_amount' };
+    return { kind: 'ok', amountMinor: amount.minor, extras, lines: null };
+  }
+
+  private command(order: Pick<OrderRow, 'id' | 'service_id' | 'account' | 'extras' | 'lines' | 'amount_minor'>): PayCommand {
+    const extraServices: ExtraServiceLine[] | undefined = order.lines?.map((line) => ({
+      subServiceId: line.subServiceId, amountMinor: BigInt(line.amountMinor), ...(line.lastCount !== undefined ? { lastCount: line.lastCount } : {}),
+    }));
+    return {
+      serviceId: order.service_id, account: order.account, agentTxnId: order.id, extras: order.extras,
+      amountToMinor: order.amount_minor!, amountFromMinor: order.amount_minor!, ...(extraServices ? { extraServices } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------ acquirer signals
+
+  /** The browser came back from Assist (OK or NO alike): only Assist's signed order state is believed. */
+  async cardReturned(token: string): Promise<OrderRow | undefined> {
+    const view = await this.view(token);
+    if (!view) return undefined;
+    if (view.order.method === 'card') await this.kick(view.order.id, true);
+    return view.order;
+  }
+
+  async orderByToken(token: string): Promise<OrderRow | undefined> {
+    return (await this.view(token))?.order;
+  }
+
+  /**
+   * PartnerPaymentResult. The answer follows the spec (ErrorCode 0 "Success") for an order we know, from an allowed
+   * address; the callback's status is never applied: it makes us ask Elsom's status method at once.
+   */
+  async elsomCallback(ip: string, body: string): Promise<{ httpStatus: number; errorCode: string; errorMsg: string }> {
+    const elsom = this.deps.elsom;
+    if (!elsom) return { httpStatus: 404, errorCode: '4', errorMsg: 'Elsom payments are not configured' };
+    if (!elsom.callerAllowed(ip)) {
+      this.deps.log.warn({ ip }, 'Elsom callback from an address not on the allow-list');
+      return { httpStatus: 403, errorCode: '150', errorMsg: 'Address not allowed' };
+    }
+    const reading: CallbackReading = elsom.readCallback(body);
+    if (reading.kind === 'malformed') return { httpStatus: 200, errorCode: '2', errorMsg: `Bad request: ${reading.reason}` };
+    const order = /^\d{1,18}$/.test(reading.partnerTrnId)
+      ? (await this.deps.db.query<OrderRow>(`SELECT * FROM checkout_orders WHERE payment_id = $1 AND method = 'elsom'`, [reading.partnerTrnId])).rows[0]
+      : undefined;
+    if (!order) {
+      this.deps.log.warn({ partnerTrnId: reading.partnerTrnId }, 'Elsom callback for an unknown PartnerTrnID');
+      return { httpStatus: 200, errorCode: '3', errorMsg: 'Unknown PartnerTrnID' };
+    }
+    if (reading.amountText !== undefined) {
+      const amount = parseAmount(reading.amountText, 2);
+      if (!amount.ok || amount.minor !== order.amount_minor) {
+        this.deps.log.warn({ transactionId: order.payment_id.toString(), amount: reading.amountText }, 'Elsom callback with a wrong amount');
+        return { httpStatus: 200, errorCode: '5', errorMsg: 'Amount does not match the payment' };
+      }
+    }
+    this.deps.log.info({ transactionId: order.payment_id.toString(), status: reading.status, psp: reading.pspTrnId }, 'Elsom callback (confirming by status)');
+    void this.kick(order.id, false);
+    return { httpStatus: 200, errorCode: '0', errorMsg: 'Success' };
+  }
+
+  // ------------------------------------------------------------------ the state machine
+
+  /**
+   * Runs steps of an order now (coalescing concurrent kicks); `wait` returns after them, else at once. Only the
+   * durable job's own passes count as attempts for the backoff: a storm of callbacks must not push the next poll away.
+   */
+  async kick(orderId: bigint, wait: boolean, counted = false): Promise<void> {
+    const key = orderId.toString();
+    const current = this.running.get(key);
+    if (current) {
+      current.again = true;
+      if (wait) await current.done;
+      return;
+    }
+    const entry = { again: false, done: Promise.resolve() };
+    entry.done = (async () => {
+      try {
+        do {
+          entry.again = false;
+          await this.advance(orderId, counted);
+        } while (entry.again);
+      } catch (error) {
+        this.deps.log.error({ err: error, orderId: key }, 'checkout step failed; the queue retries it');
+        await this.schedule(orderId, this.deps.timing.pollMs);
+      } finally {
+        this.running.delete(key);
+      }
+    })();
+    this.running.set(key, entry);
+    if (wait) await entry.done;
+  }
+
+  /** The durable job: one pass over an order, rescheduling itself while it is not final. */
+  async step(orderId: bigint): Promise<void> {
+    await this.kick(orderId, true, true);
+  }
+
+  private async load(orderId: bigint): Promise<OrderRow | undefined> {
+    return (await this.deps.db.query<OrderRow>('SELECT * FROM checkout_orders WHERE id = $1', [orderId])).rows[0];
+  }
+
+  /** Moves the order as far as it can go now; schedules the next look when it has to wait for someone. */
+  async advance(orderId: bigint, counted = false): Promise<void> {
+    for (let guard = 0; guard < 8; guard++) {
+      const order = await this.load(orderId);
+      if (!order || FINAL_STATES.includes(order.state) || order.state === 'checked') return;
+      const next = await this.stepOnce(order);
+      if (next.kind === 'moved') continue;
+      if (next.kind === 'wait') {
+        await this.deps.db.query('UPDATE checkout_orders SET attempts = attempts + $3, acquirer_state = COALESCE($2, acquirer_state), updated_at = now() WHERE id = $1', [order.id, next.note ?? null, counted ? 1 : 0]);
+        await this.schedule(order.id, next.delayMs ?? this.backoff(order.attempts));
+      }
+      return;
+    }
+  }
+
+  private backoff(attempts: number): number {
+    const { pollMs, pollMaxMs } = this.deps.timing;
+    return Math.min(pollMaxMs, pollMs * 2 ** Math.min(attempts, 16));
+  }
+
+  private async stepOnce(order: OrderRow): Promise<{ kind: 'moved' } | { kind: 'wait'; delayMs?: number; note?: string } | { kind: 'done' }> {
+    switch (order.state) {
+      case 'redirected':
+        return order.method === 'card' ? this.confirmCard(order) : this.confirmWallet(order);
+      case 'authorised':
+        return this.payProvider(order);
+      case 'charging':
+        return this.charge(order);
+      case 'releasing':
+        return this.release(order);
+      default:
+        return { kind: 'done' };
+    }
+  }
+
+  private expired(order: OrderRow): boolean {
+    return Date.now() - (order.redirected_at ?? order.created_at).getTime() > this.deps.timing.orderTtlMs;
+  }
+
+  private async confirmCard(order: OrderRow) {
+    const since = new Date(order.created_at.getTime() - 24 * 60 * 60_000);
+    const state = await this.deps.assist!.orderState(order.payment_id.toString(), order.amount_minor!, order.currency, since);
+    switch (state.kind) {
+      case 'authorised':
+      case 'charged':
+        await this.authorise(order, 'assist', state.billnumber, state.state);
+        return { kind: 'moved' as const };
+      case 'refused':
+        await this.finishWithout(order.id, 'redirected', 'declined', `Assist: ${state.state}`);
+        return { kind: 'moved' as const };
+      case 'released':
+        await this.finishWithout(order.id, 'redirected', 'cancelled', `Assist: ${state.state}`);
+        return { kind: 'moved' as const };
+      case 'pending':
+        if (this.expired(order)) {
+          await this.finishWithout(order.id, 'redirected', 'expired', `Assist: ${state.reason}`);
+          return { kind: 'moved' as const };
+        }
+        return { kind: 'wait' as const, note: state.reason.slice(0, 200) };
+    }
+  }
+
+  private async confirmWallet(order: OrderRow) {
+    const status = await this.deps.elsom!.status(order.payment_id.toString(), order.language);
+    switch (status.kind) {
+      case 'paid':
+        await this.authorise(order, 'elsom', `elsom:${order.payment_id}`, status.status);
+        return { kind: 'moved' as const };
+      case 'failed':
+        await this.finishWithout(order.id, 'redirected', status.status === '3' ? 'cancelled' : 'declined', `Elsom: ${status.status} ${status.message}`.trim());
+        return { kind: 'moved' as const };
+      case 'pending':
+        if (this.expired(order)) {
+          await this.finishWithout(order.id, 'redirected', 'expired', `Elsom: ${status.reason}`);
+          return { kind: 'moved' as const };
+        }
+        return { kind: 'wait' as const, note: status.reason.slice(0, 200) };
+    }
+  }
+
+  private acquirerCode(method: PaymentMethod, currency: string): string {
+    return `acquirer:${method === 'card' ? 'assist' : 'elsom'}:${currency}`;
+  }
+
+  /** The acquirer holds (card) or has taken (wallet) the money: it becomes the checkout agent's, once. */
+  private async authorise(order: OrderRow, acquirer: 'assist' | 'elsom', ref: string, acquirerState: string): Promise<void> {
+    await this.deps.db.tx(async (q) => {
+      const locked = (await q.query<OrderRow>(`SELECT * FROM checkout_orders WHERE id = $1 FOR UPDATE`, [order.id])).rows[0];
+      if (!locked || locked.state !== 'redirected') return;
+      const agent = await this.agentFor(locked.currency);
+      const acquirerAccount = await ensureAccount(q, this.acquirerCode(locked.method!, locked.currency), 'acquirer', locked.currency);
+      const reason = acquirer === 'assist'
+        ? `card hold ${ref} for payment ${locked.payment_id}`
+        : `Elsom wallet debit for payment ${locked.payment_id}`;
+      const transferId = await transfer(q, {
+        debitAccountId: acquirerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: locked.amount_minor!,
+        currency: locked.currency, reason, paymentId: locked.payment_id,
+      });
+      await q.query(
+        `UPDATE checkout_orders SET state = 'authorised', acquirer_ref = $2, acquirer_state = $3, hold_transfer_id = $4,
+                authorised_at = now(), attempts = 0, updated_at = now() WHERE id = $1`,
+        [locked.id, ref, acquirerState, transferId],
+      );
+    });
+    this.deps.log.info({ transactionId: order.payment_id.toString(), acquirer, ref }, 'checkout payment authorised by the acquirer');
+  }
+
+  private async payProvider(order: OrderRow) {
+    const { engine } = this.deps;
+    let payment = await engine.get(order.payment_id);
+    let refusal: string | undefined;
+    if (payment?.state === 'checked') {
+      const agent = await this.agentFor(order.currency);
+      const answer = await engine.pay(agent, this.command(order));
+      if (answer.kind === 'refused') refusal = `${answer.code}: ${answer.message}`;
+      payment = await engine.get(order.payment_id);
+    }
+    const state = payment?.state;
+    if (state === 'succeeded') {
+      await this.moveTo(order.id, 'authorised', order.method === 'card' ? 'charging' : 'succeeded', null);
+      return { kind: 'moved' as const };
+    }
+    if (state === 'failed' || state === 'cancelled' || state === 'check_failed' || (state === 'checked' && refusal)) {
+      await this.refusedAfterHold(order, refusal ?? `${payment?.code}: ${payment?.message}`);
+      return { kind: 'moved' as const };
+    }
+    await this.warnNearWindow(order, 'the provider payment is still unresolved');
+    // accepted / waiting / review: the engine's own drive finishes it; we look again soon.
+    return { kind: 'wait' as const, delayMs: Math.min(this.deps.timing.pollMs, 2_000) };
+  }
+
+  /** The provider refused after the money was taken: it goes back at once, with a reason. */
+  private async refusedAfterHold(order: OrderRow, why: string): Promise<void> {
+    await this.deps.db.tx(async (q) => {
+      const locked = (await q.query<OrderRow>(`SELECT * FROM checkout_orders WHERE id = $1 FOR UPDATE`, [order.id])).rows[0];
+      if (!locked || locked.state !== 'authorised') return;
+      const agent = await this.agentFor(locked.currency);
+      const acquirerAccount = await ensureAccount(q, this.acquirerCode(locked.method!, locked.currency), 'acquirer', locked.currency);
+      const card = locked.method === 'card';
+      const transferId = await transfer(q, {
+        debitAccountId: agent.ledgerAccountId, creditAccountId: acquirerAccount, amountMinor: locked.amount_minor!, currency: locked.currency,
+        reason: card ? `hold released: payment ${locked.payment_id} refused by the provider (${why})` : `refund to the Elsom wallet: payment ${locked.payment_id} refused by the provider (${why})`,
+        paymentId: locked.payment_id, debitFloorMinor: agent.overdraftMinor,
+      });
+      await q.query(
+        `UPDATE checkout_orders SET state = $2, return_transfer_id = $3, message = $4, attempts = 0, updated_at = now(),
+                finished_at = CASE WHEN $2 = 'refund_due' THEN now() ELSE finished_at END WHERE id = $1`,
+        [locked.id, card ? 'releasing' : 'refund_due', transferId, why.slice(0, 500)],
+      );
+      if (!card) {
+        await this.deps.engine.raiseAttention(q, locked.payment_id, 'refund',
+          `The provider refused payment ${locked.payment_id} after the Elsom wallet was debited: refund ${formatAmount(locked.amount_minor!)} ${locked.currency} to the payer's wallet`,
+          { orderId: locked.id.toString(), partnerTrnId: locked.payment_id.toString(), amountMinor: locked.amount_minor!.toString(), currency: locked.currency, reason: why });
+      }
+    });
+    this.deps.log.warn({ transactionId: order.payment_id.toString(), why }, 'provider refused a checkout payment; money goes back');
+  }
+
+  private async charge(order: OrderRow) {
+    const outcome = await this.deps.assist!.charge(order.acquirer_ref!);
+    switch (outcome.kind) {
+      case 'approved':
+        await this.moveTo(order.id, 'charging', 'succeeded', null, outcome.order.orderstate ?? null);
+        return { kind: 'moved' as const };
+      case 'declined':
+        await this.moveTo(order.id, 'charging', 'charge_failed', `${outcome.code} ${outcome.message}`.trim());
+        await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'charge_refused',
+          `Assist refused to charge billnumber ${order.acquirer_ref} (${outcome.code}) after the provider was paid`, { orderId: order.id.toString() });
+        return { kind: 'moved' as const };
+      case 'retry':
+      case 'unknown':
+        await this.warnNearWindow(order, `the charge is not confirmed: ${outcome.reason}`);
+        return { kind: 'wait' as const, note: outcome.reason.slice(0, 200) };
+    }
+  }
+
+  private async release(order: OrderRow) {
+    const outcome = await this.deps.assist!.release(order.acquirer_ref!, 'provider refused');
+    switch (outcome.kind) {
+      case 'approved':
+        await this.moveTo(order.id, 'releasing', 'released', null, outcome.order.orderstate ?? null);
+        return { kind: 'moved' as const };
+      case 'declined':
+        await this.moveTo(order.id, 'releasing', 'release_failed', `${outcome.code} ${outcome.message}`.trim());
+        await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'release_refused',
+          `Assist refused to release the hold of billnumber ${order.acquirer_ref} (${outcome.code}); it lapses after the 4-day window`, { orderId: order.id.toString() });
+        return { kind: 'moved' as const };
+      case 'retry':
+      case 'unknown':
+        return { kind: 'wait' as const, note: outcome.reason.slice(0, 200) };
+    }
+  }
+
+  /** Spec "Подтверждение оплаты": charge within 4 days. An order still not charged near the end is an operator's. */
+  private async warnNearWindow(order: OrderRow, what: string): Promise<void> {
+    if (order.method !== 'card' || !order.authorised_at) return;
+    const { chargeWindowMs, chargeWarnBeforeMs } = this.deps.timing;
+    if (Date.now() - order.authorised_at.getTime() < chargeWindowMs - chargeWarnBeforeMs) return;
+    await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'charge_window',
+      `Card hold ${order.acquirer_ref} nears the end of Assist's 4-day charge window and ${what}`, { orderId: order.id.toString() });
+  }
+
+  private async moveTo(orderId: bigint, from: OrderState, to: OrderState, message: string | null, acquirerState: string | null = null): Promise<void> {
+    const final = FINAL_STATES.includes(to);
+    await this.deps.db.query(
+      `UPDATE checkout_orders SET state = $3, message = COALESCE($4, message), acquirer_state = COALESCE($5, acquirer_state),
+              attempts = 0, finished_at = CASE WHEN $6 THEN now() ELSE finished_at END, updated_at = now()
+        WHERE id = $1 AND state = $2`,
+      [orderId, from, to, message, acquirerState, final],
+    );
+  }
+
+  /** A final state reached without any money having moved (declined, cancelled, expired). */
+  private async finishWithout(orderId: bigint, from: OrderState, to: 'declined' | 'cancelled' | 'expired', message: string): Promise<void> {
+    await this.moveTo(orderId, from, to, message.slice(0, 500));
+  }
+}
+
+export function isFinalOrderState(state: OrderState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+/** For operators and tests: orders still moving. */
+export async function openOrders(q: Queryable): Promise<OrderRow[]> {
+  return (await q.query<OrderRow>(`SELECT * FROM checkout_orders WHERE state IN ('redirected', 'authorised', 'charging', 'releasing') ORDER BY id`)).rows;
+}

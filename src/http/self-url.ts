@@ -1,0 +1,9 @@
+import type { FastifyInstance } from 'fastify';
+
+/** This server's own base URL once it listens (http://host:port), for calls a module makes to its own sandbox. */
+export function selfBaseUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}

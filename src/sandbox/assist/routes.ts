@@ -1,0 +1,206 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import {
+  encodeAssistAnswer,
+  parseAssistCancelRequest,
+  parseAssistChargeRequest,
+  parseAssistOrderForm,
+  parseAssistOrderStateRequest,
+  type AssistFormat,
+} from '../../acquiring/assist/codec.ts';
+import { formatAmount } from '../../domain/money.ts';
+import { esc, simPage, SIM_CSP } from '../html.ts';
+import { ASSIST_SANDBOX_ACCOUNT, assistSandboxKeys } from './keys.ts';
+import { AssistSimulator, TEST_CARDS, type SimOrder } from './simulator.ts';
+
+const faultsBody = z.object({
+  latencyMs: z.number().int().min(0).max(60_000),
+  http500Rate: z.number().min(0).max(1),
+  malformedRate: z.number().min(0).max(1),
+  notProcessedRate: z.number().min(0).max(1),
+  badSignatureRate: z.number().min(0).max(1),
+  dropReturnRate: z.number().min(0).max(1),
+}).partial().strict();
+
+/**
+ * /sandbox/assist: Assist's payment page (pay/order.cfm → card form → optional 3-D Secure → return URLs) and web
+ * services (charge, cancel, order state) in every answer format, signed with the sandbox key; faults at /faults.
+ */
+export async function assistSandboxRoutes(app: FastifyInstance): Promise<void> {
+  const sim = new AssistSimulator(assistSandboxKeys().privateKeyPem);
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('content-security-policy', SIM_CSP);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  const html = (reply: FastifyReply, code: number, title: string, body: string) =>
+    reply.code(code).type('text/html; charset=utf-8').send(simPage(title, body));
+
+  app.get('/faults', async () => sim.faults);
+  app.post('/faults', async (request, reply) => {
+    const parsed = faultsBody.safeParse(JSON.parse(String(request.body || '{}')));
+    if (!parsed.success) return reply.code(400).send({ error: parsed.error.message });
+    sim.faults = { ...sim.faults, ...parsed.data } as typeof sim.faults;
+    return sim.faults;
+  });
+  app.get('/orders', async () => sim.list().map((o) => ({ ...o, amountMinor: o.amountMinor.toString(), chargedMinor: o.chargedMinor.toString() })));
+
+  // ── the payment page ──────────────────────────────────────────────────────────────────────────────────────────
+  app.post('/pay/order.cfm', async (request, reply) => {
+    const form = parseAssistOrderForm(String(request.body ?? ''), request.headers['content-type'] ?? '');
+    if (!form.ok) return html(reply, 400, 'Assist', `<h1>Ошибка в параметрах заказа</h1><p>${esc(form.error)}</p>`);
+    const f = form.value;
+    if (f.merchantId !== ASSIST_SANDBOX_ACCOUNT.merchantId) return html(reply, 400, 'Assist', '<h1>Неизвестный Merchant_ID</h1>');
+    const { order } = sim.open({
+      merchantId: f.merchantId, orderNumber: f.orderNumber, amountMinor: f.amountMinor, currency: f.currency, delayed: f.delayed,
+      language: f.language, comment: f.comment, returnOk: f.returnOkUrl, returnNo: f.returnNoUrl,
+    });
+    if (order.amountMinor !== f.amountMinor || order.currency !== f.currency) {
+      return html(reply, 400, 'Assist', '<h1>Заказ с этим номером уже создан на другую сумму</h1>');
+    }
+    if (order.state !== 'In Process') return html(reply, 200, 'Assist', alreadyProcessed(order));
+    return html(reply, 200, 'Assist — оплата картой', cardForm(order));
+  });
+
+  app.post('/pay/card', async (request, reply) => {
+    const fields = new URLSearchParams(String(request.body ?? ''));
+    const order = sim.bySession(fields.get('session') ?? '');
+    if (!order) return html(reply, 404, 'Assist', '<h1>Сессия оплаты не найдена</h1>');
+    if (fields.get('action') === 'cancel') {
+      sim.cancelByCustomer(order);
+      return backToShop(reply, order, false);
+    }
+    if (order.state !== 'In Process') return html(reply, 200, 'Assist', alreadyProcessed(order));
+    const problem = cardProblem(fields);
+    if (problem) return html(reply, 200, 'Assist — оплата картой', cardForm(order, problem));
+    const result = sim.pay(order, fields.get('card') ?? '');
+    if (result === '3ds') return html(reply, 200, '3-D Secure', threeDsForm(order));
+    return backToShop(reply, order, result === 'authorised');
+  });
+
+  app.post('/pay/3ds', async (request, reply) => {
+    const fields = new URLSearchParams(String(request.body ?? ''));
+    const order = sim.bySession(fields.get('session') ?? '');
+    if (!order) return html(reply, 404, 'Assist', '<h1>Сессия оплаты не найдена</h1>');
+    if (order.state !== 'In Process') return html(reply, 200, 'Assist', alreadyProcessed(order));
+    if (fields.get('code') === '1234') sim.authorise(order);
+    else sim.decline(order);
+    const state: string = order.state;
+    return backToShop(reply, order, state === 'Delayed' || state === 'Approved');
+  });
+
+  function backToShop(reply: FastifyReply, order: SimOrder, ok: boolean): FastifyReply {
+    const target = ok ? order.returnOk : order.returnNo;
+    if (!target || sim.roll(sim.faults.dropReturnRate)) {
+      // The lost return: the person never gets back to the shop; the shop must ask for the order state itself.
+      return html(reply, 200, 'Assist', `<h1>${ok ? 'Оплата принята' : 'Оплата не выполнена'}</h1><p id="assist-done">Заказ ${esc(order.orderNumber)}: ${esc(order.state)}</p>`);
+    }
+    return reply.code(303).header('location', target).send();
+  }
+
+  // ── web services ──────────────────────────────────────────────────────────────────────────────────────────────
+  const contentType = (request: { headers: Record<string, unknown> }) => String(request.headers['content-type'] ?? '');
+
+  app.post('/charge/charge.cfm', async (request, reply) => {
+    const parsed = parseAssistChargeRequest(String(request.body ?? ''), contentType(request));
+    const format: AssistFormat = parsed.ok ? parsed.value.format : contentType(request).includes('json') ? 'json' : 'xml';
+    return service(reply, format, parsed.ok ? parsed.value : undefined, (body) => {
+      const order = sim.byBillnumber(body.billnumber);
+      if (!order) return { notProcessed: ['5', '301'] };
+      if (body.partial && body.partial.currency !== order.currency) return { order, code: 'AS150', message: 'currency differs from the payment' };
+      const result = sim.charge(order, body.partial?.amountMinor);
+      return { order, ...result };
+    });
+  });
+
+  app.post('/cancel/cancel.cfm', async (request, reply) => {
+    const parsed = parseAssistCancelRequest(String(request.body ?? ''), contentType(request));
+    const format: AssistFormat = parsed.ok ? parsed.value.format : 'xml';
+    return service(reply, format, parsed.ok ? parsed.value : undefined, (body) => {
+      const order = sim.byBillnumber(body.billnumber);
+      if (!order) return { notProcessed: ['5', '301'] };
+      return { order, ...sim.cancel(order) };
+    });
+  });
+
+  app.post('/orderstate/orderstate.cfm', async (request, reply) => {
+    const parsed = parseAssistOrderStateRequest(String(request.body ?? ''), contentType(request));
+    const format: AssistFormat = parsed.ok ? parsed.value.format : 'xml';
+    return service(reply, format, parsed.ok ? parsed.value : undefined, (body) => {
+      const order = sim.find(body.merchantId, body.orderNumber);
+      return order ? { order, code: 'AS000', message: '' } : { none: true };
+    });
+  });
+
+  type Result = { order: SimOrder; code: string; message: string } | { notProcessed: [string, string] } | { none: true };
+
+  async function service<T extends { merchantId: string; login: string; password: string }>(
+    reply: FastifyReply, format: AssistFormat, body: T | undefined, act: (body: T) => Result,
+  ): Promise<FastifyReply> {
+    const faults = sim.faults;
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (sim.roll(faults.http500Rate)) return reply.code(500).type('text/html').send('<html><body>Internal error</body></html>');
+    const send = (answer: Parameters<typeof encodeAssistAnswer>[0]) => {
+      const encoded = encodeAssistAnswer(answer, format);
+      return reply.code(200).header('content-type', encoded.contentType).send(encoded.body);
+    };
+    if (!body) return send({ firstcode: '1', secondcode: '100', orders: [] }); // parameters failed validation
+    const { merchantId, login, password } = ASSIST_SANDBOX_ACCOUNT;
+    if (body.merchantId !== merchantId || body.login !== login || body.password !== password) {
+      return send({ firstcode: '7', secondcode: '102', orders: [] }); // the spec's example: wrong password
+    }
+    if (sim.roll(faults.notProcessedRate)) return send({ firstcode: '9', secondcode: '500', orders: [] });
+    const result = act(body);
+    if ('notProcessed' in result) return send({ firstcode: result.notProcessed[0], secondcode: result.notProcessed[1], orders: [] });
+    const orders = 'none' in result ? [] : [sim.record(result.order, result.code, result.message)];
+    if (sim.roll(faults.malformedRate)) return reply.code(200).type('text/plain').send('<<garbled>> orderstate: Appr');
+    return send({ firstcode: '0', secondcode: '0', orders });
+  }
+}
+
+function cardProblem(fields: URLSearchParams): string | undefined {
+  const card = (fields.get('card') ?? '').replace(/\s/g, '');
+  if (!/^\d{13,19}$/.test(card)) return 'Номер карты: 13–19 цифр';
+  const exp = /^(\d{2})\/(\d{2})$/.exec((fields.get('exp') ?? '').trim());
+  if (!exp || Number(exp[1]) < 1 || Number(exp[1]) > 12) return 'Срок действия: ММ/ГГ';
+  const now = new Date();
+  const year = 2000 + Number(exp[2]);
+  if (year < now.getUTCFullYear() || (year === now.getUTCFullYear() && Number(exp[1]) < now.getUTCMonth() + 1)) return 'Срок действия карты истёк';
+  if (!/^\d{3}$/.test(fields.get('cvv') ?? '')) return 'CVV: три цифры';
+  return undefined;
+}
+
+function cardForm(order: SimOrder, problem?: string): string {
+  return `<h1>Assist · оплата картой (песочница)</h1>
+<p>Заказ <b>${esc(order.orderNumber)}</b><br>Сумма: <b id="assist-amount">${esc(formatAmount(order.amountMinor))} ${esc(order.currency)}</b></p>
+${problem ? `<p role="alert" style="color:#b00020">${esc(problem)}</p>` : ''}
+<form method="post" action="card">
+<input type="hidden" name="session" value="${esc(order.session)}">
+<label for="card">Номер карты</label><input id="card" name="card" inputmode="numeric" autocomplete="cc-number" required>
+<label for="exp">Срок действия (ММ/ГГ)</label><input id="exp" name="exp" placeholder="12/30" autocomplete="cc-exp" required>
+<label for="cvv">CVV</label><input id="cvv" name="cvv" inputmode="numeric" maxlength="3" autocomplete="cc-csc" required>
+<button type="submit" name="action" value="pay" id="assist-pay">Оплатить</button>
+</form>
+<form method="post" action="card"><input type="hidden" name="session" value="${esc(order.session)}">
+<button type="submit" name="action" value="cancel" class="secondary" id="assist-cancel">Отказаться от оплаты</button></form>
+<p class="muted"><small>Тестовые карты: <code>${TEST_CARDS.approve}</code> — успех, <code>${TEST_CARDS.decline}</code> — отказ,
+<code>${TEST_CARDS.threeDs}</code> — 3-D Secure (код 1234). Любой будущий срок, любой CVV.</small></p>`;
+}
+
+function threeDsForm(order: SimOrder): string {
+  return `<h1>3-D Secure</h1><p>Банк-эмитент просит подтвердить оплату ${esc(formatAmount(order.amountMinor))} ${esc(order.currency)}.</p>
+<form method="post" action="3ds"><input type="hidden" name="session" value="${esc(order.session)}">
+<label for="code">Код из SMS (песочница: 1234)</label><input id="code" name="code" inputmode="numeric" required>
+<button type="submit" id="assist-3ds">Подтвердить</button></form>`;
+}
+
+function alreadyProcessed(order: SimOrder): string {
+  const ok = order.state === 'Delayed' || order.state === 'Approved' || order.state === 'PartialDelayed';
+  const back = ok ? order.returnOk : order.returnNo;
+  return `<h1>Заказ ${esc(order.orderNumber)} уже обработан</h1><p>Состояние: ${esc(order.state)}. Повторная оплата не проводится.</p>
+${back ? `<p><a href="${esc(back)}">Вернуться в магазин</a></p>` : ''}`;
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { formatAmount } from '../../domain/money.ts';
+import { signAssistResponse, type AssistOrderRecord, type AssistOrderState } from '../../acquiring/assist/codec.ts';
+
+/**
+ * The simulated Assist processing: orders by number, authorisation with test cards (Delay=1 → Delayed), charge
+ * (full → Approved, partial → PartialDelayed), cancel (→ Canceled), and signed answers for all of them.
+ *
+ * Test cards: 4111 1111 1111 1111 authorised · 4000 0000 0000 0002 declined · 4000 0000 0000 3220 asks for 3-D Secure
+ * (code 1234 passes, anything else declines). Any future expiry date, any three-digit CVV.
+ */
+export interface AssistFaults {
+  latencyMs: number;
+  /** Share of web-service answers replaced by HTTP 500 (before acting). */
+  http500Rate: number;
+  /** Share of web-service answers replaced by a garbled body (after acting). */
+  malformedRate: number;
+  /** Share answered firstcode/secondcode ≠ 0 ("not processed") before acting. */
+  notProcessedRate: number;
+  /** Share of answers whose signature is tampered with (after acting). */
+  badSignatureRate: number;
+  /** Share of card payments after which the browser is NOT sent back to the shop (a lost return). */
+  dropReturnRate: number;
+}
+
+export const DEFAULT_ASSIST_FAULTS: AssistFaults = {
+  latencyMs: 0, http500Rate: 0, malformedRate: 0, notProcessedRate: 0, badSignatureRate: 0, dropReturnRate: 0,
+};
+
+export const TEST_CARDS = {
+  approve: '4111111111111111',
+  decline: '4000000000000002',
+  threeDs: '4000000000003220',
+} as const;
+
+export interface SimOrder {
+  session: string;
+  merchantId: string;
+  orderNumber: string;
+  amountMinor: bigint;
+  currency: string;
+  delayed: boolean;
+  language: 'RU' | 'EN';
+  comment: string | undefined;
+  returnOk: string | undefined;
+  returnNo: string | undefined;
+  state: AssistOrderState;
+  billnumber: string | undefined;
+  chargedMinor: bigint;
+  meannumber: string | undefined;
+  approvalcode: string | undefined;
+  createdAt: Date;
+  charges: number;
+  cancels: number;
+}
+
+export class AssistSimulator {
+  private readonly orders = new Map<string, SimOrder>();
+  private readonly sessions = new Map<string, SimOrder>();
+  private nextBill = 1;
+  faults: AssistFaults = { ...DEFAULT_ASSIST_FAULTS };
+
+  constructor(
+    private readonly privateKeyPem: string,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  roll(rate: number): boolean {
+    return rate > 0 && this.random() < rate;
+  }
+
+  list(): SimOrder[] {
+    return [...this.orders.values()];
+  }
+
+  find(merchantId: string, orderNumber: string): SimOrder | undefined {
+    return this.orders.get(`${merchantId}:${orderNumber}`);
+  }
+
+  bySession(session: string): SimOrder | undefined {
+    return this.sessions.get(session);
+  }
+
+  byBillnumber(billnumber: string): SimOrder | undefined {
+    const plain = billnumber.split('.')[0];
+    return [...this.orders.values()].find((o) => o.billnumber !== undefined && o.billnumber.split('.')[0] === plain);
+  }
+
+  /** A new order from the form, or the existing one (a second POST of the same order number never pays twice). */
+  open(input: Pick<SimOrder, 'merchantId' | 'orderNumber' | 'amountMinor' | 'currency' | 'delayed' | 'language' | 'comment' | 'returnOk' | 'returnNo'>): { order: SimOrder; fresh: boolean } {
+    const key = `${input.merchantId}:${input.orderNumber}`;
+    const existing = this.orders.get(key);
+    if (existing) return { order: existing, fresh: false };
+    const order: SimOrder = {
+      ...input, session: randomBytes(12).toString('hex'), state: 'In Process', billnumber: undefined, chargedMinor: 0n,
+      meannumber: undefined, approvalcode: undefined, createdAt: new Date(), charges: 0, cancels: 0,
+    };
+    this.orders.set(key, order);
+    this.sessions.set(order.session, order);
+    return { order, fresh: true };
+  }
+
+  /** The card form was submitted. */
+  pay(order: SimOrder, card: string): 'authorised' | 'declined' | '3ds' {
+    if (order.state !== 'In Process') return order.state === 'Declined' ? 'declined' : 'authorised';
+    const digits = card.replace(/\D/g, '');
+    order.meannumber = digits.length >= 10 ? `${digits.slice(0, 6)}****${digits.slice(-4)}` : '****';
+    if (digits === TEST_CARDS.threeDs) return '3ds';
+    if (digits === TEST_CARDS.approve) {
+      this.authorise(order);
+      return 'authorised';
+    }
+    this.decline(order);
+    return 'declined';
+  }
+
+  authorise(order: SimOrder): void {
+    order.billnumber = `5450000${String(this.nextBill++).padStart(8, '0')}`;
+    order.approvalcode = String(100000 + Math.floor(this.random() * 899999));
+    order.state = order.delayed ? 'Delayed' : 'Approved';
+    if (!order.delayed) order.chargedMinor = order.amountMinor;
+  }
+
+  decline(order: SimOrder): void {
+    order.billnumber = `5450000${String(this.nextBill++).padStart(8, '0')}`;
+    order.state = 'Declined';
+  }
+
+  cancelByCustomer(order: SimOrder): void {
+    if (order.state === 'In Process') order.state = 'Canceled';
+  }
+
+  /** charge.cfm: AS000 + Approved/PartialDelayed, repeated safely; AS100+ when nothing can be charged. */
+  charge(order: SimOrder, partialMinor: bigint | undefined): { code: string; message: string } {
+    order.charges++;
+    if (order.state === 'Approved' || order.state === 'PartialDelayed') return { code: 'AS000', message: 'already charged' };
+    if (order.state !== 'Delayed') return { code: 'AS110', message: `order is ${order.state}` };
+    const amount = partialMinor ?? order.amountMinor;
+    if (amount > order.amountMinor) return { code: 'AS120', message: 'amount exceeds the authorised amount' };
+    order.chargedMinor = amount;
+    order.state = amount === order.amountMinor ? 'Approved' : 'PartialDelayed';
+    return { code: 'AS000', message: 'charged' };
+  }
+
+  /** cancel.cfm: releases a Delayed hold (→ Canceled); repeated safely. */
+  cancel(order: SimOrder): { code: string; message: string } {
+    order.cancels++;
+    if (order.state === 'Canceled') return { code: 'AS000', message: 'already released' };
+    if (order.state !== 'Delayed') return { code: 'AS130', message: `order is ${order.state}` };
+    order.state = 'Canceled';
+    return { code: 'AS000', message: 'released' };
+  }
+
+  /** One order as Assist answers it, signed with the sandbox key (tampered when the fault says so). */
+  record(order: SimOrder, responsecode: string, message: string): AssistOrderRecord {
+    const now = new Date();
+    const record: AssistOrderRecord = {
+      ordernumber: order.orderNumber,
+      responsecode,
+      recommendation: '',
+      message,
+      ordercomment: order.comment ?? '',
+      orderdate: assistDate(order.createdAt),
+      amount: formatAmount(order.chargedMinor > 0n ? order.chargedMinor : order.amountMinor, 2),
+      currency: order.currency,
+      meantypename: 'VISA',
+      meannumber: order.meannumber ?? '',
+      approvalcode: order.approvalcode ?? '',
+      testmode: '1',
+      customermessage: message,
+      orderstate: order.state,
+      processingname: 'Tolem sandbox',
+      operationtype: order.charges > 0 ? '200' : '100',
+      billnumber: order.billnumber ?? '',
+      orderamount: formatAmount(order.amountMinor, 2),
+      ordercurrency: order.currency,
+      packetdate: assistDate(now),
+    };
+    const signature = signAssistResponse(record, this.privateKeyPem);
+    record.signature = this.roll(this.faults.badSignatureRate) ? tamper(signature) : signature;
+    return record;
+  }
+}
+
+function tamper(signature: string): string {
+  const first = signature[0] === 'A' ? 'B' : 'A';
+  return first + signature.slice(1);
+}
+
+/** "01.01.2018 09:00:05", GMT (spec: orderdate, packetdate). */
+function assistDate(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(date.getUTCDate())}.${p(date.getUTCMonth() + 1)}.${date.getUTCFullYear()} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())}`;
+}

@@ -1,0 +1,10 @@
+/** The simulated Elsom merchant account: the checkout's sandbox configuration uses exactly these. */
+export const ELSOM_MERCHANT_SANDBOX_ACCOUNT = {
+  tenantId: '1',
+  merchantWallet: '0555000100',
+  partnerCode: '00609',
+  password: 'sandbox-elsom-pass',
+} as const;
+
+/** Where the simulator answers PartnerGetPaymentStatus (the spec does not name a URL; see the codec README). */
+export const ELSOM_STATUS_PATH = '/service/v1/merchant/getPaymentStatus/{tenant-id}';
