@@ -26,7 +26,8 @@ export interface Config {
   authCacheMs: number;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+/** An integer environment variable (≥ min), or the fallback when unset; anything else is a configuration error. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -34,7 +35,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   return value;
 }
 
-function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+/** A true/false environment variable, or the fallback when unset. */
+export function envBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -45,27 +47,27 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST ?? '127.0.0.1',
-    port: int(env, 'PORT', 8080),
+    port: envInt(env, 'PORT', 8080),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.TOLEM_DATA ?? './data',
     dbSchema: env.DB_SCHEMA ?? 'public',
     logLevel: env.LOG_LEVEL ?? 'info',
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: envBool(env, 'TRUST_PROXY', false),
     hubOffsetMinutes: parseOffset(env.TOLEM_TZ ?? '+05:00'),
     catalogFile: env.CATALOG_FILE ?? new URL('../config/catalog.json', import.meta.url).pathname,
-    sandbox: bool(env, 'SANDBOX', true),
+    sandbox: envBool(env, 'SANDBOX', true),
     sandboxUrl: env.SANDBOX_URL || undefined,
     queueSchema: env.QUEUE_SCHEMA ?? 'pgboss',
     queuePollingSeconds: Math.max(0.5, Number(env.QUEUE_POLL_SECONDS ?? '1')),
-    demo: bool(env, 'DEMO', true),
-    authCacheMs: int(env, 'AUTH_CACHE_MS', 1_000),
+    demo: envBool(env, 'DEMO', true),
+    authCacheMs: envInt(env, 'AUTH_CACHE_MS', 1_000),
     engine: {
-      providerDeadlineMs: int(env, 'PROVIDER_DEADLINE_MS', 5_000, 1),
-      providerTimeoutMs: int(env, 'PROVIDER_TIMEOUT_MS', 30_000, 1),
-      retryBaseMs: int(env, 'RETRY_BASE_MS', 2_000, 1),
-      retryMaxMs: int(env, 'RETRY_MAX_MS', 300_000, 1),
-      attentionAfterMs: int(env, 'ATTENTION_AFTER_MS', 30 * 60_000, 0),
-      fundsWaitMs: int(env, 'FUNDS_WAIT_MS', 60 * 60_000, 0),
+      providerDeadlineMs: envInt(env, 'PROVIDER_DEADLINE_MS', 5_000, 1),
+      providerTimeoutMs: envInt(env, 'PROVIDER_TIMEOUT_MS', 30_000, 1),
+      retryBaseMs: envInt(env, 'RETRY_BASE_MS', 2_000, 1),
+      retryMaxMs: envInt(env, 'RETRY_MAX_MS', 300_000, 1),
+      attentionAfterMs: envInt(env, 'ATTENTION_AFTER_MS', 30 * 60_000, 0),
+      fundsWaitMs: envInt(env, 'FUNDS_WAIT_MS', 60 * 60_000, 0),
     },
   };
 }

@@ -3,6 +3,7 @@ import type { ElsomAcquirerConfig } from '../acquiring/elsom-merchant/index.ts';
 import type { AssistFormat, AssistSignatureDigest } from '../acquiring/assist/codec.ts';
 import { ASSIST_SANDBOX_ACCOUNT, assistSandboxKeys } from '../sandbox/assist/keys.ts';
 import { ELSOM_MERCHANT_SANDBOX_ACCOUNT, ELSOM_STATUS_PATH } from '../sandbox/elsom-merchant/account.ts';
+import { envInt } from '../config.ts';
 
 /** Timings of the checkout's durable steps. */
 export interface CheckoutTiming {
@@ -24,14 +25,6 @@ export interface CheckoutConfig {
   timing: CheckoutTiming;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return value;
-}
-
 const list = (text: string | undefined, fallback: string[]) => (text ? text.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
 
 /**
@@ -40,7 +33,7 @@ const list = (text: string | undefined, fallback: string[]) => (text ? text.spli
  * without the sandbox, that payment method is simply not offered.
  */
 export function loadCheckoutConfig(env: NodeJS.ProcessEnv, sandbox: boolean, selfBase: () => string): CheckoutConfig {
-  const timeoutMs = int(env, 'CHECKOUT_ACQUIRER_TIMEOUT_MS', 15_000, 1);
+  const timeoutMs = envInt(env, 'CHECKOUT_ACQUIRER_TIMEOUT_MS', 15_000, 1);
   const assistReal = Boolean(env.ASSIST_URL);
   const assist: AssistAcquirerConfig | undefined = assistReal
     ? {
@@ -96,11 +89,11 @@ export function loadCheckoutConfig(env: NodeJS.ProcessEnv, sandbox: boolean, sel
     assist,
     elsom,
     timing: {
-      pollMs: int(env, 'CHECKOUT_POLL_MS', sandbox ? 1_000 : 5_000, 10),
-      pollMaxMs: int(env, 'CHECKOUT_POLL_MAX_MS', 60_000, 10),
-      orderTtlMs: int(env, 'CHECKOUT_ORDER_TTL_MS', 2 * 60 * 60_000, 1_000),
+      pollMs: envInt(env, 'CHECKOUT_POLL_MS', sandbox ? 1_000 : 5_000, 10),
+      pollMaxMs: envInt(env, 'CHECKOUT_POLL_MAX_MS', 60_000, 10),
+      orderTtlMs: envInt(env, 'CHECKOUT_ORDER_TTL_MS', 2 * 60 * 60_000, 1_000),
       chargeWindowMs: 4 * 24 * 60 * 60_000,
-      chargeWarnBeforeMs: int(env, 'CHECKOUT_CHARGE_WARN_MS', 12 * 60 * 60_000, 0),
+      chargeWarnBeforeMs: envInt(env, 'CHECKOUT_CHARGE_WARN_MS', 12 * 60 * 60_000, 0),
     },
   };
 }
