@@ -59,6 +59,22 @@ describe('Elsom wallet checkout', () => {
     await expectLedgerBalanced(h.db);
   });
 
+  it('pays a bank contract (choice) by wallet', async () => {
+    const token = await startOrder(h, 'P0006', { account: '123456789012' });
+    const page = await http(`${h.url}/pay/o/${token}`);
+    const contractId = /name="contractId" value="([^"]+)"/.exec(page.text)?.[1];
+    expect(contractId).toBeDefined();
+    const chosen = await http(`${h.url}/pay/o/${token}?lang=ru`, { form: { contractId: contractId!, amount: '2500.00', method: 'elsom' } });
+    expect(chosen.status, chosen.text).toBe(303);
+    const cookie = /tolem_elsom=[\w-]+/.exec(chosen.setCookie ?? '')![0];
+    await payOnElsom(chosen.location!, { wallet: '0555123456', otp: '1234', action: 'pay' }, cookie);
+    await final(token, 'succeeded');
+    const order = await orderByToken(h, token);
+    const payment = await h.tolem.ctx.engine.get(order.payment_id);
+    expect(payment).toMatchObject({ state: 'succeeded', serviceId: 'P0006', amountToMinor: 250_000n });
+    await expectLedgerBalanced(h.db);
+  });
+
   it('a callback storm (duplicates, a stale out-of-order status, status lagging behind) pays the provider once', async () => {
     await setElsomFaults(h, { callbackDuplicates: 20, callbackOutOfOrder: true, statusLagMs: 1_500, callbackDelayMs: 0 });
     try {
