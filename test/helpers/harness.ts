@@ -52,8 +52,11 @@ export async function startTolem(options: { config?: Partial<Config>; engine?: P
     db,
     url,
     async close() {
+      // Every file that starts a Tolem ends with the ledger checked: whatever its scenarios did, the books balance.
+      const report = await checkInvariants(db);
       await tolem.close();
       if (!options.db) await db.close();
+      if (!report.ok) throw new Error(`ledger invariant broken at the end of the file: ${report.problems.join('; ')}`);
     },
   };
 }
