@@ -229,6 +229,35 @@ attention.command('resolve <itemId>').requiredOption('--note <text>', 'what was 
   });
 });
 
+program.command('payment <transactionId>').description('one payment: state, amounts, provider reference, ledger transfers, attention items')
+  .addOption(json)
+  .action(async (transactionId: string, options: Output) => {
+    await withDb(async (db) => {
+      const rows = await db.query<Record<string, unknown>>(
+        `SELECT id, agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor, state, result_code,
+                result_message, provider, provider_ref, provider_outcome, attempts, must_complete, paid_at, status_at, cancelled_at,
+                cancel_reason, review_note, created_at FROM payments WHERE id = $1`, [id(transactionId)]);
+      const payment = rows.rows[0];
+      if (!payment) throw new Error(`payment ${transactionId} not found`);
+      const transfers = await db.query<{ id: bigint; kind: string; amount_minor: bigint; reason: string; created_at: Date; debit: string; credit: string }>(
+        `SELECT t.id, t.kind, t.amount_minor, t.reason, t.created_at, d.code AS debit, c.code AS credit FROM ledger_transfers t
+           JOIN ledger_accounts d ON d.id = t.debit_account_id JOIN ledger_accounts c ON c.id = t.credit_account_id
+          WHERE t.payment_id = $1 ORDER BY t.id`, [id(transactionId)]);
+      const attention = (await listAttention(db, true)).filter((item) => item.paymentId === id(transactionId));
+      const view = {
+        ...payment,
+        transfers: transfers.rows.map((t) => ({ id: t.id, kind: t.kind, amount: formatAmount(t.amount_minor), from: t.debit, to: t.credit, reason: t.reason, at: t.created_at.toISOString() })),
+        attention: attention.map((item) => ({ id: item.id, kind: item.kind, reason: item.reason, resolved: item.resolvedAt !== null, resolution: item.resolution })),
+      };
+      print(options, view, () => [
+        `payment ${payment.id} (agent ${payment.agent_id}, agentTransactionId ${payment.agent_txn_id}): ${payment.state}, ${payment.result_code} ${payment.result_message}`,
+        `  ${payment.service_id} ${payment.account} ${formatAmount((payment.amount_to_minor as bigint | null) ?? 0n)} ${payment.currency} via ${payment.provider}${payment.provider_ref ? ` ref ${payment.provider_ref}` : ''}, attempts ${payment.attempts}`,
+        ...view.transfers.map((t) => `  transfer ${t.id} ${t.kind} ${t.amount} ${t.from} → ${t.to}: ${t.reason}`),
+        ...view.attention.map((a) => `  attention ${a.id} ${a.kind}${a.resolved ? ' (resolved)' : ''}: ${a.reason}`),
+      ].join('\n'));
+    });
+  });
+
 const review = program.command('review').description('payments held for the security service (code 153)');
 review.command('list').addOption(json).action(async (options: Output) => {
   await withDb(async (db, config) => {

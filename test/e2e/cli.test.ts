@@ -46,6 +46,8 @@ describe('tolem CLI', () => {
     expect(services.map((s) => s.serviceId)).toContain('P1011');
     expect(await tolem('attention')).toEqual([]);
     expect(await tolem('ledger-check')).toEqual({ ok: true, problems: [] });
+    await expect(run(process.execPath, ['bin/tolem.js', 'payment', '100000000000000001'], { cwd: new URL('../..', import.meta.url).pathname, env }))
+      .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('not found') });
   });
 
   it('refuses bad input with a message and a non-zero exit', { timeout: 120_000 }, async () => {
