@@ -1,13 +1,15 @@
 /**
  * The checkout page in Debian's chromium (playwright-core), phone-sized, against a full Tolem with its sandboxes:
- * a card payment, an Elsom payment, a provider refusal and a cancelled payment. Screenshots go to docs/screenshots/.
+ * a card payment, an Elsom payment, a provider refusal and a cancelled payment. Screenshots go to test-results/
+ * (ignored by git); `UPDATE_SCREENSHOTS=1 npx vitest run test/browser` refreshes the README's in docs/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectLedgerBalanced, startTolem, type Harness } from '../helpers/harness.ts';
 
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url).pathname;
+mkdirSync(SHOTS, { recursive: true });
 let h: Harness;
 let browser: Browser;
 
