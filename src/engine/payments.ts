@@ -283,8 +283,8 @@ export class PaymentEngine {
     }
     // A non-final outcome enqueues its own drive (postpone); if this process dies mid-call, the sweeper finds the
     // payment due once its lease has passed.
-    await this.callProvider(row.id, this.config.providerDeadlineMs, true);
-    return { kind: 'payment', payment: toView((await this.findById(this.db, row.id))!) };
+    const settled = await this.callProvider(row, this.config.providerDeadlineMs, true);
+    return { kind: 'payment', payment: toView(settled ?? (await this.findById(this.db, row.id))!) };
   }
 
   private validatePay(service: Service | undefined, agent: Agent, command: PayCommand, checked: PaymentRow | undefined): Verdict {
@@ -313,17 +313,20 @@ export class PaymentEngine {
     );
     let row = inserted.rows[0];
     if (!row) {
-      const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE agent_id = $1 AND agent_txn_id = $2 FOR UPDATE`, [agent.id, command.agentTxnId]);
-      const current = locked.rows[0]!;
-      if (!awaitsPay(current)) return { kind: 'repeat', row: current };
+      // The checked row becomes the pay in one statement; its row lock serialises concurrent pays of the same id, and
+      // one that finds it already paid (or cancelled) answers as a repeat.
       const updated = await q.query<PaymentRow>(
-        `UPDATE payments SET amount_to_minor = $2, amount_from_minor = $3, agent_txn_date = COALESCE($4, agent_txn_date),
-                request = $5, pay_hash = $6, must_complete = $7, state = 'accepted', result_code = 1, result_message = 'in processing',
+        `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
+                request = $6, pay_hash = $7, must_complete = $8, state = 'accepted', result_code = 1, result_message = 'in processing',
                 paid_at = now(), updated_at = now()
-          WHERE id = $1 RETURNING *`,
-        [current.id, ...common],
+          WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed') RETURNING *`,
+        [agent.id, command.agentTxnId, ...common],
       );
-      row = updated.rows[0]!;
+      row = updated.rows[0];
+      if (!row) {
+        const current = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE agent_id = $1 AND agent_txn_id = $2`, [agent.id, command.agentTxnId]);
+        return { kind: 'repeat', row: current.rows[0]! };
+      }
     }
     return { kind: 'accepted', row: await this.reserveFunds(q, agent, row) };
   }
@@ -457,21 +460,23 @@ export class PaymentEngine {
   }
 
   /** Calls the provider for a payment whose lease the caller holds, and applies what it says. */
-  private async callProvider(paymentId: bigint, timeoutMs: number, inline: boolean): Promise<void> {
+  /**
+   * Calls the provider for a payment whose lease the caller holds (given as the row just written, or read afresh by
+   * id), and applies what it says. Returns the payment if it became final.
+   */
+  private async callProvider(payment: PaymentRow | bigint, timeoutMs: number, inline: boolean): Promise<PaymentRow | undefined> {
+    const paymentId = typeof payment === 'bigint' ? payment : payment.id;
     try {
-      const row = await this.findById(this.db, paymentId);
-      if (!row || row.state !== 'accepted') return;
+      const row = typeof payment === 'bigint' ? await this.findById(this.db, payment) : payment;
+      if (!row || row.state !== 'accepted') return undefined;
       const service = await this.catalog.get(row.service_id);
       const adapter = service && this.adapterFor(service);
-      if (!service || !adapter) {
-        await this.applyOutcome(row, { kind: 'unknown', reason: `no provider route for ${row.service_id}` }, inline);
-        return;
-      }
+      if (!service || !adapter) return await this.applyOutcome(row, { kind: 'unknown', reason: `no provider route for ${row.service_id}` }, inline);
       const request = this.payRequest(row, service);
       const started = process.hrtime.bigint();
       const result = await this.askProvider(adapter, row, request, timeoutMs);
       this.metrics?.providerCalls.observe({ provider: adapter.name, outcome: result.kind }, Number(process.hrtime.bigint() - started) / 1e9);
-      await this.applyOutcome(row, result, inline);
+      return await this.applyOutcome(row, result, inline);
     } finally {
       this.settled.emit(paymentId.toString());
     }
@@ -507,39 +512,41 @@ export class PaymentEngine {
     };
   }
 
-  private async applyOutcome(row: PaymentRow, result: ProviderPayResult, inline: boolean): Promise<void> {
+  private async applyOutcome(row: PaymentRow, result: ProviderPayResult, inline: boolean): Promise<PaymentRow | undefined> {
     if (result.kind === 'declined' && !isFinal(result.code)) {
       result = { kind: 'unknown', reason: `provider answered a temporary code ${result.code}: ${result.message}` };
     }
     switch (result.kind) {
       case 'paid':
-        await this.settle(row.id, { state: 'succeeded', code: RESULT.OK, message: 'Успешно', providerRef: result.providerRef });
-        return;
+        return this.settle(row.id, { state: 'succeeded', code: RESULT.OK, message: 'Успешно', providerRef: result.providerRef });
       case 'declined':
-        await this.settle(row.id, { state: 'failed', code: result.code, message: result.message });
-        return;
+        return this.settle(row.id, { state: 'failed', code: result.code, message: result.message });
       case 'pending':
       case 'unknown':
         await this.postpone(row, result.kind, result.reason, inline);
-        return;
+        return undefined;
     }
   }
 
-  private async settle(paymentId: bigint, outcome: Outcome): Promise<void> {
+  private async settle(paymentId: bigint, outcome: Outcome): Promise<PaymentRow | undefined> {
     const finished = await this.db.tx(async (q) => {
       const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 AND state = 'accepted' FOR UPDATE`, [paymentId]);
       const row = locked.rows[0];
-      return row ? this.finish(q, row, outcome) : undefined;
+      if (!row) return undefined;
+      const done = await this.finish(q, row, outcome);
+      // In the same transaction: a refusal the agent will never hear of must not be lost to a crash.
+      if (done.must_complete && done.state === 'failed') {
+        await this.raiseAttention(q, done.id, 'refused_after_commit',
+          `The provider refused (${done.result_code}: ${done.result_message}) a payment the agent already considers made: refund the agent or pay the provider by hand`,
+          { agentId: done.agent_id.toString(), agentTxnId: done.agent_txn_id.toString(), serviceId: done.service_id, account: done.account, amountMinor: done.amount_to_minor?.toString() ?? null, currency: done.currency });
+      }
+      return done;
     });
-    if (finished?.must_complete && finished.state === 'failed') {
-      await this.raiseAttention(this.db, finished.id, 'refused_after_commit',
-        `The provider refused (${finished.result_code}: ${finished.result_message}) a payment the agent already considers made: refund the agent or pay the provider by hand`,
-        { agentId: finished.agent_id.toString(), agentTxnId: finished.agent_txn_id.toString(), serviceId: finished.service_id, account: finished.account, amountMinor: finished.amount_to_minor?.toString() ?? null, currency: finished.currency });
-    }
     if (finished) {
       this.metrics?.paymentsFinished.inc({ outcome: finished.state, code: String(finished.result_code) });
       this.log.info({ transactionId: finished.id.toString(), state: finished.state, code: finished.result_code }, 'payment final');
     }
+    return finished;
   }
 
   /** Final state, and the reservation posted (success) or voided (anything else), in the caller's transaction. */
