@@ -363,8 +363,27 @@ export class Checkout {
       }
     }
     this.deps.log.info({ transactionId: order.payment_id.toString(), status: reading.status, psp: reading.pspTrnId }, 'Elsom callback (confirming by status)');
-    void this.kick(order.id, false);
+    if (order.state === 'expired') void this.lateWalletDebit(order);
+    else void this.kick(order.id, false);
     return { httpStatus: 200, errorCode: '0', errorMsg: 'Success' };
+  }
+
+  /**
+   * A callback for an order we gave up on (no confirmed status within the order's lifetime). If Elsom's own status now
+   * says the wallet was debited, the money was taken and nothing was paid: the operators refund it (attention item).
+   * Nothing else moves: the provider is not paid for an order the person was already told had expired.
+   */
+  private async lateWalletDebit(order: OrderRow): Promise<void> {
+    try {
+      const status = await this.deps.elsom!.status(order.payment_id.toString(), order.language);
+      if (status.kind !== 'paid') return;
+      await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'refund',
+        `Elsom debited the wallet for payment ${order.payment_id} after its order had expired; nothing was paid to the provider: refund ${formatAmount(order.amount_minor!)} ${order.currency} to the payer's wallet`,
+        { orderId: order.id.toString(), partnerTrnId: order.payment_id.toString(), amountMinor: order.amount_minor!.toString(), currency: order.currency, reason: 'debited after the order expired' });
+      this.deps.log.warn({ transactionId: order.payment_id.toString() }, 'Elsom debit after the order expired; refund item raised');
+    } catch (error) {
+      this.deps.log.error({ err: error, transactionId: order.payment_id.toString() }, 'could not check a late Elsom debit; the next callback or reconciliation will');
+    }
   }
 
   // ------------------------------------------------------------------ the state machine
