@@ -79,22 +79,26 @@ export interface CreatedAgent {
 
 export async function createAgent(db: Db, input: CreateAgentInput): Promise<CreatedAgent> {
   for (const cidr of input.ipAllow ?? []) parseCidr(cidr); // refuse a malformed allow-list before writing anything
-  return db.tx(async (q) => {
-    const placeholder = await ensureAccount(q, `agent:new:${randomBytes(8).toString('hex')}`, 'agent', input.currency);
-    const inserted = await q.query<AgentRow>(
-      `INSERT INTO agents (name, currency, ledger_account_id, overdraft_minor, notification_minor, ip_allow, ip_only, allowed_services, review_above_minor)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-      [input.name, input.currency, placeholder, input.overdraftMinor ?? 0n, input.notificationMinor ?? null,
-        input.ipAllow ?? [], input.ipOnly ?? false, input.allowedServices ?? null, input.reviewAboveMinor ?? null],
-    );
-    const agent = toAgent(inserted.rows[0]!);
-    await q.query('UPDATE ledger_accounts SET code = $1 WHERE id = $2', [`agent:${agent.id}`, placeholder]);
-    if (input.openingBalanceMinor && input.openingBalanceMinor > 0n) {
-      await topUpIn(q, agent, input.openingBalanceMinor, 'opening balance');
-    }
-    const token = input.issueToken === false ? undefined : await issueTokenIn(q, agent.id, input.confirmToken ?? false);
-    return token ? { agent, token } : { agent };
-  });
+  return db.tx((q) => createAgentIn(q, input));
+}
+
+/** createAgent inside the caller's transaction. */
+export async function createAgentIn(q: Queryable, input: CreateAgentInput): Promise<CreatedAgent> {
+  for (const cidr of input.ipAllow ?? []) parseCidr(cidr);
+  const placeholder = await ensureAccount(q, `agent:new:${randomBytes(8).toString('hex')}`, 'agent', input.currency);
+  const inserted = await q.query<AgentRow>(
+    `INSERT INTO agents (name, currency, ledger_account_id, overdraft_minor, notification_minor, ip_allow, ip_only, allowed_services, review_above_minor)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+    [input.name, input.currency, placeholder, input.overdraftMinor ?? 0n, input.notificationMinor ?? null,
+      input.ipAllow ?? [], input.ipOnly ?? false, input.allowedServices ?? null, input.reviewAboveMinor ?? null],
+  );
+  const agent = toAgent(inserted.rows[0]!);
+  await q.query('UPDATE ledger_accounts SET code = $1 WHERE id = $2', [`agent:${agent.id}`, placeholder]);
+  if (input.openingBalanceMinor && input.openingBalanceMinor > 0n) {
+    await topUpIn(q, agent, input.openingBalanceMinor, 'opening balance');
+  }
+  const token = input.issueToken === false ? undefined : await issueTokenIn(q, agent.id, input.confirmToken ?? false);
+  return token ? { agent, token } : { agent };
 }
 
 async function topUpIn(q: Queryable, agent: Agent, amountMinor: bigint, reason: string): Promise<bigint> {

@@ -6,7 +6,7 @@ import { invalidInput } from '../domain/catalog.ts';
 import { formatAmount, parseAmount } from '../domain/money.ts';
 import type { ExtraServiceLine, ProviderCheckData } from '../domain/payment.ts';
 import { ensureAccount, transfer } from '../ledger/ledger.ts';
-import { createAgent, findAgent, type Agent } from './agents.ts';
+import { createAgentIn, findAgent, type Agent } from './agents.ts';
 import type { Catalog } from './catalog.ts';
 import type { PaymentEngine, PaymentView, PayCommand } from './payments.ts';
 import { validatePayShape, validateServiceRequest } from './validation.ts';
@@ -153,10 +153,15 @@ export class Checkout {
     const { db } = this.deps;
     let row = (await db.query<{ agent_id: bigint }>('SELECT agent_id FROM checkout_agents WHERE currency = $1', [currency])).rows[0];
     if (!row) {
-      const created = await createAgent(db, { name: `Checkout ${currency}`, currency, issueToken: false, openingBalanceMinor: 0n });
-      await db.query('INSERT INTO checkout_agents (currency, agent_id) VALUES ($1, $2) ON CONFLICT (currency) DO NOTHING', [currency, created.agent.id]);
-      // Two instances starting at once: the loser's agent stays unused (no balance, no token, no payments).
-      row = (await db.query<{ agent_id: bigint }>('SELECT agent_id FROM checkout_agents WHERE currency = $1', [currency])).rows[0]!;
+      // Instances starting together create the agent once: the check and the creation happen under one lock.
+      row = await db.tx(async (q) => {
+        await q.query('SELECT pg_advisory_xact_lock(8420002)');
+        const existing = (await q.query<{ agent_id: bigint }>('SELECT agent_id FROM checkout_agents WHERE currency = $1', [currency])).rows[0];
+        if (existing) return existing;
+        const created = await createAgentIn(q, { name: `Checkout ${currency}`, currency, issueToken: false, openingBalanceMinor: 0n });
+        await q.query('INSERT INTO checkout_agents (currency, agent_id) VALUES ($1, $2)', [currency, created.agent.id]);
+        return { agent_id: created.agent.id };
+      });
     }
     const agent = (await findAgent(db, row.agent_id))!;
     this.agents.set(currency, agent);
