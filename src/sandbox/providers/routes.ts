@@ -1,18 +1,18 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/sandbox/codec.ts';
-import { ProviderSimulator, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';
+import { ProviderSimulator, type ProviderRules, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';
 
-/** The simulated providers that `start` mounts, by route name. */
-export const SANDBOX_PROVIDERS: Record<string, SimulatorKind> = {
-  mobile: 'mobile',
-  'mobile-kcell': 'mobile',
-  'mobile-kg': 'mobile',
-  'internet-kg': 'mobile',
-  shop: 'order',
-  bank: 'bank',
-  intl: 'intl',
-  utility: 'utility',
+/** The simulated providers that `start` mounts, by route name, with the rules each checks on its own side. */
+export const SANDBOX_PROVIDERS: Record<string, { kind: SimulatorKind; rules: ProviderRules }> = {
+  mobile: { kind: 'mobile', rules: { accountPattern: /^\d{10}$/, minMinor: 1_000n, maxMinor: 20_000_000n } },
+  'mobile-kcell': { kind: 'mobile', rules: { accountPattern: /^\d{10}$/, minMinor: 1_000n, maxMinor: 20_000_000n } },
+  'mobile-kg': { kind: 'mobile', rules: { accountPattern: /^996\d{9}$/, minMinor: 100n, maxMinor: 5_000_000n } },
+  'internet-kg': { kind: 'mobile', rules: { accountPattern: /^\d{6,10}$/, minMinor: 100n, maxMinor: 10_000_000n } },
+  shop: { kind: 'order', rules: { accountPattern: /^\d{10}$/ } },
+  bank: { kind: 'bank', rules: { accountPattern: /^\d{12}$/ } },
+  intl: { kind: 'intl', rules: { accountPattern: /^1\d{10}$/ } },
+  utility: { kind: 'utility', rules: { accountPattern: /^\d{10}$/ } },
 };
 
 const faultsBody = z.object({
@@ -30,7 +30,7 @@ export interface SandboxProviders {
 }
 
 export function createSandboxProviders(): SandboxProviders {
-  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, kind]) => [name, new ProviderSimulator(name, kind)])) };
+  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, { kind, rules }]) => [name, new ProviderSimulator(name, kind, rules)])) };
 }
 
 function send<T>(reply: FastifyReply, answer: SimulatorAnswer<T>): FastifyReply {

@@ -34,6 +34,13 @@ export const DEFAULT_FAULTS: FaultConfig = {
   latencyMs: 0, http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0, hangMs: 15_000, processingMs: 2_000,
 };
 
+/** The provider's own rules, checked on its side too (as a real operator does, whatever the hub checked first). */
+export interface ProviderRules {
+  accountPattern?: RegExp;
+  minMinor?: bigint;
+  maxMinor?: bigint;
+}
+
 export type SimulatorAnswer<T> = { kind: 'json'; body: T } | { kind: 'http500' } | { kind: 'malformed' };
 
 interface StoredPayment {
@@ -53,6 +60,7 @@ export class ProviderSimulator {
   constructor(
     readonly name: string,
     readonly kind: SimulatorKind,
+    private readonly rules: ProviderRules = {},
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -73,7 +81,7 @@ export class ProviderSimulator {
   async check(request: SandboxCheckRequest): Promise<SimulatorAnswer<SandboxCheckResponse>> {
     const early = await this.before();
     if (early) return early;
-    const refusal = magicRefusal(request.account);
+    const refusal = this.ruleRefusal(request.account, request.amount) ?? magicRefusal(request.account);
     if (refusal) return this.answer({ status: 'error', code: refusal, message: `sandbox: ${refusal}` });
     return this.answer(this.checkData(request));
   }
@@ -83,7 +91,7 @@ export class ProviderSimulator {
     if (early) return early;
     const existing = this.payments.get(request.reference);
     if (existing) return this.answer(this.describe(existing));
-    const refusal = magicRefusal(request.account) ?? this.validatePay(request);
+    const refusal = this.ruleRefusal(request.account, request.amount) ?? magicRefusal(request.account) ?? this.validatePay(request);
     if (refusal) return this.answer({ status: 'error', code: refusal, message: `sandbox: ${refusal}` });
     const payment = this.commit(request);
     if (request.account.endsWith('0002') || this.roll(this.faults.hangAfterCommitRate)) await sleep(this.faults.hangMs);
@@ -137,6 +145,16 @@ export class ProviderSimulator {
       case 'cancelled':
         return { status: 'cancelled', reference: payment.reference };
     }
+  }
+
+  private ruleRefusal(account: string, amount: string | undefined): SandboxErrorCode | undefined {
+    if (this.rules.accountPattern && !this.rules.accountPattern.test(account)) return 'BAD_ACCOUNT';
+    if (amount === undefined) return undefined;
+    const parsed = parseAmount(amount, 2, { allowZero: true });
+    if (!parsed.ok) return 'BAD_REQUEST';
+    if (this.rules.minMinor !== undefined && parsed.minor < this.rules.minMinor) return 'AMOUNT_TOO_SMALL';
+    if (this.rules.maxMinor !== undefined && parsed.minor > this.rules.maxMinor) return 'AMOUNT_TOO_LARGE';
+    return undefined;
   }
 
   private async before(): Promise<SimulatorAnswer<never> | undefined> {
