@@ -565,6 +565,12 @@ export class PaymentEngine {
       const agent = await findAgent(q, row.agent_id);
       if (agent) await refreshNotification(q, agent);
     }
+    // Items raised only because the payment was stuck are closed by its end; refusals stay for an operator.
+    await q.query(
+      `UPDATE attention_items SET resolved_at = now(), resolution = $2
+        WHERE payment_id = $1 AND kind IN ('unresolved', 'funds_missing') AND resolved_at IS NULL`,
+      [row.id, `settled by the system: ${outcome.state} (${outcome.code})`],
+    );
     return updated.rows[0]!;
   }
 

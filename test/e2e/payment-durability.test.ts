@@ -101,6 +101,10 @@ describe('unknown outcomes', () => {
     expect(item.payment?.state).toBe('accepted');
     h.tolem.ctx.sandbox!.simulators.get('mobile')!.setFaults({ http500Rate: 0 });
     await eventually(async () => ((await state(id)).state === 'succeeded' ? true : undefined));
+    // Once settled, the item closes itself: the list shows only what still needs a person.
+    expect((await listAttention(h.db)).find((i) => i.paymentId?.toString() === tx)).toBeUndefined();
+    const closed = (await listAttention(h.db, true)).find((i) => i.paymentId?.toString() === tx);
+    expect(closed?.resolution).toBe('settled by the system: succeeded (0)');
   });
 });
 
