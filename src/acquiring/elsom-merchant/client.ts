@@ -15,7 +15,7 @@ import {
 
 /** Our Elsom merchant account (see src/checkout/README.md, "Configuring real … Elsom merchant credentials"). */
 export interface ElsomMerchantClientConfig {
-  /** https://XX.XXX.X.XX:YYYY (no trailing slash); a function when only known once the server listens (sandbox). */
+  /** https://<host>:<port> as Elsom gives it (no trailing slash); a function when only known once the server listens (sandbox). */
   baseUrl: string | (() => string);
   tenantId: string;
   /** PmSISDN / the MSISDN of status requests: the merchant's wallet. */
