@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
+import { ShiftedClock, systemClock, type Clock } from './domain/clock.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
@@ -45,11 +46,14 @@ export interface BuildOptions {
   log?: Logger;
   /** Use this store instead of opening one from config (tests share one per file). */
   db?: Db;
+  /** Every "now" of this Tolem; default: the machine's clock, or one started at config.clockStart. */
+  clock?: Clock;
 }
 
 /** The one build used by `tolem start` and by the tests. */
 export async function build(config: Config, options: BuildOptions = {}): Promise<Tolem> {
   const log = options.log ?? createLogger(config);
+  const clock = options.clock ?? (config.clockStart ? new ShiftedClock(config.clockStart) : systemClock);
   const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema }));
   await migrate(db);
   await db.tx((q) => seedCatalog(q, readCatalogSeed(config.catalogFile)));
@@ -57,11 +61,11 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const metrics = createMetrics(!options.db);
   const catalog = new Catalog(db);
   let selfUrl = config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`;
-  const providers = buildProviderRegistry(() => selfUrl);
-  const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics);
+  const providers = buildProviderRegistry(() => selfUrl, clock);
+  const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock);
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
-  const sandbox = config.sandbox ? createSandboxProviders() : undefined;
-  const ctx: AppContext = { config, db, log, catalog, engine, metrics, queue, sandbox };
+  const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
+  const ctx: AppContext = { config, clock, db, log, catalog, engine, metrics, queue, sandbox };
 
   const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024 });
   app.addHook('onResponse', async (request, reply) => {
@@ -84,11 +88,11 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
   // partner plugins (one line each)
-  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco' });
+  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', clock });
   await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, ctx });
   if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', ctx });
   await app.register(checkoutRoutes, { prefix: '/pay', ctx });
-  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist' });
+  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', ctx });
 
   if (queue) {
@@ -96,7 +100,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     await queue.start();
     await queue.workDrive((paymentId) => engine.drive(paymentId));
     await queue.workSweep(async () => void (await engine.sweep()));
-    await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }));
+    await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }), clock);
   }
 
   let closed = false;

@@ -1,4 +1,5 @@
 import { parseOffset } from './domain/time.ts';
+import { parseInstant } from './domain/clock.ts';
 import type { EngineConfig } from './engine/payments.ts';
 
 /** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
@@ -24,6 +25,11 @@ export interface Config {
   demo: boolean;
   /** How long a token's lookup is cached: confirmations and revocations take effect within this. */
   authCacheMs: number;
+  /**
+   * Start the hub's clock at this instant instead of the machine's time (it runs on at real speed): for sandbox runs
+   * and tests of calendar edges. Unset in production.
+   */
+  clockStart: Date | undefined;
 }
 
 /** An integer environment variable (≥ min), or the fallback when unset; anything else is a configuration error. */
@@ -61,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePollingSeconds: Math.max(0.5, Number(env.QUEUE_POLL_SECONDS ?? '1')),
     demo: envBool(env, 'DEMO', true),
     authCacheMs: envInt(env, 'AUTH_CACHE_MS', 1_000),
+    clockStart: env.TOLEM_CLOCK ? parseInstant(env.TOLEM_CLOCK, 'TOLEM_CLOCK') : undefined,
     engine: {
       providerDeadlineMs: envInt(env, 'PROVIDER_DEADLINE_MS', 5_000, 1),
       providerTimeoutMs: envInt(env, 'PROVIDER_TIMEOUT_MS', 30_000, 1),

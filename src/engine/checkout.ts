@@ -1,3 +1,4 @@
+import type { Clock } from '../domain/clock.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../store/db.ts';
@@ -118,6 +119,7 @@ export interface CheckoutDeps {
   assist: AssistAcquirer | undefined;
   elsom: ElsomAcquirer | undefined;
   timing: CheckoutTiming;
+  clock: Clock;
 }
 
 export class Checkout {
@@ -194,9 +196,9 @@ export class Checkout {
     if (answer.payment.state !== 'checked') return { kind: 'refused', message: answer.payment.message };
     const token = randomBytes(18).toString('base64url');
     await this.deps.db.query(
-      `INSERT INTO checkout_orders (id, token, agent_id, payment_id, service_id, account, extras, currency, language, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'checked')`,
-      [id, token, agent.id, answer.payment.transactionId, serviceId, account, JSON.stringify(extras), service.currency, language],
+      `INSERT INTO checkout_orders (id, token, agent_id, payment_id, service_id, account, extras, currency, language, state, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'checked', $10, $10)`,
+      [id, token, agent.id, answer.payment.transactionId, serviceId, account, JSON.stringify(extras), service.currency, language, this.deps.clock.now()],
     );
     return { kind: 'order', token };
   }
@@ -234,9 +236,9 @@ export class Checkout {
     const email = choice.email && /^[^\s@<>"']{1,64}@[^\s@<>"']{1,190}$/.test(choice.email) ? choice.email : null;
     const updated = await this.deps.db.query<OrderRow>(
       `UPDATE checkout_orders SET state = 'redirected', method = $2, amount_minor = $3, extras = $4, lines = $5, language = $6,
-              email = $7, redirected_at = now(), updated_at = now()
+              email = $7, redirected_at = $8, updated_at = $8
         WHERE token = $1 AND state = 'checked' RETURNING *`,
-      [token, method, shape.amountMinor, JSON.stringify(shape.extras), shape.lines ? JSON.stringify(shape.lines) : null, choice.language, email],
+      [token, method, shape.amountMinor, JSON.stringify(shape.extras), shape.lines ? JSON.stringify(shape.lines) : null, choice.language, email, this.deps.clock.now()],
     );
     const row = updated.rows[0];
     if (!row) return this.resubmitted((await this.view(token))!.order);
@@ -273,7 +275,7 @@ export class Checkout {
   private async startElsom(order: OrderRow): Promise<PayAnswer> {
     const started = await this.deps.elsom!.start(order.payment_id.toString(), order.amount_minor!, order.language);
     if (started.kind === 'url') {
-      await this.deps.db.query(`UPDATE checkout_orders SET payment_url = $2, updated_at = now() WHERE id = $1`, [order.id, started.url]);
+      await this.deps.db.query(`UPDATE checkout_orders SET payment_url = $2, updated_at = $3 WHERE id = $1`, [order.id, started.url, this.deps.clock.now()]);
       await this.schedule(order.id, this.deps.timing.pollMs);
       return { kind: 'redirect', url: started.url };
     }
@@ -283,7 +285,7 @@ export class Checkout {
       return { kind: 'result', token: order.token };
     }
     // Elsom may have created the payment: polling its status decides (no answer within the TTL: expired).
-    await this.deps.db.query(`UPDATE checkout_orders SET message = $2, updated_at = now() WHERE id = $1`, [order.id, `Elsom: ${started.reason}`]);
+    await this.deps.db.query(`UPDATE checkout_orders SET message = $2, updated_at = $3 WHERE id = $1`, [order.id, `Elsom: ${started.reason}`, this.deps.clock.now()]);
     await this.schedule(order.id, this.deps.timing.pollMs);
     return { kind: 'refused', message: 'acquirer_unavailable' };
   }
@@ -440,7 +442,7 @@ export class Checkout {
       const next = await this.stepOnce(order);
       if (next.kind === 'moved') continue;
       if (next.kind === 'wait') {
-        await this.deps.db.query('UPDATE checkout_orders SET attempts = attempts + $3, acquirer_state = COALESCE($2, acquirer_state), updated_at = now() WHERE id = $1', [order.id, next.note ?? null, counted ? 1 : 0]);
+        await this.deps.db.query('UPDATE checkout_orders SET attempts = attempts + $3, acquirer_state = COALESCE($2, acquirer_state), updated_at = $4 WHERE id = $1', [order.id, next.note ?? null, counted ? 1 : 0, this.deps.clock.now()]);
         await this.schedule(order.id, next.delayMs ?? this.backoff(order.attempts));
       }
       return;
@@ -468,7 +470,7 @@ export class Checkout {
   }
 
   private expired(order: OrderRow): boolean {
-    return Date.now() - (order.redirected_at ?? order.created_at).getTime() > this.deps.timing.orderTtlMs;
+    return this.deps.clock.now().getTime() - (order.redirected_at ?? order.created_at).getTime() > this.deps.timing.orderTtlMs;
   }
 
   private async confirmCard(order: OrderRow) {
@@ -532,8 +534,8 @@ export class Checkout {
       });
       await q.query(
         `UPDATE checkout_orders SET state = 'authorised', acquirer_ref = $2, acquirer_state = $3, hold_transfer_id = $4,
-                authorised_at = now(), attempts = 0, updated_at = now() WHERE id = $1`,
-        [locked.id, ref, acquirerState, transferId],
+                authorised_at = $5, attempts = 0, updated_at = $5 WHERE id = $1`,
+        [locked.id, ref, acquirerState, transferId, this.deps.clock.now()],
       );
     });
     this.deps.log.info({ transactionId: order.payment_id.toString(), acquirer, ref }, 'checkout payment authorised by the acquirer');
@@ -577,9 +579,9 @@ export class Checkout {
         paymentId: locked.payment_id, debitFloorMinor: agent.overdraftMinor,
       });
       await q.query(
-        `UPDATE checkout_orders SET state = $2, return_transfer_id = $3, message = $4, attempts = 0, updated_at = now(),
-                finished_at = CASE WHEN $2 = 'refund_due' THEN now() ELSE finished_at END WHERE id = $1`,
-        [locked.id, card ? 'releasing' : 'refund_due', transferId, why.slice(0, 500)],
+        `UPDATE checkout_orders SET state = $2, return_transfer_id = $3, message = $4, attempts = 0, updated_at = $5,
+                finished_at = CASE WHEN $2 = 'refund_due' THEN $5 ELSE finished_at END WHERE id = $1`,
+        [locked.id, card ? 'releasing' : 'refund_due', transferId, why.slice(0, 500), this.deps.clock.now()],
       );
       if (!card) {
         await this.deps.engine.raiseAttention(q, locked.payment_id, 'refund',
@@ -629,7 +631,7 @@ export class Checkout {
   private async warnNearWindow(order: OrderRow, what: string): Promise<void> {
     if (order.method !== 'card' || !order.authorised_at) return;
     const { chargeWindowMs, chargeWarnBeforeMs } = this.deps.timing;
-    if (Date.now() - order.authorised_at.getTime() < chargeWindowMs - chargeWarnBeforeMs) return;
+    if (this.deps.clock.now().getTime() - order.authorised_at.getTime() < chargeWindowMs - chargeWarnBeforeMs) return;
     await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'charge_window',
       `Card hold ${order.acquirer_ref} nears the end of Assist's 4-day charge window and ${what}`, { orderId: order.id.toString() });
   }
@@ -638,9 +640,9 @@ export class Checkout {
     const final = FINAL_STATES.includes(to);
     await this.deps.db.query(
       `UPDATE checkout_orders SET state = $3, message = COALESCE($4, message), acquirer_state = COALESCE($5, acquirer_state),
-              attempts = 0, finished_at = CASE WHEN $6 THEN now() ELSE finished_at END, updated_at = now()
+              attempts = 0, finished_at = CASE WHEN $6 THEN $7 ELSE finished_at END, updated_at = $7
         WHERE id = $1 AND state = $2`,
-      [orderId, from, to, message, acquirerState, final],
+      [orderId, from, to, message, acquirerState, final, this.deps.clock.now()],
     );
   }
 

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../domain/clock.ts';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../store/db.ts';
@@ -169,6 +170,7 @@ export class PaymentEngine {
     private readonly config: EngineConfig,
     private readonly log: Logger,
     private readonly metrics?: EngineMetrics,
+    private readonly clock: Clock = systemClock,
   ) {
     this.settled.setMaxListeners(0);
   }
@@ -219,13 +221,13 @@ export class PaymentEngine {
       : { state: 'check_failed' as const, code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message, data: null };
     const inserted = await this.db.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
-                             agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                             agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (agent_id, agent_txn_id) DO NOTHING
        RETURNING *, false AS lease_active`,
       [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, command.amountToMinor ?? null,
         command.amountFromMinor ?? null, command.agentTxnDate ?? null, JSON.stringify(storedRequest(command)), digest,
-        outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null],
+        outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null, this.clock.now()],
     );
     if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
     // A concurrent duplicate won the insert: answer as a repeat of it.
@@ -302,12 +304,12 @@ export class PaymentEngine {
    */
   private async acceptPay(q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
     const request = JSON.stringify(storedRequest(command));
-    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false];
+    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false, this.clock.now()];
     // After a check the row exists: go straight to it instead of meeting the unique constraint first.
     const inserted = checked ? { rows: [] as PaymentRow[] } : await q.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
-                             agent_txn_date, request, pay_hash, must_complete, state, result_code, result_message, provider, paid_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'accepted', 1, 'in processing', $12, now())
+                             agent_txn_date, request, pay_hash, must_complete, paid_at, created_at, state, result_code, result_message, provider)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 'accepted', 1, 'in processing', $13)
        ON CONFLICT (agent_id, agent_txn_id) DO NOTHING RETURNING *`,
       [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, ...common, service.provider],
     );
@@ -318,7 +320,7 @@ export class PaymentEngine {
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
                 request = $6, pay_hash = $7, must_complete = $8, state = 'accepted', result_code = 1, result_message = 'in processing',
-                paid_at = now(), updated_at = now()
+                paid_at = $9, updated_at = now()
           WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed') RETURNING *`,
         [agent.id, command.agentTxnId, ...common],
       );
@@ -437,7 +439,7 @@ export class PaymentEngine {
   }
 
   private async retryFunds(row: PaymentRow): Promise<void> {
-    const expired = Date.now() - (row.paid_at ?? row.created_at).getTime() > this.config.fundsWaitMs;
+    const expired = this.clock.now().getTime() - (row.paid_at ?? row.created_at).getTime() > this.config.fundsWaitMs;
     const after = await this.db.tx(async (q) => {
       const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 AND state = 'waiting' FOR UPDATE`, [row.id]);
       const current = locked.rows[0];
@@ -557,9 +559,9 @@ export class PaymentEngine {
     }
     const updated = await q.query<PaymentRow>(
       `UPDATE payments SET state = $2, result_code = $3, result_message = $4, provider_ref = COALESCE($5, provider_ref),
-              provider_outcome = $6, status_at = now(), lease_until = NULL, next_attempt_at = NULL, updated_at = now()
+              provider_outcome = $6, status_at = $7, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
         WHERE id = $1 RETURNING *, false AS lease_active`,
-      [row.id, outcome.state, outcome.code, outcome.message, outcome.providerRef ?? null, outcome.state === 'succeeded' ? 'paid' : 'declined'],
+      [row.id, outcome.state, outcome.code, outcome.message, outcome.providerRef ?? null, outcome.state === 'succeeded' ? 'paid' : 'declined', this.clock.now()],
     );
     if (outcome.state === 'failed' && row.reservation_id !== null) {
       const agent = await findAgent(q, row.agent_id);
@@ -567,9 +569,9 @@ export class PaymentEngine {
     }
     // Items raised only because the payment was stuck are closed by its end; refusals stay for an operator.
     await q.query(
-      `UPDATE attention_items SET resolved_at = now(), resolution = $2
+      `UPDATE attention_items SET resolved_at = $3, resolution = $2
         WHERE payment_id = $1 AND kind IN ('unresolved', 'funds_missing') AND resolved_at IS NULL`,
-      [row.id, `settled by the system: ${outcome.state} (${outcome.code})`],
+      [row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now()],
     );
     return updated.rows[0]!;
   }
@@ -582,7 +584,7 @@ export class PaymentEngine {
       [row.id, outcome, delayMs],
     );
     this.log.warn({ transactionId: row.id.toString(), outcome, reason, attempts: row.attempts, inline }, 'provider outcome not final; will retry');
-    if (Date.now() - (row.paid_at ?? row.created_at).getTime() > this.config.attentionAfterMs) {
+    if (this.clock.now().getTime() - (row.paid_at ?? row.created_at).getTime() > this.config.attentionAfterMs) {
       await this.raiseAttention(this.db, row.id, 'unresolved', `Unresolved after ${row.attempts} attempts: ${reason}`, { outcome });
     }
     await this.enqueue(row.id, delayMs);
@@ -590,9 +592,9 @@ export class PaymentEngine {
 
   async raiseAttention(q: Queryable, paymentId: bigint, kind: string, reason: string, details: Record<string, unknown>): Promise<void> {
     await q.query(
-      `INSERT INTO attention_items (payment_id, kind, reason, details) VALUES ($1, $2, $3, $4)
+      `INSERT INTO attention_items (payment_id, kind, reason, details, created_at) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (payment_id, kind) WHERE resolved_at IS NULL DO NOTHING`,
-      [paymentId, kind, reason, JSON.stringify(details)],
+      [paymentId, kind, reason, JSON.stringify(details), this.clock.now()],
     );
   }
 
@@ -674,10 +676,10 @@ export class PaymentEngine {
 
   private async closeUnpaid(row: PaymentRow, reason: string): Promise<CancelAnswer> {
     const closed = await this.db.query<PaymentRow>(
-      `UPDATE payments SET state = 'failed', result_code = $2, result_message = $3, status_at = now(), cancelled_at = now(),
+      `UPDATE payments SET state = 'failed', result_code = $2, result_message = $3, status_at = $5, cancelled_at = $5,
               cancel_reason = $4, next_attempt_at = NULL, updated_at = now()
         WHERE id = $1 AND state IN ('checked', 'check_failed', 'waiting') RETURNING *, false AS lease_active`,
-      [row.id, RESULT.OTHER_ERROR, 'Cancelled before payment', reason],
+      [row.id, RESULT.OTHER_ERROR, 'Cancelled before payment', reason, this.clock.now()],
     );
     const current = closed.rows[0] ?? (await this.findById(this.db, row.id))!;
     return closed.rows[0] ? { kind: 'cancelled', payment: toView(current) } : this.cancel(row.agent_id, row.agent_txn_id, reason);
@@ -712,9 +714,9 @@ export class PaymentEngine {
       });
       await refreshNotification(q, agent);
       const updated = await q.query<PaymentRow>(
-        `UPDATE payments SET state = 'cancelled', cancelled_at = now(), cancel_reason = $2, updated_at = now()
+        `UPDATE payments SET state = 'cancelled', cancelled_at = $3, cancel_reason = $2, updated_at = now()
           WHERE id = $1 RETURNING *, false AS lease_active`,
-        [row.id, reason],
+        [row.id, reason, this.clock.now()],
       );
       return updated.rows[0]!;
     });

@@ -5,6 +5,7 @@
  * A clean day is confirmed to the provider (when it has such a call), and its settlement statement is imported.
  * Runs and items are stored (migration 004) and exportable as CSV.
  */
+import { systemClock, type Clock } from '../domain/clock.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { formatAmount } from '../domain/money.ts';
 
@@ -84,6 +85,8 @@ export interface ReconcileOptions {
   /** Called as items are classified (the CLI draws a progress bar). */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** When the run starts and ends (default: the machine's clock). */
+  clock?: Clock;
 }
 
 interface TolemPayment {
@@ -132,8 +135,10 @@ export function dayBounds(day: string, offsetMinutes: number): { from: Date; to:
 
 export async function reconcileProviderDay(db: Db, source: ReconciliationSource, day: string, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const { from, to } = dayBounds(day, source.offsetMinutes);
+  const clock = options.clock ?? systemClock;
   const started = await db.query<{ id: bigint }>(
-    `INSERT INTO reconciliation_runs (provider, business_day, status) VALUES ($1, $2, 'running') RETURNING id`, [source.provider, day],
+    `INSERT INTO reconciliation_runs (provider, business_day, status, started_at) VALUES ($1, $2, 'running', $3) RETURNING id`,
+    [source.provider, day, clock.now()],
   );
   const runId = started.rows[0]!.id;
   const report: ReconcileReport = {
@@ -166,7 +171,7 @@ export async function reconcileProviderDay(db: Db, source: ReconciliationSource,
         : { attempted: true, confirmed: false, detail: `not confirmed: ${confirmed.reason}` };
     }
     if (options.settlement !== false && source.settlementStatement) {
-      report.settlement = await importSettlement(db, source, day, options.signal);
+      report.settlement = await importSettlement(db, source, day, clock.now(), options.signal);
     }
   } catch (error) {
     report.status = 'failed';
@@ -174,10 +179,10 @@ export async function reconcileProviderDay(db: Db, source: ReconciliationSource,
   }
   await db.query(
     `UPDATE reconciliation_runs SET status = $2, tolem_count = $3, provider_count = $4, matched_count = $5, mismatch_count = $6,
-            tolem_total_minor = $7, provider_total_minor = $8, confirmed = $9, confirmation = $10, error = $11, finished_at = now()
+            tolem_total_minor = $7, provider_total_minor = $8, confirmed = $9, confirmation = $10, error = $11, finished_at = $12
       WHERE id = $1`,
     [runId, report.status, report.tolemCount, report.providerCount, report.counts.matched, report.items.length - report.counts.matched,
-      report.tolemTotalMinor, report.providerTotalMinor, report.confirmation.confirmed, report.confirmation.detail || null, report.error ?? null],
+      report.tolemTotalMinor, report.providerTotalMinor, report.confirmation.confirmed, report.confirmation.detail || null, report.error ?? null, clock.now()],
   );
   return report;
 }
@@ -251,7 +256,7 @@ async function storeItems(db: Db, runId: bigint, items: ReconcileItem[]): Promis
   }
 }
 
-async function importSettlement(db: Db, source: ReconciliationSource, day: string, signal?: AbortSignal): Promise<ReconcileReport['settlement']> {
+async function importSettlement(db: Db, source: ReconciliationSource, day: string, now: Date, signal?: AbortSignal): Promise<ReconcileReport['settlement']> {
   const statement = await source.settlementStatement!(day, signal);
   const status = !statement.ok ? 'failed' : statement.value.lines.length > 0 ? 'imported' : 'empty';
   const lines = statement.ok ? statement.value.lines : [];
@@ -259,11 +264,11 @@ async function importSettlement(db: Db, source: ReconciliationSource, day: strin
   const totalMinor = lines.reduce((sum, line) => sum + line.amountMinor, 0n);
   await db.tx(async (q) => {
     const saved = await q.query<{ id: bigint }>(
-      `INSERT INTO settlement_statements (provider, business_day, status, message, total_minor) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO settlement_statements (provider, business_day, status, message, total_minor, imported_at) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (provider, business_day) DO UPDATE SET status = EXCLUDED.status, message = EXCLUDED.message,
-              total_minor = EXCLUDED.total_minor, imported_at = now()
+              total_minor = EXCLUDED.total_minor, imported_at = EXCLUDED.imported_at
        RETURNING id`,
-      [source.provider, day, status, message, totalMinor],
+      [source.provider, day, status, message, totalMinor, now],
     );
     const statementId = saved.rows[0]!.id;
     await q.query(`DELETE FROM settlement_lines WHERE statement_id = $1`, [statementId]);
@@ -323,7 +328,7 @@ export function isReconciliationSource(value: unknown): value is ReconciliationS
 }
 
 /** The provider's previous business day, relative to `now`. */
-export function previousBusinessDay(offsetMinutes: number, now = new Date()): string {
+export function previousBusinessDay(offsetMinutes: number, now: Date): string {
   return new Date(now.getTime() + offsetMinutes * 60_000 - 86_400_000).toISOString().slice(0, 10);
 }
 
@@ -336,13 +341,14 @@ export async function scheduleDailyReconciliation(
   db: Db,
   source: unknown,
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  clock: Clock = systemClock,
 ): Promise<void> {
   if (!isReconciliationSource(source)) return;
   const cron = source.config?.reconcileCron ?? '0 1 * * *';
   if (cron === '') return;
   await queue.schedule(`reconcile-${source.provider}`, cron, async () => {
-    const day = previousBusinessDay(source.offsetMinutes);
-    const report = await reconcileProviderDay(db, source, day, { signal: AbortSignal.timeout(30 * 60_000) });
+    const day = previousBusinessDay(source.offsetMinutes, clock.now());
+    const report = await reconcileProviderDay(db, source, day, { signal: AbortSignal.timeout(30 * 60_000), clock });
     const summary = { provider: source.provider, day, runId: report.runId.toString(), status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed, error: report.error };
     if (report.status === 'clean') log.info(summary, 'daily reconciliation done');
     else log.warn(summary, 'daily reconciliation found differences or failed');

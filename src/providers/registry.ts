@@ -2,12 +2,13 @@ import type { ProviderAdapter, ProviderRegistry } from '../engine/ports.ts';
 import { SandboxProviderAdapter } from './sandbox/index.ts';
 import { AlsecoProviderAdapter } from './alseco/index.ts';
 import { loadAlsecoConfig } from './alseco/config.ts';
+import { systemClock, type Clock } from '../domain/clock.ts';
 
 /**
  * Every provider route the catalog may name (services.provider). A new provider is one folder under providers/ and
  * one line here.
  */
-export function buildProviderRegistry(sandboxBaseUrl: () => string): ProviderRegistry {
+export function buildProviderRegistry(sandboxBaseUrl: () => string, clock: Clock = systemClock): ProviderRegistry {
   const sandbox = (name: string) => new SandboxProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`);
   const adapters: ProviderAdapter[] = [
     sandbox('mobile'),
@@ -18,7 +19,7 @@ export function buildProviderRegistry(sandboxBaseUrl: () => string): ProviderReg
     sandbox('bank'),
     sandbox('intl'),
     sandbox('utility'),
-    new AlsecoProviderAdapter(loadAlsecoConfig(), sandboxBaseUrl),
+    new AlsecoProviderAdapter(loadAlsecoConfig(), sandboxBaseUrl, clock),
   ];
   const byName = new Map(adapters.map((adapter) => [adapter.name, adapter]));
   return { get: (name) => byName.get(name) };

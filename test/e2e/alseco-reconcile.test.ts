@@ -3,7 +3,7 @@
  * stored and exported as CSV; once corrected, the clean day is confirmed (GetBankDayChecks) and GetReport108e imported.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentApi, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
+import { agentApi, clockAt, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 import { alsecoAdmin, alsecoBody, nextTxnId } from '../helpers/alseco.ts';
 import { AlsecoProviderAdapter } from '../../src/providers/alseco/index.ts';
 import { loadAlsecoConfig } from '../../src/providers/alseco/config.ts';
@@ -15,15 +15,17 @@ let api: ReturnType<typeof agentApi>;
 let admin: ReturnType<typeof alsecoAdmin>;
 let adapter: AlsecoProviderAdapter;
 let agentId: bigint;
-const day = () => businessDay(new Date(), 300);
+// A fixed day in the middle of a month: the day's payments, Alseco's lists and the reconciliation all see it.
+const clock = clockAt('2026-03-16T10:00:00+05:00');
+const day = () => businessDay(clock.now(), 300);
 
 beforeAll(async () => {
-  h = await startTolem();
+  h = await startTolem({ clock });
   const agent = await newAgent(h.db);
   agentId = agent.id;
   api = agentApi(h.url, agent.token);
   admin = alsecoAdmin(h.url);
-  adapter = new AlsecoProviderAdapter(loadAlsecoConfig({}), () => `${h.url}/sandbox`);
+  adapter = new AlsecoProviderAdapter(loadAlsecoConfig({}), () => `${h.url}/sandbox`, clock);
 });
 afterAll(async () => h?.close());
 
@@ -50,7 +52,7 @@ describe('reconcile alseco', () => {
     await admin.plant({ sysRef: refs.foreign, accountId: 100117, paySum: '777.00' });
 
     const progress: [number, number][] = [];
-    const report = await reconcileProviderDay(h.db, adapter, day(), { onProgress: (done, total) => progress.push([done, total]) });
+    const report = await reconcileProviderDay(h.db, adapter, day(), { clock, onProgress: (done, total) => progress.push([done, total]) });
     expect(report.status).toBe('mismatches');
     expect(report.counts).toEqual({ matched: 3, missing_at_provider: 1, missing_at_tolem: 1, amount_mismatch: 1 });
     expect(report.tolemCount).toBe(5);
@@ -84,7 +86,7 @@ describe('reconcile alseco', () => {
     await admin.plant({ sysRef: refs.lost!, accountId: 100110, paySum: '400.00' });
     await admin.changeSum(refs.changed!, '500.00');
     await admin.erase(refs.foreign!);
-    const report = await reconcileProviderDay(h.db, adapter, day());
+    const report = await reconcileProviderDay(h.db, adapter, day(), { clock });
     expect(report.status).toBe('clean');
     expect(report.counts).toEqual({ matched: 5, missing_at_provider: 0, missing_at_tolem: 0, amount_mismatch: 0 });
     expect(report.confirmation).toMatchObject({ attempted: true, confirmed: true });
@@ -105,7 +107,7 @@ describe('reconcile alseco', () => {
 
   it('a provider that cannot be reached makes a failed run, stored with its reason', async () => {
     await admin.faults({ http500Rate: 1, methods: ['GetNotMovedPays'], times: 1 });
-    const report = await reconcileProviderDay(h.db, adapter, day());
+    const report = await reconcileProviderDay(h.db, adapter, day(), { clock });
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/HTML page/);
     const stored = await h.db.query<{ status: string; error: string }>(`SELECT status, error FROM reconciliation_runs WHERE id = $1`, [report.runId]);

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { openDb, type Db } from '../../src/store/db.ts';
 import { createAgent, type CreateAgentInput } from '../../src/engine/agents.ts';
 import { checkInvariants } from '../../src/ledger/ledger.ts';
+import { ShiftedClock } from '../../src/domain/clock.ts';
 
 /**
  * Tests run on embedded PGlite by default and on a PostgreSQL server when DATABASE_URL is set; on a server each
@@ -41,11 +42,19 @@ export interface Harness {
 }
 
 /** A complete Tolem (API, sandboxes, job workers) on a loopback port, over a fresh store. */
-export async function startTolem(options: { config?: Partial<Config>; engine?: Partial<Config['engine']>; jobs?: boolean; db?: Db; schema?: string } = {}): Promise<Harness> {
+/**
+ * A test clock that starts at `iso` and runs at real speed. Tests that depend on the calendar pass one to startTolem;
+ * the others run on the machine's clock, or on TOLEM_CLOCK when it is set (CI runs the suite at a calendar edge).
+ */
+export function clockAt(iso: string): ShiftedClock {
+  return new ShiftedClock(new Date(iso));
+}
+
+export async function startTolem(options: { config?: Partial<Config>; engine?: Partial<Config['engine']>; jobs?: boolean; db?: Db; schema?: string; clock?: ShiftedClock } = {}): Promise<Harness> {
   const schema = options.schema ?? testSchema();
   const db = options.db ?? (await openTestDb(schema));
   const config = testConfig({ dbSchema: schema, queueSchema: `${schema}_boss`, ...options.config }, options.engine);
-  const tolem = await build(config, { db, log: pino({ level: config.logLevel }), ...(options.jobs !== undefined ? { jobs: options.jobs } : {}) });
+  const tolem = await build(config, { db, log: pino({ level: config.logLevel }), ...(options.jobs !== undefined ? { jobs: options.jobs } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   const url = await tolem.listen();
   return {
     tolem,

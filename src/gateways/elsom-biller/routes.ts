@@ -72,7 +72,7 @@ class ElsomGateway {
   }
 
   refusal(echo: ElsomRequestEcho, code: ElsomResultCode, remoteAddr: string): ElsomResponse {
-    return requestRefusal(echo, code, { now: new Date(), utcOffsetMinutes: this.config.utcOffsetMinutes, remoteAddr });
+    return requestRefusal(echo, code, { now: this.ctx.clock.now(), utcOffsetMinutes: this.config.utcOffsetMinutes, remoteAddr });
   }
 
   async handle(request: FastifyRequest): Promise<ElsomResponse> {
@@ -89,7 +89,7 @@ class ElsomGateway {
       return this.refusal(echoOf(message), ELSOM_RESULT.WRONG_PASSWORD, request.ip);
     }
     const context: ElsomAnswerContext = {
-      terminalId: message.terminalId, remoteAddr: request.ip, now: new Date(), utcOffsetMinutes: this.config.utcOffsetMinutes,
+      terminalId: message.terminalId, remoteAddr: request.ip, now: this.ctx.clock.now(), utcOffsetMinutes: this.config.utcOffsetMinutes,
       operatorId: auth.agent.id.toString(),
     };
     try {
@@ -115,7 +115,7 @@ class ElsomGateway {
 
   private async withFunds(agent: Agent, context: ElsomAnswerContext): Promise<ElsomAnswerContext> {
     const funds = await agentFunds(this.ctx.db, agent);
-    return { ...context, now: new Date(), funds: { balanceMinor: funds.availableMinor, overdraftMinor: agent.overdraftMinor } };
+    return { ...context, now: this.ctx.clock.now(), funds: { balanceMinor: funds.availableMinor, overdraftMinor: agent.overdraftMinor } };
   }
 
   /** Shared by AUTHORIZE and PAYMENT: the id, the service mapping, and the Elsom-only rules. */

@@ -3,6 +3,7 @@
  * mapping. Glue only: which calls, in which order; what the answers mean lives in mapping.ts.
  */
 import { RESULT } from '../../domain/result-codes.ts';
+import { systemClock, type Clock } from '../../domain/clock.ts';
 import { businessDay } from '../../domain/time.ts';
 import type { Invoice } from '../../domain/payment.ts';
 import type {
@@ -32,7 +33,7 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
   readonly client: AlsecoClient;
 
   /** `sandboxBaseUrl` is this Tolem's /sandbox, used when ALSECO_URL is unset. */
-  constructor(readonly config: AlsecoConfig, sandboxBaseUrl: () => string) {
+  constructor(readonly config: AlsecoConfig, sandboxBaseUrl: () => string, private readonly clock: Clock = systemClock) {
     this.client = new AlsecoClient(config, {
       payments: () => config.url ?? `${sandboxBaseUrl()}/alseco/AlsecoPaymentsService.asmx`,
       erc: () => config.ercUrl ?? `${sandboxBaseUrl()}/alseco/AstanaErcPaymentService.asmx`,
@@ -82,7 +83,7 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
   /** Asks Alseco's payment list (getPaysInfo) for our SysRef from the day we accepted the payment to today. */
   async status(request: ProviderPayRequest, options: CallOptions): Promise<ProviderStatusResult> {
     const from = businessDay(request.acceptedAt, this.config.offsetMinutes);
-    const today = businessDay(new Date(), this.config.offsetMinutes);
+    const today = businessDay(this.clock.now(), this.config.offsetMinutes);
     const answer = await this.client.call('getPaysInfo', {
       bankCode: this.client.bankCode,
       DateBegin: alsecoDayStart(from, this.config.offsetMinutes),

@@ -4,6 +4,7 @@
  * GET …?wsdl). Faults are injected here: latency, HTML 500 pages, SOAP faults, truncated XML, huge bodies, and Pay
  * timeouts or 500s after the payment was committed. Admin routes (JSON) drive the clock and plant data for tests.
  */
+import type { Clock } from '../../domain/clock.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -65,11 +66,12 @@ export interface AlsecoSandboxOptions {
   /** Defaults to the ALSECO_* configuration (the simulator accepts our own bank code, in our Alseco zone). */
   bankCode?: string;
   offsetMinutes?: number;
+  clock?: Clock;
 }
 
 export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoSandboxOptions = {}): Promise<void> {
   const config = loadAlsecoConfig();
-  const simulator = new AlsecoSimulator({ bankCode: options.bankCode ?? config.bankCode, offsetMinutes: options.offsetMinutes ?? config.offsetMinutes });
+  const simulator = new AlsecoSimulator({ bankCode: options.bankCode ?? config.bankCode, offsetMinutes: options.offsetMinutes ?? config.offsetMinutes, ...(options.clock ? { clock: options.clock } : {}) });
   let faults: AlsecoFaults = { ...DEFAULT_FAULTS };
 
   app.addContentTypeParser(['text/xml', 'application/soap+xml', 'application/xml'], { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));

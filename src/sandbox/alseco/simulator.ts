@@ -5,6 +5,7 @@
  * ones are not formed ("Электронные счета"), Pay/PayD keyed on SysRef (a repeat answers the first payment), same-day
  * rollback, payment lists, day checks and the 108e report. Transport and faults live in routes.ts.
  */
+import { systemClock, type Clock } from '../../domain/clock.ts';
 import type {
   AlsecoAccountInfo, AlsecoAccountInvoices, AlsecoBankPayInfo, AlsecoForm108eItems, AlsecoInvoice, AlsecoInvoiceParameter,
   AlsecoOperationState, AlsecoParams, AlsecoPayItem, AlsecoPaymentDocument, AlsecoRequest, AlsecoResponse,
@@ -136,6 +137,8 @@ export interface AlsecoSimulatorOptions {
   offsetMinutes: number;
   /** The day of the month from which the database is in the new period ("С 1-го по 3-го числа… переход"). */
   periodSwitchDay?: number;
+  /** The hub's clock; the simulator's own `setClock` moves it further for tests. */
+  clock?: Clock;
 }
 
 export class AlsecoSimulator {
@@ -156,11 +159,15 @@ export class AlsecoSimulator {
   // ── clock and periods ──────────────────────────────────────────────────────────────────────────────────────────
 
   now(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.baseNow() + this.clockOffsetMs;
+  }
+
+  private baseNow(): number {
+    return (this.options.clock ?? systemClock).now().getTime();
   }
 
   setClock(iso: string | null): string {
-    this.clockOffsetMs = iso === null ? 0 : Date.parse(iso) - Date.now();
+    this.clockOffsetMs = iso === null ? 0 : Date.parse(iso) - this.baseNow();
     return new Date(this.now()).toISOString();
   }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../../domain/clock.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -27,8 +28,8 @@ const faultsBody = z.object({
  * /sandbox/assist: Assist's payment page (pay/order.cfm → card form → optional 3-D Secure → return URLs) and web
  * services (charge, cancel, order state) in every answer format, signed with the sandbox key; faults at /faults.
  */
-export async function assistSandboxRoutes(app: FastifyInstance): Promise<void> {
-  const sim = new AssistSimulator(assistSandboxKeys().privateKeyPem);
+export async function assistSandboxRoutes(app: FastifyInstance, options: { clock?: Clock } = {}): Promise<void> {
+  const sim = new AssistSimulator(assistSandboxKeys().privateKeyPem, Math.random, options.clock);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
@@ -75,7 +76,7 @@ export async function assistSandboxRoutes(app: FastifyInstance): Promise<void> {
       return backToShop(reply, order, false);
     }
     if (order.state !== 'In Process') return html(reply, 200, 'Assist', alreadyProcessed(order));
-    const problem = cardProblem(fields);
+    const problem = cardProblem(fields, sim.clock.now());
     if (problem) return html(reply, 200, 'Assist — оплата картой', cardForm(order, problem));
     const result = sim.pay(order, fields.get('card') ?? '');
     if (result === '3ds') return html(reply, 200, '3-D Secure', threeDsForm(order));
@@ -162,12 +163,11 @@ export async function assistSandboxRoutes(app: FastifyInstance): Promise<void> {
   }
 }
 
-function cardProblem(fields: URLSearchParams): string | undefined {
+function cardProblem(fields: URLSearchParams, now: Date): string | undefined {
   const card = (fields.get('card') ?? '').replace(/\s/g, '');
   if (!/^\d{13,19}$/.test(card)) return 'Номер карты: 13–19 цифр';
   const exp = /^(\d{2})\/(\d{2})$/.exec((fields.get('exp') ?? '').trim());
   if (!exp || Number(exp[1]) < 1 || Number(exp[1]) > 12) return 'Срок действия: ММ/ГГ';
-  const now = new Date();
   const year = 2000 + Number(exp[2]);
   if (year < now.getUTCFullYear() || (year === now.getUTCFullYear() && Number(exp[1]) < now.getUTCMonth() + 1)) return 'Срок действия карты истёк';
   if (!/^\d{3}$/.test(fields.get('cvv') ?? '')) return 'CVV: три цифры';

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../domain/clock.ts';
 import { randomBytes } from 'node:crypto';
 import { formatAmount } from '../../domain/money.ts';
 import { signAssistResponse, type AssistOrderRecord, type AssistOrderState } from '../../acquiring/assist/codec.ts';
@@ -63,6 +64,7 @@ export class AssistSimulator {
   constructor(
     private readonly privateKeyPem: string,
     private readonly random: () => number = Math.random,
+    readonly clock: Clock = systemClock,
   ) {}
 
   roll(rate: number): boolean {
@@ -93,7 +95,7 @@ export class AssistSimulator {
     if (existing) return { order: existing, fresh: false };
     const order: SimOrder = {
       ...input, session: randomBytes(12).toString('hex'), state: 'In Process', billnumber: undefined, chargedMinor: 0n,
-      meannumber: undefined, approvalcode: undefined, createdAt: new Date(), charges: 0, cancels: 0,
+      meannumber: undefined, approvalcode: undefined, createdAt: this.clock.now(), charges: 0, cancels: 0,
     };
     this.orders.set(key, order);
     this.sessions.set(order.session, order);
@@ -153,7 +155,7 @@ export class AssistSimulator {
 
   /** One order as Assist answers it, signed with the sandbox key (tampered when the fault says so). */
   record(order: SimOrder, responsecode: string, message: string): AssistOrderRecord {
-    const now = new Date();
+    const now = this.clock.now();
     const record: AssistOrderRecord = {
       ordernumber: order.orderNumber,
       responsecode,

@@ -122,7 +122,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     const payment = existing ?? {
       id: randomUUID(), partnerTrnId: f.PartnerTrnID, pspTrnId: `PSP${String(nextPsp++).padStart(8, '0')}`,
       amountMinor: parsed.value.amountMinor, culture: f.CultureInfo, chequeNo: f.ChequeNo, cashierNo: f.CashierNo,
-      status: '1' as const, message: MESSAGES['1'], decidedAt: undefined, createdAt: Date.now(), wallet: undefined,
+      status: '1' as const, message: MESSAGES['1'], decidedAt: undefined, createdAt: options.ctx.clock.now().getTime(), wallet: undefined,
       callbacksSent: 0, callbacksAccepted: 0,
     };
     payments.set(payment.id, payment);
@@ -143,14 +143,14 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     const payment = byPartnerTrn.get(parsed.value.PartnerTrnID);
     if (!payment) return json(reply, encodeElsomGetPaymentStatusResponse({ errorCode: '2', errorMsg: 'Платеж не найден' }));
     timeOut(payment);
-    const lagging = payment.decidedAt !== undefined && Date.now() - payment.decidedAt < faults.statusLagMs;
+    const lagging = payment.decidedAt !== undefined && options.ctx.clock.now().getTime() - payment.decidedAt < faults.statusLagMs;
     const status = lagging ? '1' : payment.status;
     if (roll(faults.malformedRate)) return reply.code(200).type('application/json').send('<html>oops</html>');
     return json(reply, encodeElsomGetPaymentStatusResponse({ paymentStatus: status, message: MESSAGES[status] }));
   });
 
   function timeOut(payment: WalletPayment): void {
-    if (payment.status === '1' && Date.now() - payment.createdAt > faults.timeoutMs) decide(payment, '2', undefined);
+    if (payment.status === '1' && options.ctx.clock.now().getTime() - payment.createdAt > faults.timeoutMs) decide(payment, '2', undefined);
   }
 
   const html = (reply: FastifyReply, code: number, body: string, lang = 'ru') => reply.code(code).type('text/html; charset=utf-8').send(simPage('Элсом', body, lang));
@@ -186,7 +186,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     payment.status = status;
     payment.message = MESSAGES[status];
     payment.wallet = wallet;
-    payment.decidedAt = Date.now();
+    payment.decidedAt = options.ctx.clock.now().getTime();
     void deliverCallbacks(payment);
   }
 

@@ -52,6 +52,7 @@ export async function elsomWalletRoutes(app: FastifyInstance, options: { ctx: Ap
       retryIntervalMs: body.retryIntervalMs ?? defaults.retryIntervalMs,
       requestTimeoutMs: body.requestTimeoutMs ?? defaults.requestTimeoutMs,
       utcOffsetMinutes: elsom.utcOffsetMinutes,
+      clock: options.ctx.clock,
       ...(body.charset ? { charset: body.charset } : {}),
     });
     last = wallet;

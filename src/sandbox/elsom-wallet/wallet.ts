@@ -4,6 +4,7 @@
  * a non-final answer — five times, ten seconds apart by default — after which the payment counts as made (§2.2);
  * then a PAYMENT_LIST reconciliation of its own records against ours.
  */
+import { systemClock, type Clock } from '../../domain/clock.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt } from 'node:crypto';
 import {
@@ -28,6 +29,8 @@ export interface ElsomWalletOptions {
   charset?: ElsomCharset;
   /** Send the charset in the Content-Type as well as in the XML declaration (default true). */
   charsetInHeader?: boolean;
+  /** The wallet's clock (default: the machine's); a sandbox mounted in Tolem shares the hub's. */
+  clock?: Clock;
 }
 
 /**
@@ -83,7 +86,11 @@ export class ElsomWallet {
   private readonly records: WalletPayment[] = [];
   private sequence = randomInt(10_000);
 
-  constructor(private readonly options: ElsomWalletOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly options: ElsomWalletOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   payments(): readonly WalletPayment[] {
     return this.records;
@@ -92,7 +99,7 @@ export class ElsomWallet {
   /** 18 digits with a leading zero, like Elsom's own (`021508040001364907`). */
   nextTransactionNumber(): string {
     this.sequence = (this.sequence + 1) % 10_000;
-    return `0${Date.now()}${String(this.sequence).padStart(4, '0')}`;
+    return `0${this.clock.now().getTime()}${String(this.sequence).padStart(4, '0')}`;
   }
 
   private base() {
@@ -106,7 +113,7 @@ export class ElsomWallet {
     };
   }
 
-  private local(instant = new Date()): ElsomLocalDateTime {
+  private local(instant = this.clock.now()): ElsomLocalDateTime {
     return { ...toElsomLocal(instant, this.options.utcOffsetMinutes), millisecond: 0 };
   }
 
@@ -147,7 +154,7 @@ export class ElsomWallet {
   /** AUTHORIZE, then PAYMENT with the retry rule. The record is kept for reconciliation. */
   async pay(input: { serviceId: string; account: string; amountMinor: bigint; transactionNumber?: string }): Promise<WalletPayment> {
     const transactionNumber = input.transactionNumber ?? this.nextTransactionNumber();
-    const startedAt = new Date();
+    const startedAt = this.clock.now();
     const transfer = {
       ...this.base(),
       transactionNumber,
@@ -205,15 +212,15 @@ export class ElsomWallet {
   async reconcile(options: { serviceIds?: string[]; since?: Date; settleTimeoutMs?: number; pollMs?: number } = {}): Promise<ReconcileReport> {
     const records = this.records.filter((record) => !options.serviceIds || options.serviceIds.includes(record.serviceId));
     const serviceIds = options.serviceIds ?? [...new Set(records.map((record) => record.serviceId))];
-    const earliest = options.since ?? records.reduce<Date>((min, record) => (record.startedAt < min ? record.startedAt : min), new Date());
+    const earliest = options.since ?? records.reduce<Date>((min, record) => (record.startedAt < min ? record.startedAt : min), this.clock.now());
     const from = new Date(Math.floor(earliest.getTime() / 1000) * 1000 - 1000);
-    const deadline = Date.now() + (options.settleTimeoutMs ?? 0);
+    const deadline = this.clock.now().getTime() + (options.settleTimeoutMs ?? 0);
     for (let polls = 1; ; polls += 1) {
-      const to = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000);
+      const to = new Date(Math.ceil(this.clock.now().getTime() / 1000) * 1000 + 2000);
       const report = await this.compare(records, serviceIds, from, to);
       // Only a payment the biller is still completing can settle by waiting; any other mismatch is reported at once.
       const settling = report.mismatches.some((mismatch) => mismatch.kind === 'missing_at_biller');
-      if (!settling || Date.now() >= deadline) return { ...report, polls };
+      if (!settling || this.clock.now().getTime() >= deadline) return { ...report, polls };
       await sleep(options.pollMs ?? 500);
     }
   }

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../domain/clock.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/sandbox/codec.ts';
@@ -29,8 +30,8 @@ export interface SandboxProviders {
   simulators: Map<string, ProviderSimulator>;
 }
 
-export function createSandboxProviders(): SandboxProviders {
-  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, { kind, rules }]) => [name, new ProviderSimulator(name, kind, rules)])) };
+export function createSandboxProviders(clock: Clock = systemClock): SandboxProviders {
+  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, { kind, rules }]) => [name, new ProviderSimulator(name, kind, rules, Math.random, clock)])) };
 }
 
 function send<T>(reply: FastifyReply, answer: SimulatorAnswer<T>): FastifyReply {

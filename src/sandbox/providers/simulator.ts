@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../domain/clock.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
 import type {
@@ -62,6 +63,7 @@ export class ProviderSimulator {
     readonly kind: SimulatorKind,
     private readonly rules: ProviderRules = {},
     private readonly random: () => number = Math.random,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   setFaults(faults: Partial<FaultConfig>): FaultConfig {
@@ -127,14 +129,14 @@ export class ProviderSimulator {
       amount: request.amount,
       status: rejected ? 'rejected' : slow ? 'processing' : 'paid',
       providerRef: `${this.name.toUpperCase()}-${String(this.nextRef++).padStart(8, '0')}`,
-      readyAt: Date.now() + (slow ? this.faults.processingMs : 0),
+      readyAt: this.clock.now().getTime() + (slow ? this.faults.processingMs : 0),
     };
     this.payments.set(request.reference, payment);
     return payment;
   }
 
   private describe(payment: StoredPayment): SandboxPayResponse {
-    if (payment.status === 'processing' && Date.now() >= payment.readyAt) payment.status = 'paid';
+    if (payment.status === 'processing' && this.clock.now().getTime() >= payment.readyAt) payment.status = 'paid';
     switch (payment.status) {
       case 'paid':
         return { status: 'paid', providerRef: payment.providerRef, reference: payment.reference };
