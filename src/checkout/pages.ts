@@ -1,3 +1,4 @@
+import { formatOffset, isoLocal } from '../domain/time.ts';
 import type { Service } from '../domain/catalog.ts';
 import { formatAmount } from '../domain/money.ts';
 import type { OrderView, PaymentMethod } from '../engine/checkout.ts';
@@ -13,6 +14,8 @@ export interface PageContext {
   /** The current path without the lang parameter, for the language links. */
   path: string;
   sandbox: boolean;
+  /** The hub's zone: receipts show the payer's wall-clock time, not UTC. */
+  offsetMinutes: number;
 }
 
 const t = (ctx: PageContext, key: TextKey) => DICTIONARIES[ctx.lang][key];
@@ -126,7 +129,7 @@ export function resultPage(ctx: PageContext, view: OrderView): string {
     ['method', order.method ? t(ctx, order.method) : ''],
     ['transaction', order.payment_id.toString()],
     ...(outcome === 'paid' && payment?.providerRef ? [['provider_ref', payment.providerRef] as [TextKey, string]] : []),
-    ['date', formatDate(when)],
+    ['date', formatDate(when, ctx.offsetMinutes)],
   ];
   const receipt = `<table id="receipt">${rows.map(([key, value]) => `<tr><th>${esc(t(ctx, key))}</th><td data-field="${key}">${esc(value)}</td></tr>`).join('')}</table>`;
   const actions = outcome === 'open'
@@ -137,6 +140,7 @@ export function resultPage(ctx: PageContext, view: OrderView): string {
 ${receipt}<div class="no-print">${actions}</div></div>`, refresh);
 }
 
-function formatDate(date: Date): string {
-  return date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+/** "2027-01-01 00:30 (UTC+05:00)": the date a payer in Almaty sees on the wall at that moment. */
+function formatDate(date: Date, offsetMinutes: number): string {
+  return `${isoLocal(date, offsetMinutes).replace('T', ' ').slice(0, 16)} (UTC${formatOffset(offsetMinutes)})`;
 }

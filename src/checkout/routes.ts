@@ -53,7 +53,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
     if (query['lang'] && query['lang'] === lang) reply.header('set-cookie', cookie(LANG_COOKIE, lang, 365 * 86_400));
     const url = new URL(request.url, 'http://x');
     url.searchParams.delete('lang');
-    return { lang, path: url.pathname + url.search, sandbox: ctx.config.sandbox };
+    return { lang, path: url.pathname + url.search, sandbox: ctx.config.sandbox, offsetMinutes: ctx.config.hubOffsetMinutes };
   };
   const text = (lang: Lang, key: TextKey) => DICTIONARIES[lang][key];
   const html = (reply: FastifyReply, code: number, body: string) => reply.code(code).type('text/html; charset=utf-8').send(body);

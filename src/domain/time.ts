@@ -27,6 +27,12 @@ export function businessDay(instant: Date, offsetMinutes: number): string {
   return isoLocal(instant, offsetMinutes).slice(0, 10);
 }
 
+/** 300 → "+05:00"; -210 → "-03:30". */
+export function formatOffset(offsetMinutes: number): string {
+  const abs = Math.abs(offsetMinutes);
+  return `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
 /** "+05:00" → 300; "-03:30" → -210. */
 export function parseOffset(text: string): number {
   const match = /^([+-])(\d{2}):?(\d{2})$/.exec(text.trim());

@@ -128,8 +128,12 @@ function missingAtTolemAction(state: string | null): string {
 
 /** [from, to) of a business day in a zone, as instants. */
 export function dayBounds(day: string, offsetMinutes: number): { from: Date; to: Date } {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new Error(`"${day}" is not a date (YYYY-MM-DD)`);
-  const from = new Date(Date.parse(`${day}T00:00:00Z`) - offsetMinutes * 60_000);
+  // Date.parse rolls 30 February over into March: a day is real only if it reads back unchanged.
+  const midnightUtc = Date.parse(`${day}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(midnightUtc) || new Date(midnightUtc).toISOString().slice(0, 10) !== day) {
+    throw new Error(`"${day}" is not a date (YYYY-MM-DD)`);
+  }
+  const from = new Date(midnightUtc - offsetMinutes * 60_000);
   return { from, to: new Date(from.getTime() + 86_400_000) };
 }
 

@@ -142,7 +142,7 @@ describe('cancel: same-day rollback by SysRef', () => {
 
   it('refuses clearly on the next day (PaymentProcessed): nothing moves', async () => {
     const { agentTxnId, transactionId } = await paid();
-    await admin.clock(new Date(Date.now() + 86_400_000).toISOString());
+    await admin.clock(new Date(h.tolem.ctx.clock.now().getTime() + 86_400_000).toISOString());
     const answer = await h.tolem.ctx.engine.cancel(agentId, agentTxnId, 'too late');
     expect(answer.kind).toBe('refused');
     if (answer.kind !== 'refused') return;

@@ -35,7 +35,7 @@ async function authorised(amountMinor: bigint): Promise<{ orderNumber: string; b
   const session = /name="session" value="([0-9a-f]+)"/.exec(page.text)![1]!;
   const paid = await http(new URL('card', form.action).toString(), { form: { session, card: '4111111111111111', exp: '12/39', cvv: '123', action: 'pay' } });
   expect(paid.location).toBe('http://shop/ok');
-  const state = await acquirer.orderState(orderNumber, amountMinor, 'KZT', new Date(Date.now() - 86_400_000));
+  const state = await acquirer.orderState(orderNumber, amountMinor, 'KZT', new Date(h.tolem.ctx.clock.now().getTime() - 86_400_000));
   expect(state.kind).toBe('authorised');
   return { orderNumber, billnumber: (state as { billnumber: string }).billnumber };
 }
@@ -64,7 +64,7 @@ describe('Assist adapter over HTTP', () => {
     expect((await acquirer.release(billnumber, 'provider refused')).kind).toBe('approved');
     expect((await acquirer.release(billnumber, 'provider refused')).kind).toBe('approved');
     expect((await acquirer.charge(billnumber)).kind).toBe('declined');
-    expect((await acquirer.orderState(orderNumber, 20_000n, 'KZT', new Date())).kind).toBe('released');
+    expect((await acquirer.orderState(orderNumber, 20_000n, 'KZT', h.tolem.ctx.clock.now())).kind).toBe('released');
   });
 
   it('"not processed", HTTP 500 and garbled answers are retry/unknown, never a refusal', async () => {
@@ -89,15 +89,15 @@ describe('Assist adapter over HTTP', () => {
     const { orderNumber, billnumber } = await authorised(30_000n);
     await setAssistFaults(h, { badSignatureRate: 1 });
     try {
-      expect((await acquirer.orderState(orderNumber, 30_000n, 'KZT', new Date())).kind).toBe('pending');
+      expect((await acquirer.orderState(orderNumber, 30_000n, 'KZT', h.tolem.ctx.clock.now())).kind).toBe('pending');
       expect((await acquirer.charge(billnumber)).kind).toBe('unknown');
     } finally {
       await setAssistFaults(h, { badSignatureRate: 0 });
     }
     const otherKey = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    expect((await assistWith({ publicKeyPem: otherKey }).orderState(orderNumber, 30_000n, 'KZT', new Date())).kind).toBe('pending');
+    expect((await assistWith({ publicKeyPem: otherKey }).orderState(orderNumber, 30_000n, 'KZT', h.tolem.ctx.clock.now())).kind).toBe('pending');
     // An order state for another amount is not ours to act on.
-    expect((await acquirer.orderState(orderNumber, 30_001n, 'KZT', new Date())).kind).toBe('pending');
+    expect((await acquirer.orderState(orderNumber, 30_001n, 'KZT', h.tolem.ctx.clock.now())).kind).toBe('pending');
     expect((await acquirer.charge(billnumber)).kind).toBe('approved');
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectLedgerBalanced, eventually, startTolem, type Harness } from '../helpers/harness.ts';
+import { clockAt, expectLedgerBalanced, eventually, startTolem, type Harness } from '../helpers/harness.ts';
 import { cancelXml, ELSOM_PASSWORD, listXml, newElsomAgent, postElsom, transferXml, txn } from '../helpers/elsom.ts';
 import { agentFunds, findAgent, topUp, type Agent } from '../../src/engine/agents.ts';
 import { listAttention } from '../../src/engine/attention.ts';
@@ -15,6 +15,8 @@ import { formatElsomDateTime, fromElsomLocal, md5Hex, type ElsomResponse } from 
 import { mapElsomService } from '../../src/gateways/elsom-biller/store.ts';
 
 let h: Harness;
+// Thirty seconds past midnight of a new year in Bishkek, still the old year in UTC: Elsom's dates are its wall clock's.
+const clock = clockAt('2026-12-31T18:00:30Z');
 let url: string;
 let agent: Agent;
 
@@ -32,7 +34,7 @@ function catalogWithKgsUtility(): string {
 }
 
 beforeAll(async () => {
-  h = await startTolem({ config: { catalogFile: catalogWithKgsUtility() } });
+  h = await startTolem({ config: { catalogFile: catalogWithKgsUtility() }, clock });
   url = `${h.url}/elsom`;
   agent = await newElsomAgent(h.db);
   await mapElsomService(h.db, agent.id, { elsomServiceId: '5139', serviceId: 'K9007' });
@@ -40,8 +42,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const today = () => formatElsomDateTime(new Date(Date.now() - 3_600_000), 360);
-const soon = () => formatElsomDateTime(new Date(Date.now() + 60_000), 360);
+const today = () => formatElsomDateTime(new Date(clock.now().getTime() - 3_600_000), 360);
+const soon = () => formatElsomDateTime(new Date(clock.now().getTime() + 60_000), 360);
 const available = async () => (await agentFunds(h.db, (await findAgent(h.db, agent.id))!)).availableMinor;
 const withoutServerTime = ({ serverTime: _serverTime, ...rest }: ElsomResponse) => rest;
 
@@ -60,7 +62,7 @@ describe('Elsom biller: the four requests end to end', () => {
     expect(a.balanceMinor).toBe(before);
     expect(a.overdraftMinor).toBe(0n);
     // ServerTime is Elsom's wall clock (UTC+6 by default), not ours.
-    expect(Math.abs(fromElsomLocal(a.serverTime!, 360).getTime() - Date.now())).toBeLessThan(60_000);
+    expect(Math.abs(fromElsomLocal(a.serverTime!, 360).getTime() - clock.now().getTime())).toBeLessThan(60_000);
     expect(a.to).toEqual({ serviceId: '5132', amountMinor: 1000n, accountNumber: '996701232200' });
     expect(auth.bytes.toString('latin1')).toContain('<amount>10.00</amount>');
 
@@ -77,7 +79,7 @@ describe('Elsom biller: the four requests end to end', () => {
     expect(list.response).toMatchObject({ requestType: 4, resultCode: 0, statusId: 60 });
     const row = list.response.rows?.find((candidate) => candidate.transactionNumber === number);
     expect(row).toMatchObject({ transactionNumber: number, accountNumber: '996701232200', amountMinor: 1000n });
-    expect(Math.abs(fromElsomLocal(row!.datetime, 360).getTime() - Date.now())).toBeLessThan(60_000);
+    expect(Math.abs(fromElsomLocal(row!.datetime, 360).getTime() - clock.now().getTime())).toBeLessThan(60_000);
     expect(list.bytes.toString('latin1')).toMatch(new RegExp(`<transaction-number>${number}</transaction-number>\\s*<datetime>\\d{2}\\.\\d{2}\\.\\d{4} \\d{2}:\\d{2}:\\d{2}</datetime>`));
 
     const cancel = await postElsom(url, cancelXml(number));

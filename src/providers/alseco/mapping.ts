@@ -4,7 +4,7 @@
  */
 import { RESULT, type ResultCode } from '../../domain/result-codes.ts';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
-import { isoLocal } from '../../domain/time.ts';
+import { formatOffset, isoLocal } from '../../domain/time.ts';
 import type { ExtraServiceLine, Invoice, InvoiceServiceLine } from '../../domain/payment.ts';
 import type { ProviderCancelResult, ProviderPayResult, ProviderStatusResult } from '../../engine/ports.ts';
 import type {
@@ -227,21 +227,16 @@ function meterCounts(service: InvoiceServiceLine, line: ExtraServiceLine | undef
 
 /** An instant as Alseco's xs:dateTime with its offset: "2024-10-10T12:00:00.000+05:00". */
 export function alsecoDateTime(instant: Date, offsetMinutes: number): string {
-  return `${isoLocal(instant, offsetMinutes)}${offsetText(offsetMinutes)}`;
+  return `${isoLocal(instant, offsetMinutes)}${formatOffset(offsetMinutes)}`;
 }
 
 /** A business day ("2024-10-10") as the dateIn/DateBegin Alseco's examples show: midnight local, with the offset. */
 export function alsecoDayStart(day: string, offsetMinutes: number): string {
-  return `${day}T00:00:00.000${offsetText(offsetMinutes)}`;
+  return `${day}T00:00:00.000${formatOffset(offsetMinutes)}`;
 }
 
 export function alsecoDayEnd(day: string, offsetMinutes: number): string {
-  return `${day}T23:59:59.000${offsetText(offsetMinutes)}`;
-}
-
-function offsetText(offsetMinutes: number): string {
-  const abs = Math.abs(offsetMinutes);
-  return `${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${day}T23:59:59.000${formatOffset(offsetMinutes)}`;
 }
 
 /**

@@ -99,7 +99,7 @@ describe('invoice and payment document', () => {
         { ServiceId: 2, PayCounts: '0', LastCounts: '0', PaySum: 0n },
       ],
     });
-    const input = { accountId: 1, sysRef: '1', acceptedAt: new Date(), offsetMinutes: 300, invoices };
+    const input = { accountId: 1, sysRef: '1', acceptedAt: new Date('2026-03-16T05:00:00Z'), offsetMinutes: 300, invoices };
     expect(buildPaymentDocument({ ...input, lines: [{ subServiceId: '99', amountMinor: 1n }] })).toMatchObject({ ok: false, refusal: { code: 202 } });
     expect(buildPaymentDocument({ ...input, lines: [{ subServiceId: '13', amountMinor: 1n, lastCount: '10' }] })).toMatchObject({ ok: false, refusal: { code: 202 } });
     expect(buildPaymentDocument({ ...input, lines: [{ subServiceId: '2', amountMinor: 1n, lastCount: '10' }] })).toMatchObject({ ok: false, refusal: { code: 202 } });

@@ -24,7 +24,7 @@ function authorizeFixture(): ElsomAuthorizeRequest {
 
 const payment = (overrides: Partial<PaymentView> = {}): PaymentView => ({
   transactionId: 12345n, agentTxnId: 21508040001364907n, agentId: 7n, serviceId: 'K1001', account: '996701232200', currency: 'KGS',
-  amountToMinor: 1000n, state: 'succeeded', code: RESULT.OK, message: 'OK', data: null, providerRef: 'X', paidAt: new Date(), statusAt: new Date('2015-08-03T18:03:59Z'),
+  amountToMinor: 1000n, state: 'succeeded', code: RESULT.OK, message: 'OK', data: null, providerRef: 'X', paidAt: new Date('2015-08-03T18:03:58Z'), statusAt: new Date('2015-08-03T18:03:59Z'),
   ...overrides,
 });
 const context = { terminalId: '1839', remoteAddr: '10.0.0.1', now: new Date('2015-08-03T18:00:47.467Z'), utcOffsetMinutes: 360, operatorId: '7', funds: { balanceMinor: 91128364n, overdraftMinor: 0n } };
