@@ -41,7 +41,7 @@ describe('Elsom wallet simulator', () => {
       url: `${h.url}/elsom`, terminalId: ELSOM_TERMINAL, login: ELSOM_LOGIN, password: ELSOM_PASSWORD,
       // An attempt counts as unanswered only after 10 s, as with the real wallet: a loaded CI machine must not turn slow
       // answers into PAYMENTs that never reached us.
-      retries: 5, retryIntervalMs: 100, requestTimeoutMs: 10_000, utcOffsetMinutes: 360,
+      retries: 5, retryIntervalMs: 100, requestTimeoutMs: 10_000, utcOffsetMinutes: 360, clock: h.tolem.ctx.clock,
     });
     const started = Date.now();
     const payments = await wallet.run({ count: COUNT, concurrency: 8, payment: plan });
