@@ -530,7 +530,7 @@ export class Checkout {
         : `Elsom wallet debit for payment ${locked.payment_id}`;
       const transferId = await transfer(q, {
         debitAccountId: acquirerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: locked.amount_minor!,
-        currency: locked.currency, reason, paymentId: locked.payment_id,
+        currency: locked.currency, reason, paymentId: locked.payment_id, at: this.deps.clock.now(),
       });
       await q.query(
         `UPDATE checkout_orders SET state = 'authorised', acquirer_ref = $2, acquirer_state = $3, hold_transfer_id = $4,
@@ -576,7 +576,7 @@ export class Checkout {
       const transferId = await transfer(q, {
         debitAccountId: agent.ledgerAccountId, creditAccountId: acquirerAccount, amountMinor: locked.amount_minor!, currency: locked.currency,
         reason: card ? `hold released: payment ${locked.payment_id} refused by the provider (${why})` : `refund to the Elsom wallet: payment ${locked.payment_id} refused by the provider (${why})`,
-        paymentId: locked.payment_id, debitFloorMinor: agent.overdraftMinor,
+        paymentId: locked.payment_id, debitFloorMinor: agent.overdraftMinor, at: this.deps.clock.now(),
       });
       await q.query(
         `UPDATE checkout_orders SET state = $2, return_transfer_id = $3, message = $4, attempts = 0, updated_at = $5,

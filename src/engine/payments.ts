@@ -345,6 +345,7 @@ export class PaymentEngine {
         reason: `payment ${row.id}`,
         paymentId: row.id,
         debitFloorMinor: agent.overdraftMinor,
+        at: this.clock.now(),
       });
       await refreshNotification(q, agent);
       if (agent.reviewAboveMinor !== null && row.amount_to_minor! > agent.reviewAboveMinor) {
@@ -554,8 +555,8 @@ export class PaymentEngine {
   /** Final state, and the reservation posted (success) or voided (anything else), in the caller's transaction. */
   private async finish(q: Queryable, row: PaymentRow, outcome: Outcome): Promise<PaymentRow> {
     if (row.reservation_id !== null) {
-      if (outcome.state === 'succeeded') await postPending(q, row.reservation_id, `payment ${row.id} succeeded`);
-      else await voidPending(q, row.reservation_id, `payment ${row.id} failed: ${outcome.code}`);
+      if (outcome.state === 'succeeded') await postPending(q, row.reservation_id, `payment ${row.id} succeeded`, this.clock.now());
+      else await voidPending(q, row.reservation_id, `payment ${row.id} failed: ${outcome.code}`, this.clock.now());
     }
     const updated = await q.query<PaymentRow>(
       `UPDATE payments SET state = $2, result_code = $3, result_message = $4, provider_ref = COALESCE($5, provider_ref),
@@ -710,7 +711,7 @@ export class PaymentEngine {
       const providerAccount = await this.providerAccount(q, row.provider, row.currency);
       await transfer(q, {
         debitAccountId: providerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: row.amount_to_minor!,
-        currency: row.currency, reason: `payment ${row.id} cancelled: ${reason}`, paymentId: row.id,
+        currency: row.currency, reason: `payment ${row.id} cancelled: ${reason}`, paymentId: row.id, at: this.clock.now(),
       });
       await refreshNotification(q, agent);
       const updated = await q.query<PaymentRow>(

@@ -93,6 +93,8 @@ export interface TransferInput {
   paymentId?: bigint;
   /** The debit account's balance may not go below this after the transfer (agents' overdraft floor). */
   debitFloorMinor?: bigint;
+  /** When it happened, from the caller's clock (the day it counts in); default: the database's now(). */
+  at?: Date;
 }
 
 /**
@@ -166,16 +168,16 @@ async function loadPending(q: Queryable, pendingId: bigint): Promise<PendingRow>
 }
 
 /** Posts a reservation: the pending amounts move to posted on both sides. */
-export async function postPending(q: Queryable, pendingId: bigint, reason: string): Promise<bigint> {
-  return resolvePending(q, pendingId, 'post', reason);
+export async function postPending(q: Queryable, pendingId: bigint, reason: string, at?: Date): Promise<bigint> {
+  return resolvePending(q, pendingId, 'post', reason, at);
 }
 
 /** Voids a reservation: the amount becomes available to the debit account again. */
-export async function voidPending(q: Queryable, pendingId: bigint, reason: string): Promise<bigint> {
-  return resolvePending(q, pendingId, 'void', reason);
+export async function voidPending(q: Queryable, pendingId: bigint, reason: string, at?: Date): Promise<bigint> {
+  return resolvePending(q, pendingId, 'void', reason, at);
 }
 
-async function resolvePending(q: Queryable, pendingId: bigint, kind: 'post' | 'void', reason: string): Promise<bigint> {
+async function resolvePending(q: Queryable, pendingId: bigint, kind: 'post' | 'void', reason: string, at: Date | undefined): Promise<bigint> {
   const pending = await loadPending(q, pendingId);
   const input: TransferInput = {
     debitAccountId: pending.debit_account_id,
@@ -184,6 +186,7 @@ async function resolvePending(q: Queryable, pendingId: bigint, kind: 'post' | 'v
     currency: pending.currency,
     reason,
     ...(pending.payment_id !== null ? { paymentId: pending.payment_id } : {}),
+    ...(at ? { at } : {}),
   };
   const cached = await lockPair(q, input);
   const id = await insertTransfer(q, kind, input, pendingId);
@@ -212,9 +215,9 @@ async function insertTransfer(
   pendingId: bigint | null,
 ): Promise<bigint> {
   const result = await q.query<{ id: bigint }>(
-    `INSERT INTO ledger_transfers (kind, debit_account_id, credit_account_id, amount_minor, currency, pending_id, reason, payment_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    [kind, input.debitAccountId, input.creditAccountId, input.amountMinor, input.currency, pendingId, input.reason, input.paymentId ?? null],
+    `INSERT INTO ledger_transfers (kind, debit_account_id, credit_account_id, amount_minor, currency, pending_id, reason, payment_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now())) RETURNING id`,
+    [kind, input.debitAccountId, input.creditAccountId, input.amountMinor, input.currency, pendingId, input.reason, input.paymentId ?? null, input.at ?? null],
   );
   return result.rows[0]!.id;
 }
