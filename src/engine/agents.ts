@@ -147,16 +147,18 @@ export async function agentFunds(q: Queryable, agent: Agent): Promise<AgentFunds
  * Emits a warning event once when the available balance crosses below the notification threshold, and re-arms when a
  * top-up lifts it back.
  */
-export async function refreshNotification(q: Queryable, agent: Agent): Promise<'crossed' | 'rearmed' | 'unchanged'> {
+/** `at` dates the event (the engine's clock); admin top-ups leave it to the database. */
+export async function refreshNotification(q: Queryable, agent: Agent, at?: Date): Promise<'crossed' | 'rearmed' | 'unchanged'> {
   if (agent.notificationMinor === null) return 'unchanged';
   const funds = await agentFunds(q, agent);
   const below = funds.availableMinor < agent.notificationMinor;
   const changed = await q.query('UPDATE agents SET below_notification = $2 WHERE id = $1 AND below_notification <> $2', [agent.id, below]);
   if (changed.rowCount === 0) return 'unchanged';
   if (!below) return 'rearmed';
-  await q.query(`INSERT INTO agent_events (agent_id, kind, details) VALUES ($1, 'balance_below_notification', $2)`, [
+  await q.query(`INSERT INTO agent_events (agent_id, kind, details, created_at) VALUES ($1, 'balance_below_notification', $2, COALESCE($3, now()))`, [
     agent.id,
     JSON.stringify({ availableMinor: funds.availableMinor.toString(), notificationMinor: agent.notificationMinor.toString() }),
+    at ?? null,
   ]);
   return 'crossed';
 }

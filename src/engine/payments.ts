@@ -347,7 +347,7 @@ export class PaymentEngine {
         debitFloorMinor: agent.overdraftMinor,
         at: this.clock.now(),
       });
-      await refreshNotification(q, agent);
+      await refreshNotification(q, agent, this.clock.now());
       if (agent.reviewAboveMinor !== null && row.amount_to_minor! > agent.reviewAboveMinor) {
         const held = await q.query<PaymentRow>(
           `UPDATE payments SET state = 'review', result_code = 153, result_message = $3, reservation_id = $2,
@@ -367,7 +367,7 @@ export class PaymentEngine {
       return updated.rows[0]!;
     } catch (error) {
       if (!(error instanceof LedgerError && error.code === 'exceeds_floor')) throw error;
-      await refreshNotification(q, agent);
+      await refreshNotification(q, agent, this.clock.now());
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET state = 'waiting', result_code = 220, result_message = $2,
                 next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
@@ -566,7 +566,7 @@ export class PaymentEngine {
     );
     if (outcome.state === 'failed' && row.reservation_id !== null) {
       const agent = await findAgent(q, row.agent_id);
-      if (agent) await refreshNotification(q, agent);
+      if (agent) await refreshNotification(q, agent, this.clock.now());
     }
     // Items raised only because the payment was stuck are closed by its end; refusals stay for an operator.
     await q.query(
@@ -713,7 +713,7 @@ export class PaymentEngine {
         debitAccountId: providerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: row.amount_to_minor!,
         currency: row.currency, reason: `payment ${row.id} cancelled: ${reason}`, paymentId: row.id, at: this.clock.now(),
       });
-      await refreshNotification(q, agent);
+      await refreshNotification(q, agent, this.clock.now());
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET state = 'cancelled', cancelled_at = $3, cancel_reason = $2, updated_at = now()
           WHERE id = $1 RETURNING *, false AS lease_active`,
