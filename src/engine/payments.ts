@@ -9,6 +9,7 @@ import { findAgent, refreshNotification, type Agent } from './agents.ts';
 import type { Catalog } from './catalog.ts';
 import type { ProviderAdapter, ProviderPayRequest, ProviderPayResult, ProviderRegistry } from './ports.ts';
 import { requestDigest } from './canonical.ts';
+import { differenceMessage, differingFields, type RequestField } from './differences.ts';
 import { backoffMs } from './retry.ts';
 import { validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
 import type { EngineMetrics } from './metrics.ts';
@@ -71,8 +72,13 @@ export interface PaymentView {
   statusAt: Date | null;
 }
 
-/** Either a stored payment, or a refusal that wrote nothing (a repeat recomputes the same refusal). */
-export type EngineAnswer = { kind: 'payment'; payment: PaymentView } | { kind: 'refused'; code: ResultCode; message: string };
+/**
+ * Either a stored payment, or a refusal that wrote nothing (a repeat recomputes the same refusal). A refusal of a
+ * changed body for an existing agentTransactionId names the fields that differ, for gateways to render in their terms.
+ */
+export type EngineAnswer =
+  | { kind: 'payment'; payment: PaymentView }
+  | { kind: 'refused'; code: ResultCode; message: string; differs?: RequestField[] };
 
 interface PaymentRow {
   id: bigint;
@@ -83,6 +89,7 @@ interface PaymentRow {
   currency: string;
   amount_to_minor: bigint | null;
   amount_from_minor: bigint | null;
+  agent_txn_date: string | null;
   request: StoredRequest;
   check_hash: string | null;
   pay_hash: string | null;
@@ -202,7 +209,7 @@ export class PaymentEngine {
     if (!verdict.ok || !service) return refusal(verdict);
     const digest = requestDigest({ op: 'check', ...command });
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    if (existing) return this.repeatedCheck(existing, digest);
+    if (existing) return this.repeatedCheck(existing, digest, command);
 
     const adapter = this.adapterFor(service);
     if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
@@ -230,12 +237,13 @@ export class PaymentEngine {
     if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
     // A concurrent duplicate won the insert: answer as a repeat of it.
     const winner = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    return winner ? this.repeatedCheck(winner, digest) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
+    return winner ? this.repeatedCheck(winner, digest, command) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
   }
 
-  private repeatedCheck(row: PaymentRow, digest: string): EngineAnswer {
+  /** The same check answers as before; another body (or a check of a paid id) is 215, naming what differs. */
+  private repeatedCheck(row: PaymentRow, digest: string, command: CheckCommand): EngineAnswer {
     if (row.pay_hash === null && row.check_hash === digest) return { kind: 'payment', payment: toView(row) };
-    return { kind: 'refused', code: RESULT.DUPLICATE_TRANSACTION, message: defaultMessage(RESULT.DUPLICATE_TRANSACTION) };
+    return changedBody(RESULT.DUPLICATE_TRANSACTION, differingFields(row, command), row.pay_hash === null ? 'the checked transaction' : 'the stored payment');
   }
 
   // ---------------------------------------------------------------- pay
@@ -262,7 +270,7 @@ export class PaymentEngine {
 
   private async payOnce(agent: Agent, command: PayCommand, digest: string): Promise<EngineAnswer> {
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest);
+    if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest, command);
 
     const service = await this.catalog.get(command.serviceId);
     const verdict = this.validatePay(service, agent, command, existing);
@@ -270,7 +278,7 @@ export class PaymentEngine {
     if (!this.adapterFor(service)) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
 
     const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, existing !== undefined));
-    if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest);
+    if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest, command);
     const row = accepted.row;
     this.metrics?.paymentsAccepted.inc({ service: service.serviceId });
     if (row.state === 'waiting') {
@@ -287,13 +295,14 @@ export class PaymentEngine {
     return { kind: 'payment', payment: toView(settled ?? (await this.findById(this.db, row.id))!) };
   }
 
+  /** The request's own rules, a checked id paid only for the service and account it was checked for, the scheme's rules. */
   private validatePay(service: Service | undefined, agent: Agent, command: PayCommand, checked: PaymentRow | undefined): Verdict {
     const verdict = validateServiceRequest(service, agent, command);
     if (!verdict.ok || !service) return verdict;
-    if (checked && (checked.service_id !== command.serviceId || checked.account !== command.account)) {
-      return { ok: false, code: RESULT.DUPLICATE_TRANSACTION, message: 'agentTransactionId was checked for another service or account' };
-    }
-    return validatePayShape(service, command, checked?.provider_data ?? undefined);
+    const moved = checked ? differingFields(checked, command).filter((field) => field === 'serviceId' || field === 'account') : [];
+    if (moved.length === 0) return validatePayShape(service, command, checked?.provider_data ?? undefined);
+    const answer = changedBody(RESULT.DUPLICATE_TRANSACTION, moved, 'the checked transaction');
+    return { ok: false, code: answer.code, message: answer.message, differs: moved };
   }
 
   /**
@@ -380,10 +389,12 @@ export class PaymentEngine {
    * duplicates sent together get the same answer); a changed body gets 215, or 202 while the original is still in a
    * temporary state (spec footnote to Table 1) — the original goes on either way.
    */
-  private async repeatedPay(row: PaymentRow, digest: string): Promise<EngineAnswer> {
+  private async repeatedPay(row: PaymentRow, digest: string, command: PayCommand): Promise<EngineAnswer> {
     if (row.pay_hash !== digest) {
-      const code = isFinal(row.result_code as ResultCode) ? RESULT.DUPLICATE_TRANSACTION : RESULT.BAD_REQUEST;
-      return { kind: 'refused', code, message: code === RESULT.BAD_REQUEST ? 'The request differs from the payment in processing with this agentTransactionId' : defaultMessage(code) };
+      const fields = differingFields(row, command);
+      return isFinal(row.result_code as ResultCode)
+        ? changedBody(RESULT.DUPLICATE_TRANSACTION, fields, 'the stored payment')
+        : changedBody(RESULT.BAD_REQUEST, fields, 'the payment in processing with this agentTransactionId');
     }
     let current = row;
     // The call in flight may belong to this instance (its settle event wakes us) or another one (the row tells).
@@ -795,7 +806,19 @@ function awaitsPay(row: PaymentRow): boolean {
 
 function refusal(verdict: Verdict): EngineAnswer {
   if (verdict.ok) return { kind: 'refused', code: RESULT.OTHER_ERROR, message: 'Unknown service' };
-  return { kind: 'refused', code: verdict.code, message: verdict.message };
+  return { kind: 'refused', code: verdict.code, message: verdict.message, ...(verdict.differs ? { differs: verdict.differs } : {}) };
+}
+
+/**
+ * 215 (or 202 while the original is temporary) for a changed body, naming the fields that differ. The digests may
+ * differ where no named field does (a field only the engine sees): the code stands, with the table's own text.
+ */
+function changedBody(code: typeof RESULT.DUPLICATE_TRANSACTION | typeof RESULT.BAD_REQUEST, fields: RequestField[], against: string): Extract<EngineAnswer, { kind: 'refused' }> {
+  if (fields.length === 0) {
+    const message = code === RESULT.BAD_REQUEST ? `The request differs from ${against}` : defaultMessage(code);
+    return { kind: 'refused', code, message };
+  }
+  return { kind: 'refused', code, message: differenceMessage(fields, against), differs: fields };
 }
 
 function finalOr(code: ResultCode, fallback: ResultCode): ResultCode {

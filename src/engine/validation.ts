@@ -4,8 +4,10 @@ import type { ExtraServiceLine, ProviderCheckData } from '../domain/payment.ts';
 import { parseAmount } from '../domain/money.ts';
 import type { Agent } from './agents.ts';
 import { serviceAllowedFor } from './catalog.ts';
+import type { RequestField } from './differences.ts';
 
-export type Verdict = { ok: true } | { ok: false; code: ResultCode; message: string };
+/** A refusal may name the request fields that differ from the stored transaction (215/202 on a changed body). */
+export type Verdict = { ok: true } | { ok: false; code: ResultCode; message: string; differs?: RequestField[] };
 
 const OK: Verdict = { ok: true };
 
