@@ -8,10 +8,11 @@ import type { Service } from '../domain/catalog.ts';
 import { LedgerError, openAccount, postPending, reserve, transfer, voidPending } from '../ledger/ledger.ts';
 import { findAgent, refreshNotification, type Agent } from './agents.ts';
 import type { Catalog } from './catalog.ts';
-import type { ProviderAdapter, ProviderPayRequest, ProviderPayResult, ProviderRegistry } from './ports.ts';
+import type { ProviderAdapter, ProviderCheckResult, ProviderPayRequest, ProviderPayResult, ProviderRegistry } from './ports.ts';
 import { requestDigest } from './canonical.ts';
+import { differenceMessage, differingFields, type RequestField } from './differences.ts';
 import { backoffMs } from './retry.ts';
-import { validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
+import { quoteNeeded, validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
 import type { EngineMetrics } from './metrics.ts';
 
 export interface EngineConfig {
@@ -72,8 +73,13 @@ export interface PaymentView {
   statusAt: Date | null;
 }
 
-/** Either a stored payment, or a refusal that wrote nothing (a repeat recomputes the same refusal). */
-export type EngineAnswer = { kind: 'payment'; payment: PaymentView } | { kind: 'refused'; code: ResultCode; message: string };
+/**
+ * Either a stored payment, or a refusal that wrote nothing (a repeat recomputes the same refusal). A refusal of a
+ * changed body for an existing agentTransactionId names the fields that differ, for gateways to render in their terms.
+ */
+export type EngineAnswer =
+  | { kind: 'payment'; payment: PaymentView }
+  | { kind: 'refused'; code: ResultCode; message: string; differs?: RequestField[] };
 
 interface PaymentRow {
   id: bigint;
@@ -84,6 +90,7 @@ interface PaymentRow {
   currency: string;
   amount_to_minor: bigint | null;
   amount_from_minor: bigint | null;
+  agent_txn_date: string | null;
   request: StoredRequest;
   check_hash: string | null;
   pay_hash: string | null;
@@ -204,18 +211,12 @@ export class PaymentEngine {
     if (!verdict.ok || !service) return refusal(verdict);
     const digest = requestDigest({ op: 'check', ...command });
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    if (existing) return this.repeatedCheck(existing, digest);
+    if (existing) return this.repeatedCheck(existing, digest, command);
 
     const adapter = this.adapterFor(service);
     if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
-    const result = await adapter.check(
-      { transactionId: 0n, service, account: command.account, extras: command.extras, ...(command.amountToMinor !== undefined ? { amountMinor: command.amountToMinor } : {}) },
-      { signal: AbortSignal.timeout(this.config.providerDeadlineMs) },
-    );
-    if (result.kind === 'unknown') {
-      this.log.warn({ serviceId: service.serviceId, reason: result.reason }, 'provider check outcome unknown');
-      return { kind: 'refused', code: RESULT.IN_PROCESSING, message: 'Provider did not answer, repeat the request later' };
-    }
+    const result = await this.askCheck(adapter, service, command);
+    if (result.kind === 'unknown') return providerSilent();
     const outcome = result.kind === 'ok'
       ? { state: 'checked' as const, code: RESULT.OK, message: 'OK', data: result.data }
       : { state: 'check_failed' as const, code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message, data: null };
@@ -232,12 +233,22 @@ export class PaymentEngine {
     if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
     // A concurrent duplicate won the insert: answer as a repeat of it.
     const winner = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    return winner ? this.repeatedCheck(winner, digest) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
+    return winner ? this.repeatedCheck(winner, digest, command) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
   }
 
-  private repeatedCheck(row: PaymentRow, digest: string): EngineAnswer {
+  private async askCheck(adapter: ProviderAdapter, service: Service, command: CheckCommand): Promise<ProviderCheckResult> {
+    const result = await adapter.check(
+      { transactionId: 0n, service, account: command.account, extras: command.extras, ...(command.amountToMinor !== undefined ? { amountMinor: command.amountToMinor } : {}) },
+      { signal: AbortSignal.timeout(this.config.providerDeadlineMs) },
+    );
+    if (result.kind === 'unknown') this.log.warn({ serviceId: service.serviceId, reason: result.reason }, 'provider check outcome unknown');
+    return result;
+  }
+
+  /** The same check answers as before; another body (or a check of a paid id) is 215, naming what differs. */
+  private repeatedCheck(row: PaymentRow, digest: string, command: CheckCommand): EngineAnswer {
     if (row.pay_hash === null && row.check_hash === digest) return { kind: 'payment', payment: toView(row) };
-    return { kind: 'refused', code: RESULT.DUPLICATE_TRANSACTION, message: defaultMessage(RESULT.DUPLICATE_TRANSACTION) };
+    return changedBody(RESULT.DUPLICATE_TRANSACTION, differingFields(row, command), row.pay_hash === null ? 'the checked transaction' : 'the stored payment');
   }
 
   // ---------------------------------------------------------------- pay
@@ -264,15 +275,20 @@ export class PaymentEngine {
 
   private async payOnce(agent: Agent, command: PayCommand, digest: string): Promise<EngineAnswer> {
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest);
+    if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest, command);
 
     const service = await this.catalog.get(command.serviceId);
     const verdict = this.validatePay(service, agent, command, existing);
     if (!verdict.ok || !service) return refusal(verdict);
-    if (!this.adapterFor(service)) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
+    const adapter = this.adapterFor(service);
+    if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
+    const quote = await this.quoteForPay(adapter, service, command, existing);
+    if (quote.kind === 'refused') return quote;
+    const shape = validatePayShape(service, command, quote.data);
+    if (!shape.ok) return refusal(shape);
 
-    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, existing !== undefined));
-    if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest);
+    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, existing !== undefined, quote.fresh));
+    if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest, command);
     const row = accepted.row;
     this.metrics?.paymentsAccepted.inc({ service: service.serviceId });
     if (row.state === 'waiting') {
@@ -289,27 +305,52 @@ export class PaymentEngine {
     return { kind: 'payment', payment: toView(settled ?? (await this.findById(this.db, row.id))!) };
   }
 
+  /** The request's own rules, and a checked id paid only for the service and account it was checked for. */
   private validatePay(service: Service | undefined, agent: Agent, command: PayCommand, checked: PaymentRow | undefined): Verdict {
     const verdict = validateServiceRequest(service, agent, command);
-    if (!verdict.ok || !service) return verdict;
-    if (checked && (checked.service_id !== command.serviceId || checked.account !== command.account)) {
-      return { ok: false, code: RESULT.DUPLICATE_TRANSACTION, message: 'agentTransactionId was checked for another service or account' };
+    if (!verdict.ok || !service || !checked) return verdict;
+    const moved = differingFields(checked, command).filter((field) => field === 'serviceId' || field === 'account');
+    if (moved.length === 0) return verdict;
+    const answer = changedBody(RESULT.DUPLICATE_TRANSACTION, moved, 'the checked transaction');
+    return { ok: false, code: answer.code, message: answer.message, differs: moved };
+  }
+
+  /**
+   * The provider data a pay is validated against and answers with: the stored check's, or — when it cannot tell
+   * (`quoteNeeded`: a fixed amount not known, a conversion for another amount) — a check asked now with the pay's
+   * amount, which the accepted pay then keeps (`fresh`). A refusal of that check writes nothing.
+   */
+  private async quoteForPay(adapter: ProviderAdapter, service: Service, command: PayCommand, checked: PaymentRow | undefined): Promise<
+    { kind: 'quote'; data: ProviderCheckData | undefined; fresh: ProviderCheckData | undefined } | Extract<EngineAnswer, { kind: 'refused' }>
+  > {
+    const stored = checked?.provider_data ?? undefined;
+    if (!quoteNeeded(service, stored, checked?.amount_to_minor ?? null, command.amountToMinor)) return { kind: 'quote', data: stored, fresh: undefined };
+    const result = await this.askCheck(adapter, service, command);
+    switch (result.kind) {
+      case 'unknown':
+        return providerSilent();
+      case 'declined':
+        return { kind: 'refused', code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message };
+      case 'ok':
+        return { kind: 'quote', data: result.data, fresh: result.data };
     }
-    return validatePayShape(service, command, checked?.provider_data ?? undefined);
   }
 
   /**
    * In one transaction: the payment row (new, or the checked one), the reservation of the agent's funds, and the
    * lease of the first provider call. A concurrent duplicate meets the unique constraint and answers as a repeat.
    */
-  private async acceptPay(q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
+  private async acceptPay(
+    q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean, quote: ProviderCheckData | undefined,
+  ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
     const request = JSON.stringify(storedRequest(command));
-    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false, this.clock.now()];
+    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false,
+      quote ? JSON.stringify(quote) : null, this.clock.now()];
     // After a check the row exists: go straight to it instead of meeting the unique constraint first.
     const inserted = checked ? { rows: [] as PaymentRow[] } : await q.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
-                             agent_txn_date, request, pay_hash, must_complete, paid_at, created_at, state, result_code, result_message, provider)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 'accepted', 1, 'in processing', $13)
+                             agent_txn_date, request, pay_hash, must_complete, provider_data, paid_at, created_at, state, result_code, result_message, provider)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 'accepted', 1, 'in processing', $14)
        ON CONFLICT (agent_id, agent_txn_id) DO NOTHING RETURNING *`,
       [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, ...common, service.provider],
     );
@@ -319,8 +360,9 @@ export class PaymentEngine {
       // one that finds it already paid (or cancelled) answers as a repeat.
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
-                request = $6, pay_hash = $7, must_complete = $8, state = 'accepted', result_code = 1, result_message = 'in processing',
-                paid_at = $9, updated_at = now()
+                request = $6, pay_hash = $7, must_complete = $8, provider_data = COALESCE($9::json, provider_data),
+                state = 'accepted', result_code = 1, result_message = 'in processing',
+                paid_at = $10, updated_at = now()
           WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed') RETURNING *`,
         [agent.id, command.agentTxnId, ...common],
       );
@@ -383,10 +425,12 @@ export class PaymentEngine {
    * duplicates sent together get the same answer); a changed body gets 215, or 202 while the original is still in a
    * temporary state (spec footnote to Table 1) — the original goes on either way.
    */
-  private async repeatedPay(row: PaymentRow, digest: string): Promise<EngineAnswer> {
+  private async repeatedPay(row: PaymentRow, digest: string, command: PayCommand): Promise<EngineAnswer> {
     if (row.pay_hash !== digest) {
-      const code = isFinal(row.result_code as ResultCode) ? RESULT.DUPLICATE_TRANSACTION : RESULT.BAD_REQUEST;
-      return { kind: 'refused', code, message: code === RESULT.BAD_REQUEST ? 'The request differs from the payment in processing with this agentTransactionId' : defaultMessage(code) };
+      const fields = differingFields(row, command);
+      return isFinal(row.result_code as ResultCode)
+        ? changedBody(RESULT.DUPLICATE_TRANSACTION, fields, 'the stored payment')
+        : changedBody(RESULT.BAD_REQUEST, fields, 'the payment in processing with this agentTransactionId');
     }
     let current = row;
     // The call in flight may belong to this instance (its settle event wakes us) or another one (the row tells).
@@ -798,7 +842,24 @@ function awaitsPay(row: PaymentRow): boolean {
 
 function refusal(verdict: Verdict): EngineAnswer {
   if (verdict.ok) return { kind: 'refused', code: RESULT.OTHER_ERROR, message: 'Unknown service' };
-  return { kind: 'refused', code: verdict.code, message: verdict.message };
+  return { kind: 'refused', code: verdict.code, message: verdict.message, ...(verdict.differs ? { differs: verdict.differs } : {}) };
+}
+
+/**
+ * 215 (or 202 while the original is temporary) for a changed body, naming the fields that differ. The digests may
+ * differ where no named field does (a field only the engine sees): the code stands, with the table's own text.
+ */
+function changedBody(code: typeof RESULT.DUPLICATE_TRANSACTION | typeof RESULT.BAD_REQUEST, fields: RequestField[], against: string): Extract<EngineAnswer, { kind: 'refused' }> {
+  if (fields.length === 0) {
+    const message = code === RESULT.BAD_REQUEST ? `The request differs from ${against}` : defaultMessage(code);
+    return { kind: 'refused', code, message };
+  }
+  return { kind: 'refused', code, message: differenceMessage(fields, against), differs: fields };
+}
+
+/** Nothing is written: the agent repeats the request (1 is non-final). */
+function providerSilent(): Extract<EngineAnswer, { kind: 'refused' }> {
+  return { kind: 'refused', code: RESULT.IN_PROCESSING, message: 'Provider did not answer, repeat the request later' };
 }
 
 function finalOr(code: ResultCode, fallback: ResultCode): ResultCode {

@@ -1,11 +1,13 @@
 import { RESULT, type ResultCode } from '../domain/result-codes.ts';
 import { feeAllowed, invalidInput, type Service } from '../domain/catalog.ts';
 import type { ExtraServiceLine, ProviderCheckData } from '../domain/payment.ts';
-import { parseAmount } from '../domain/money.ts';
+import { formatAmount, parseAmount } from '../domain/money.ts';
 import type { Agent } from './agents.ts';
 import { serviceAllowedFor } from './catalog.ts';
+import type { RequestField } from './differences.ts';
 
-export type Verdict = { ok: true } | { ok: false; code: ResultCode; message: string };
+/** A refusal may name the request fields that differ from the stored transaction (215/202 on a changed body). */
+export type Verdict = { ok: true } | { ok: false; code: ResultCode; message: string; differs?: RequestField[] };
 
 const OK: Verdict = { ok: true };
 
@@ -53,12 +55,44 @@ export function validateAmounts(service: Service, amountToMinor: bigint | undefi
   return OK;
 }
 
-/** Scheme-specific rules of a pay: the chosen contract, the invoice lines and their sum. */
+/** The amount a fixed-payment provider named at check (`displays.fixedAmount`), if it named a valid one. */
+export function fixedAmountOf(checkData: ProviderCheckData | undefined): bigint | undefined {
+  const text = checkData?.displays?.['fixedAmount'];
+  const parsed = text === undefined ? undefined : parseAmount(text.trim(), 2);
+  return parsed?.ok ? parsed.minor : undefined;
+}
+
+/**
+ * Whether a pay must ask the provider (a check with the pay's amount) before it is accepted, because the stored check
+ * does not tell what the rules need: a fixed payment whose fixed amount is unknown (no check, or a failed one), or a
+ * conversion quoted for another amount than the one paid (a check may carry no amount: its finalAmount is then 0).
+ */
+export function quoteNeeded(service: Service, checkData: ProviderCheckData | undefined, quotedMinor: bigint | null, amountToMinor: bigint): boolean {
+  if (service.fixedPayment && fixedAmountOf(checkData) === undefined) return true;
+  return checkData?.conversion !== undefined && quotedMinor !== amountToMinor;
+}
+
+/**
+ * A fixed payment is the amount its provider named, exactly. Another one is refused with 241 or 242 (final): the
+ * one allowed amount is both the minimum and the maximum, and the code tells the agent which way it is wrong.
+ */
+export function validateFixedAmount(service: Service, amountToMinor: bigint, checkData: ProviderCheckData | undefined): Verdict {
+  if (!service.fixedPayment) return OK;
+  const fixed = fixedAmountOf(checkData);
+  if (fixed === undefined) return refuse(RESULT.OTHER_ERROR, 'The provider named no fixed amount for this fixed-payment service');
+  if (amountToMinor === fixed) return OK;
+  const message = `amountTo must be the fixed amount ${formatAmount(fixed)} named by the provider`;
+  return refuse(amountToMinor < fixed ? RESULT.AMOUNT_TOO_SMALL : RESULT.AMOUNT_TOO_LARGE, message);
+}
+
+/** Scheme-specific rules of a pay: the fixed amount, the chosen contract, the invoice lines and their sum. */
 export function validatePayShape(
   service: Service,
   request: { amountToMinor: bigint; extras: Record<string, string>; extraServices?: ExtraServiceLine[] },
   checkData: ProviderCheckData | undefined,
 ): Verdict {
+  const fixed = validateFixedAmount(service, request.amountToMinor, checkData);
+  if (!fixed.ok) return fixed;
   switch (service.type) {
     case 0:
       return request.extraServices ? refuse(RESULT.BAD_REQUEST, 'extraServices are only for complex (type 1) services') : OK;

@@ -220,7 +220,7 @@ describe('pay', () => {
     const again = await api('pay', body({}, id));
     expect(again.text).toBe(first.text);
     const changed = await api('pay', body({ account: '7770017712' }, id));
-    expect(changed.text).toBe(`{"result":215,"resultMessage":"Транзакция с таким номером уже есть в базе","agentTransactionId":${id}}`);
+    expect(changed.text).toBe(`{"result":215,"resultMessage":"account differs from the stored payment","agentTransactionId":${id}}`);
   });
 
   it('debits the agent by amountTo exactly', async () => {

@@ -216,6 +216,20 @@ describe('Elsom biller: PAYMENT is never lost', () => {
     await expectLedgerBalanced(h.db);
   }, 30_000);
 
+  it('answers a repeated PAYMENT with another amount with 10 (fatal), naming the fields that differ, and changes nothing', async () => {
+    const number = txn();
+    await postElsom(url, transferXml({ transactionNumber: number }));
+    expect((await postElsom(url, transferXml({ type: 2, transactionNumber: number }))).response).toMatchObject({ resultCode: 0, statusId: 60 });
+    const before = await available();
+    const other = await postElsom(url, transferXml({ type: 2, transactionNumber: number, amount: '20' }));
+    expect(other.response).toMatchObject({ resultCode: 10, transactionNumber: number });
+    expect(other.response.extras).toEqual([{ name: 'message', value: 'to/amount, from/amount differ from the stored payment' }]);
+    expect(await available()).toBe(before);
+    const same = await postElsom(url, transferXml({ type: 2, transactionNumber: number }));
+    expect(same.response).toMatchObject({ resultCode: 0, statusId: 60 });
+    expect(same.response.extras).toBeUndefined();
+  });
+
   it('pays without a prior AUTHORIZE (the engine validates it all the same)', async () => {
     const pay = await postElsom(url, transferXml({ type: 2, transactionNumber: txn() }));
     expect(pay.response).toMatchObject({ resultCode: 0, statusId: 60 });

@@ -8,10 +8,11 @@ import { isResultCode, RESULT, type ResultCode } from '../../domain/result-codes
 import type { Service } from '../../domain/catalog.ts';
 import type { ProviderCheckData } from '../../domain/payment.ts';
 import type { CancelAnswer, CheckCommand, EngineAnswer, PayCommand, PaymentView } from '../../engine/payments.ts';
+import { differenceMessage, type RequestField } from '../../engine/differences.ts';
 import {
   ELSOM_PROTOCOL_VERSION, ELSOM_RESULT, ELSOM_RESULT_CODES, ELSOM_STATUS, fromElsomLocal, toElsomLocal,
   type ElsomAuthorizeRequest, type ElsomCancelPaymentRequest, type ElsomPaymentListRequest, type ElsomPaymentListRow,
-  type ElsomPaymentRequest, type ElsomRequestEcho, type ElsomRequestType, type ElsomResponse, type ElsomResultCode,
+  type ElsomExtra, type ElsomPaymentRequest, type ElsomRequestEcho, type ElsomRequestType, type ElsomResponse, type ElsomResultCode,
   type ElsomStatusId,
 } from './codec.ts';
 import type { ElsomServiceMapping } from './store.ts';
@@ -191,7 +192,33 @@ export function authorizeAnswer(context: ElsomAnswerContext, request: ElsomAutho
 
 /** PAYMENT (2.2.2): 60 when paid; while the provider works, 1 (non-fatal) and status 10, so that Elsom repeats. */
 export function paymentAnswer(context: ElsomAnswerContext, request: ElsomPaymentRequest, answer: EngineAnswer): ElsomResponse {
-  return transferAnswer(context, request, outcomeOf(answer), undefined);
+  const response = transferAnswer(context, request, outcomeOf(answer), undefined);
+  const differs = answer.kind === 'refused' ? answer.differs : undefined;
+  return differs?.length ? { ...response, extras: [differenceExtra(differs)] } : response;
+}
+
+/** The engine's request fields in the biller protocol's own words (elements of the request, as `to/amount`). */
+export const ELSOM_FIELD_NAMES = {
+  serviceId: 'to/service-id',
+  account: 'to/account-number',
+  amountTo: 'to/amount',
+  amountFrom: 'from/amount',
+  // Elsom sends none of these to the engine (toCheckCommand): they can only differ through a bug of ours.
+  agentTransactionDate: 'receipt/datetime',
+  extras: 'extra',
+  extraServices: 'extraServices',
+  identityCard: 'identityCard',
+  fullName: 'fullName',
+} as const satisfies Record<RequestField, string>;
+
+/**
+ * A repeated PAYMENT with another body (another amount, most likely) gets a code only (10, or 202 while the original
+ * is in processing); the protocol has no message element, so an `extra` named `message` says which elements differ —
+ * for Elsom's developers, as the agent API's resultMessage does. Responses already carry optional extras (serial,
+ * BALANCE, disp1), so one more is the least intrusive place.
+ */
+function differenceExtra(fields: readonly RequestField[]): ElsomExtra {
+  return { name: 'message', value: differenceMessage(fields.map((field) => ELSOM_FIELD_NAMES[field]), 'the stored payment') };
 }
 
 /** A refusal of AUTHORIZE or PAYMENT decided before the engine (currency, whole amounts, unknown service-id, 233). */
