@@ -1,6 +1,7 @@
 /**
- * Result codes of the agent API v20 ("Таблица 1"), with their finality. They are the engine's own vocabulary too:
- * every protocol maps its partner's codes to and from these.
+ * Result codes of the agent API v20 (the table of result codes, «Таблица 1», of the agent API document), with their
+ * finality; docs/protocols/agent-api.md explains them and /docs shows the table generated from here. They are the
+ * engine's own vocabulary too: every protocol maps its partner's codes to and from these.
  */
 export const RESULT = {
   OK: 0,
@@ -10,7 +11,7 @@ export const RESULT = {
   FORBIDDEN_BY_PROVIDER: 7,
   FORBIDDEN_TECHNICAL: 8,
   SERVICE_NOT_IMPLEMENTED: 130,
-  /** Not in Table 1: borrowed from the Elsom code list for refused credentials (DESIGN.md). */
+  /** Not in the agent API document's table: borrowed from the Elsom code list for refused credentials. */
   AUTH_FAILED: 150,
   SECURITY_REVIEW: 153,
   SERVICE_FORBIDDEN: 155,
@@ -28,7 +29,7 @@ export type ResultCode = (typeof RESULT)[keyof typeof RESULT];
 
 type CodeInfo = { final: boolean; message: string };
 
-/** Finality exactly as Table 1: every code but 1, 153, 220 and 255 is final. */
+/** Finality exactly as the agent API document's table: every code but 1, 153, 220 and 255 is final. */
 export const RESULT_INFO = {
   0: { final: true, message: 'OK' },
   1: { final: false, message: 'Запрос в обработке, повторите запрос позже' },

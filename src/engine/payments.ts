@@ -423,7 +423,8 @@ export class PaymentEngine {
   /**
    * A repeated pay: the same body gets the current state (waiting a little for a provider call in flight, so that
    * duplicates sent together get the same answer); a changed body gets 215, or 202 while the original is still in a
-   * temporary state (spec footnote to Table 1) — the original goes on either way.
+   * temporary state (the agent API document's footnote to its result-code table, docs/protocols/agent-api.md) — the
+   * original goes on either way.
    */
   private async repeatedPay(row: PaymentRow, digest: string, command: PayCommand): Promise<EngineAnswer> {
     if (row.pay_hash !== digest) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { z } from 'zod';
+import { RESULT, RESULT_INFO } from '../../domain/result-codes.ts';
 import { checkRequestSchema, operatorByPhoneRequestSchema, payRequestSchema, serviceRequestSchema } from './codec.ts';
 
 /**
@@ -32,11 +33,42 @@ const REQUEST_SCHEMAS = {
 
 type RequestName = keyof typeof REQUEST_SCHEMAS;
 
+/**
+ * The result-code table of the API description, generated from `domain/result-codes.ts` so that /docs can never
+ * disagree with what the engine answers: code, meaning (the constant's name), finality, the default `resultMessage`.
+ */
+export function resultCodeTable(): string {
+  const rows = Object.entries(RESULT)
+    .sort(([, a], [, b]) => a - b)
+    .map(([name, code]) => {
+      const info = RESULT_INFO[code];
+      const meaning = name.toLowerCase().replaceAll('_', ' ');
+      return `| ${code} | ${meaning} | ${info.final ? 'final' : 'not final'} | ${info.message} |`;
+    });
+  return ['| result | meaning | finality | resultMessage |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+const API_DESCRIPTION = [
+  'Processing-centre API for agents, version 20 (the partner document «Взаимодействие с процессингом»; described in '
+    + 'Tolem\'s own words in `docs/protocols/agent-api.md` of the repository). Every request is a POST with a JSON body in UTF-8. '
+    + 'The list of services is answered under the key `services` in Latin letters (the partner document\'s example spells it with a Cyrillic "с").',
+  '## Result codes',
+  'Every answer carries `result` and `resultMessage`. A **final** code means that repeating the same request gets the same '
+    + 'code: stop and record the outcome. A code that is **not final** means: repeat the same request, unchanged, at growing '
+    + 'intervals, until a final code comes. No answer at all (a timeout, a lost connection) is not final either.',
+  resultCodeTable(),
+  '202 is final for a first request. A pay repeated with a changed body while the original is still in a temporary state '
+    + '(1, 153, 220) also answers 202, and the original goes on to its own final code. 150 is not in the partner '
+    + 'document\'s table; it is borrowed from the Elsom code list for refused credentials. 255 changes nothing (the pay is '
+    + 'not stored): a repeat is evaluated afresh. 220 is kept: the hub retries the reservation and sends the pay to the provider '
+    + 'once the agent is topped up; if it is not topped up in time the pay ends with 250.',
+].join('\n\n');
+
 const resultSchema = {
   type: 'object',
   required: ['result', 'resultMessage'],
   properties: {
-    result: { type: 'integer', description: 'Result code (Table 1); 0 success, 1/153/220/255 temporary, others final' },
+    result: { type: 'integer', enum: Object.keys(RESULT_INFO).map(Number), description: 'Result code: see the table in the API description (0 success; 1, 153, 220 and 255 not final; all others final)' },
     resultMessage: { type: 'string' },
   },
 };
@@ -84,8 +116,7 @@ export function agentApiDocument(): Record<string, unknown> {
     info: {
       title: 'Tolem agent API v20',
       version: '20',
-      description: 'Processing-centre API for agents (specs/agent-api-v20). Every request is a POST with a JSON body in UTF-8. '
-        + 'The list of services is answered under the key `services` in Latin letters (the partner document\'s example spells it with a Cyrillic "с").',
+      description: API_DESCRIPTION,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -1,5 +1,6 @@
 /**
- * Elsom biller XML protocol (specs/elsom-biller-xml.txt): bytes ⇄ typed messages, in both directions.
+ * Elsom biller XML protocol (Elsom's document for billers, protocol 4.00; docs/protocols/elsom-biller.md): bytes ⇄
+ * typed messages, in both directions.
  * Gateway side: decodeElsomRequest / encodeElsomResponse. Wallet-simulator side: encodeElsomRequest /
  * decodeElsomResponse. Pure: no HTTP, no database, no business rules (limits, currency, auth decisions live in mapping).
  * See README.md beside this file for the partner's quirks and the decisions taken here.

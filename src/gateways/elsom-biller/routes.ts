@@ -17,8 +17,8 @@ import type { Service } from '../../domain/catalog.ts';
 const CONTENT_TYPE = 'text/xml; charset=windows-1251';
 
 /**
- * The Elsom biller endpoint (specs/elsom-biller-xml.txt): POST <path> with one XML <request>. Its own body parser (raw
- * bytes, any content type, 64 KiB), its own error and not-found handlers: every answer is a windows-1251 <response>
+ * The Elsom biller endpoint (docs/protocols/elsom-biller.md): POST <path> with one XML <request>. Its own body parser
+ * (raw bytes, any content type, 64 KiB), its own error and not-found handlers: every answer is a windows-1251 <response>
  * with HTTP 200 — Elsom reads result-code, and a transport error would only make it retry a PAYMENT until it counts
  * it as paid.
  */

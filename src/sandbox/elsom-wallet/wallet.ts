@@ -1,5 +1,5 @@
 /**
- * The Elsom e-wallet as a client of our biller endpoint (specs/elsom-biller-xml.txt), behaving like the real one:
+ * The Elsom e-wallet as a client of our biller endpoint (docs/protocols/elsom-biller.md), behaving like the real one:
  * AUTHORIZE, then PAYMENT, windows-1251 bodies, an MD5 password; PAYMENT repeated on a timeout, a reset connection or
  * a non-final answer — five times, ten seconds apart by default — after which the payment counts as made (§2.2);
  * then a PAYMENT_LIST reconciliation of its own records against ours.
