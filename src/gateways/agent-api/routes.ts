@@ -17,7 +17,8 @@ declare module 'fastify' {
   }
 }
 
-const AUTH_MESSAGES: Record<AuthFailure, string> = {
+const AUTH_MESSAGES: Record<AuthFailure | 'malformed_header', string> = {
+  malformed_header: 'Malformed Authorization header: expected Authorization: Bearer <token>',
   no_credentials: 'Authorization required: Authorization: Bearer <token>',
   unknown_token: 'Invalid token',
   token_not_confirmed: 'Token is waiting for confirmation by the operator',
@@ -34,11 +35,20 @@ function badRequest(reply: FastifyReply, message: string, status = 400): Fastify
   return sendJson(reply, status, resultOnly(RESULT.BAD_REQUEST, message));
 }
 
-function bearerOf(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
-  return match?.[1] ?? '';
+/** Tokens are 43 characters today; anything past this is not a token of ours and is not hashed. */
+const MAX_TOKEN_LENGTH = 200;
+
+type Credentials = { kind: 'none' } | { kind: 'malformed' } | { kind: 'bearer'; token: string };
+
+/**
+ * Only a request with no Authorization header at all may be an IP-only agent's. A header that is there but is not
+ * `Bearer <token>` (Basic, an empty Bearer, an over-long token) is a failed authentication, never "no credentials".
+ */
+export function credentialsOf(header: string | undefined): Credentials {
+  if (header === undefined) return { kind: 'none' };
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  if (!match || match[1]!.length > MAX_TOKEN_LENGTH) return { kind: 'malformed' };
+  return { kind: 'bearer', token: match[1]! };
 }
 
 /**
@@ -64,10 +74,12 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return badRequest(reply, 'Content-Type must be application/json', 415);
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return badRequest(reply, 'Content-Length does not match the body');
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return badRequest(reply, error.message ?? 'Invalid body');
+        return badRequest(reply, 'Empty body');
     }
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return badRequest(reply, error.message ?? 'Bad request', error.statusCode);
+    // Our own words only: the framework's and the runtime's texts are not part of the protocol.
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return badRequest(reply, 'Bad request', error.statusCode);
     // Not the agent's fault (database or bug). Code 1 is non-final: the agent repeats, and repeats are idempotent.
     request.log.error({ err: error }, 'agent API request failed');
     return sendJson(reply, 503, resultOnly(RESULT.IN_PROCESSING, 'Temporary error, repeat the request later'));
@@ -77,7 +89,10 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
 
   const tokens = new TokenCache(ctx.config.authCacheMs);
   app.addHook('preHandler', async (request, reply) => {
-    const result = await authenticate(ctx.db, bearerOf(request), request.ip, tokens);
+    const credentials = credentialsOf(request.headers.authorization);
+    const result = credentials.kind === 'malformed'
+      ? { ok: false as const, reason: 'malformed_header' as const }
+      : await authenticate(ctx.db, credentials.kind === 'bearer' ? credentials.token : undefined, request.ip, tokens);
     if (!result.ok) {
       request.log.info({ reason: result.reason, ip: request.ip }, 'agent authentication refused');
       return sendJson(reply, 401, resultOnly(RESULT.AUTH_FAILED, AUTH_MESSAGES[result.reason]));
