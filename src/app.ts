@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -18,6 +19,7 @@ import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
 import { loadElsomConfig } from './gateways/elsom-biller/config.ts';
 import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
+import { publicBaseUrl } from './http/self-url.ts';
 import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
 import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
 
@@ -64,6 +66,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const ctx: AppContext = { config, db, log, catalog, engine, metrics, queue, sandbox };
 
   const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024 });
+  // One cookie parser for every page: a malformed cookie (`_ga=100%`) is kept as sent, never a thrown URIError.
+  await app.register(fastifyCookie);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -82,13 +86,14 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   await app.register(agentApiRoutes, { prefix: '/api/v20', ctx });
   await app.register(agentApiDocs, { prefix: '/docs' });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
-  if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
+  const controlAllow = config.sandboxControlAllow;
+  if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
   // partner plugins (one line each)
-  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco' });
+  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
   await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, ctx });
   if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', ctx });
   await app.register(checkoutRoutes, { prefix: '/pay', ctx });
-  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist' });
+  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', controlAllow });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', ctx });
 
   if (queue) {

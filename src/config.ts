@@ -1,10 +1,16 @@
 import { parseOffset } from './domain/time.ts';
+import { ipAllowed } from './engine/agents.ts';
 import type { EngineConfig } from './engine/payments.ts';
 
 /** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
 export interface Config {
   host: string;
   port: number;
+  /**
+   * The base URL people and partners reach this server at (return URLs, the CSP, links, WSDL addresses); unset: the
+   * configured host and the port it listens on. Never taken from a request's Host header, which the sender chooses.
+   */
+  publicUrl: string | undefined;
   databaseUrl: string | undefined;
   dataDir: string;
   dbSchema: string;
@@ -17,6 +23,8 @@ export interface Config {
   sandbox: boolean;
   /** Where the engine reaches the sandbox providers; default: this very server. */
   sandboxUrl: string | undefined;
+  /** Who may use the sandbox control routes (faults, clocks, planted data, wallet runs): CIDRs, loopback by default. */
+  sandboxControlAllow: string[];
   queueSchema: string;
   queuePollingSeconds: number;
   engine: EngineConfig;
@@ -44,10 +52,38 @@ export function envBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean)
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+/** An absolute http(s) URL without a trailing slash, or undefined when unset. */
+export function envUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http or https URL, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+}
+
+/** A comma-separated list of IP addresses or CIDR blocks, each checked now rather than at the first request. */
+export function envCidrs(env: NodeJS.ProcessEnv, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const list = raw.split(',').map((item) => item.trim()).filter(Boolean);
+  try {
+    ipAllowed(list, '127.0.0.1');
+  } catch (error) {
+    throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return list;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST ?? '127.0.0.1',
     port: envInt(env, 'PORT', 8080),
+    publicUrl: envUrl(env, 'PUBLIC_URL'),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.TOLEM_DATA ?? './data',
     dbSchema: env.DB_SCHEMA ?? 'public',
@@ -57,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     catalogFile: env.CATALOG_FILE ?? new URL('../config/catalog.json', import.meta.url).pathname,
     sandbox: envBool(env, 'SANDBOX', true),
     sandboxUrl: env.SANDBOX_URL || undefined,
+    sandboxControlAllow: envCidrs(env, 'SANDBOX_CONTROL_ALLOW', ['127.0.0.0/8', '::1/128']),
     queueSchema: env.QUEUE_SCHEMA ?? 'pgboss',
     queuePollingSeconds: Math.max(0.5, Number(env.QUEUE_POLL_SECONDS ?? '1')),
     demo: envBool(env, 'DEMO', true),
