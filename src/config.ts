@@ -1,6 +1,7 @@
 import { parseOffset } from './domain/time.ts';
 import { ipAllowed } from './engine/agents.ts';
 import type { EngineConfig } from './engine/payments.ts';
+import type { AuthThrottleLimits } from './http/auth-throttle.ts';
 
 /** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
 export interface Config {
@@ -32,6 +33,23 @@ export interface Config {
   demo: boolean;
   /** How long a token's lookup is cached: confirmations and revocations take effect within this. */
   authCacheMs: number;
+  /** Failed authentications: how many per window, and how long blocks may grow (agent API 429, Elsom 201). */
+  authThrottle: AuthThrottleLimits;
+  http: HttpLimits;
+}
+
+/** Limits on every connection, so that slow or idle clients cannot hold the server's sockets. */
+export interface HttpLimits {
+  /** All request headers must arrive within this (a client dribbling headers is cut off with 408). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections beyond this are refused. */
+  maxConnections: number;
+  /** A keep-alive connection is closed after this many requests (0: no limit). */
+  maxRequestsPerSocket: number;
 }
 
 /** An integer environment variable (≥ min), or the fallback when unset; anything else is a configuration error. */
@@ -98,6 +116,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePollingSeconds: Math.max(0.5, Number(env.QUEUE_POLL_SECONDS ?? '1')),
     demo: envBool(env, 'DEMO', true),
     authCacheMs: envInt(env, 'AUTH_CACHE_MS', 1_000),
+    authThrottle: {
+      maxFailures: envInt(env, 'AUTH_FAIL_MAX', 10, 1),
+      windowMs: envInt(env, 'AUTH_FAIL_WINDOW_MS', 60_000, 1),
+      maxDelayMs: envInt(env, 'AUTH_FAIL_MAX_DELAY_MS', 15 * 60_000, 1),
+      redisUrl: env.REDIS_URL || undefined,
+    },
+    http: {
+      headersTimeoutMs: envInt(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1),
+      requestTimeoutMs: envInt(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1),
+      keepAliveTimeoutMs: envInt(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 1),
+      maxConnections: envInt(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1),
+      maxRequestsPerSocket: envInt(env, 'HTTP_MAX_REQUESTS_PER_SOCKET', 1_000, 0),
+    },
     engine: {
       providerDeadlineMs: envInt(env, 'PROVIDER_DEADLINE_MS', 5_000, 1),
       providerTimeoutMs: envInt(env, 'PROVIDER_TIMEOUT_MS', 30_000, 1),

@@ -3,6 +3,7 @@ import { RESULT } from '../../domain/result-codes.ts';
 import { agentFunds, authenticate, TokenCache, type Agent, type AuthFailure } from '../../engine/agents.ts';
 import { operatorByPhone, serviceAllowedFor } from '../../engine/catalog.ts';
 import type { AppContext } from '../../context.ts';
+import { authThrottle } from '../../http/auth-throttle.ts';
 import {
   AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, parseAgentJson, payRequestSchema,
   serviceRequestSchema, stringifyAgentJson,
@@ -51,6 +52,13 @@ export function credentialsOf(header: string | undefined): Credentials {
   return { kind: 'bearer', token: match[1]! };
 }
 
+/** HTTP 429 with Retry-After, in the protocol's own body (150: the request is not authenticated). */
+function tooManyFailures(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
+  request.log.warn({ ip: request.ip, retryAfterSeconds }, 'agent authentication throttled');
+  return sendJson(reply.header('retry-after', String(retryAfterSeconds)), 429,
+    resultOnly(RESULT.AUTH_FAILED, `Too many failed authentications; retry after ${retryAfterSeconds} s`));
+}
+
 /**
  * The agent API v20 (POST /api/v20/…): its own JSON parser (lossless numbers, 64 KiB limit), bearer/IP
  * authentication, and an error handler that answers every failure in the protocol's own format.
@@ -88,13 +96,20 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
   app.setNotFoundHandler((request, reply) => badRequest(reply, `Unknown method ${request.method} ${request.url}`, 404));
 
   const tokens = new TokenCache(ctx.config.authCacheMs);
+  const throttle = authThrottle(app, 'agent-api', ctx.config.authThrottle);
   app.addHook('preHandler', async (request, reply) => {
     const credentials = credentialsOf(request.headers.authorization);
+    const token = credentials.kind === 'bearer' ? credentials.token : undefined;
+    // A blocked address or token is refused before its credentials are looked at: a right guess must not get in either.
+    const blockedFor = await throttle.blocked(request, token);
+    if (blockedFor !== undefined) return tooManyFailures(request, reply, blockedFor);
     const result = credentials.kind === 'malformed'
       ? { ok: false as const, reason: 'malformed_header' as const }
-      : await authenticate(ctx.db, credentials.kind === 'bearer' ? credentials.token : undefined, request.ip, tokens);
+      : await authenticate(ctx.db, token, request.ip, tokens);
     if (!result.ok) {
       request.log.info({ reason: result.reason, ip: request.ip }, 'agent authentication refused');
+      const waitFor = await throttle.failed(request, token);
+      if (waitFor !== undefined) return tooManyFailures(request, reply, waitFor);
       return sendJson(reply, 401, resultOnly(RESULT.AUTH_FAILED, AUTH_MESSAGES[result.reason]));
     }
     request.agent = result.agent;
