@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -19,6 +20,8 @@ import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
 import { loadElsomConfig } from './gateways/elsom-biller/config.ts';
 import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
+import { publicBaseUrl } from './http/self-url.ts';
+import { registerAuthThrottle } from './http/auth-throttle.ts';
 import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
 import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
 
@@ -67,7 +70,11 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const ctx: AppContext = { config, clock, db, log, catalog, engine, metrics, queue, sandbox };
 
-  const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) });
+  app.server.maxConnections = config.http.maxConnections;
+  // One cookie parser for every page: a malformed cookie (`_ga=100%`) is kept as sent, never a thrown URIError.
+  await app.register(fastifyCookie);
+  const closeThrottle = await registerAuthThrottle(app as unknown as FastifyInstance, config.authThrottle, log);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -86,13 +93,14 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   await app.register(agentApiRoutes, { prefix: '/api/v20', ctx });
   await app.register(agentApiDocs, { prefix: '/docs' });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
-  if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox });
+  const controlAllow = config.sandboxControlAllow;
+  if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
   // partner plugins (one line each)
-  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', clock });
+  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
   await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, ctx });
   if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', ctx });
   await app.register(checkoutRoutes, { prefix: '/pay', ctx });
-  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock });
+  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', ctx });
 
   if (queue) {
@@ -125,8 +133,24 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
       await engine.drain(10_000);
       if (queue) await bounded(queue.stop(), 15_000, 'job queue', log);
+      await bounded(closeThrottle(), 5_000, 'auth throttle store', log);
       if (!options.db) await bounded(db.close(), 10_000, 'store', log);
     },
+  };
+}
+
+/**
+ * Node checks header and request timeouts only every `connectionsCheckingInterval` (30 s by default): checked at a
+ * quarter of the shorter timeout, a slow client is cut off close to its limit.
+ */
+function serverLimits(limits: Config['http']) {
+  const checkEveryMs = Math.max(50, Math.min(5_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    // Node requires headersTimeout ≤ requestTimeout.
+    http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: checkEveryMs },
   };
 }
 

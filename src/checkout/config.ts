@@ -18,8 +18,6 @@ export interface CheckoutTiming {
 }
 
 export interface CheckoutConfig {
-  /** The public base URL of the page (return URLs); when unset, taken from the request that renders the form. */
-  publicUrl: string | undefined;
   assist: AssistAcquirerConfig | undefined;
   elsom: ElsomAcquirerConfig | undefined;
   timing: CheckoutTiming;
@@ -85,7 +83,6 @@ export function loadCheckoutConfig(env: NodeJS.ProcessEnv, sandbox: boolean, sel
   if (assist && !['csv', 'xml', 'soap', 'json'].includes(assist.format)) throw new Error(`ASSIST_FORMAT must be csv, xml, soap or json`);
   if (assist && !['md5', 'sha1', 'sha256'].includes(assist.digest)) throw new Error(`ASSIST_SIGNATURE_DIGEST must be md5, sha1 or sha256`);
   return {
-    publicUrl: env.CHECKOUT_PUBLIC_URL?.replace(/\/+$/, '') || undefined,
     assist,
     elsom,
     timing: {

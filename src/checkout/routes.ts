@@ -4,7 +4,7 @@ import { AssistAcquirer } from '../acquiring/assist/index.ts';
 import { ElsomAcquirer } from '../acquiring/elsom-merchant/index.ts';
 import { encodeElsomPaymentResultAnswer } from '../acquiring/elsom-merchant/codec.ts';
 import { Checkout, openOrders, type PayAnswer, type PayChoice } from '../engine/checkout.ts';
-import { selfBaseUrl } from '../http/self-url.ts';
+import { publicBaseUrl, selfBaseUrl } from '../http/self-url.ts';
 import { CHECKOUT_CSS, CHECKOUT_JS } from './assets.ts';
 import { loadCheckoutConfig, type CheckoutConfig } from './config.ts';
 import { DICTIONARIES, pickLang, type Lang, type TextKey } from './i18n.ts';
@@ -48,9 +48,8 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
 
   const pageCtx = (request: FastifyRequest, reply: FastifyReply): PageContext => {
     const query = request.query as Record<string, string | undefined>;
-    const cookies = readCookies(request.headers.cookie);
-    const lang = pickLang(query['lang'], cookies[LANG_COOKIE], request.headers['accept-language']);
-    if (query['lang'] && query['lang'] === lang) reply.header('set-cookie', cookie(LANG_COOKIE, lang, 365 * 86_400));
+    const lang = pickLang(query['lang'], request.cookies[LANG_COOKIE], request.headers['accept-language']);
+    if (query['lang'] && query['lang'] === lang) setCookie(reply, LANG_COOKIE, lang, 365 * 86_400);
     const url = new URL(request.url, 'http://x');
     url.searchParams.delete('lang');
     return { lang, path: url.pathname + url.search, sandbox: ctx.config.sandbox, offsetMinutes: ctx.config.hubOffsetMinutes };
@@ -58,10 +57,18 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
   const text = (lang: Lang, key: TextKey) => DICTIONARIES[lang][key];
   const html = (reply: FastifyReply, code: number, body: string) => reply.code(code).type('text/html; charset=utf-8').send(body);
 
+  // The error handler must not fail itself (a throw here is Fastify's bare 500): the page context falls back to defaults.
+  const safePageCtx = (request: FastifyRequest, reply: FastifyReply): PageContext => {
+    try {
+      return pageCtx(request, reply);
+    } catch {
+      return { lang: pickLang(undefined, undefined, undefined), path: '/pay', sandbox: ctx.config.sandbox, offsetMinutes: ctx.config.hubOffsetMinutes };
+    }
+  };
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
     const client = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
     if (!client) request.log.error({ err: error }, 'checkout page failed');
-    const pc = pageCtx(request, reply);
+    const pc = safePageCtx(request, reply);
     return html(reply, client ? 400 : 500, errorPage(pc, text(pc.lang, 'err_generic')));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -115,7 +122,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
       ...(form['contractId'] ? { contractId: form['contractId'] } : {}), ...(form['email'] ? { email: form['email'].trim() } : {}),
       lines: invoiceLines(form),
     };
-    const answer = await checkout.choose(request.params.token, choice, publicBase(request));
+    const answer = await checkout.choose(request.params.token, choice, publicBase());
     if (answer.kind === 'refused') {
       const view = await checkout.view(request.params.token);
       const message = errorText(pc.lang, answer.message);
@@ -131,15 +138,14 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
         return html(reply, 200, cardRedirectPage(pc, answer.action, answer.fields));
       case 'redirect':
         // Elsom sends everyone back to one registered URL: the cookie says whose payment it was.
-        return reply.code(303).header('set-cookie', cookie(ELSOM_COOKIE, token, 3_600)).header('location', answer.url).send();
+        return setCookie(reply, ELSOM_COOKIE, token, 3_600).code(303).header('location', answer.url).send();
       case 'result':
         return reply.code(303).header('location', `/pay/r/${answer.token}`).send();
     }
   }
 
-  function publicBase(request: FastifyRequest): string {
-    return config.publicUrl ?? `${request.protocol}://${request.host}`;
-  }
+  // Return URLs come from configuration (PUBLIC_URL or this server's address), never from the request's Host header.
+  const publicBase = () => publicBaseUrl(app, ctx.config);
 
   // The browser back from Assist: OK and NO alike only make us ask Assist for the signed order state.
   const cardReturn = async (request: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply) => {
@@ -153,7 +159,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
 
   app.get('/elsom/return', async (request, reply) => {
     const pc = pageCtx(request, reply);
-    const token = readCookies(request.headers.cookie)[ELSOM_COOKIE];
+    const token = request.cookies[ELSOM_COOKIE];
     const order = token ? await checkout.orderByToken(token) : undefined;
     if (!order) return html(reply, 200, errorPage(pc, text(pc.lang, 'err_return_unknown')));
     await checkout.kick(order.id, true);
@@ -196,17 +202,8 @@ function invoiceLines(form: Record<string, string>): NonNullable<PayChoice['line
   return lines;
 }
 
-function readCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name) out[name] = decodeURIComponent(rest.join('='));
-  }
-  return out;
-}
-
-function cookie(name: string, value: string, maxAgeSeconds: number): string {
-  return `${name}=${encodeURIComponent(value)}; Path=/pay; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax`;
+function setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number): FastifyReply {
+  return reply.setCookie(name, value, { path: '/pay', maxAge: maxAgeSeconds, httpOnly: true, sameSite: 'lax' });
 }
 
 function originOf(base: string | (() => string)): string {

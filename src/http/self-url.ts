@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
 
 /** This server's own base URL once it listens (http://host:port), for calls a module makes to its own sandbox. */
 export function selfBaseUrl(app: FastifyInstance, host: string): string {
@@ -6,4 +7,12 @@ export function selfBaseUrl(app: FastifyInstance, host: string): string {
   const port = typeof address === 'object' && address ? address.port : 0;
   const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}
+
+/**
+ * The base URL people and partners are sent to: PUBLIC_URL, or this server's own address. Both come from configuration;
+ * a request's Host header never does (it would let a caller choose where return URLs and credentials go).
+ */
+export function publicBaseUrl(app: FastifyInstance, config: Pick<Config, 'publicUrl' | 'host'>): string {
+  return config.publicUrl ?? selfBaseUrl(app, config.host);
 }

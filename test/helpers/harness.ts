@@ -29,6 +29,8 @@ export function testConfig(overrides: Partial<Config> = {}, engine: Partial<Conf
     queuePollingSeconds: 0.5,
     // Token confirmations and revocations are asserted right after they happen.
     authCacheMs: 0,
+    // Files send many bad credentials from one address on purpose; the throttle has its own tests with low limits.
+    authThrottle: { ...base.authThrottle, maxFailures: 100_000 },
     ...overrides,
     engine: { ...base.engine, providerDeadlineMs: 2_000, providerTimeoutMs: 2_000, retryBaseMs: 200, retryMaxMs: 1_000, ...engine },
   };

@@ -42,8 +42,18 @@ export function parseAgentJson(text: string): unknown {
   try {
     return parseLossless(normalizeJsonWhitespace(text));
   } catch (error) {
-    throw new AgentApiDecodeError(`Malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AgentApiDecodeError(malformedJsonMessage(error));
   }
+}
+
+/**
+ * Our own words for a parse failure: the parser's text would carry the runtime's own messages (a deeply nested body
+ * overflows the stack: "Maximum call stack size exceeded"). Only the position is kept, which helps the agent's developer.
+ */
+function malformedJsonMessage(error: unknown): string {
+  if (error instanceof RangeError) return 'Malformed JSON: nested too deeply';
+  const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  return position === undefined ? 'Malformed JSON' : `Malformed JSON at position ${position}`;
 }
 
 /** Writes an answer: bigint and LosslessNumber values become exact JSON numbers. */
@@ -89,17 +99,44 @@ const textOrNumber = z
   .transform((value) => (typeof value === 'string' ? value : value.value))
   .meta({ type: ['string', 'number'] });
 
+/** A wall-clock date and time that exists: `9999-99-99T99:99:99` has the right shape and is still refused. */
+export function isRealDateTime(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?$/.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
+}
+
 const agentDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$/, 'Expected YYYY-MM-DDThh:mm:ss')
+  .refine(isRealDateTime, 'Not a real date and time')
   .meta({ description: 'Date of the payment at the agent, YYYY-MM-DDThh:mm:ss', examples: ['2015-02-17T16:48:37'] });
 
 export const serviceRequestSchema = z.object({
   serviceId: z.string().min(1).max(32).meta({ description: 'Service code in the processing centre', examples: ['P1012'] }),
 });
 
-const extrasSchema = z.record(z.string().max(64), textOrNumber).refine((extras) => Object.keys(extras).length <= 50, 'Too many extras')
-  .meta({ description: 'Extra fields (account1, account2, contractId, …)' });
+/**
+ * Names that a JavaScript object cannot hold as plain data: zod drops `__proto__` from a record without a word, so
+ * two different bodies would look identical. They are refused instead.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const extrasKeysAllowed = z.unknown().superRefine((value, ctx) => {
+  if (value === null || typeof value !== 'object') return;
+  const reserved = Object.keys(value).find((key) => RESERVED_KEYS.has(key));
+  if (reserved !== undefined) ctx.addIssue({ code: 'custom', message: `"${reserved}" is not allowed as an extras name` });
+});
+
+const extrasRecord = z.record(z.string().max(64), textOrNumber).refine((extras) => Object.keys(extras).length <= 50, 'Too many extras');
+
+/** Documented as the record it decodes to (the reserved-name check in front of it would read as "anything"). */
+const extrasSchema = extrasKeysAllowed.pipe(extrasRecord).meta({
+  type: 'object', additionalProperties: { type: ['string', 'number'] }, maxProperties: 50,
+  description: 'Extra fields (account1, account2, contractId, …)',
+});
 
 export const checkRequestSchema = z.object({
   serviceId: z.string().min(1).max(32),

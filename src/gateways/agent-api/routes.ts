@@ -3,6 +3,7 @@ import { RESULT } from '../../domain/result-codes.ts';
 import { agentFunds, authenticate, TokenCache, type Agent, type AuthFailure } from '../../engine/agents.ts';
 import { operatorByPhone, serviceAllowedFor } from '../../engine/catalog.ts';
 import type { AppContext } from '../../context.ts';
+import { authThrottle } from '../../http/auth-throttle.ts';
 import {
   AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, parseAgentJson, payRequestSchema,
   serviceRequestSchema, stringifyAgentJson,
@@ -17,7 +18,8 @@ declare module 'fastify' {
   }
 }
 
-const AUTH_MESSAGES: Record<AuthFailure, string> = {
+const AUTH_MESSAGES: Record<AuthFailure | 'malformed_header', string> = {
+  malformed_header: 'Malformed Authorization header: expected Authorization: Bearer <token>',
   no_credentials: 'Authorization required: Authorization: Bearer <token>',
   unknown_token: 'Invalid token',
   token_not_confirmed: 'Token is waiting for confirmation by the operator',
@@ -34,11 +36,27 @@ function badRequest(reply: FastifyReply, message: string, status = 400): Fastify
   return sendJson(reply, status, resultOnly(RESULT.BAD_REQUEST, message));
 }
 
-function bearerOf(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
-  return match?.[1] ?? '';
+/** Tokens are 43 characters today; anything past this is not a token of ours and is not hashed. */
+const MAX_TOKEN_LENGTH = 200;
+
+type Credentials = { kind: 'none' } | { kind: 'malformed' } | { kind: 'bearer'; token: string };
+
+/**
+ * Only a request with no Authorization header at all may be an IP-only agent's. A header that is there but is not
+ * `Bearer <token>` (Basic, an empty Bearer, an over-long token) is a failed authentication, never "no credentials".
+ */
+export function credentialsOf(header: string | undefined): Credentials {
+  if (header === undefined) return { kind: 'none' };
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  if (!match || match[1]!.length > MAX_TOKEN_LENGTH) return { kind: 'malformed' };
+  return { kind: 'bearer', token: match[1]! };
+}
+
+/** HTTP 429 with Retry-After, in the protocol's own body (150: the request is not authenticated). */
+function tooManyFailures(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
+  request.log.warn({ ip: request.ip, retryAfterSeconds }, 'agent authentication throttled');
+  return sendJson(reply.header('retry-after', String(retryAfterSeconds)), 429,
+    resultOnly(RESULT.AUTH_FAILED, `Too many failed authentications; retry after ${retryAfterSeconds} s`));
 }
 
 /**
@@ -64,10 +82,12 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return badRequest(reply, 'Content-Type must be application/json', 415);
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return badRequest(reply, 'Content-Length does not match the body');
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return badRequest(reply, error.message ?? 'Invalid body');
+        return badRequest(reply, 'Empty body');
     }
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return badRequest(reply, error.message ?? 'Bad request', error.statusCode);
+    // Our own words only: the framework's and the runtime's texts are not part of the protocol.
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return badRequest(reply, 'Bad request', error.statusCode);
     // Not the agent's fault (database or bug). Code 1 is non-final: the agent repeats, and repeats are idempotent.
     request.log.error({ err: error }, 'agent API request failed');
     return sendJson(reply, 503, resultOnly(RESULT.IN_PROCESSING, 'Temporary error, repeat the request later'));
@@ -76,10 +96,20 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
   app.setNotFoundHandler((request, reply) => badRequest(reply, `Unknown method ${request.method} ${request.url}`, 404));
 
   const tokens = new TokenCache(ctx.config.authCacheMs);
+  const throttle = authThrottle(app, 'agent-api', ctx.config.authThrottle);
   app.addHook('preHandler', async (request, reply) => {
-    const result = await authenticate(ctx.db, bearerOf(request), request.ip, tokens);
+    const credentials = credentialsOf(request.headers.authorization);
+    const token = credentials.kind === 'bearer' ? credentials.token : undefined;
+    // A blocked address or token is refused before its credentials are looked at: a right guess must not get in either.
+    const blockedFor = await throttle.blocked(request, token);
+    if (blockedFor !== undefined) return tooManyFailures(request, reply, blockedFor);
+    const result = credentials.kind === 'malformed'
+      ? { ok: false as const, reason: 'malformed_header' as const }
+      : await authenticate(ctx.db, token, request.ip, tokens);
     if (!result.ok) {
       request.log.info({ reason: result.reason, ip: request.ip }, 'agent authentication refused');
+      const waitFor = await throttle.failed(request, token);
+      if (waitFor !== undefined) return tooManyFailures(request, reply, waitFor);
       return sendJson(reply, 401, resultOnly(RESULT.AUTH_FAILED, AUTH_MESSAGES[result.reason]));
     }
     request.agent = result.agent;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
+import { authThrottle, type AuthThrottle } from '../../http/auth-throttle.ts';
 import { agentFunds, type Agent } from '../../engine/agents.ts';
 import {
   decodeElsomRequest, encodeElsomResponse, ELSOM_RESULT, type ElsomAuthorizeRequest, type ElsomCancelPaymentRequest,
@@ -25,7 +26,7 @@ const CONTENT_TYPE = 'text/xml; charset=windows-1251';
 export async function elsomBillerRoutes(app: FastifyInstance, options: { ctx: AppContext; config?: ElsomConfig }): Promise<void> {
   const { ctx } = options;
   const config = options.config ?? loadElsomConfig();
-  const gateway = new ElsomGateway(ctx, config);
+  const gateway = new ElsomGateway(ctx, config, authThrottle(app, 'elsom', ctx.config.authThrottle));
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBytes }, (_request, body, done) => done(null, body));
@@ -58,6 +59,7 @@ class ElsomGateway {
   constructor(
     private readonly ctx: AppContext,
     private readonly config: ElsomConfig,
+    private readonly throttle: AuthThrottle,
   ) {}
 
   /** The service map, read through a short cache: every request needs it, and it changes rarely. */
@@ -83,9 +85,14 @@ class ElsomGateway {
       return this.refusal(decoded.echo, decoded.resultCode, request.ip);
     }
     const message = decoded.request;
+    // The terminal is the credential that is slowed (its password is never a key); a blocked one gets the spec's 201.
+    const blockedFor = await this.throttle.blocked(request, message.terminalId);
+    if (blockedFor !== undefined) return this.tooManyFailures(request, message, blockedFor);
     const auth = await authenticateElsomTerminal(this.ctx.db, message, request.ip);
     if (!auth.ok) {
       request.log.info({ terminalId: message.terminalId, reason: auth.reason, ip: request.ip }, 'Elsom authentication refused');
+      const waitFor = await this.throttle.failed(request, message.terminalId);
+      if (waitFor !== undefined) return this.tooManyFailures(request, message, waitFor);
       return this.refusal(echoOf(message), ELSOM_RESULT.WRONG_PASSWORD, request.ip);
     }
     const context: ElsomAnswerContext = {
@@ -98,6 +105,11 @@ class ElsomGateway {
       request.log.error({ err: error, terminalId: message.terminalId, requestType: message.requestType }, 'Elsom request failed');
       return this.refusal(echoOf(message), ELSOM_RESULT.TECHNICAL_ERROR, request.ip);
     }
+  }
+
+  private tooManyFailures(request: FastifyRequest, message: ElsomRequest, retryAfterSeconds: number): ElsomResponse {
+    request.log.warn({ terminalId: message.terminalId, ip: request.ip, retryAfterSeconds }, 'Elsom authentication throttled');
+    return this.refusal(echoOf(message), ELSOM_RESULT.TOO_MANY_REQUESTS, request.ip);
   }
 
   private dispatch(agent: Agent, message: ElsomRequest, context: ElsomAnswerContext): Promise<ElsomResponse> {

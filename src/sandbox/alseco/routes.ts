@@ -16,6 +16,7 @@ import { renderAlsecoWsdl as wsdlOf } from '../../providers/alseco/codec/wsdl.ts
 import { parseAmount } from '../../domain/money.ts';
 import { loadAlsecoConfig } from '../../providers/alseco/config.ts';
 import { AlsecoSimFault, AlsecoSimulator } from './simulator.ts';
+import { controlGuard } from '../control.ts';
 
 export interface AlsecoFaults {
   latencyMs: number;
@@ -67,12 +68,17 @@ export interface AlsecoSandboxOptions {
   bankCode?: string;
   offsetMinutes?: number;
   clock?: Clock;
+  /** Who may use the control routes (faults, clock, accounts, planted payments); loopback by default. */
+  controlAllow?: string[];
+  /** The public base URL (PUBLIC_URL or this server): the WSDL's service addresses, never the request's Host. */
+  publicBase?: () => string;
 }
 
 export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoSandboxOptions = {}): Promise<void> {
   const config = loadAlsecoConfig();
   const simulator = new AlsecoSimulator({ bankCode: options.bankCode ?? config.bankCode, offsetMinutes: options.offsetMinutes ?? config.offsetMinutes, ...(options.clock ? { clock: options.clock } : {}) });
   let faults: AlsecoFaults = { ...DEFAULT_FAULTS };
+  const control = { preHandler: controlGuard(options.controlAllow) };
 
   app.addContentTypeParser(['text/xml', 'application/soap+xml', 'application/xml'], { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
 
@@ -90,7 +96,7 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     const decoded = decodeAlsecoRequest(Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : ''));
     if (decoded.kind !== 'ok') {
       const message = decoded.kind === 'malformed' ? `Server was unable to read request. ${decoded.reason}: ${decoded.detail}` : `Server was unable to read request (${decoded.kind}).`;
-      return sendFault(reply, '1.1', 'client', message);
+      return sendFault(reply, soapVersionOf(request), 'client', message);
     }
     const { method, soapVersion, namespace } = decoded;
     if (faults.latencyMs > 0 && (faults.methods.length === 0 || faults.methods.includes(method))) await sleep(faults.latencyMs);
@@ -114,8 +120,8 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     return reply.code(200).type(alsecoContentType(soapVersion)).send(xml);
   };
 
-  const wsdl = async (request: FastifyRequest, reply: FastifyReply) => {
-    const base = `${request.protocol}://${request.host}${request.url.replace(/\/[^/?]*\.asmx.*$/, '').replace(/\?.*$/, '')}`;
+  const wsdl = async (_request: FastifyRequest, reply: FastifyReply) => {
+    const base = `${options.publicBase?.() ?? ''}${app.prefix}`;
     return reply.type('text/xml; charset=utf-8').send(wsdlOf(base));
   };
 
@@ -124,32 +130,32 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     app.get(path, wsdl);
   }
 
-  app.get('/faults', async () => faults);
-  app.put('/faults', async (request, reply) => {
+  app.get('/faults', control, async () => faults);
+  app.put('/faults', control, async (request, reply) => {
     const body = faultsBody.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: body.error.message });
     faults = { ...faults, ...body.data };
     return faults;
   });
-  app.delete('/faults', async () => (faults = { ...DEFAULT_FAULTS }));
+  app.delete('/faults', control, async () => (faults = { ...DEFAULT_FAULTS }));
 
-  app.put('/clock', async (request, reply) => {
+  app.put('/clock', control, async (request, reply) => {
     const body = z.object({ now: z.string().datetime({ offset: true }).nullable() }).safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: body.error.message });
     return { now: simulator.setClock(body.data.now), period: simulator.handle({ method: 'GetCurrentPeriod', params: { bankCode: simulator.options.bankCode } }).result };
   });
 
-  app.get('/accounts', async () => [...simulator.accounts.values()].map((a) => ({
+  app.get('/accounts', control, async () => [...simulator.accounts.values()].map((a) => ({
     account: String(a.accountId).padStart(10, '0'), accountId: a.accountId, state: a.state, formation: a.formation, name: a.name,
     invoices: a.invoices.length, services: a.invoices.flat().map((s) => s.serviceId),
   })));
 
-  app.get('/payments', async () => ({
+  app.get('/payments', control, async () => ({
     stats: simulator.stats,
     payments: simulator.payments.map((p) => ({ ...p, paySum: (Number(p.paySumMinor) / 100).toFixed(2), paySumMinor: p.paySumMinor.toString(),
       parameters: p.parameters.map((x) => ({ ...x, paySumMinor: x.paySumMinor.toString() })), receivedAt: new Date(p.receivedAt).toISOString() })),
   }));
-  app.post('/payments', async (request, reply) => {
+  app.post('/payments', control, async (request, reply) => {
     const body = plantBody.safeParse(request.body);
     const amount = body.success ? parseAmount(body.data.paySum, 2) : undefined;
     if (!body.success || !amount?.ok) return reply.code(400).send({ error: body.success ? 'paySum is not an amount' : body.error.message });
@@ -160,7 +166,7 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     });
     return { paymentId: planted.paymentId };
   });
-  app.patch('/payments/:sysRef', async (request, reply) => {
+  app.patch('/payments/:sysRef', control, async (request, reply) => {
     const { sysRef } = request.params as { sysRef: string };
     const body = z.object({ paySum: z.string() }).safeParse(request.body);
     const amount = body.success ? parseAmount(body.data.paySum, 2) : undefined;
@@ -169,7 +175,7 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     payment.paySumMinor = amount.minor;
     return { paymentId: payment.paymentId };
   });
-  app.delete('/payments/:sysRef', async (request, reply) => {
+  app.delete('/payments/:sysRef', control, async (request, reply) => {
     const { sysRef } = request.params as { sysRef: string };
     const index = simulator.payments.findIndex((p) => p.sysRef === sysRef);
     if (index < 0) return reply.code(404).send({ error: 'no such payment' });
@@ -181,6 +187,19 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
 function encode(response: AlsecoResponse, options: { namespace: string; soapVersion: AlsecoSoapVersion }): string {
   // The union is correlated by construction (handle answers the method it was asked); TypeScript cannot see it.
   return encodeAlsecoResponse(response.method as AlsecoMethod, response.result as never, options as Parameters<typeof encodeAlsecoResponse>[2]);
+}
+
+const SOAP12_ENVELOPE = 'http://www.w3.org/2003/05/soap-envelope';
+
+/**
+ * The SOAP version of a request the codec could not read, so that its fault is one the client can read: a SOAP 1.2
+ * client (python-zeep) reports a 1.1 fault only as "Unknown fault occured". SOAP 1.2 is sent as application/soap+xml
+ * (SOAP 1.2 part 2, §7.1.4) with the 2003/05 envelope namespace; anything else is answered in 1.1.
+ */
+export function soapVersionOf(request: FastifyRequest): AlsecoSoapVersion {
+  if (String(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/soap+xml')) return '1.2';
+  const body = Buffer.isBuffer(request.body) ? request.body.subarray(0, 4096).toString('latin1') : '';
+  return body.includes(SOAP12_ENVELOPE) ? '1.2' : '1.1';
 }
 
 function sendFault(reply: FastifyReply, soapVersion: AlsecoSoapVersion, side: 'client' | 'server', message: string): FastifyReply {

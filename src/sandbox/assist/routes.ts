@@ -1,6 +1,6 @@
 import type { Clock } from '../../domain/clock.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   encodeAssistAnswer,
@@ -12,6 +12,7 @@ import {
 } from '../../acquiring/assist/codec.ts';
 import { formatAmount } from '../../domain/money.ts';
 import { esc, simPage, SIM_CSP } from '../html.ts';
+import { controlGuard, jsonOrUndefined } from '../control.ts';
 import { ASSIST_SANDBOX_ACCOUNT, assistSandboxKeys } from './keys.ts';
 import { AssistSimulator, TEST_CARDS, type SimOrder } from './simulator.ts';
 
@@ -28,7 +29,7 @@ const faultsBody = z.object({
  * /sandbox/assist: Assist's payment page (pay/order.cfm → card form → optional 3-D Secure → return URLs) and web
  * services (charge, cancel, order state) in every answer format, signed with the sandbox key; faults at /faults.
  */
-export async function assistSandboxRoutes(app: FastifyInstance, options: { clock?: Clock } = {}): Promise<void> {
+export async function assistSandboxRoutes(app: FastifyInstance, options: { controlAllow?: string[]; clock?: Clock } = {}): Promise<void> {
   const sim = new AssistSimulator(assistSandboxKeys().privateKeyPem, Math.random, options.clock);
 
   app.removeAllContentTypeParsers();
@@ -41,14 +42,20 @@ export async function assistSandboxRoutes(app: FastifyInstance, options: { clock
   const html = (reply: FastifyReply, code: number, title: string, body: string) =>
     reply.code(code).type('text/html; charset=utf-8').send(simPage(title, body));
 
-  app.get('/faults', async () => sim.faults);
-  app.post('/faults', async (request, reply) => {
-    const parsed = faultsBody.safeParse(JSON.parse(String(request.body || '{}')));
+  // Faults as on every sandbox: GET, PUT (merge), DELETE (reset); POST is kept as an alias of PUT for older scripts.
+  const control = { preHandler: controlGuard(options.controlAllow) };
+  const initialFaults = { ...sim.faults };
+  const setFaults = async (request: FastifyRequest, reply: FastifyReply) => {
+    const parsed = faultsBody.safeParse(jsonOrUndefined(request.body));
     if (!parsed.success) return reply.code(400).send({ error: parsed.error.message });
     sim.faults = { ...sim.faults, ...parsed.data } as typeof sim.faults;
     return sim.faults;
-  });
-  app.get('/orders', async () => sim.list().map((o) => ({ ...o, amountMinor: o.amountMinor.toString(), chargedMinor: o.chargedMinor.toString() })));
+  };
+  app.get('/faults', control, async () => sim.faults);
+  app.put('/faults', control, setFaults);
+  app.post('/faults', control, setFaults);
+  app.delete('/faults', control, async () => (sim.faults = { ...initialFaults }));
+  app.get('/orders', control, async () => sim.list().map((o) => ({ ...o, amountMinor: o.amountMinor.toString(), chargedMinor: o.chargedMinor.toString() })));
 
   // ── the payment page ──────────────────────────────────────────────────────────────────────────────────────────
   app.post('/pay/order.cfm', async (request, reply) => {

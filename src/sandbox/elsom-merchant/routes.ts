@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import {
@@ -13,7 +13,8 @@ import {
   parseElsomPaymentResultAnswer,
 } from '../../acquiring/elsom-merchant/codec.ts';
 import { formatAmount } from '../../domain/money.ts';
-import { selfBaseUrl } from '../../http/self-url.ts';
+import { publicBaseUrl, selfBaseUrl } from '../../http/self-url.ts';
+import { controlGuard, jsonOrUndefined } from '../control.ts';
 import { esc, simPage, SIM_CSP } from '../html.ts';
 import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './account.ts';
 
@@ -76,7 +77,9 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     callbackOutOfOrder: false, statusLagMs: 0, timeoutMs: 15 * 60_000,
   };
   let nextPsp = 1;
+  // The callback is ours to our own server; the payment page and the way back are where the person's browser goes.
   const self = () => selfBaseUrl(app, host);
+  const publicBase = () => publicBaseUrl(app, options.ctx.config);
   const roll = (rate: number) => rate > 0 && Math.random() < rate;
 
   app.removeAllContentTypeParsers();
@@ -85,14 +88,20 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     reply.header('content-security-policy', SIM_CSP);
   });
 
-  app.get('/faults', async () => faults);
-  app.post('/faults', async (request, reply) => {
-    const parsed = faultsBody.safeParse(JSON.parse(String(request.body || '{}')));
+  // Faults as on every sandbox: GET, PUT (merge), DELETE (reset); POST is kept as an alias of PUT for older scripts.
+  const control = { preHandler: controlGuard(options.ctx.config.sandboxControlAllow) };
+  const initialFaults = { ...faults };
+  const setFaults = async (request: FastifyRequest, reply: FastifyReply) => {
+    const parsed = faultsBody.safeParse(jsonOrUndefined(request.body));
     if (!parsed.success) return reply.code(400).send({ error: parsed.error.message });
     faults = { ...faults, ...parsed.data } as Faults;
     return faults;
-  });
-  app.get('/payments', async () => [...payments.values()].map((p) => ({ ...p, amountMinor: p.amountMinor.toString() })));
+  };
+  app.get('/faults', control, async () => faults);
+  app.put('/faults', control, setFaults);
+  app.post('/faults', control, setFaults);
+  app.delete('/faults', control, async () => (faults = { ...initialFaults }));
+  app.get('/payments', control, async () => [...payments.values()].map((p) => ({ ...p, amountMinor: p.amountMinor.toString() })));
 
   const json = (reply: FastifyReply, body: string) => reply.code(200).header('content-type', ELSOM_CONTENT_TYPE).send(body);
 
@@ -129,7 +138,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     byPartnerTrn.set(payment.partnerTrnId, payment);
     const language = f.CultureInfo.slice(0, 2).toLowerCase();
     if (roll(faults.malformedRate)) return reply.code(200).type('application/json').send('{"Response": {"ErrorCode": "0", ');
-    return json(reply, encodeElsomIaInitResponse({ paymentUrl: `${self()}/sandbox/elsom-merchant/merchant-payment/${payment.id}?language=${language}&platform=web` }));
+    return json(reply, encodeElsomIaInitResponse({ paymentUrl: `${publicBase()}/sandbox/elsom-merchant/merchant-payment/${payment.id}?language=${language}&platform=web` }));
   });
 
   app.post<{ Params: { tenant: string } }>('/service/v1/merchant/getPaymentStatus/:tenant', async (request, reply) => {
@@ -178,7 +187,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
         else decide(payment, 'A', wallet);
       }
     }
-    const redirect = faults.redirectUrl ?? `${self()}/pay/elsom/return`;
+    const redirect = faults.redirectUrl ?? `${publicBase()}/pay/elsom/return`;
     return reply.code(303).header('location', redirect).send();
   });
 

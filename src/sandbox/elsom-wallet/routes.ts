@@ -1,8 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { parseAmount } from '../../domain/money.ts';
 import { loadElsomConfig, loadElsomWalletConfig } from '../../gateways/elsom-biller/config.ts';
+import { selfBaseUrl } from '../../http/self-url.ts';
+import { controlGuard } from '../control.ts';
 import { ElsomWallet, summarize, type WalletPayment } from './wallet.ts';
 
 const payBody = z.object({
@@ -34,9 +36,12 @@ function view(payment: WalletPayment) {
 export async function elsomWalletRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
   const elsom = loadElsomConfig();
   let last: ElsomWallet | undefined;
-  const selfUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}${elsom.path}`;
+  // The wallet sends a login and a password hash: only ever to this server's own Elsom endpoint, an address from
+  // configuration. The request's Host header is the caller's to choose, and would send the credentials anywhere.
+  const selfUrl = () => `${selfBaseUrl(app, options.ctx.config.host)}${elsom.path}`;
+  const control = { preHandler: controlGuard(options.ctx.config.sandboxControlAllow) };
 
-  app.post('/pay', async (request, reply) => {
+  app.post('/pay', control, async (request, reply) => {
     const parsed = payBody.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ status: 'error', message: parsed.error.message });
     const body = parsed.data;
@@ -44,7 +49,7 @@ export async function elsomWalletRoutes(app: FastifyInstance, options: { ctx: Ap
     if (!amount.ok) return reply.code(400).send({ status: 'error', message: `amount: ${amount.error}` });
     const defaults = loadElsomWalletConfig();
     const wallet = new ElsomWallet({
-      url: selfUrl(request),
+      url: selfUrl(),
       terminalId: body.terminalId ?? defaults.terminalId,
       login: body.login ?? defaults.login,
       password: body.password ?? defaults.password,
@@ -68,5 +73,5 @@ export async function elsomWalletRoutes(app: FastifyInstance, options: { ctx: Ap
     };
   });
 
-  app.get('/payments', async () => (last?.payments() ?? []).slice(-1000).map(view));
+  app.get('/payments', control, async () => (last?.payments() ?? []).slice(-1000).map(view));
 }

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../../domain/clock.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/sandbox/codec.ts';
+import { controlGuard } from '../control.ts';
 import { ProviderSimulator, type ProviderRules, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';
 
 /** The simulated providers that `start` mounts, by route name, with the rules each checks on its own side. */
@@ -49,7 +50,8 @@ function send<T>(reply: FastifyReply, answer: SimulatorAnswer<T>): FastifyReply 
  * Mounts every simulator under /sandbox/<name>/{check,pay,status}, plus GET/PUT /sandbox/<name>/faults for fault
  * injection and GET /sandbox/<name>/payments for what the provider committed.
  */
-export async function sandboxProviderRoutes(app: FastifyInstance, options: { sandbox: SandboxProviders }): Promise<void> {
+export async function sandboxProviderRoutes(app: FastifyInstance, options: { sandbox: SandboxProviders; controlAllow?: string[] }): Promise<void> {
+  const control = { preHandler: controlGuard(options.controlAllow) };
   app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
     void reply.code(status).send({ status: 'error', code: 'BAD_REQUEST', message: error.message ?? 'bad request' });
@@ -75,12 +77,12 @@ export async function sandboxProviderRoutes(app: FastifyInstance, options: { san
       if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
       return send(reply, await simulator.cancel(body.data.reference));
     });
-    app.get(`/${name}/faults`, async () => simulator.getFaults());
-    app.put(`/${name}/faults`, async (request, reply) => {
+    app.get(`/${name}/faults`, control, async () => simulator.getFaults());
+    app.put(`/${name}/faults`, control, async (request, reply) => {
       const body = faultsBody.safeParse(request.body);
       if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
       return simulator.setFaults(body.data);
     });
-    app.get(`/${name}/payments`, async () => simulator.committed());
+    app.get(`/${name}/payments`, control, async () => simulator.committed());
   }
 }
