@@ -597,10 +597,11 @@ export class PaymentEngine {
 
   private async postpone(row: PaymentRow, outcome: 'pending' | 'unknown', reason: string, inline: boolean): Promise<void> {
     const delayMs = backoffMs(row.attempts, this.config.retryBaseMs, this.config.retryMaxMs);
+    // Only the lease's holder releases it: a caller whose lease was taken (it aborted) must not free the new holder's.
     await this.db.query(
       `UPDATE payments SET provider_outcome = $2, lease_until = NULL, next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
-        WHERE id = $1 AND state = 'accepted'`,
-      [row.id, outcome, delayMs],
+        WHERE id = $1 AND state = 'accepted' AND lease_owner IS NOT DISTINCT FROM $4`,
+      [row.id, outcome, delayMs, row.lease_owner],
     );
     this.log.warn({ transactionId: row.id.toString(), outcome, reason, attempts: row.attempts, inline }, 'provider outcome not final; will retry');
     if (Date.now() - (row.paid_at ?? row.created_at).getTime() > this.config.attentionAfterMs) {
