@@ -143,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryMaxMs: envInt(env, 'RETRY_MAX_MS', 300_000, 1),
       attentionAfterMs: envInt(env, 'ATTENTION_AFTER_MS', 30 * 60_000, 0),
       fundsWaitMs: envInt(env, 'FUNDS_WAIT_MS', 60 * 60_000, 0),
+      leaseMs: envInt(env, 'LEASE_MS', 3_000, 300),
     },
   };
 }

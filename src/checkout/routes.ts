@@ -23,7 +23,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
   const config = options.config ?? loadCheckoutConfig(process.env, ctx.config.sandbox, () => selfBaseUrl(app, ctx.config.host));
   const assist = config.assist ? new AssistAcquirer(config.assist) : undefined;
   const elsom = config.elsom ? new ElsomAcquirer(config.elsom) : undefined;
-  const checkout = new Checkout({ db: ctx.db, engine: ctx.engine, catalog: ctx.catalog, log: ctx.log.child({ module: 'checkout' }), assist, elsom, timing: config.timing, clock: ctx.clock });
+  const checkout = new Checkout({ db: ctx.db, engine: ctx.engine, catalog: ctx.catalog, log: ctx.log.child({ module: 'checkout' }), assist, elsom, timing: config.timing, clock: ctx.clock, leaseMs: ctx.config.engine.leaseMs });
   await checkout.bootstrap();
   // The queue starts after the plugins are registered: wire it when the server is ready, and pick up every order a
   // restart left unfinished.

@@ -14,6 +14,7 @@ import { validatePayShape, validateServiceRequest } from './validation.ts';
 import type { AssistAcquirer } from '../acquiring/assist/index.ts';
 import type { ElsomAcquirer, CallbackReading } from '../acquiring/elsom-merchant/index.ts';
 import type { CheckoutTiming } from '../checkout/config.ts';
+import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
 
 /**
  * The web checkout use-case. The checkout is Tolem's own agent (one per currency), funded by the acquirers instead of
@@ -109,6 +110,12 @@ export type PayAnswer =
   | { kind: 'result'; token: string }
   | { kind: 'refused'; message: string };
 
+/** What a charge step learned: charged (now or by an earlier attempt), refused, or not known yet. */
+type ChargeOutcome =
+  | { kind: 'charged'; state: string | null }
+  | { kind: 'refused'; code: string; message: string }
+  | { kind: 'unsure'; reason: string };
+
 const FINAL_STATES: readonly OrderState[] = ['succeeded', 'released', 'refund_due', 'declined', 'cancelled', 'expired', 'charge_failed', 'release_failed'];
 
 export interface CheckoutDeps {
@@ -120,6 +127,8 @@ export interface CheckoutDeps {
   elsom: ElsomAcquirer | undefined;
   timing: CheckoutTiming;
   clock: Clock;
+  /** The lease on an order whose card charge runs (renewed while it runs; see outbound.ts). */
+  leaseMs: number;
 }
 
 export class Checkout {
@@ -592,19 +601,78 @@ export class Checkout {
     this.deps.log.warn({ transactionId: order.payment_id.toString(), why }, 'provider refused a checkout payment; money goes back');
   }
 
+  /**
+   * Charges the card hold, under a lease on the order so that two instances never charge it at once. Ask before you
+   * charge: after any earlier charge attempt Assist is asked for the order's state first, and the hold is charged only
+   * while Assist still shows it uncharged (Delayed). The attempt is recorded before the request leaves.
+   */
   private async charge(order: OrderRow) {
-    const outcome = await this.deps.assist!.charge(order.acquirer_ref!);
+    const owner = leaseToken();
+    const claimed = await this.deps.db.query<{ lease_until: Date | null }>(
+      `UPDATE checkout_orders SET lease_until = now() + $2 * interval '1 millisecond', lease_owner = $3
+        WHERE id = $1 AND state = 'charging' AND (lease_until IS NULL OR lease_until <= now()) RETURNING lease_until`,
+      [order.id, this.deps.leaseMs, owner],
+    );
+    if (claimed.rowCount === 0) return this.leasedElsewhere(order.id);
+    const lease = keepLease(this.deps.db, 'checkout_orders', order.id, owner, this.deps.leaseMs, this.deps.log);
+    try {
+      const outcome = await this.askThenCharge(order);
+      return await this.applyCharge(order, outcome);
+    } finally {
+      lease.stop();
+      await this.deps.db.query('UPDATE checkout_orders SET lease_until = NULL WHERE id = $1 AND lease_owner = $2', [order.id, owner]);
+    }
+  }
+
+  /** Someone else holds the order's lease: look again when it would lapse (a live holder renews it). */
+  private async leasedElsewhere(orderId: bigint) {
+    const row = (await this.deps.db.query<{ lease_until: Date | null }>('SELECT lease_until FROM checkout_orders WHERE id = $1', [orderId])).rows[0];
+    const delayMs = Math.max(0, (row?.lease_until?.getTime() ?? Date.now()) - Date.now()) + 100;
+    return { kind: 'wait' as const, delayMs, note: 'the charge is being made by another caller' };
+  }
+
+  private async askThenCharge(order: OrderRow): Promise<ChargeOutcome> {
+    const assist = this.deps.assist!;
+    if (await attemptedBefore(this.deps.db, order.payment_id, 'charge')) {
+      const since = new Date(order.created_at.getTime() - 24 * 60 * 60_000);
+      const state = await assist.orderState(order.payment_id.toString(), order.amount_minor!, order.currency, since);
+      switch (state.kind) {
+        case 'charged':
+          return { kind: 'charged', state: state.state };
+        case 'authorised':
+          break; // Assist still holds it uncharged: the earlier attempt never reached it, charging now is safe
+        case 'refused':
+        case 'released':
+          return { kind: 'refused', code: state.state, message: 'the hold can no longer be charged' };
+        case 'pending':
+          return { kind: 'unsure', reason: `order state before a repeated charge: ${state.reason}` };
+      }
+    }
+    const attempt = await startAttempt(this.deps.db, order.payment_id, 'assist', 'charge');
+    const outcome = await assist.charge(order.acquirer_ref!);
+    await answerAttempt(this.deps.db, attempt, outcome.kind === 'declined' ? `declined ${outcome.code}` : outcome.kind);
     switch (outcome.kind) {
       case 'approved':
-        await this.moveTo(order.id, 'charging', 'succeeded', null, outcome.order.orderstate ?? null);
-        return { kind: 'moved' as const };
+        return { kind: 'charged', state: outcome.order.orderstate ?? null };
       case 'declined':
+        return { kind: 'refused', code: outcome.code, message: outcome.message };
+      case 'retry':
+      case 'unknown':
+        return { kind: 'unsure', reason: outcome.reason };
+    }
+  }
+
+  private async applyCharge(order: OrderRow, outcome: ChargeOutcome) {
+    switch (outcome.kind) {
+      case 'charged':
+        await this.moveTo(order.id, 'charging', 'succeeded', null, outcome.state);
+        return { kind: 'moved' as const };
+      case 'refused':
         await this.moveTo(order.id, 'charging', 'charge_failed', `${outcome.code} ${outcome.message}`.trim());
         await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'charge_refused',
           `Assist refused to charge billnumber ${order.acquirer_ref} (${outcome.code}) after the provider was paid`, { orderId: order.id.toString() });
         return { kind: 'moved' as const };
-      case 'retry':
-      case 'unknown':
+      case 'unsure':
         await this.warnNearWindow(order, `the charge is not confirmed: ${outcome.reason}`);
         return { kind: 'wait' as const, note: outcome.reason.slice(0, 200) };
     }

@@ -14,6 +14,7 @@ import { differenceMessage, differingFields, type RequestField } from './differe
 import { backoffMs } from './retry.ts';
 import { quoteNeeded, validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
 import type { EngineMetrics } from './metrics.ts';
+import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
 
 export interface EngineConfig {
   /** How long a pay waits for the provider before answering 1 (in processing). */
@@ -27,6 +28,11 @@ export interface EngineConfig {
   attentionAfterMs: number;
   /** How long a pay refused for funds (220) waits for a top-up before it fails with 250. */
   fundsWaitMs: number;
+  /**
+   * The lease on a payment whose provider call runs: renewed while the call runs, so that a crashed caller's lease
+   * lapses (and a restarted hub drives the payment again) within this long.
+   */
+  leaseMs: number;
 }
 
 export interface RequestIdentity {
@@ -104,6 +110,7 @@ interface PaymentRow {
   reservation_id: bigint | null;
   attempts: number;
   lease_until: Date | null;
+  lease_owner: string | null;
   paid_at: Date | null;
   status_at: Date | null;
   created_at: Date;
@@ -168,6 +175,8 @@ export class PaymentEngine {
   private readonly settled = new EventEmitter();
   private readonly inflight = new Map<string, { digest: string; answer: Promise<EngineAnswer> }>();
   private readonly accountIds = new Map<string, bigint>();
+  /** Payments whose provider call runs in this process: a late renewal of their lease must not let a drive here in. */
+  private readonly calling = new Set<string>();
   private enqueue: (paymentId: bigint, delayMs: number) => Promise<void> = async () => undefined;
 
   constructor(
@@ -401,10 +410,10 @@ export class PaymentEngine {
       }
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', reservation_id = $2,
-                attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond',
+                attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond', lease_owner = $4,
                 next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
           WHERE id = $1 RETURNING *, true AS lease_active`,
-        [row.id, reservationId, this.leaseMs(this.config.providerDeadlineMs)],
+        [row.id, reservationId, this.config.leaseMs, leaseToken()],
       );
       return updated.rows[0]!;
     } catch (error) {
@@ -471,17 +480,18 @@ export class PaymentEngine {
     const row = await this.findById(this.db, paymentId);
     if (!row || isFinalState(row.state)) return;
     if (row.state === 'waiting') return this.retryFunds(row);
-    if (row.state !== 'accepted') return;
+    if (row.state !== 'accepted' || this.calling.has(row.id.toString())) return;
     if (row.lease_active) {
-      await this.enqueue(row.id, this.config.retryBaseMs);
+      // Another instance is calling: look again when its lease would lapse (it is renewed while the call runs).
+      await this.enqueue(row.id, Math.max(0, row.lease_until!.getTime() - Date.now()) + 100);
       return;
     }
-    const claimed = await this.db.query(
-      `UPDATE payments SET lease_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1, updated_at = now()
-        WHERE id = $1 AND state = 'accepted' AND (lease_until IS NULL OR lease_until <= now())`,
-      [row.id, this.leaseMs(this.config.providerTimeoutMs)],
+    const claimed = await this.db.query<PaymentRow>(
+      `UPDATE payments SET lease_until = now() + $2 * interval '1 millisecond', lease_owner = $3, attempts = attempts + 1, updated_at = now()
+        WHERE id = $1 AND state = 'accepted' AND (lease_until IS NULL OR lease_until <= now()) RETURNING *, true AS lease_active`,
+      [row.id, this.config.leaseMs, leaseToken()],
     );
-    if (claimed.rowCount === 1) await this.callProvider(row.id, this.config.providerTimeoutMs, false);
+    if (claimed.rows[0]) await this.callProvider(claimed.rows[0], this.config.providerTimeoutMs, false);
   }
 
   private async retryFunds(row: PaymentRow): Promise<void> {
@@ -501,47 +511,58 @@ export class PaymentEngine {
     });
     if (!after || after.state === 'review') return;
     if (after.state === 'accepted') {
-      await this.callProvider(after.id, this.config.providerTimeoutMs, false);
+      await this.callProvider(after, this.config.providerTimeoutMs, false);
     } else if (after.state === 'waiting') {
       await this.enqueue(after.id, backoffMs(after.attempts + 1, this.config.retryBaseMs, this.config.retryMaxMs));
     }
   }
 
-  /** Calls the provider for a payment whose lease the caller holds, and applies what it says. */
   /**
-   * Calls the provider for a payment whose lease the caller holds (given as the row just written, or read afresh by
-   * id), and applies what it says. Returns the payment if it became final.
+   * Calls the provider for a payment whose lease the caller holds (the row just written by the claim), keeps the
+   * lease alive while the call runs, and applies what the provider says. Returns the payment if it became final.
    */
-  private async callProvider(payment: PaymentRow | bigint, timeoutMs: number, inline: boolean): Promise<PaymentRow | undefined> {
-    const paymentId = typeof payment === 'bigint' ? payment : payment.id;
+  private async callProvider(row: PaymentRow, timeoutMs: number, inline: boolean): Promise<PaymentRow | undefined> {
+    const key = row.id.toString();
+    this.calling.add(key);
     try {
-      const row = typeof payment === 'bigint' ? await this.findById(this.db, payment) : payment;
-      if (!row || row.state !== 'accepted') return undefined;
       const service = await this.catalog.get(row.service_id);
       const adapter = service && this.adapterFor(service);
       if (!service || !adapter) return await this.applyOutcome(row, { kind: 'unknown', reason: `no provider route for ${row.service_id}` }, inline);
-      const request = this.payRequest(row, service);
+      const lease = keepLease(this.db, 'payments', row.id, row.lease_owner!, this.config.leaseMs, this.log);
       const started = process.hrtime.bigint();
-      const result = await this.askProvider(adapter, row, request, timeoutMs);
+      let result: ProviderPayResult;
+      try {
+        result = await this.askProvider(adapter, row, this.payRequest(row, service), AbortSignal.any([AbortSignal.timeout(timeoutMs), lease.lost]));
+      } finally {
+        lease.stop();
+      }
       this.metrics?.providerCalls.observe({ provider: adapter.name, outcome: result.kind }, Number(process.hrtime.bigint() - started) / 1e9);
       return await this.applyOutcome(row, result, inline);
     } finally {
-      this.settled.emit(paymentId.toString());
+      this.calling.delete(key);
+      this.settled.emit(key);
     }
   }
 
-  /** Pending by default: after an unknown outcome the provider is asked first, and paid again only if it never saw us. */
-  private async askProvider(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, timeoutMs: number): Promise<ProviderPayResult> {
-    const signal = AbortSignal.timeout(timeoutMs);
+  /**
+   * Ask before you pay: after any earlier attempt (unanswered after a crash, or answered with anything but a final
+   * word) the provider is asked for the status first, and paid only if it says it never saw the payment. A status
+   * query that fails is an unknown outcome, retried later — never a blind pay. The pay itself is recorded as attempted
+   * (committed) before it leaves.
+   */
+  private async askProvider(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, signal: AbortSignal): Promise<ProviderPayResult> {
     try {
-      if (row.provider_outcome === 'unknown' || row.provider_outcome === 'pending') {
+      if (row.provider_outcome !== null || (await attemptedBefore(this.db, row.id, 'pay'))) {
         const status = await adapter.status(request, { signal });
         if (status.kind !== 'not_found') return status;
       }
-      return await adapter.pay(request, { signal });
+      const attempt = await startAttempt(this.db, row.id, adapter.name, 'pay');
+      const result = await adapter.pay(request, { signal });
+      await answerAttempt(this.db, attempt, result.kind === 'declined' ? `declined ${result.code}` : result.kind);
+      return result;
     } catch (error) {
-      // An adapter must not throw; if one does, the outcome is unknown, never a failure.
-      this.log.error({ err: error, transactionId: row.id.toString() }, 'provider adapter threw');
+      // An adapter must not throw; if one does (or the store fails around the call), the outcome is unknown.
+      this.log.error({ err: error, transactionId: row.id.toString() }, 'provider call failed unexpectedly');
       return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
     }
   }
@@ -624,10 +645,11 @@ export class PaymentEngine {
 
   private async postpone(row: PaymentRow, outcome: 'pending' | 'unknown', reason: string, inline: boolean): Promise<void> {
     const delayMs = backoffMs(row.attempts, this.config.retryBaseMs, this.config.retryMaxMs);
+    // Only the lease's holder releases it: a caller whose lease was taken (it aborted) must not free the new holder's.
     await this.db.query(
       `UPDATE payments SET provider_outcome = $2, lease_until = NULL, next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
-        WHERE id = $1 AND state = 'accepted'`,
-      [row.id, outcome, delayMs],
+        WHERE id = $1 AND state = 'accepted' AND lease_owner IS NOT DISTINCT FROM $4`,
+      [row.id, outcome, delayMs, row.lease_owner],
     );
     this.log.warn({ transactionId: row.id.toString(), outcome, reason, attempts: row.attempts, inline }, 'provider outcome not final; will retry');
     if (this.clock.now().getTime() - (row.paid_at ?? row.created_at).getTime() > this.config.attentionAfterMs) {
@@ -646,10 +668,11 @@ export class PaymentEngine {
 
   /** The safety net: enqueue every non-final payment whose next attempt is due (all of them after a restart). */
   async sweep(limit = 1_000): Promise<number> {
+    // A leased payment is included, due when its lease lapses: after a crash that is within `leaseMs`, not at the
+    // next sweep a minute later (a live holder renews its lease, and the drive then simply looks again later).
     const due = await this.db.query<{ id: bigint; delay_ms: number }>(
-      `SELECT id, GREATEST(0, EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000)::float8 AS delay_ms FROM payments
+      `SELECT id, GREATEST(0, EXTRACT(EPOCH FROM (GREATEST(next_attempt_at, lease_until) - now())) * 1000)::float8 AS delay_ms FROM payments
         WHERE state IN ('waiting', 'accepted') AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '1 minute')
-          AND (lease_until IS NULL OR lease_until <= now())
         ORDER BY next_attempt_at NULLS FIRST LIMIT $1`,
       [limit],
     );
@@ -815,11 +838,6 @@ export class PaymentEngine {
       if (!account.created) this.accountIds.set(code, id);
     }
     return id;
-  }
-
-  /** A lease outlives the call it covers, so that a timed-out caller never overlaps the next one. */
-  private leaseMs(callTimeoutMs: number): number {
-    return callTimeoutMs + 1_000;
   }
 }
 

@@ -37,18 +37,20 @@ export interface AlsecoFaults {
   methods: string[];
   /** How many more faulted answers (null: no limit). */
   times: number | null;
+  /** false: a repeated SysRef is paid again (real partners promise no deduplication). */
+  dedupe: boolean;
 }
 
 const DEFAULT_FAULTS: AlsecoFaults = {
   latencyMs: 0, http500Rate: 0, soapFaultRate: 0, malformedRate: 0, hugeRate: 0, hangAfterCommitRate: 0, http500AfterCommitRate: 0,
-  hangMs: 15_000, methods: [], times: null,
+  hangMs: 15_000, methods: [], times: null, dedupe: true,
 };
 
 const rate = z.number().min(0).max(1);
 const faultsBody = z.object({
   latencyMs: z.number().int().min(0).max(60_000), http500Rate: rate, soapFaultRate: rate, malformedRate: rate, hugeRate: rate,
   hangAfterCommitRate: rate, http500AfterCommitRate: rate, hangMs: z.number().int().min(0).max(120_000),
-  methods: z.array(z.string().max(64)).max(32), times: z.number().int().min(0).max(1_000_000).nullable(),
+  methods: z.array(z.string().max(64)).max(32), times: z.number().int().min(0).max(1_000_000).nullable(), dedupe: z.boolean(),
 }).partial();
 
 const plantBody = z.object({
@@ -135,9 +137,14 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     const body = faultsBody.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: body.error.message });
     faults = { ...faults, ...body.data };
+    simulator.dedupe = faults.dedupe;
     return faults;
   });
-  app.delete('/faults', control, async () => (faults = { ...DEFAULT_FAULTS }));
+  app.delete('/faults', control, async () => {
+    faults = { ...DEFAULT_FAULTS };
+    simulator.dedupe = faults.dedupe;
+    return faults;
+  });
 
   app.put('/clock', control, async (request, reply) => {
     const body = z.object({ now: z.string().datetime({ offset: true }).nullable() }).safeParse(request.body);
@@ -150,6 +157,7 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     invoices: a.invoices.length, services: a.invoices.flat().map((s) => s.serviceId),
   })));
 
+  app.get('/calls', control, async () => simulator.journal);
   app.get('/payments', control, async () => ({
     stats: simulator.stats,
     payments: simulator.payments.map((p) => ({ ...p, paySum: (Number(p.paySumMinor) / 100).toFixed(2), paySumMinor: p.paySumMinor.toString(),

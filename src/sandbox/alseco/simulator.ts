@@ -3,7 +3,8 @@
  * It behaves as the spec describes: accounts in every state, multi-service invoices with meters, the current period
  * that changes only after the 1st–3rd of a month ("Текущий период"), the previous period's invoices when the current
  * ones are not formed ("Электронные счета"), Pay/PayD keyed on SysRef (a repeat answers the first payment), same-day
- * rollback, payment lists, day checks and the 108e report. Transport and faults live in routes.ts.
+ * rollback, payment lists, day checks and the 108e report. Transport and faults live in routes.ts. With `dedupe` off
+ * a repeated SysRef is paid again (a provider that promises nothing); `journal` lists the methods called, in order.
  */
 import { systemClock, type Clock } from '../../domain/clock.ts';
 import type {
@@ -145,6 +146,10 @@ export class AlsecoSimulator {
   readonly accounts = new Map<number, SimAccount>();
   readonly payments: SimPayment[] = [];
   readonly stats = { payCalls: 0, rollbackCalls: 0, calls: 0, byMethod: {} as Record<string, number> };
+  /** The latest calls (method, and the SysRefs of a Pay), oldest first: what was asked before a repeat. */
+  readonly journal: { method: string; sysRefs?: string[]; at: number }[] = [];
+  /** false: Pay/PayD with a SysRef already paid pays again, as a provider without deduplication would. */
+  dedupe = true;
   private nextPaymentId = 8_366_535;
   private clockOffsetMs = 0;
   private readonly checkedDays = new Set<string>();
@@ -290,7 +295,7 @@ export class AlsecoSimulator {
     const sysRef = document.SysRef.trim();
     const refused = (State: AlsecoOperationState) => ({ State, InvoiceId: document.InvoiceId, PaymentId: -1, PayResDate: this.localText(this.now()) });
     // The bank's reference identifies its operation: a repeat answers the payment already made, never a second one.
-    const existing = this.payments.find((p) => p.sysRef === sysRef && !p.rolledBack);
+    const existing = this.dedupe ? this.payments.find((p) => p.sysRef === sysRef && !p.rolledBack) : undefined;
     if (existing) return { State: 'Success', InvoiceId: existing.invoiceId, PaymentId: existing.paymentId, PayResDate: this.localText(existing.receivedAt) };
     const a = this.accounts.get(document.AccountId);
     if (!a) return refused('AccountNotFound');
@@ -359,6 +364,7 @@ export class AlsecoSimulator {
   handle(request: AlsecoRequest): AlsecoResponse {
     this.stats.calls += 1;
     this.stats.byMethod[request.method] = (this.stats.byMethod[request.method] ?? 0) + 1;
+    this.note(request);
     const bankCode = (request.params as { bankCode?: string }).bankCode;
     if (bankCode?.trim().toUpperCase() !== this.options.bankCode.toUpperCase()) {
       throw new AlsecoSimFault('client', `Не найден банк: ${bankCode ?? '(нет кода)'}`);
@@ -456,6 +462,13 @@ export class AlsecoSimulator {
         return { method: 'GetBankDayChecks', result: [{ BankCode: this.options.bankCode, PaymentDate: `${day}T00:00:00`, CheckedSign: true }] };
       }
     }
+  }
+
+  private note(request: AlsecoRequest): void {
+    const paid = request.method === 'Pay' || request.method === 'PayD';
+    const sysRefs = paid ? (request.params as AlsecoParams<'Pay'>).paymentDocuments.map((d) => d.SysRef.trim()) : undefined;
+    this.journal.push({ method: request.method, ...(sysRefs ? { sysRefs } : {}), at: Date.now() });
+    if (this.journal.length > 10_000) this.journal.splice(0, this.journal.length - 10_000);
   }
 
   private payAll(params: AlsecoParams<'Pay'>): AlsecoResultPaymentInvoiceD[] {

@@ -23,6 +23,9 @@ const faultsBody = z.object({
   notProcessedRate: z.number().min(0).max(1),
   badSignatureRate: z.number().min(0).max(1),
   dropReturnRate: z.number().min(0).max(1),
+  hangAfterCommitRate: z.number().min(0).max(1),
+  hangMs: z.number().int().min(0).max(120_000),
+  dedupe: z.boolean(),
 }).partial().strict();
 
 /**
@@ -122,7 +125,7 @@ export async function assistSandboxRoutes(app: FastifyInstance, options: { contr
       if (body.partial && body.partial.currency !== order.currency) return { order, code: 'AS150', message: 'currency differs from the payment' };
       const result = sim.charge(order, body.partial?.amountMinor);
       return { order, ...result };
-    });
+    }, true);
   });
 
   app.post('/cancel/cancel.cfm', async (request, reply) => {
@@ -140,6 +143,7 @@ export async function assistSandboxRoutes(app: FastifyInstance, options: { contr
     const format: AssistFormat = parsed.ok ? parsed.value.format : 'xml';
     return service(reply, format, parsed.ok ? parsed.value : undefined, (body) => {
       const order = sim.find(body.merchantId, body.orderNumber);
+      order?.calls.push('orderstate');
       return order ? { order, code: 'AS000', message: '' } : { none: true };
     });
   });
@@ -147,7 +151,7 @@ export async function assistSandboxRoutes(app: FastifyInstance, options: { contr
   type Result = { order: SimOrder; code: string; message: string } | { notProcessed: [string, string] } | { none: true };
 
   async function service<T extends { merchantId: string; login: string; password: string }>(
-    reply: FastifyReply, format: AssistFormat, body: T | undefined, act: (body: T) => Result,
+    reply: FastifyReply, format: AssistFormat, body: T | undefined, act: (body: T) => Result, moneyCall = false,
   ): Promise<FastifyReply> {
     const faults = sim.faults;
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
@@ -163,6 +167,8 @@ export async function assistSandboxRoutes(app: FastifyInstance, options: { contr
     }
     if (sim.roll(faults.notProcessedRate)) return send({ firstcode: '9', secondcode: '500', orders: [] });
     const result = act(body);
+    // The charge is made by now: what follows is what the merchant sees of it.
+    if (moneyCall && 'order' in result && sim.roll(faults.hangAfterCommitRate)) await sleep(faults.hangMs);
     if ('notProcessed' in result) return send({ firstcode: result.notProcessed[0], secondcode: result.notProcessed[1], orders: [] });
     const orders = 'none' in result ? [] : [sim.record(result.order, result.code, result.message)];
     if (sim.roll(faults.malformedRate)) return reply.code(200).type('text/plain').send('<<garbled>> orderstate: Appr');

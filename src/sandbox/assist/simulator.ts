@@ -22,10 +22,16 @@ export interface AssistFaults {
   badSignatureRate: number;
   /** Share of card payments after which the browser is NOT sent back to the shop (a lost return). */
   dropReturnRate: number;
+  /** Share of charges that are made and then answered only after `hangMs` (the caller times out, or dies, first). */
+  hangAfterCommitRate: number;
+  hangMs: number;
+  /** false: a charge of an order already charged takes the money again (partners promise no deduplication). */
+  dedupe: boolean;
 }
 
 export const DEFAULT_ASSIST_FAULTS: AssistFaults = {
   latencyMs: 0, http500Rate: 0, malformedRate: 0, notProcessedRate: 0, badSignatureRate: 0, dropReturnRate: 0,
+  hangAfterCommitRate: 0, hangMs: 15_000, dedupe: true,
 };
 
 export const TEST_CARDS = {
@@ -53,6 +59,10 @@ export interface SimOrder {
   createdAt: Date;
   charges: number;
   cancels: number;
+  /** Charges that took money (more than one only without deduplication). */
+  captures: number;
+  /** The web-service calls on this order, in order: what was asked before a repeated charge. */
+  calls: ('charge' | 'cancel' | 'orderstate')[];
 }
 
 export class AssistSimulator {
@@ -95,7 +105,7 @@ export class AssistSimulator {
     if (existing) return { order: existing, fresh: false };
     const order: SimOrder = {
       ...input, session: randomBytes(12).toString('hex'), state: 'In Process', billnumber: undefined, chargedMinor: 0n,
-      meannumber: undefined, approvalcode: undefined, createdAt: this.clock.now(), charges: 0, cancels: 0,
+      meannumber: undefined, approvalcode: undefined, createdAt: this.clock.now(), charges: 0, cancels: 0, captures: 0, calls: [],
     };
     this.orders.set(key, order);
     this.sessions.set(order.session, order);
@@ -135,11 +145,18 @@ export class AssistSimulator {
   /** charge.cfm: AS000 + Approved/PartialDelayed, repeated safely; AS100+ when nothing can be charged. */
   charge(order: SimOrder, partialMinor: bigint | undefined): { code: string; message: string } {
     order.charges++;
+    order.calls.push('charge');
+    if ((order.state === 'Approved' || order.state === 'PartialDelayed') && !this.faults.dedupe && order.delayed) {
+      order.captures++;
+      order.chargedMinor += partialMinor ?? order.amountMinor;
+      return { code: 'AS000', message: 'charged again' };
+    }
     if (order.state === 'Approved' || order.state === 'PartialDelayed') return { code: 'AS000', message: 'already charged' };
     if (order.state !== 'Delayed') return { code: 'AS110', message: `order is ${order.state}` };
     const amount = partialMinor ?? order.amountMinor;
     if (amount > order.amountMinor) return { code: 'AS120', message: 'amount exceeds the authorised amount' };
     order.chargedMinor = amount;
+    order.captures++;
     order.state = amount === order.amountMinor ? 'Approved' : 'PartialDelayed';
     return { code: 'AS000', message: 'charged' };
   }
@@ -147,6 +164,7 @@ export class AssistSimulator {
   /** cancel.cfm: releases a Delayed hold (→ Canceled); repeated safely. */
   cancel(order: SimOrder): { code: string; message: string } {
     order.cancels++;
+    order.calls.push('cancel');
     if (order.state === 'Canceled') return { code: 'AS000', message: 'already released' };
     if (order.state !== 'Delayed') return { code: 'AS130', message: `order is ${order.state}` };
     order.state = 'Canceled';

@@ -25,6 +25,7 @@ const faultsBody = z.object({
   hangAfterCommitRate: z.number().min(0).max(1),
   hangMs: z.number().int().min(0).max(120_000),
   processingMs: z.number().int().min(0).max(600_000),
+  dedupe: z.boolean(),
 }).partial();
 
 export interface SandboxProviders {
@@ -48,7 +49,8 @@ function send<T>(reply: FastifyReply, answer: SimulatorAnswer<T>): FastifyReply 
 
 /**
  * Mounts every simulator under /sandbox/<name>/{check,pay,status}, plus GET/PUT /sandbox/<name>/faults for fault
- * injection and GET /sandbox/<name>/payments for what the provider committed.
+ * injection, GET /sandbox/<name>/payments for what the provider committed and GET /sandbox/<name>/calls for what it
+ * was asked, in order.
  */
 export async function sandboxProviderRoutes(app: FastifyInstance, options: { sandbox: SandboxProviders; controlAllow?: string[] }): Promise<void> {
   const control = { preHandler: controlGuard(options.controlAllow) };
@@ -84,5 +86,6 @@ export async function sandboxProviderRoutes(app: FastifyInstance, options: { san
       return simulator.setFaults(body.data);
     });
     app.get(`/${name}/payments`, control, async () => simulator.committed());
+    app.get(`/${name}/calls`, control, async () => simulator.calls());
   }
 }

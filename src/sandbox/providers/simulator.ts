@@ -7,7 +7,9 @@ import type {
 
 /**
  * Simulated providers. Each keeps its payments by our reference (transactionId), so a repeated pay never pays twice —
- * like a real provider keyed on the bank's reference — and answers status queries from what it committed.
+ * like a real provider keyed on the bank's reference — and answers status queries from what it committed. With the
+ * fault `dedupe: false` it behaves like a provider that promises nothing: every pay commits a new payment, so a hub
+ * that pays again without asking first pays twice. Its journal of calls shows what was asked, in order.
  *
  * Magic accounts (by their last four digits) give deterministic behaviour for tests and demos:
  *   …0000 account not found (5) · …0007 forbidden by provider (7) · …0008 technical refusal (8)
@@ -29,11 +31,23 @@ export interface FaultConfig {
   hangAfterCommitRate: number;
   hangMs: number;
   processingMs: number;
+  /** false: a repeated pay with the same reference commits another payment (real providers promise no deduplication). */
+  dedupe: boolean;
 }
 
 export const DEFAULT_FAULTS: FaultConfig = {
-  latencyMs: 0, http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0, hangMs: 15_000, processingMs: 2_000,
+  latencyMs: 0, http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0, hangMs: 15_000, processingMs: 2_000, dedupe: true,
 };
+
+/** One call as the provider saw it, for tests that assert what the hub asked and in which order. */
+export interface SimulatorCall {
+  op: 'pay' | 'status' | 'cancel';
+  reference: string;
+  at: number;
+}
+
+/** The journal keeps the latest calls only: a long-running sandbox must not grow without bound. */
+const JOURNAL_LIMIT = 10_000;
 
 /** The provider's own rules, checked on its side too (as a real operator does, whatever the hub checked first). */
 export interface ProviderRules {
@@ -54,7 +68,9 @@ interface StoredPayment {
 }
 
 export class ProviderSimulator {
-  private readonly payments = new Map<string, StoredPayment>();
+  /** By reference; more than one only when `dedupe` is off (the first is what status and cancel answer for). */
+  private readonly payments = new Map<string, StoredPayment[]>();
+  private readonly journal: SimulatorCall[] = [];
   private faults: FaultConfig = { ...DEFAULT_FAULTS };
   private nextRef = 1;
 
@@ -77,7 +93,21 @@ export class ProviderSimulator {
 
   /** Payments the provider holds (for reconciliation tests and the console). */
   committed(): readonly StoredPayment[] {
-    return [...this.payments.values()];
+    return [...this.payments.values()].flat();
+  }
+
+  /** The calls received (latest JOURNAL_LIMIT), oldest first. */
+  calls(): readonly SimulatorCall[] {
+    return this.journal;
+  }
+
+  private record(op: SimulatorCall['op'], reference: string): void {
+    this.journal.push({ op, reference, at: Date.now() });
+    if (this.journal.length > JOURNAL_LIMIT) this.journal.splice(0, this.journal.length - JOURNAL_LIMIT);
+  }
+
+  private first(reference: string): StoredPayment | undefined {
+    return this.payments.get(reference)?.[0];
   }
 
   async check(request: SandboxCheckRequest): Promise<SimulatorAnswer<SandboxCheckResponse>> {
@@ -89,10 +119,11 @@ export class ProviderSimulator {
   }
 
   async pay(request: SandboxPayRequest): Promise<SimulatorAnswer<SandboxPayResponse>> {
+    this.record('pay', request.reference);
     const early = await this.before();
     if (early) return early;
-    const existing = this.payments.get(request.reference);
-    if (existing) return this.answer(this.describe(existing));
+    const existing = this.first(request.reference);
+    if (existing && this.faults.dedupe) return this.answer(this.describe(existing));
     const refusal = this.ruleRefusal(request.account, request.amount) ?? magicRefusal(request.account) ?? this.validatePay(request);
     if (refusal) return this.answer({ status: 'error', code: refusal, message: `sandbox: ${refusal}` });
     const payment = this.commit(request);
@@ -103,9 +134,10 @@ export class ProviderSimulator {
 
   /** Cancels a paid payment (any time: the sandbox has no business-day rule); a repeat answers the same. */
   async cancel(reference: string): Promise<SimulatorAnswer<SandboxCancelResponse>> {
+    this.record('cancel', reference);
     const early = await this.before();
     if (early) return early;
-    const payment = this.payments.get(reference);
+    const payment = this.first(reference);
     if (!payment) return this.answer({ status: 'error', code: 'BAD_REQUEST', message: 'sandbox: unknown reference' });
     if (payment.status === 'cancelled') return this.answer({ status: 'cancelled', reference });
     if (this.describe(payment).status !== 'paid') return this.answer({ status: 'error', code: 'REJECTED', message: 'sandbox: only a paid payment can be cancelled' });
@@ -114,9 +146,10 @@ export class ProviderSimulator {
   }
 
   async status(reference: string): Promise<SimulatorAnswer<SandboxPayResponse>> {
+    this.record('status', reference);
     const early = await this.before();
     if (early) return early;
-    const payment = this.payments.get(reference);
+    const payment = this.first(reference);
     return this.answer(payment ? this.describe(payment) : { status: 'not_found', reference });
   }
 
@@ -131,7 +164,9 @@ export class ProviderSimulator {
       providerRef: `${this.name.toUpperCase()}-${String(this.nextRef++).padStart(8, '0')}`,
       readyAt: this.clock.now().getTime() + (slow ? this.faults.processingMs : 0),
     };
-    this.payments.set(request.reference, payment);
+    const known = this.payments.get(request.reference);
+    if (known) known.push(payment);
+    else this.payments.set(request.reference, [payment]);
     return payment;
   }
 

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb, type Db } from '../../src/store/db.ts';
+import { openTestDb, testSchema } from './harness.ts';
+
+/**
+ * `tolem start` as a child process, for tests that kill it with SIGKILL: the store it leaves behind is then opened by
+ * the test (and a second instance) exactly as a restarted hub would find it.
+ */
+export interface ChildTolem {
+  child: ChildProcess;
+  url: string;
+  /** The demo agent's token (the child is always started on a store without a demo agent). */
+  token: string;
+}
+
+export function startChild(env: Record<string, string>): Promise<ChildTolem> {
+  const child = spawn(process.execPath, ['bin/tolem.js', 'start'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`tolem start did not come up: ${out}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = /Tolem is up at (http:\/\/\S+) /.exec(out)?.[1];
+      const token = /token \(shown once\): (\S+)/.exec(out)?.[1];
+      if (url && token) {
+        clearTimeout(timer);
+        resolve({ child, url, token });
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => reject(new Error(`tolem start exited with ${code}: ${out}`)));
+  });
+}
+
+/** Kills the child by its pid with SIGKILL and waits until it is gone. */
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(child.pid!, 'SIGKILL');
+  await gone;
+}
+
+/** A fresh store for a child: a PGlite directory, or a schema on the PostgreSQL server when DATABASE_URL is set. */
+export interface ChildStore {
+  schema: string;
+  queueSchema: string;
+  env: Record<string, string>;
+  open(): Promise<Db>;
+  remove(): void;
+}
+
+export function childStore(): ChildStore {
+  const schema = testSchema();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tolem-child-'));
+  const server = process.env.DATABASE_URL;
+  const queueSchema = server ? `${schema}_boss` : 'pgboss';
+  return {
+    schema,
+    queueSchema,
+    env: server ? { DATABASE_URL: server, DB_SCHEMA: schema, QUEUE_SCHEMA: queueSchema } : { TOLEM_DATA: dataDir, QUEUE_SCHEMA: queueSchema },
+    open: () => (server ? openTestDb(schema) : openDb({ dataDir })),
+    remove: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
