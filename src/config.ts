@@ -2,7 +2,6 @@ import { parseOffset } from './domain/time.ts';
 import { parseInstant } from './domain/clock.ts';
 import { ipAllowed } from './engine/agents.ts';
 import type { EngineConfig } from './engine/payments.ts';
-import type { AuthThrottleLimits } from './http/auth-throttle.ts';
 
 /** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
 export interface Config {
@@ -42,6 +41,14 @@ export interface Config {
   /** Failed authentications: how many per window, and how long blocks may grow (agent API 429, Elsom 201). */
   authThrottle: AuthThrottleLimits;
   http: HttpLimits;
+}
+
+/** Failed authentications allowed per window, the longest block, and where the counts are shared. */
+export interface AuthThrottleLimits {
+  maxFailures: number;
+  windowMs: number;
+  maxDelayMs: number;
+  redisUrl: string | undefined;
 }
 
 /** Limits on every connection, so that slow or idle clients cannot hold the server's sockets. */

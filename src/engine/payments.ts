@@ -1,3 +1,4 @@
+import { deadline } from '../domain/deadline.ts';
 import { systemClock, type Clock } from '../domain/clock.ts';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -530,10 +531,12 @@ export class PaymentEngine {
       if (!service || !adapter) return await this.applyOutcome(row, { kind: 'unknown', reason: `no provider route for ${row.service_id}` }, inline);
       const lease = keepLease(this.db, 'payments', row.id, row.lease_owner!, this.config.leaseMs, this.log);
       const started = process.hrtime.bigint();
+      const limit = deadline(timeoutMs, lease.lost);
       let result: ProviderPayResult;
       try {
-        result = await this.askProvider(adapter, row, this.payRequest(row, service), AbortSignal.any([AbortSignal.timeout(timeoutMs), lease.lost]));
+        result = await this.askProvider(adapter, row, this.payRequest(row, service), limit.signal);
       } finally {
+        limit.clear();
         lease.stop();
       }
       this.metrics?.providerCalls.observe({ provider: adapter.name, outcome: result.kind }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -4,6 +4,7 @@
  * well-formed answer of the method asked (timeouts, HTML error pages, truncated or huge bodies) is a `failure` whose
  * effect on Alseco's side is unknown. No retries here: a retry of a Pay is the engine's decision (after a status query).
  */
+import { deadline } from '../../domain/deadline.ts';
 import { describeFailure, httpRequest } from '../../http/client.ts';
 import {
   alsecoNamespaceOf, decodeAlsecoResponse, encodeAlsecoRequest, ALSECO_NAMESPACES,
@@ -40,14 +41,14 @@ export class AlsecoClient {
   async call<M extends AlsecoMethod>(method: M, params: AlsecoParams<M>, signal?: AbortSignal): Promise<AlsecoCallOutcome<M>> {
     const request = encodeAlsecoRequest(method, params);
     const url = alsecoNamespaceOf(method) === ALSECO_NAMESPACES.AstanaErcPaymentService ? this.endpoints.erc() : this.endpoints.payments();
-    const timeout = AbortSignal.timeout(WRITES.has(method) ? this.config.payTimeoutMs : this.config.timeoutMs);
+    const limit = deadline(WRITES.has(method) ? this.config.payTimeoutMs : this.config.timeoutMs, signal);
     const answer = await httpRequest({
       url,
       body: request.body,
       headers: { ...request.headers, accept: 'text/xml, application/soap+xml' },
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      signal: limit.signal,
       maxResponseBytes: this.config.maxResponseBytes,
-    });
+    }).finally(() => limit.clear());
     if (answer.kind !== 'response') return { kind: 'failure', reason: `${method}: ${describeFailure(answer)}` };
     // ASMX answers faults with HTTP 500 and a SOAP body; so the body is read whatever the status.
     const decoded = decodeAlsecoResponse(method, answer.body, { maxBytes: this.config.maxResponseBytes });
