@@ -286,7 +286,7 @@ export class Checkout {
     return { kind: 'result', token: order.token };
   }
 
-  /** The acquirer's side of the order: its identity there, and where its page sends the person back. */
+  /** The order as its acquirer knows it (our transactionId is its order number). */
   private acquirerOrder(order: OrderRow): AcquirerOrder {
     return { orderNumber: order.payment_id.toString(), amountMinor: order.amount_minor!, currency: order.currency, language: order.language, createdAt: order.created_at };
   }
