@@ -20,7 +20,15 @@ import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
 import { loadElsomConfig } from './gateways/elsom-biller/config.ts';
 import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
-import { publicBaseUrl } from './http/self-url.ts';
+import { loadCheckoutConfig } from './checkout/config.ts';
+import { Checkout } from './engine/checkout.ts';
+import { AssistAcquirer } from './acquiring/assist/index.ts';
+import { loadAssistConfig } from './acquiring/assist/config.ts';
+import { ElsomAcquirer } from './acquiring/elsom-merchant/index.ts';
+import { loadElsomMerchantConfig } from './acquiring/elsom-merchant/config.ts';
+import { ASSIST_SANDBOX_ACCOUNT, assistSandboxKeys } from './sandbox/assist/keys.ts';
+import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './sandbox/elsom-merchant/account.ts';
+import { publicBaseUrl, selfBaseUrl } from './http/self-url.ts';
 import { registerAuthThrottle } from './http/auth-throttle.ts';
 import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
 import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
@@ -99,7 +107,11 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
   await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, ctx });
   if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', ctx });
-  await app.register(checkoutRoutes, { prefix: '/pay', ctx });
+  const checkout = await composeCheckout(app as unknown as FastifyInstance, ctx);
+  await app.register(checkoutRoutes, {
+    prefix: '/pay', checkout, sandbox: config.sandbox, offsetMinutes: config.hubOffsetMinutes,
+    publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config),
+  });
   if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', ctx });
 
@@ -109,6 +121,12 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     await queue.workDrive((paymentId) => engine.drive(paymentId));
     await queue.workSweep(async () => void (await engine.sweep()));
     await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }), clock);
+    // The checkout's keyed steps are wired once the server is ready; every order a restart left unfinished is a step.
+    app.addHook('onReady', async () => {
+      const enqueue = await queue.keyed(CHECKOUT_STEP_QUEUE, (key) => checkout.step(BigInt(key)));
+      checkout.useQueue((orderId, delayMs) => enqueue(orderId.toString(), delayMs));
+      await checkout.recoverOpenOrders();
+    });
   }
 
   let closed = false;
@@ -137,6 +155,33 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       if (!options.db) await bounded(db.close(), 10_000, 'store', log);
     },
   };
+}
+
+const CHECKOUT_STEP_QUEUE = 'checkout-step';
+
+/**
+ * The checkout and its acquirers: card through Assist, the wallet through Elsom merchant, each with its real
+ * credentials from the environment, or — with the sandbox mounted and none configured — the simulators' accounts on
+ * this server. A method without an acquirer is not offered.
+ */
+async function composeCheckout(app: FastifyInstance, ctx: AppContext): Promise<Checkout> {
+  const { config } = ctx;
+  const checkoutConfig = loadCheckoutConfig(process.env, config.sandbox);
+  const self = () => selfBaseUrl(app, config.host);
+  const timeoutMs = checkoutConfig.acquirerTimeoutMs;
+  const assist = loadAssistConfig(process.env, timeoutMs, config.sandbox
+    ? { baseUrl: () => `${self()}/sandbox/assist`, ...ASSIST_SANDBOX_ACCOUNT, publicKeyPem: assistSandboxKeys().publicKeyPem }
+    : undefined);
+  const elsom = loadElsomMerchantConfig(process.env, timeoutMs, config.sandbox
+    ? { baseUrl: () => `${self()}/sandbox/elsom-merchant`, ...ELSOM_MERCHANT_SANDBOX_ACCOUNT }
+    : undefined);
+  const checkout = new Checkout({
+    db: ctx.db, engine: ctx.engine, catalog: ctx.catalog, log: ctx.log.child({ module: 'checkout' }), clock: ctx.clock,
+    acquirers: { ...(assist ? { card: new AssistAcquirer(assist) } : {}), ...(elsom ? { elsom: new ElsomAcquirer(elsom) } : {}) },
+    timing: checkoutConfig.timing, leaseMs: config.engine.leaseMs,
+  });
+  await checkout.bootstrap();
+  return checkout;
 }
 
 /**

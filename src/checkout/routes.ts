@@ -1,43 +1,33 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../context.ts';
-import { AssistAcquirer } from '../acquiring/assist/index.ts';
-import { ElsomAcquirer } from '../acquiring/elsom-merchant/index.ts';
-import { encodeElsomPaymentResultAnswer } from '../acquiring/elsom-merchant/codec.ts';
-import { Checkout, openOrders, type PayAnswer, type PayChoice } from '../engine/checkout.ts';
-import { publicBaseUrl, selfBaseUrl } from '../http/self-url.ts';
+import type { Checkout, PayAnswer, PayChoice, PaymentMethod } from '../engine/checkout.ts';
 import { CHECKOUT_CSS, CHECKOUT_JS } from './assets.ts';
-import { loadCheckoutConfig, type CheckoutConfig } from './config.ts';
 import { DICTIONARIES, pickLang, type Lang, type TextKey } from './i18n.ts';
 import { cardRedirectPage, catalogPage, errorPage, orderPage, resultPage, servicePage, type PageContext } from './pages.ts';
 
 const ELSOM_COOKIE = 'tolem_elsom';
 const LANG_COOKIE = 'tolem_lang';
-const STEP_QUEUE = 'checkout-step';
+
+/** What the checkout pages use; the composition root (app.ts) builds the checkout with its acquirers. */
+export interface CheckoutPluginOptions {
+  checkout: Checkout;
+  /** Pages say they are a sandbox. */
+  sandbox: boolean;
+  /** The hub's fixed offset for dates on the pages. */
+  offsetMinutes: number;
+  /** Where return URLs point: PUBLIC_URL or this server's address, from configuration. */
+  publicBase: () => string;
+}
 
 /**
- * /pay: the public checkout page, its return URLs and the Elsom callback. One plugin, its own body parser (forms and
- * JSON as text, 64 KiB), its own error pages (never a stack trace), a strict CSP on every answer.
+ * /pay: the public checkout page, its return URLs and the acquirers' callbacks. One plugin, its own body parser (forms
+ * and JSON as text, 64 KiB), its own error pages (never a stack trace), a strict CSP on every answer.
  */
-export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppContext; config?: CheckoutConfig }): Promise<void> {
-  const { ctx } = options;
-  const config = options.config ?? loadCheckoutConfig(process.env, ctx.config.sandbox, () => selfBaseUrl(app, ctx.config.host));
-  const assist = config.assist ? new AssistAcquirer(config.assist) : undefined;
-  const elsom = config.elsom ? new ElsomAcquirer(config.elsom) : undefined;
-  const checkout = new Checkout({ db: ctx.db, engine: ctx.engine, catalog: ctx.catalog, log: ctx.log.child({ module: 'checkout' }), assist, elsom, timing: config.timing, clock: ctx.clock, leaseMs: ctx.config.engine.leaseMs });
-  await checkout.bootstrap();
-  // The queue starts after the plugins are registered: wire it when the server is ready, and pick up every order a
-  // restart left unfinished.
-  app.addHook('onReady', async () => {
-    if (!ctx.queue) return;
-    const enqueue = await ctx.queue.keyed(STEP_QUEUE, (key) => checkout.step(BigInt(key)));
-    checkout.useQueue((orderId, delayMs) => enqueue(orderId.toString(), delayMs));
-    for (const order of await openOrders(ctx.db)) await enqueue(order.id.toString(), 0);
-  });
-
+export async function checkoutRoutes(app: FastifyInstance, options: CheckoutPluginOptions): Promise<void> {
+  const { checkout, sandbox, offsetMinutes } = options;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
 
-  const origins = () => [assist?.origin, elsom ? originOf(config.elsom!.baseUrl) : undefined].filter(Boolean).join(' ');
+  const origins = () => checkout.acquirerOrigins().join(' ');
   app.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy',
       `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self' ${origins()}; frame-ancestors 'none'; base-uri 'none'`);
@@ -52,7 +42,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
     if (query['lang'] && query['lang'] === lang) setCookie(reply, LANG_COOKIE, lang, 365 * 86_400);
     const url = new URL(request.url, 'http://x');
     url.searchParams.delete('lang');
-    return { lang, path: url.pathname + url.search, sandbox: ctx.config.sandbox, offsetMinutes: ctx.config.hubOffsetMinutes };
+    return { lang, path: url.pathname + url.search, sandbox, offsetMinutes };
   };
   const text = (lang: Lang, key: TextKey) => DICTIONARIES[lang][key];
   const html = (reply: FastifyReply, code: number, body: string) => reply.code(code).type('text/html; charset=utf-8').send(body);
@@ -62,7 +52,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
     try {
       return pageCtx(request, reply);
     } catch {
-      return { lang: pickLang(undefined, undefined, undefined), path: '/pay', sandbox: ctx.config.sandbox, offsetMinutes: ctx.config.hubOffsetMinutes };
+      return { lang: pickLang(undefined, undefined, undefined), path: '/pay', sandbox, offsetMinutes };
     }
   };
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
@@ -145,7 +135,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
   }
 
   // Return URLs come from configuration (PUBLIC_URL or this server's address), never from the request's Host header.
-  const publicBase = () => publicBaseUrl(app, ctx.config);
+  const publicBase = options.publicBase;
 
   // The browser back from Assist: OK and NO alike only make us ask Assist for the signed order state.
   const cardReturn = async (request: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply) => {
@@ -166,10 +156,14 @@ export async function checkoutRoutes(app: FastifyInstance, options: { ctx: AppCo
     return reply.code(303).header('location', `/pay/r/${order.token}`).send();
   });
 
-  app.post('/elsom/callback', async (request, reply) => {
-    const answer = await checkout.elsomCallback(request.ip, String(request.body ?? ''));
-    return reply.code(answer.httpStatus).type('application/json; charset=utf-8').send(encodeElsomPaymentResultAnswer(answer.errorCode, answer.errorMsg));
-  });
+  // Elsom's PartnerPaymentResult at /pay/elsom/callback: answered in the acquirer's own protocol.
+  for (const method of checkout.callbackMethods()) {
+    app.post(`/${method}/callback`, (request, reply) => acquirerCallback(reply, method, request.ip, request.body));
+  }
+  async function acquirerCallback(reply: FastifyReply, method: PaymentMethod, ip: string, body: unknown): Promise<FastifyReply> {
+    const answer = await checkout.callback(method, ip, String(body ?? ''));
+    return reply.code(answer.httpStatus).type(answer.contentType).send(answer.body);
+  }
 
   app.get<{ Params: { token: string } }>('/r/:token', async (request, reply) => {
     const pc = pageCtx(request, reply);
@@ -204,12 +198,4 @@ function invoiceLines(form: Record<string, string>): NonNullable<PayChoice['line
 
 function setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number): FastifyReply {
   return reply.setCookie(name, value, { path: '/pay', maxAge: maxAgeSeconds, httpOnly: true, sameSite: 'lax' });
-}
-
-function originOf(base: string | (() => string)): string {
-  try {
-    return new URL(typeof base === 'function' ? base() : base).origin;
-  } catch {
-    return '';
-  }
 }

@@ -11,14 +11,13 @@ import { createAgentIn, findAgent, type Agent } from './agents.ts';
 import type { Catalog } from './catalog.ts';
 import type { PaymentEngine, PaymentView, PayCommand } from './payments.ts';
 import { validatePayShape, validateServiceRequest } from './validation.ts';
-import type { AssistAcquirer } from '../acquiring/assist/index.ts';
-import type { ElsomAcquirer, CallbackReading } from '../acquiring/elsom-merchant/index.ts';
-import type { CheckoutTiming } from '../checkout/config.ts';
+import { assertNever } from '../domain/assert.ts';
+import { PAYMENT_METHODS, type Acquirer, type AcquirerCallbackAnswer, type AcquirerCallbackReading, type AcquirerCallbackVerdict, type AcquirerOrder, type PageLanguage, type PaymentMethod } from './ports.ts';
 import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
 
 /**
- * The web checkout use-case. The checkout is Tolem's own agent (one per currency), funded by the acquirers instead of
- * a prepaid balance:
+ * The web checkout use-case. The checkout is Tolem's own agent (one per currency), funded by the acquirers (the
+ * `Acquirer` port in ports.ts, one per payment method) instead of a prepaid balance:
  *
  *   card:  order → Assist form (Delay=1) → signed order state says Delayed → transfer acquirer:assist → checkout
  *          ("card hold") → engine.pay → provider paid: charge.cfm · provider refused: transfer back ("hold released")
@@ -35,7 +34,19 @@ export type OrderState =
   | 'checked' | 'redirected' | 'authorised' | 'charging' | 'releasing'
   | 'succeeded' | 'released' | 'refund_due' | 'declined' | 'cancelled' | 'expired' | 'charge_failed' | 'release_failed';
 
-export type PaymentMethod = 'card' | 'elsom';
+export type { PageLanguage, PaymentMethod };
+
+/** Timings of the checkout's durable steps. */
+export interface CheckoutTiming {
+  /** First delay of a status poll (Elsom status, Assist order state after a missing return); doubles up to pollMaxMs. */
+  pollMs: number;
+  pollMaxMs: number;
+  /** A payment the acquirer has not confirmed after this long is given up ("expired"). */
+  orderTtlMs: number;
+  /** Assist: a hold must be charged within 4 days ("Подтверждение оплаты"); operators are warned this much earlier. */
+  chargeWindowMs: number;
+  chargeWarnBeforeMs: number;
+}
 
 /** What the person sees: their money's fate, not our bookkeeping. */
 export type OrderOutcome = 'open' | 'waiting' | 'paid' | 'refused_released' | 'refused_refund' | 'declined' | 'cancelled' | 'expired';
@@ -84,8 +95,6 @@ export interface OrderRow {
   created_at: Date;
 }
 
-export type PageLanguage = 'ru' | 'kk' | 'ky' | 'en';
-
 export interface OrderView {
   order: OrderRow;
   service: Service;
@@ -116,6 +125,9 @@ type ChargeOutcome =
   | { kind: 'refused'; code: string; message: string }
   | { kind: 'unsure'; reason: string };
 
+/** What one step of an order did: moved it on, has to wait for someone (poll again), or found nothing to do. */
+type StepResult = { kind: 'moved' } | { kind: 'wait'; delayMs?: number; note?: string } | { kind: 'done' };
+
 const FINAL_STATES: readonly OrderState[] = ['succeeded', 'released', 'refund_due', 'declined', 'cancelled', 'expired', 'charge_failed', 'release_failed'];
 
 export interface CheckoutDeps {
@@ -123,8 +135,8 @@ export interface CheckoutDeps {
   engine: PaymentEngine;
   catalog: Catalog;
   log: Logger;
-  assist: AssistAcquirer | undefined;
-  elsom: ElsomAcquirer | undefined;
+  /** The acquirer of each payment method offered; a method without one is not offered. */
+  acquirers: Partial<Record<PaymentMethod, Acquirer>>;
   timing: CheckoutTiming;
   clock: Clock;
   /** The lease on an order whose card charge runs (renewed while it runs; see outbound.ts). */
@@ -144,10 +156,24 @@ export class Checkout {
   }
 
   methodsFor(currency: string): PaymentMethod[] {
-    const methods: PaymentMethod[] = [];
-    if (this.deps.assist?.config.currencies.includes(currency)) methods.push('card');
-    if (this.deps.elsom?.config.currencies.includes(currency)) methods.push('elsom');
-    return methods;
+    return PAYMENT_METHODS.filter((method) => this.deps.acquirers[method]?.currencies.includes(currency));
+  }
+
+  /** The acquirer of an order's method (an order only ever has a method that had one). */
+  private acquirer(method: PaymentMethod | null): Acquirer {
+    const acquirer = method ? this.deps.acquirers[method] : undefined;
+    if (!acquirer) throw new Error(`no acquirer for payment method ${method}`);
+    return acquirer;
+  }
+
+  /** The origins of the acquirers' pages, for the page's Content-Security-Policy. */
+  acquirerOrigins(): string[] {
+    return PAYMENT_METHODS.map((method) => this.deps.acquirers[method]?.origin).filter((origin): origin is string => Boolean(origin));
+  }
+
+  /** The methods whose acquirer sends callbacks. */
+  callbackMethods(): PaymentMethod[] {
+    return PAYMENT_METHODS.filter((method) => this.deps.acquirers[method]?.callbacks);
   }
 
   /** Services a person can pay here: enabled, and in a currency some acquirer takes. */
@@ -180,7 +206,7 @@ export class Checkout {
   }
 
   async bootstrap(): Promise<void> {
-    const currencies = new Set([...(this.deps.assist?.config.currencies ?? []), ...(this.deps.elsom?.config.currencies ?? [])]);
+    const currencies = new Set(PAYMENT_METHODS.flatMap((method) => this.deps.acquirers[method]?.currencies ?? []));
     for (const currency of currencies) await this.agentFor(currency);
   }
 
@@ -252,51 +278,46 @@ export class Checkout {
     const row = updated.rows[0];
     if (!row) return this.resubmitted((await this.view(token))!.order);
     this.deps.log.info({ transactionId: row.payment_id.toString(), method, amountMinor: row.amount_minor!.toString() }, 'checkout order redirected');
-    if (method === 'card') {
-      // A lost return is recovered by asking Assist for the order's state.
-      await this.schedule(row.id, this.deps.timing.pollMs * 10);
-      return this.cardForm(row, baseUrl);
-    }
-    return this.startElsom(row);
+    return this.startPayment(row, baseUrl);
   }
 
-  private resubmitted(order: OrderRow): Promise<PayAnswer> | PayAnswer {
-    if (order.state === 'redirected' && order.method === 'elsom' && order.payment_url) return { kind: 'redirect', url: order.payment_url };
+  private resubmitted(order: OrderRow): PayAnswer {
+    if (order.state === 'redirected' && order.payment_url) return { kind: 'redirect', url: order.payment_url };
     return { kind: 'result', token: order.token };
   }
 
-  /** The card form again (same OrderNumber) for a person who came back to the order before paying. */
-  cardFormFor(order: OrderRow, baseUrl: string): PayAnswer {
-    return order.state === 'redirected' && order.method === 'card' ? this.cardForm(order, baseUrl) : { kind: 'result', token: order.token };
+  /** The order as its acquirer knows it (our transactionId is its order number). */
+  private acquirerOrder(order: OrderRow): AcquirerOrder {
+    return { orderNumber: order.payment_id.toString(), amountMinor: order.amount_minor!, currency: order.currency, language: order.language, createdAt: order.created_at };
   }
 
-  private cardForm(order: OrderRow, baseUrl: string): PayAnswer {
-    const assist = this.deps.assist!;
-    const form = assist.authorisationForm({
-      orderNumber: order.payment_id.toString(), amountMinor: order.amount_minor!, currency: order.currency,
-      pageLanguage: order.language, comment: `${order.service_id} ${order.account}`,
+  private async startPayment(order: OrderRow, baseUrl: string): Promise<PayAnswer> {
+    const acquirer = this.acquirer(order.method);
+    const started = await acquirer.start({
+      ...this.acquirerOrder(order), comment: `${order.service_id} ${order.account}`,
       returnOkUrl: `${baseUrl}/pay/return/${order.token}/ok`, returnNoUrl: `${baseUrl}/pay/return/${order.token}/no`,
       ...(order.email ? { email: order.email } : {}),
     });
-    return { kind: 'card_form', action: form.action, fields: form.fields.map(([k, v]) => [k, v]) };
-  }
-
-  private async startElsom(order: OrderRow): Promise<PayAnswer> {
-    const started = await this.deps.elsom!.start(order.payment_id.toString(), order.amount_minor!, order.language);
-    if (started.kind === 'url') {
-      await this.deps.db.query(`UPDATE checkout_orders SET payment_url = $2, updated_at = $3 WHERE id = $1`, [order.id, started.url, this.deps.clock.now()]);
-      await this.schedule(order.id, this.deps.timing.pollMs);
-      return { kind: 'redirect', url: started.url };
+    switch (started.kind) {
+      case 'form':
+        // The browser posts the form itself; a lost return is recovered by asking the acquirer for the order's state.
+        await this.schedule(order.id, this.deps.timing.pollMs * 10);
+        return { kind: 'card_form', action: started.action, fields: started.fields };
+      case 'redirect':
+        await this.deps.db.query(`UPDATE checkout_orders SET payment_url = $2, updated_at = $3 WHERE id = $1`, [order.id, started.url, this.deps.clock.now()]);
+        await this.schedule(order.id, this.deps.timing.pollMs);
+        return { kind: 'redirect', url: started.url };
+      case 'refused':
+        this.deps.log.warn({ transactionId: order.payment_id.toString(), reason: started.reason }, `${acquirer.label} payment start refused`);
+        await this.finishWithout(order.id, 'redirected', 'declined', `${acquirer.label}: ${started.reason}`);
+        return { kind: 'result', token: order.token };
+      case 'unknown':
+        this.deps.log.warn({ transactionId: order.payment_id.toString(), reason: started.reason }, `${acquirer.label} payment start unknown`);
+        // The acquirer may have created the payment: polling its status decides (no answer within the TTL: expired).
+        await this.deps.db.query(`UPDATE checkout_orders SET message = $2, updated_at = $3 WHERE id = $1`, [order.id, `${acquirer.label}: ${started.reason}`, this.deps.clock.now()]);
+        await this.schedule(order.id, this.deps.timing.pollMs);
+        return { kind: 'refused', message: 'acquirer_unavailable' };
     }
-    this.deps.log.warn({ transactionId: order.payment_id.toString(), reason: started.reason }, `Elsom IA_Init ${started.kind}`);
-    if (started.kind === 'refused') {
-      await this.finishWithout(order.id, 'redirected', 'declined', `Elsom: ${started.reason}`);
-      return { kind: 'result', token: order.token };
-    }
-    // Elsom may have created the payment: polling its status decides (no answer within the TTL: expired).
-    await this.deps.db.query(`UPDATE checkout_orders SET message = $2, updated_at = $3 WHERE id = $1`, [order.id, `Elsom: ${started.reason}`, this.deps.clock.now()]);
-    await this.schedule(order.id, this.deps.timing.pollMs);
-    return { kind: 'refused', message: 'acquirer_unavailable' };
   }
 
   private payShape(service: Service, order: OrderRow, data: ProviderCheckData | undefined, choice: PayChoice):
@@ -352,53 +373,58 @@ export class Checkout {
   }
 
   /**
-   * PartnerPaymentResult. The answer follows the spec (ErrorCode 0 "Success") for an order we know, from an allowed
-   * address; the callback's status is never applied: it makes us ask Elsom's status method at once.
+   * A callback from an acquirer (Elsom's PartnerPaymentResult). The answer follows the acquirer's protocol for an
+   * order we know, from an allowed address; the callback's status is never applied: it makes us ask the acquirer's
+   * status at once.
    */
-  async elsomCallback(ip: string, body: string): Promise<{ httpStatus: number; errorCode: string; errorMsg: string }> {
-    const elsom = this.deps.elsom;
-    if (!elsom) return { httpStatus: 404, errorCode: '4', errorMsg: 'Elsom payments are not configured' };
-    if (!elsom.callerAllowed(ip)) {
-      this.deps.log.warn({ ip }, 'Elsom callback from an address not on the allow-list');
-      return { httpStatus: 403, errorCode: '150', errorMsg: 'Address not allowed' };
+  async callback(method: PaymentMethod, ip: string, body: string): Promise<AcquirerCallbackAnswer> {
+    const acquirer = this.acquirer(method);
+    const callbacks = acquirer.callbacks;
+    if (!callbacks) throw new Error(`the ${acquirer.label} acquirer sends no callbacks`);
+    return callbacks.answer(await this.readCallback(method, acquirer, callbacks.read(ip, body), ip));
+  }
+
+  private async readCallback(method: PaymentMethod, acquirer: Acquirer, reading: AcquirerCallbackReading, ip: string): Promise<AcquirerCallbackVerdict> {
+    if (reading.kind === 'caller_not_allowed') {
+      this.deps.log.warn({ ip }, `${acquirer.label} callback from an address not on the allow-list`);
+      return reading;
     }
-    const reading: CallbackReading = elsom.readCallback(body);
-    if (reading.kind === 'malformed') return { httpStatus: 200, errorCode: '2', errorMsg: `Bad request: ${reading.reason}` };
-    const order = /^\d{1,18}$/.test(reading.partnerTrnId)
-      ? (await this.deps.db.query<OrderRow>(`SELECT * FROM checkout_orders WHERE payment_id = $1 AND method = 'elsom'`, [reading.partnerTrnId])).rows[0]
+    if (reading.kind === 'malformed') return reading;
+    const order = /^\d{1,18}$/.test(reading.orderNumber)
+      ? (await this.deps.db.query<OrderRow>(`SELECT * FROM checkout_orders WHERE payment_id = $1 AND method = $2`, [reading.orderNumber, method])).rows[0]
       : undefined;
     if (!order) {
-      this.deps.log.warn({ partnerTrnId: reading.partnerTrnId }, 'Elsom callback for an unknown PartnerTrnID');
-      return { httpStatus: 200, errorCode: '3', errorMsg: 'Unknown PartnerTrnID' };
+      this.deps.log.warn({ orderNumber: reading.orderNumber }, `${acquirer.label} callback for an unknown order`);
+      return { kind: 'unknown_order' };
     }
     if (reading.amountText !== undefined) {
       const amount = parseAmount(reading.amountText, 2);
       if (!amount.ok || amount.minor !== order.amount_minor) {
-        this.deps.log.warn({ transactionId: order.payment_id.toString(), amount: reading.amountText }, 'Elsom callback with a wrong amount');
-        return { httpStatus: 200, errorCode: '5', errorMsg: 'Amount does not match the payment' };
+        this.deps.log.warn({ transactionId: order.payment_id.toString(), amount: reading.amountText }, `${acquirer.label} callback with a wrong amount`);
+        return { kind: 'amount_mismatch' };
       }
     }
-    this.deps.log.info({ transactionId: order.payment_id.toString(), status: reading.status, psp: reading.pspTrnId }, 'Elsom callback (confirming by status)');
-    if (order.state === 'expired') void this.lateWalletDebit(order);
+    this.deps.log.info({ transactionId: order.payment_id.toString(), status: reading.status, ref: reading.acquirerRef }, `${acquirer.label} callback (confirming by status)`);
+    if (order.state === 'expired') void this.lateDebit(order, acquirer);
     else void this.kick(order.id, false);
-    return { httpStatus: 200, errorCode: '0', errorMsg: 'Success' };
+    return { kind: 'accepted' };
   }
 
   /**
-   * A callback for an order we gave up on (no confirmed status within the order's lifetime). If Elsom's own status now
-   * says the wallet was debited, the money was taken and nothing was paid: the operators refund it (attention item).
+   * A callback for an order we gave up on (no confirmed status within the order's lifetime). If the acquirer's own
+   * status now says the money was taken, it was taken and nothing was paid: the operators refund it (attention item).
    * Nothing else moves: the provider is not paid for an order the person was already told had expired.
    */
-  private async lateWalletDebit(order: OrderRow): Promise<void> {
+  private async lateDebit(order: OrderRow, acquirer: Acquirer): Promise<void> {
     try {
-      const status = await this.deps.elsom!.status(order.payment_id.toString(), order.language);
-      if (status.kind !== 'paid') return;
+      const status = await acquirer.status(this.acquirerOrder(order));
+      if (status.kind !== 'captured') return;
       await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'refund',
-        `Elsom debited the wallet for payment ${order.payment_id} after its order had expired; nothing was paid to the provider: refund ${formatAmount(order.amount_minor!)} ${order.currency} to the payer's wallet`,
+        `${acquirer.label} debited the wallet for payment ${order.payment_id} after its order had expired; nothing was paid to the provider: refund ${formatAmount(order.amount_minor!)} ${order.currency} to the payer's wallet`,
         { orderId: order.id.toString(), partnerTrnId: order.payment_id.toString(), amountMinor: order.amount_minor!.toString(), currency: order.currency, reason: 'debited after the order expired' });
-      this.deps.log.warn({ transactionId: order.payment_id.toString() }, 'Elsom debit after the order expired; refund item raised');
+      this.deps.log.warn({ transactionId: order.payment_id.toString() }, `${acquirer.label} debit after the order expired; refund item raised`);
     } catch (error) {
-      this.deps.log.error({ err: error, transactionId: order.payment_id.toString() }, 'could not check a late Elsom debit; the next callback or reconciliation will');
+      this.deps.log.error({ err: error, transactionId: order.payment_id.toString() }, `could not check a late ${acquirer.label} debit; the next callback or reconciliation will`);
     }
   }
 
@@ -434,6 +460,11 @@ export class Checkout {
     if (wait) await entry.done;
   }
 
+  /** Recovery after a start: one step for every order still moving (a restart or a crash left it unfinished). */
+  async recoverOpenOrders(): Promise<void> {
+    for (const order of await openOrders(this.deps.db)) await this.schedule(order.id, 0);
+  }
+
   /** The durable job: one pass over an order, rescheduling itself while it is not final. */
   async step(orderId: bigint): Promise<void> {
     await this.kick(orderId, true, true);
@@ -463,80 +494,72 @@ export class Checkout {
     return Math.min(pollMaxMs, pollMs * 2 ** Math.min(attempts, 16));
   }
 
-  private async stepOnce(order: OrderRow): Promise<{ kind: 'moved' } | { kind: 'wait'; delayMs?: number; note?: string } | { kind: 'done' }> {
+  private async stepOnce(order: OrderRow): Promise<StepResult> {
     switch (order.state) {
       case 'redirected':
-        return order.method === 'card' ? this.confirmCard(order) : this.confirmWallet(order);
+        return this.confirm(order);
       case 'authorised':
         return this.payProvider(order);
       case 'charging':
         return this.charge(order);
       case 'releasing':
         return this.release(order);
-      default:
+      case 'checked': // the person has not chosen how to pay yet: nothing to drive
+      case 'succeeded':
+      case 'released':
+      case 'refund_due':
+      case 'declined':
+      case 'cancelled':
+      case 'expired':
+      case 'charge_failed':
+      case 'release_failed':
         return { kind: 'done' };
     }
+    return assertNever(order.state, 'order state');
   }
 
   private expired(order: OrderRow): boolean {
     return this.deps.clock.now().getTime() - (order.redirected_at ?? order.created_at).getTime() > this.deps.timing.orderTtlMs;
   }
 
-  private async confirmCard(order: OrderRow) {
-    const since = new Date(order.created_at.getTime() - 24 * 60 * 60_000);
-    const state = await this.deps.assist!.orderState(order.payment_id.toString(), order.amount_minor!, order.currency, since);
-    switch (state.kind) {
-      case 'authorised':
-      case 'charged':
-        await this.authorise(order, 'assist', state.billnumber, state.state);
-        return { kind: 'moved' as const };
-      case 'refused':
-        await this.finishWithout(order.id, 'redirected', 'declined', `Assist: ${state.state}`);
-        return { kind: 'moved' as const };
-      case 'released':
-        await this.finishWithout(order.id, 'redirected', 'cancelled', `Assist: ${state.state}`);
-        return { kind: 'moved' as const };
-      case 'pending':
-        if (this.expired(order)) {
-          await this.finishWithout(order.id, 'redirected', 'expired', `Assist: ${state.reason}`);
-          return { kind: 'moved' as const };
-        }
-        return { kind: 'wait' as const, note: state.reason.slice(0, 200) };
-    }
-  }
-
-  private async confirmWallet(order: OrderRow) {
-    const status = await this.deps.elsom!.status(order.payment_id.toString(), order.language);
+  /** Card and wallet alike: only the acquirer's own status moves the order (held or taken, refused, or still open). */
+  private async confirm(order: OrderRow): Promise<StepResult> {
+    const acquirer = this.acquirer(order.method);
+    const status = await acquirer.status(this.acquirerOrder(order));
     switch (status.kind) {
-      case 'paid':
-        await this.authorise(order, 'elsom', `elsom:${order.payment_id}`, status.status);
-        return { kind: 'moved' as const };
-      case 'failed':
-        await this.finishWithout(order.id, 'redirected', status.status === '3' ? 'cancelled' : 'declined', `Elsom: ${status.status} ${status.message}`.trim());
-        return { kind: 'moved' as const };
+      case 'held':
+      case 'captured':
+        await this.authorise(order, acquirer, status.ref, status.state);
+        return { kind: 'moved' };
+      case 'declined':
+        await this.finishWithout(order.id, 'redirected', 'declined', `${acquirer.label}: ${status.detail}`);
+        return { kind: 'moved' };
+      case 'cancelled':
+        await this.finishWithout(order.id, 'redirected', 'cancelled', `${acquirer.label}: ${status.detail}`);
+        return { kind: 'moved' };
       case 'pending':
         if (this.expired(order)) {
-          await this.finishWithout(order.id, 'redirected', 'expired', `Elsom: ${status.reason}`);
-          return { kind: 'moved' as const };
+          await this.finishWithout(order.id, 'redirected', 'expired', `${acquirer.label}: ${status.reason}`);
+          return { kind: 'moved' };
         }
-        return { kind: 'wait' as const, note: status.reason.slice(0, 200) };
+        return { kind: 'wait', note: status.reason.slice(0, 200) };
     }
   }
 
-  private acquirerCode(method: PaymentMethod, currency: string): string {
-    return `acquirer:${method === 'card' ? 'assist' : 'elsom'}:${currency}`;
+  private acquirerCode(acquirer: Acquirer, currency: string): string {
+    return `acquirer:${acquirer.name}:${currency}`;
   }
 
   /** The acquirer holds (card) or has taken (wallet) the money: it becomes the checkout agent's, once. */
-  private async authorise(order: OrderRow, acquirer: 'assist' | 'elsom', ref: string, acquirerState: string): Promise<void> {
+  private async authorise(order: OrderRow, acquirer: Acquirer, ref: string, acquirerState: string): Promise<void> {
     await this.deps.db.tx(async (q) => {
       const locked = (await q.query<OrderRow>(`SELECT * FROM checkout_orders WHERE id = $1 FOR UPDATE`, [order.id])).rows[0];
       if (!locked || locked.state !== 'redirected') return;
       const agent = await this.agentFor(locked.currency);
-      const acquirerAccount = await ensureAccount(q, this.acquirerCode(locked.method!, locked.currency), 'acquirer', locked.currency);
-      const reason = acquirer === 'assist'
+      const acquirerAccount = await ensureAccount(q, this.acquirerCode(acquirer, locked.currency), 'acquirer', locked.currency);
+      const reason = acquirer.holds
         ? `card hold ${ref} for payment ${locked.payment_id}`
-        : `Elsom wallet debit for payment ${locked.payment_id}`;
+        : `${acquirer.label} wallet debit for payment ${locked.payment_id}`;
       const transferId = await transfer(q, {
         debitAccountId: acquirerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: locked.amount_minor!,
         currency: locked.currency, reason, paymentId: locked.payment_id, at: this.deps.clock.now(),
@@ -547,10 +570,10 @@ export class Checkout {
         [locked.id, ref, acquirerState, transferId, this.deps.clock.now()],
       );
     });
-    this.deps.log.info({ transactionId: order.payment_id.toString(), acquirer, ref }, 'checkout payment authorised by the acquirer');
+    this.deps.log.info({ transactionId: order.payment_id.toString(), acquirer: acquirer.name, ref }, 'checkout payment authorised by the acquirer');
   }
 
-  private async payProvider(order: OrderRow) {
+  private async payProvider(order: OrderRow): Promise<StepResult> {
     const { engine } = this.deps;
     let payment = await engine.get(order.payment_id);
     let refusal: string | undefined;
@@ -562,16 +585,16 @@ export class Checkout {
     }
     const state = payment?.state;
     if (state === 'succeeded') {
-      await this.moveTo(order.id, 'authorised', order.method === 'card' ? 'charging' : 'succeeded', null);
-      return { kind: 'moved' as const };
+      await this.moveTo(order.id, 'authorised', this.acquirer(order.method).holds ? 'charging' : 'succeeded', null);
+      return { kind: 'moved' };
     }
     if (state === 'failed' || state === 'cancelled' || state === 'check_failed' || (state === 'checked' && refusal)) {
       await this.refusedAfterHold(order, refusal ?? `${payment?.code}: ${payment?.message}`);
-      return { kind: 'moved' as const };
+      return { kind: 'moved' };
     }
     await this.warnNearWindow(order, 'the provider payment is still unresolved');
     // accepted / waiting / review: the engine's own drive finishes it; we look again soon.
-    return { kind: 'wait' as const, delayMs: Math.min(this.deps.timing.pollMs, 2_000) };
+    return { kind: 'wait', delayMs: Math.min(this.deps.timing.pollMs, 2_000) };
   }
 
   /** The provider refused after the money was taken: it goes back at once, with a reason. */
@@ -580,21 +603,22 @@ export class Checkout {
       const locked = (await q.query<OrderRow>(`SELECT * FROM checkout_orders WHERE id = $1 FOR UPDATE`, [order.id])).rows[0];
       if (!locked || locked.state !== 'authorised') return;
       const agent = await this.agentFor(locked.currency);
-      const acquirerAccount = await ensureAccount(q, this.acquirerCode(locked.method!, locked.currency), 'acquirer', locked.currency);
-      const card = locked.method === 'card';
+      const acquirer = this.acquirer(locked.method);
+      const acquirerAccount = await ensureAccount(q, this.acquirerCode(acquirer, locked.currency), 'acquirer', locked.currency);
+      const held = acquirer.holds; // a hold is released on the wire; taken money is refunded by an operator
       const transferId = await transfer(q, {
         debitAccountId: agent.ledgerAccountId, creditAccountId: acquirerAccount, amountMinor: locked.amount_minor!, currency: locked.currency,
-        reason: card ? `hold released: payment ${locked.payment_id} refused by the provider (${why})` : `refund to the Elsom wallet: payment ${locked.payment_id} refused by the provider (${why})`,
+        reason: held ? `hold released: payment ${locked.payment_id} refused by the provider (${why})` : `refund to the ${acquirer.label} wallet: payment ${locked.payment_id} refused by the provider (${why})`,
         paymentId: locked.payment_id, debitFloorMinor: agent.overdraftMinor, at: this.deps.clock.now(),
       });
       await q.query(
         `UPDATE checkout_orders SET state = $2, return_transfer_id = $3, message = $4, attempts = 0, updated_at = $5,
                 finished_at = CASE WHEN $2 = 'refund_due' THEN $5 ELSE finished_at END WHERE id = $1`,
-        [locked.id, card ? 'releasing' : 'refund_due', transferId, why.slice(0, 500), this.deps.clock.now()],
+        [locked.id, held ? 'releasing' : 'refund_due', transferId, why.slice(0, 500), this.deps.clock.now()],
       );
-      if (!card) {
+      if (!held) {
         await this.deps.engine.raiseAttention(q, locked.payment_id, 'refund',
-          `The provider refused payment ${locked.payment_id} after the Elsom wallet was debited: refund ${formatAmount(locked.amount_minor!)} ${locked.currency} to the payer's wallet`,
+          `The provider refused payment ${locked.payment_id} after the ${acquirer.label} wallet was debited: refund ${formatAmount(locked.amount_minor!)} ${locked.currency} to the payer's wallet`,
           { orderId: locked.id.toString(), partnerTrnId: locked.payment_id.toString(), amountMinor: locked.amount_minor!.toString(), currency: locked.currency, reason: why });
       }
     });
@@ -602,11 +626,11 @@ export class Checkout {
   }
 
   /**
-   * Charges the card hold, under a lease on the order so that two instances never charge it at once. Ask before you
-   * charge: after any earlier charge attempt Assist is asked for the order's state first, and the hold is charged only
-   * while Assist still shows it uncharged (Delayed). The attempt is recorded before the request leaves.
+   * Charges (captures) the hold, under a lease on the order so that two instances never charge it at once. Ask before
+   * you charge: after any earlier charge attempt the acquirer is asked for the order's state first, and the hold is
+   * charged only while it still shows it uncharged (Assist: Delayed). The attempt is recorded before the request leaves.
    */
-  private async charge(order: OrderRow) {
+  private async charge(order: OrderRow): Promise<StepResult> {
     const owner = leaseToken();
     const claimed = await this.deps.db.query<{ lease_until: Date | null }>(
       `UPDATE checkout_orders SET lease_until = now() + $2 * interval '1 millisecond', lease_owner = $3
@@ -625,35 +649,34 @@ export class Checkout {
   }
 
   /** Someone else holds the order's lease: look again when it would lapse (a live holder renews it). */
-  private async leasedElsewhere(orderId: bigint) {
+  private async leasedElsewhere(orderId: bigint): Promise<StepResult> {
     const row = (await this.deps.db.query<{ lease_until: Date | null }>('SELECT lease_until FROM checkout_orders WHERE id = $1', [orderId])).rows[0];
     const delayMs = Math.max(0, (row?.lease_until?.getTime() ?? Date.now()) - Date.now()) + 100;
-    return { kind: 'wait' as const, delayMs, note: 'the charge is being made by another caller' };
+    return { kind: 'wait', delayMs, note: 'the charge is being made by another caller' };
   }
 
   private async askThenCharge(order: OrderRow): Promise<ChargeOutcome> {
-    const assist = this.deps.assist!;
+    const acquirer = this.acquirer(order.method);
     if (await attemptedBefore(this.deps.db, order.payment_id, 'charge')) {
-      const since = new Date(order.created_at.getTime() - 24 * 60 * 60_000);
-      const state = await assist.orderState(order.payment_id.toString(), order.amount_minor!, order.currency, since);
+      const state = await acquirer.status(this.acquirerOrder(order));
       switch (state.kind) {
-        case 'charged':
+        case 'captured':
           return { kind: 'charged', state: state.state };
-        case 'authorised':
-          break; // Assist still holds it uncharged: the earlier attempt never reached it, charging now is safe
-        case 'refused':
-        case 'released':
-          return { kind: 'refused', code: state.state, message: 'the hold can no longer be charged' };
+        case 'held':
+          break; // the acquirer still holds it uncharged: the earlier attempt never reached it, charging now is safe
+        case 'declined':
+        case 'cancelled':
+          return { kind: 'refused', code: state.detail, message: 'the hold can no longer be charged' };
         case 'pending':
           return { kind: 'unsure', reason: `order state before a repeated charge: ${state.reason}` };
       }
     }
-    const attempt = await startAttempt(this.deps.db, order.payment_id, 'assist', 'charge');
-    const outcome = await assist.charge(order.acquirer_ref!);
+    const attempt = await startAttempt(this.deps.db, order.payment_id, acquirer.name, 'charge');
+    const outcome = await acquirer.capture(order.acquirer_ref!);
     await answerAttempt(this.deps.db, attempt, outcome.kind === 'declined' ? `declined ${outcome.code}` : outcome.kind);
     switch (outcome.kind) {
       case 'approved':
-        return { kind: 'charged', state: outcome.order.orderstate ?? null };
+        return { kind: 'charged', state: outcome.state };
       case 'declined':
         return { kind: 'refused', code: outcome.code, message: outcome.message };
       case 'retry':
@@ -662,46 +685,48 @@ export class Checkout {
     }
   }
 
-  private async applyCharge(order: OrderRow, outcome: ChargeOutcome) {
+  private async applyCharge(order: OrderRow, outcome: ChargeOutcome): Promise<StepResult> {
+    const acquirer = this.acquirer(order.method);
     switch (outcome.kind) {
       case 'charged':
         await this.moveTo(order.id, 'charging', 'succeeded', null, outcome.state);
-        return { kind: 'moved' as const };
+        return { kind: 'moved' };
       case 'refused':
         await this.moveTo(order.id, 'charging', 'charge_failed', `${outcome.code} ${outcome.message}`.trim());
         await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'charge_refused',
-          `Assist refused to charge billnumber ${order.acquirer_ref} (${outcome.code}) after the provider was paid`, { orderId: order.id.toString() });
-        return { kind: 'moved' as const };
+          `${acquirer.label} refused to charge billnumber ${order.acquirer_ref} (${outcome.code}) after the provider was paid`, { orderId: order.id.toString() });
+        return { kind: 'moved' };
       case 'unsure':
         await this.warnNearWindow(order, `the charge is not confirmed: ${outcome.reason}`);
-        return { kind: 'wait' as const, note: outcome.reason.slice(0, 200) };
+        return { kind: 'wait', note: outcome.reason.slice(0, 200) };
     }
   }
 
-  private async release(order: OrderRow) {
-    const outcome = await this.deps.assist!.release(order.acquirer_ref!, 'provider refused');
+  private async release(order: OrderRow): Promise<StepResult> {
+    const acquirer = this.acquirer(order.method);
+    const outcome = await acquirer.release(order.acquirer_ref!, 'provider refused');
     switch (outcome.kind) {
       case 'approved':
-        await this.moveTo(order.id, 'releasing', 'released', null, outcome.order.orderstate ?? null);
-        return { kind: 'moved' as const };
+        await this.moveTo(order.id, 'releasing', 'released', null, outcome.state);
+        return { kind: 'moved' };
       case 'declined':
         await this.moveTo(order.id, 'releasing', 'release_failed', `${outcome.code} ${outcome.message}`.trim());
         await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'release_refused',
-          `Assist refused to release the hold of billnumber ${order.acquirer_ref} (${outcome.code}); it lapses after the 4-day window`, { orderId: order.id.toString() });
-        return { kind: 'moved' as const };
+          `${acquirer.label} refused to release the hold of billnumber ${order.acquirer_ref} (${outcome.code}); it lapses after the 4-day window`, { orderId: order.id.toString() });
+        return { kind: 'moved' };
       case 'retry':
       case 'unknown':
-        return { kind: 'wait' as const, note: outcome.reason.slice(0, 200) };
+        return { kind: 'wait', note: outcome.reason.slice(0, 200) };
     }
   }
 
   /** Spec "Подтверждение оплаты": charge within 4 days. An order still not charged near the end is an operator's. */
   private async warnNearWindow(order: OrderRow, what: string): Promise<void> {
-    if (order.method !== 'card' || !order.authorised_at) return;
+    if (!this.acquirer(order.method).holds || !order.authorised_at) return;
     const { chargeWindowMs, chargeWarnBeforeMs } = this.deps.timing;
     if (this.deps.clock.now().getTime() - order.authorised_at.getTime() < chargeWindowMs - chargeWarnBeforeMs) return;
     await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'charge_window',
-      `Card hold ${order.acquirer_ref} nears the end of Assist's 4-day charge window and ${what}`, { orderId: order.id.toString() });
+      `Card hold ${order.acquirer_ref} nears the end of ${this.acquirer(order.method).label}'s 4-day charge window and ${what}`, { orderId: order.id.toString() });
   }
 
   private async moveTo(orderId: bigint, from: OrderState, to: OrderState, message: string | null, acquirerState: string | null = null): Promise<void> {

@@ -63,3 +63,115 @@ export interface ProviderAdapter {
 export interface ProviderRegistry {
   get(name: string): ProviderAdapter | undefined;
 }
+
+// ------------------------------------------------------------------ acquirers (the checkout's money in)
+
+/** How a person pays on the checkout page; each method is one acquirer. */
+export type PaymentMethod = 'card' | 'elsom';
+
+/** Every method, in the order the page offers them. */
+export const PAYMENT_METHODS = ['card', 'elsom'] as const satisfies readonly PaymentMethod[];
+
+/** The checkout page's languages; an acquirer maps them to its own (Assist has only RU and EN). */
+export type PageLanguage = 'ru' | 'kk' | 'ky' | 'en';
+
+/** An order as an acquirer knows it: our transactionId is its order number (Assist OrderNumber, Elsom PartnerTrnID). */
+export interface AcquirerOrder {
+  orderNumber: string;
+  amountMinor: bigint;
+  currency: string;
+  language: PageLanguage;
+  /** When the order was created: lookups of the acquirer's orders search from a day before it. */
+  createdAt: Date;
+}
+
+export interface AcquirerStartRequest extends AcquirerOrder {
+  comment: string;
+  email?: string;
+  /** Where the acquirer's page sends the person back (for acquirers that take per-order return URLs). */
+  returnOkUrl: string;
+  returnNoUrl: string;
+}
+
+/**
+ * Starting a payment: a form the browser posts to the acquirer's page (no call made), or the URL of a page the
+ * acquirer created for us. `unknown`: the acquirer may have created it; its status decides.
+ */
+export type AcquirerStart =
+  | { kind: 'form'; action: string; fields: [string, string][] }
+  | { kind: 'redirect'; url: string }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+/**
+ * Where the acquirer says an order stands, from its own answer (signed, or one we asked for), never from a browser or
+ * a callback. `held`: the money is held and still to be captured; `captured`: the money is taken. `ref` is what
+ * capture and release name the payment by. Anything not explicit is `pending`.
+ */
+export type AcquirerStatus =
+  | { kind: 'held'; ref: string; state: string }
+  | { kind: 'captured'; ref: string; state: string }
+  | { kind: 'declined'; detail: string }
+  | { kind: 'cancelled'; detail: string }
+  | { kind: 'pending'; reason: string };
+
+/** A capture or a release: `retry` = not processed (safe to repeat), `unknown` = the outcome is not known. */
+export type AcquirerCallOutcome =
+  | { kind: 'approved'; state: string | null }
+  | { kind: 'declined'; code: string; message: string }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+/** A callback read: only ever a hint to ask the acquirer's status. */
+export type AcquirerCallbackReading =
+  | { kind: 'hint'; orderNumber: string; status: string; acquirerRef: string; amountText: string | undefined }
+  | { kind: 'caller_not_allowed' }
+  | { kind: 'malformed'; reason: string };
+
+/** What the checkout made of a callback; the acquirer answers it in its own protocol. */
+export type AcquirerCallbackVerdict =
+  | { kind: 'accepted' }
+  | { kind: 'caller_not_allowed' }
+  | { kind: 'malformed'; reason: string }
+  | { kind: 'unknown_order' }
+  | { kind: 'amount_mismatch' };
+
+export interface AcquirerCallbackAnswer {
+  httpStatus: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * The port every acquirer implements (Assist for cards, Elsom merchant for the wallet). Like a provider adapter it is
+ * stateless and decides nothing: it builds the acquirer's requests and says what its answers mean; the checkout
+ * engine moves the order and the money.
+ */
+export interface Acquirer {
+  /** 'assist', 'elsom': the ledger account `acquirer:<name>:<currency>` and the partner of outbound attempts. */
+  readonly name: string;
+  /** How messages to people and operators name it ("Assist", "Elsom"). */
+  readonly label: string;
+  readonly currencies: readonly string[];
+  /**
+   * Two-stage: the money is held until captured, and a hold can be released (card). Otherwise the money is taken when
+   * the status says so (wallet) and a provider refusal afterwards is a refund an operator makes.
+   */
+  readonly holds: boolean;
+  /** The origin of the acquirer's page, for the checkout's Content-Security-Policy (form-action). */
+  readonly origin: string;
+  start(request: AcquirerStartRequest): Promise<AcquirerStart>;
+  status(order: AcquirerOrder): Promise<AcquirerStatus>;
+  /** Takes a held payment (safe to repeat: a capture never takes twice). Acquirers that do not hold approve at once. */
+  capture(ref: string): Promise<AcquirerCallOutcome>;
+  /** Lets a held payment go. */
+  release(ref: string, reason: string): Promise<AcquirerCallOutcome>;
+  /** The callbacks the acquirer sends us (absent: it sends none). */
+  readonly callbacks?: AcquirerCallbacks;
+}
+
+export interface AcquirerCallbacks {
+  read(ip: string, body: string): AcquirerCallbackReading;
+  /** The answer to a callback, in the acquirer's protocol. */
+  answer(verdict: AcquirerCallbackVerdict): AcquirerCallbackAnswer;
+}

@@ -34,16 +34,10 @@ const MAY_IMPORT: Record<string, string[]> = {
 const KNOWN = new Set([
   'context.ts → sandbox', // a production type that names the simulators
   'sandbox/control.ts → engine', // the CIDR matcher lives in engine/agents.ts: one shared matcher is due
-  'engine/checkout.ts → acquiring', // the checkout engine builds Assist and Elsom requests itself: an Acquirer port is due
-  'engine/checkout.ts → checkout', // … and reads the checkout's configuration
   'gateways/agent-api/routes.ts → context', // plugins receive the whole AppContext instead of the services they use
   'gateways/elsom-biller/routes.ts → context',
   'gateways/elsom-biller/store.ts → store', // terminal authentication in SQL inside a protocol folder
-  'checkout/routes.ts → context',
-  'checkout/routes.ts → acquiring', // composition in a routes file: the acquirers are built there, not in app.ts
-  'checkout/config.ts → acquiring',
   'checkout/config.ts → config', // configuration read from the environment at call time, not once by build(config)
-  'checkout/config.ts → sandbox', // the real Elsom status path taken from a simulator constant
   'sandbox/elsom-merchant/routes.ts → context',
   'sandbox/elsom-wallet/routes.ts → context',
 ]);

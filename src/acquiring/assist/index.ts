@@ -1,9 +1,11 @@
 import { assistOrderPhase, assistOrderFormFields, buildAssistOrderForm, type AssistFieldPair, type PageLanguage } from './codec.ts';
 import { AssistClient, type AssistCallOutcome, type AssistClientConfig } from './client.ts';
+import type { Acquirer, AcquirerCallOutcome, AcquirerOrder, AcquirerStart, AcquirerStartRequest, AcquirerStatus } from '../../engine/ports.ts';
 
 /**
- * The card acquirer as the checkout sees it: build the authorisation form (Delay=1), learn an order's state, charge,
- * release. Glue only: the codec holds the wire rules, the client the transport, the checkout decides.
+ * The card acquirer as the checkout sees it (the engine's `Acquirer` port): build the authorisation form (Delay=1),
+ * learn an order's state, charge (capture), release. Glue only: the codec holds the wire rules, the client the
+ * transport, the checkout engine decides.
  */
 export interface AssistAcquirerConfig extends AssistClientConfig {
   /** Currencies our Assist merchant account takes. */
@@ -22,7 +24,13 @@ export interface CardAuthorisationForm {
   fields: AssistFieldPair[];
 }
 
-export class AssistAcquirer {
+/** orderstate.cfm searches from a date: a day before the order was created covers any clock skew. */
+const ORDER_LOOKUP_MARGIN_MS = 24 * 60 * 60_000;
+
+export class AssistAcquirer implements Acquirer {
+  readonly name = 'assist';
+  readonly label = 'Assist';
+  readonly holds = true;
   readonly client: AssistClient;
 
   constructor(readonly config: AssistAcquirerConfig) {
@@ -31,6 +39,42 @@ export class AssistAcquirer {
 
   get origin(): string {
     return new URL(this.client.baseUrl).origin;
+  }
+
+  get currencies(): readonly string[] {
+    return this.config.currencies;
+  }
+
+  /** The card form the browser posts to Assist's page: no call is made. */
+  async start(request: AcquirerStartRequest): Promise<AcquirerStart> {
+    const form = this.authorisationForm({
+      orderNumber: request.orderNumber, amountMinor: request.amountMinor, currency: request.currency, pageLanguage: request.language,
+      comment: request.comment, returnOkUrl: request.returnOkUrl, returnNoUrl: request.returnNoUrl,
+      ...(request.email ? { email: request.email } : {}),
+    });
+    return { kind: 'form', action: form.action, fields: form.fields.map(([k, v]) => [k, v]) };
+  }
+
+  async status(order: AcquirerOrder): Promise<AcquirerStatus> {
+    const since = new Date(order.createdAt.getTime() - ORDER_LOOKUP_MARGIN_MS);
+    const state = await this.orderState(order.orderNumber, order.amountMinor, order.currency, since);
+    switch (state.kind) {
+      case 'authorised':
+        return { kind: 'held', ref: state.billnumber, state: state.state };
+      case 'charged':
+        return { kind: 'captured', ref: state.billnumber, state: state.state };
+      case 'refused':
+        return { kind: 'declined', detail: state.state };
+      case 'released':
+        return { kind: 'cancelled', detail: state.state };
+      case 'pending':
+        return state;
+    }
+  }
+
+  /** charge.cfm for the full hold. */
+  async capture(billnumber: string): Promise<AcquirerCallOutcome> {
+    return callOutcome(await this.charge(billnumber));
   }
 
   authorisationForm(input: {
@@ -80,8 +124,21 @@ export class AssistAcquirer {
     return this.client.charge(billnumber, partial);
   }
 
-  release(billnumber: string, reason: string): Promise<AssistCallOutcome> {
-    return this.client.cancel(billnumber, reason);
+  /** cancel.cfm: the whole hold. */
+  async release(billnumber: string, reason: string): Promise<AcquirerCallOutcome> {
+    return callOutcome(await this.client.cancel(billnumber, reason));
+  }
+}
+
+function callOutcome(outcome: AssistCallOutcome): AcquirerCallOutcome {
+  switch (outcome.kind) {
+    case 'approved':
+      return { kind: 'approved', state: outcome.order.orderstate ?? null };
+    case 'declined':
+      return { kind: 'declined', code: outcome.code, message: outcome.message };
+    case 'retry':
+    case 'unknown':
+      return outcome;
   }
 }
 

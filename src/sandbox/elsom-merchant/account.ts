@@ -5,6 +5,3 @@ export const ELSOM_MERCHANT_SANDBOX_ACCOUNT = {
   partnerCode: '00609',
   password: 'sandbox-elsom-pass',
 } as const;
-
-/** Where the simulator answers PartnerGetPaymentStatus (the spec does not name a URL; see the codec README). */
-export const ELSOM_STATUS_PATH = '/service/v1/merchant/getPaymentStatus/{tenant-id}';
