@@ -15,6 +15,7 @@ import { backoffMs } from './retry.ts';
 import { quoteNeeded, validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
+import { closeSettledAttention, raiseAttention } from './attention.ts';
 
 export interface EngineConfig {
   /** How long a pay waits for the provider before answering 1 (in processing). */
@@ -661,12 +662,7 @@ export class PaymentEngine {
       const agent = await findAgent(q, row.agent_id);
       if (agent) await refreshNotification(q, agent, this.clock.now());
     }
-    // Items raised only because the payment was stuck are closed by its end; refusals stay for an operator.
-    await q.query(
-      `UPDATE attention_items SET resolved_at = $3, resolution = $2
-        WHERE payment_id = $1 AND kind IN ('unresolved', 'funds_missing') AND resolved_at IS NULL`,
-      [row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now()],
-    );
+    await closeSettledAttention(q, row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now());
     return updated.rows[0]!;
   }
 
@@ -685,12 +681,9 @@ export class PaymentEngine {
     await this.enqueue(row.id, delayMs);
   }
 
+  /** An item on the attention list, dated by this engine's clock (see attention.ts). */
   async raiseAttention(q: Queryable, paymentId: bigint, kind: string, reason: string, details: Record<string, unknown>): Promise<void> {
-    await q.query(
-      `INSERT INTO attention_items (payment_id, kind, reason, details, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (payment_id, kind) WHERE resolved_at IS NULL DO NOTHING`,
-      [paymentId, kind, reason, JSON.stringify(details), this.clock.now()],
-    );
+    await raiseAttention(q, { paymentId, kind, reason, details, at: this.clock.now() });
   }
 
   /** The safety net: enqueue every non-final payment whose next attempt is due (all of them after a restart). */
