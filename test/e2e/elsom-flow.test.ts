@@ -265,4 +265,14 @@ describe('Elsom biller: PAYMENT is never lost', () => {
     const auth = await postElsom(url, transferXml({ transactionNumber: txn(), account: '996700000000' }));
     expect(auth.response).toMatchObject({ resultCode: 5, statusId: 130 });
   });
+
+  it('answers a PAYMENT after a refused AUTHORIZE with that refusal, and pays nothing (the engine\'s strict repeats)', async () => {
+    const number = txn();
+    expect((await postElsom(url, transferXml({ transactionNumber: number, account: '996700000000' }))).response).toMatchObject({ resultCode: 5, statusId: 130 });
+    const pay = await postElsom(url, transferXml({ type: 2, transactionNumber: number, account: '996700000000' }));
+    expect(pay.response).toMatchObject({ resultCode: 5, statusId: 130 });
+    const stored = await h.tolem.ctx.engine.status(agent.id, BigInt(number));
+    expect(stored).toMatchObject({ state: 'check_failed', paidAt: null, agentReference: number });
+    await expectLedgerBalanced(h.db);
+  });
 });
