@@ -8,12 +8,13 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { PaymentEngine } from './engine/payments.ts';
+import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
 import { createJobQueue } from './jobs/queue.ts';
 import { buildProviderRegistry } from './providers/registry.ts';
 import { agentApiRoutes } from './gateways/agent-api/routes.ts';
 import { agentApiDocs } from './gateways/agent-api/openapi.ts';
-import { createSandboxProviders, sandboxProviderRoutes } from './sandbox/providers/routes.ts';
+import { createSandboxProviders, sandboxProviderRoutes, type SandboxProviders } from './sandbox/providers/routes.ts';
 import { alsecoSandboxRoutes } from './sandbox/alseco/routes.ts';
 import { scheduleDailyReconciliation } from './engine/reconcile.ts';
 import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
@@ -43,9 +44,14 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
 }
 
+/** What the tests see of a running Tolem: its context, and the provider simulators when they run (test equipment). */
+export interface TolemContext extends AppContext {
+  sandbox: SandboxProviders | undefined;
+}
+
 export interface Tolem {
   app: FastifyInstance;
-  ctx: AppContext;
+  ctx: TolemContext;
   /** Listens on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -76,7 +82,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock);
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
-  const ctx: AppContext = { config, clock, db, log, catalog, engine, metrics, queue, sandbox };
+  const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
+  const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, sandbox };
+  const throttleLimits = config.authThrottle;
 
   const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) });
   app.server.maxConnections = config.http.maxConnections;
@@ -98,22 +106,22 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     }
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  await app.register(agentApiRoutes, { prefix: '/api/v20', ctx });
+  await app.register(agentApiRoutes, { prefix: '/api/v20', services: { ...services, authThrottle: throttleLimits, hubOffsetMinutes: config.hubOffsetMinutes } });
   await app.register(agentApiDocs, { prefix: '/docs' });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   const controlAllow = config.sandboxControlAllow;
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
   // partner plugins (one line each)
   if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
-  await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, ctx });
-  if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', ctx });
+  await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, services: { ...services, authThrottle: throttleLimits } });
+  if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log });
   const checkout = await composeCheckout(app as unknown as FastifyInstance, ctx);
   await app.register(checkoutRoutes, {
     prefix: '/pay', checkout, sandbox: config.sandbox, offsetMinutes: config.hubOffsetMinutes,
     publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config),
   });
   if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
-  if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', ctx });
+  if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', clock, host: config.host, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
 
   if (queue) {
     engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));

@@ -4,11 +4,12 @@ import { loadConfig, type Config } from './config.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { formatAmount, isCurrencyCode, parseOperatorAmount } from './domain/money.ts';
-import { agentFunds, confirmToken, createAgent, findAgent, issueToken, listTokens, revokeToken, topUp } from './engine/agents.ts';
+import { agentFunds, confirmToken, createAgent, findAgent, findAgentByName, issueToken, listTokens, recentAgentEvents, revokeToken, topUp } from './engine/agents.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { checkInvariants } from './ledger/ledger.ts';
 import { listAttention, resolveAttention } from './engine/attention.ts';
 import { PaymentEngine } from './engine/payments.ts';
+import { paymentRecord } from './engine/payment-record.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
 import { describeElsomTerminal, prepareElsomTerminal, registerElsomSandboxCommands, withElsomOptions, type ElsomAgentOptions } from './cli/elsom.ts';
 
@@ -67,9 +68,9 @@ program
   });
 
 async function announceDemo(db: Db, url: string): Promise<void> {
-  const existing = await db.query<{ id: bigint }>(`SELECT id FROM agents WHERE name = 'Demo agent' ORDER BY id LIMIT 1`);
-  if (existing.rows[0]) {
-    process.stdout.write(`\nTolem is up at ${url} (API docs: ${url}/docs). Demo agent ${existing.rows[0].id} exists; a new token: tolem token issue ${existing.rows[0].id} --confirm\n`);
+  const existing = await findAgentByName(db, 'Demo agent');
+  if (existing) {
+    process.stdout.write(`\nTolem is up at ${url} (API docs: ${url}/docs). Demo agent ${existing.id} exists; a new token: tolem token issue ${existing.id} --confirm\n`);
     return;
   }
   const created = await createAgent(db, { name: 'Demo agent', currency: 'KZT', openingBalanceMinor: 100_000_000n, notificationMinor: 10_000_000n, confirmToken: true });
@@ -167,12 +168,11 @@ agent
       if (!agentRow) throw new Error(`agent ${agentId} not found`);
       const funds = await agentFunds(db, agentRow);
       const tokens = await listTokens(db, agentRow.id);
-      const events = await db.query<{ kind: string; details: Record<string, unknown>; created_at: Date }>(
-        'SELECT kind, details, created_at FROM agent_events WHERE agent_id = $1 ORDER BY id DESC LIMIT 10', [agentRow.id]);
+      const events = await recentAgentEvents(db, agentRow.id, 10);
       const view = {
         ...fundsJson(funds),
         tokens: tokens.map((t) => ({ id: t.id, hint: `${t.hint}…`, status: t.status })),
-        events: events.rows.map((e) => ({ kind: e.kind, at: e.created_at.toISOString(), details: e.details })),
+        events: events.map((e) => ({ kind: e.kind, at: e.createdAt.toISOString(), details: e.details })),
       };
       print(options, view, () => [
         `agent ${view.agentId} ${view.name} (${view.currency})`,
@@ -233,20 +233,12 @@ program.command('payment <transactionId>').description('one payment: state, amou
   .addOption(json)
   .action(async (transactionId: string, options: Output) => {
     await withDb(async (db) => {
-      const rows = await db.query<Record<string, unknown>>(
-        `SELECT id, agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor, state, result_code,
-                result_message, provider, provider_ref, provider_outcome, attempts, must_complete, paid_at, status_at, cancelled_at,
-                cancel_reason, review_note, created_at FROM payments WHERE id = $1`, [id(transactionId)]);
-      const payment = rows.rows[0];
-      if (!payment) throw new Error(`payment ${transactionId} not found`);
-      const transfers = await db.query<{ id: bigint; kind: string; amount_minor: bigint; reason: string; created_at: Date; debit: string; credit: string }>(
-        `SELECT t.id, t.kind, t.amount_minor, t.reason, t.created_at, d.code AS debit, c.code AS credit FROM ledger_transfers t
-           JOIN ledger_accounts d ON d.id = t.debit_account_id JOIN ledger_accounts c ON c.id = t.credit_account_id
-          WHERE t.payment_id = $1 ORDER BY t.id`, [id(transactionId)]);
-      const attention = (await listAttention(db, true)).filter((item) => item.paymentId === id(transactionId));
+      const record = await paymentRecord(db, id(transactionId));
+      if (!record) throw new Error(`payment ${transactionId} not found`);
+      const { payment, transfers, attention } = record;
       const view = {
         ...payment,
-        transfers: transfers.rows.map((t) => ({ id: t.id, kind: t.kind, amount: formatAmount(t.amount_minor), from: t.debit, to: t.credit, reason: t.reason, at: t.created_at.toISOString() })),
+        transfers: transfers.map((t) => ({ id: t.id, kind: t.kind, amount: formatAmount(t.amountMinor), from: t.debit, to: t.credit, reason: t.reason, at: t.createdAt.toISOString() })),
         attention: attention.map((item) => ({ id: item.id, kind: item.kind, reason: item.reason, resolved: item.resolvedAt !== null, resolution: item.resolution })),
       };
       print(options, view, () => [

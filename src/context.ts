@@ -6,9 +6,13 @@ import type { Catalog } from './engine/catalog.ts';
 import type { PaymentEngine } from './engine/payments.ts';
 import type { EngineMetrics } from './engine/metrics.ts';
 import type { JobQueue } from './jobs/queue.ts';
-import type { SandboxProviders } from './sandbox/providers/routes.ts';
+import type { EngineServices } from './engine/services.ts';
 
-/** What the HTTP plugins and the CLI share: one per running Tolem. */
+/**
+ * One running Tolem, as `build()` assembled it. The gateways are given only the engine's services they use
+ * (`services`, narrowed by each plugin's own type); the checkout still takes the whole context (issue 9, item 1).
+ * The simulators are test equipment and not part of it: `build()` hands them to the tests beside it.
+ */
 export interface AppContext {
   config: Config;
   /** Every "now" of this Tolem. */
@@ -19,5 +23,6 @@ export interface AppContext {
   engine: PaymentEngine;
   metrics: EngineMetrics;
   queue: JobQueue | undefined;
-  sandbox: SandboxProviders | undefined;
+  /** What the plugins are given instead of the database. */
+  services: EngineServices;
 }

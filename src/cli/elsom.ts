@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { Db } from '../store/db.ts';
 import { parseOperatorAmount } from '../domain/money.ts';
 import { loadElsomConfig, loadElsomWalletConfig } from '../gateways/elsom-biller/config.ts';
-import { createElsomTerminal, parseElsomServiceSpec, validateElsomTerminal } from '../gateways/elsom-biller/store.ts';
+import { createElsomTerminal, validateElsomTerminal, type ElsomServiceLine } from '../engine/terminals.ts';
 import { ElsomWallet, summarize } from '../sandbox/elsom-wallet/wallet.ts';
 
 export interface ElsomAgentOptions {
@@ -15,6 +15,13 @@ export interface ElsomAgentOptions {
   elsomPassword?: string;
   elsomService: string[];
   elsomIp: string[];
+}
+
+/** "5132=K1001" or "5132=K1001:whole" (whole soms only) → a service-map line. */
+export function parseElsomServiceSpec(spec: string): Required<ElsomServiceLine> {
+  const match = /^([^=\s]{1,30})=([^:=\s]{1,64})(?::(whole))?$/.exec(spec.trim());
+  if (!match) throw new Error(`--elsom-service "${spec}": expected <elsom service-id>=<serviceId>[:whole], e.g. 5132=K1001`);
+  return { elsomServiceId: match[1]!, serviceId: match[2]!, wholeAmounts: match[3] === 'whole' };
 }
 
 function collect(value: string, previous: string[]): string[] {

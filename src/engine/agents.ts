@@ -53,6 +53,25 @@ export async function findAgent(q: Queryable, id: bigint): Promise<Agent | undef
   return result.rows[0] ? toAgent(result.rows[0]) : undefined;
 }
 
+/** The first agent of this name (the demo agent of `tolem start` with TOLEM_DEMO). */
+export async function findAgentByName(q: Queryable, name: string): Promise<Agent | undefined> {
+  const result = await q.query<AgentRow>('SELECT * FROM agents WHERE name = $1 ORDER BY id LIMIT 1', [name]);
+  return result.rows[0] ? toAgent(result.rows[0]) : undefined;
+}
+
+export interface AgentEvent {
+  kind: string;
+  details: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** The agent's latest events (balance notifications, …), newest first. */
+export async function recentAgentEvents(q: Queryable, agentId: bigint, limit = 10): Promise<AgentEvent[]> {
+  const result = await q.query<{ kind: string; details: Record<string, unknown>; created_at: Date }>(
+    'SELECT kind, details, created_at FROM agent_events WHERE agent_id = $1 ORDER BY id DESC LIMIT $2', [agentId, limit]);
+  return result.rows.map((row) => ({ kind: row.kind, details: row.details, createdAt: row.created_at }));
+}
+
 export function fundingAccountCode(currency: string): string {
   return `funding:${currency}`;
 }

@@ -1,6 +1,10 @@
 import type { Queryable } from '../store/db.ts';
 
-/** The operators' attention list: payments the machine could not settle alone. */
+/**
+ * The operators' attention list: payments the machine could not settle alone. This file is its one writer: the payment
+ * engine and the checkout raise items (through `PaymentEngine.raiseAttention`), a payment's end closes the items it
+ * settled, and an operator resolves the rest (`tolem attention resolve`).
+ */
 export interface AttentionItem {
   id: bigint;
   paymentId: bigint | null;
@@ -34,6 +38,30 @@ export async function listAttention(q: Queryable, includeResolved = false): Prom
       amountMinor: row.amount_to_minor, agentId: row.agent_id ?? 0n, agentTxnId: row.agent_txn_id ?? 0n,
     },
   }));
+}
+
+/**
+ * Raises an item in the caller's transaction (so that it is never lost to a crash between the decision and the
+ * write); an item of the same kind still open for the payment is kept as it is.
+ */
+export async function raiseAttention(
+  q: Queryable,
+  item: { paymentId: bigint; kind: string; reason: string; details: Record<string, unknown>; at: Date },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO attention_items (payment_id, kind, reason, details, created_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (payment_id, kind) WHERE resolved_at IS NULL DO NOTHING`,
+    [item.paymentId, item.kind, item.reason, JSON.stringify(item.details), item.at],
+  );
+}
+
+/** Items raised only because a payment was stuck are closed by its end; refusals stay for an operator. */
+export async function closeSettledAttention(q: Queryable, paymentId: bigint, resolution: string, at: Date): Promise<void> {
+  await q.query(
+    `UPDATE attention_items SET resolved_at = $3, resolution = $2
+      WHERE payment_id = $1 AND kind IN ('unresolved', 'funds_missing') AND resolved_at IS NULL`,
+    [paymentId, resolution, at],
+  );
 }
 
 export async function resolveAttention(q: Queryable, itemId: bigint, note: string): Promise<boolean> {

@@ -16,6 +16,7 @@ import { backoffMs } from './retry.ts';
 import { quoteNeeded, validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
+import { closeSettledAttention, raiseAttention } from './attention.ts';
 
 export interface EngineConfig {
   /** How long a pay waits for the provider before answering 1 (in processing). */
@@ -50,6 +51,18 @@ export interface CheckCommand {
   amountFromMinor?: bigint;
   extras: Record<string, string>;
   identity?: RequestIdentity;
+  /**
+   * The agent's own text for agentTxnId when the number loses something (Elsom's transaction-number "0042"): kept
+   * with the payment, in the statement that stores it, and shown back as `agentReference`. The first text stored stays.
+   * Not part of the request's meaning: a repeat is the same request whatever it is called.
+   */
+  agentReference?: string;
+  /**
+   * The stricter repeat rules of a protocol that uses each transaction id once (Elsom, docs/protocols/elsom-biller.md):
+   * a check of an id already held is refused with `exists` whatever its body; a pay of an id that ended unpaid (its
+   * check refused, or closed before payment) answers that end instead of paying or comparing bodies.
+   */
+  strictRepeats?: boolean;
 }
 
 export interface PayCommand extends CheckCommand {
@@ -78,6 +91,8 @@ export interface PaymentView {
   providerRef: string | null;
   paidAt: Date | null;
   statusAt: Date | null;
+  /** The agent's own text for agentTxnId, when it gave one (see CheckCommand.agentReference). */
+  agentReference: string | null;
 }
 
 /**
@@ -86,7 +101,7 @@ export interface PaymentView {
  */
 export type EngineAnswer =
   | { kind: 'payment'; payment: PaymentView }
-  | { kind: 'refused'; code: ResultCode; message: string; differs?: RequestField[] };
+  | { kind: 'refused'; code: ResultCode; message: string; differs?: RequestField[]; exists?: true };
 
 interface PaymentRow {
   id: bigint;
@@ -116,6 +131,7 @@ interface PaymentRow {
   status_at: Date | null;
   created_at: Date;
   must_complete: boolean;
+  agent_reference: string | null;
   lease_active: boolean;
 }
 
@@ -146,7 +162,14 @@ function toView(row: PaymentRow): PaymentView {
     providerRef: row.provider_ref,
     paidAt: row.paid_at,
     statusAt: row.status_at,
+    agentReference: row.agent_reference,
   };
+}
+
+/** What a digest covers: the request's meaning, not what the agent calls it or which repeat rules apply. */
+function meaningOf<T extends CheckCommand>(command: T): Omit<T, 'agentReference' | 'strictRepeats'> {
+  const { agentReference: _reference, strictRepeats: _strict, ...meaning } = command;
+  return meaning;
 }
 
 function storedRequest(command: CheckCommand | PayCommand): StoredRequest {
@@ -216,10 +239,11 @@ export class PaymentEngine {
   // ---------------------------------------------------------------- check
 
   async check(agent: Agent, command: CheckCommand): Promise<EngineAnswer> {
+    if (command.strictRepeats && (await this.findByAgentTxn(this.db, agent.id, command.agentTxnId))) return alreadyHeld();
     const service = await this.catalog.get(command.serviceId);
     const verdict = validateServiceRequest(service, agent, command);
     if (!verdict.ok || !service) return refusal(verdict);
-    const digest = requestDigest({ op: 'check', ...command });
+    const digest = requestDigest({ op: 'check', ...meaningOf(command) });
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
     if (existing) return this.repeatedCheck(existing, digest, command);
 
@@ -232,13 +256,15 @@ export class PaymentEngine {
       : { state: 'check_failed' as const, code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message, data: null };
     const inserted = await this.db.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
-                             agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                             agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data, created_at,
+                             agent_reference)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
        ON CONFLICT (agent_id, agent_txn_id) DO NOTHING
        RETURNING *, false AS lease_active`,
       [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, command.amountToMinor ?? null,
         command.amountFromMinor ?? null, command.agentTxnDate ?? null, JSON.stringify(storedRequest(command)), digest,
-        outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null, this.clock.now()],
+        outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null, this.clock.now(),
+        command.agentReference ?? null],
     );
     if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
     // A concurrent duplicate won the insert: answer as a repeat of it.
@@ -269,7 +295,7 @@ export class PaymentEngine {
    * unique constraint and the lease give the same safety, with answers read from the row.)
    */
   async pay(agent: Agent, command: PayCommand): Promise<EngineAnswer> {
-    const digest = requestDigest({ op: 'pay', ...command });
+    const digest = requestDigest({ op: 'pay', ...meaningOf(command) });
     const key = `${agent.id}:${command.agentTxnId}`;
     const running = this.inflight.get(key);
     if (running?.digest === digest) return running.answer;
@@ -285,6 +311,7 @@ export class PaymentEngine {
 
   private async payOnce(agent: Agent, command: PayCommand, digest: string): Promise<EngineAnswer> {
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
+    if (existing && command.strictRepeats && endedUnpaid(existing)) return { kind: 'payment', payment: toView(existing) };
     if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest, command);
 
     const service = await this.catalog.get(command.serviceId);
@@ -359,10 +386,11 @@ export class PaymentEngine {
     // After a check the row exists: go straight to it instead of meeting the unique constraint first.
     const inserted = checked ? { rows: [] as PaymentRow[] } : await q.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
-                             agent_txn_date, request, pay_hash, must_complete, provider_data, paid_at, created_at, state, result_code, result_message, provider)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 'accepted', 1, 'in processing', $14)
+                             agent_txn_date, request, pay_hash, must_complete, provider_data, paid_at, created_at, state, result_code, result_message, provider,
+                             agent_reference)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 'accepted', 1, 'in processing', $14, $15)
        ON CONFLICT (agent_id, agent_txn_id) DO NOTHING RETURNING *`,
-      [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, ...common, service.provider],
+      [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, ...common, service.provider, command.agentReference ?? null],
     );
     let row = inserted.rows[0];
     if (!row) {
@@ -372,9 +400,9 @@ export class PaymentEngine {
         `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
                 request = $6, pay_hash = $7, must_complete = $8, provider_data = COALESCE($9::json, provider_data),
                 state = 'accepted', result_code = 1, result_message = 'in processing',
-                paid_at = $10, updated_at = now()
+                paid_at = $10, agent_reference = COALESCE(agent_reference, $11), updated_at = now()
           WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed') RETURNING *`,
-        [agent.id, command.agentTxnId, ...common],
+        [agent.id, command.agentTxnId, ...common, command.agentReference ?? null],
       );
       row = updated.rows[0];
       if (!row) {
@@ -637,12 +665,7 @@ export class PaymentEngine {
       const agent = await findAgent(q, row.agent_id);
       if (agent) await refreshNotification(q, agent, this.clock.now());
     }
-    // Items raised only because the payment was stuck are closed by its end; refusals stay for an operator.
-    await q.query(
-      `UPDATE attention_items SET resolved_at = $3, resolution = $2
-        WHERE payment_id = $1 AND kind IN ('unresolved', 'funds_missing') AND resolved_at IS NULL`,
-      [row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now()],
-    );
+    await closeSettledAttention(q, row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now());
     return updated.rows[0]!;
   }
 
@@ -661,12 +684,9 @@ export class PaymentEngine {
     await this.enqueue(row.id, delayMs);
   }
 
+  /** An item on the attention list, dated by this engine's clock (see attention.ts). */
   async raiseAttention(q: Queryable, paymentId: bigint, kind: string, reason: string, details: Record<string, unknown>): Promise<void> {
-    await q.query(
-      `INSERT INTO attention_items (payment_id, kind, reason, details, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (payment_id, kind) WHERE resolved_at IS NULL DO NOTHING`,
-      [paymentId, kind, reason, JSON.stringify(details), this.clock.now()],
-    );
+    await raiseAttention(q, { paymentId, kind, reason, details, at: this.clock.now() });
   }
 
   /** The safety net: enqueue every non-final payment whose next attempt is due (all of them after a restart). */
@@ -860,6 +880,16 @@ interface Outcome {
 /** Only a checked transaction may become a pay; one that was paid, or cancelled after its check, may not. */
 function awaitsPay(row: PaymentRow): boolean {
   return row.pay_hash === null && (row.state === 'checked' || row.state === 'check_failed');
+}
+
+/** Ended without being paid: its check was refused, or it was closed (cancelled, funds never came) before payment. */
+function endedUnpaid(row: PaymentRow): boolean {
+  return row.paid_at === null && (row.state === 'check_failed' || row.state === 'failed');
+}
+
+/** strictRepeats: a check of an id already held, whatever its body (Elsom answers 233). Writes nothing. */
+function alreadyHeld(): Extract<EngineAnswer, { kind: 'refused' }> {
+  return { kind: 'refused', code: RESULT.DUPLICATE_TRANSACTION, message: 'This agentTransactionId is already held', exists: true };
 }
 
 function refusal(verdict: Verdict): EngineAnswer {

@@ -23,7 +23,7 @@ afterAll(async () => h?.close());
 
 async function written(): Promise<string> {
   const counts = await h.db.query<{ p: bigint; e: bigint; t: bigint }>(
-    'SELECT (SELECT count(*) FROM payments)::bigint AS p, (SELECT count(*) FROM elsom_transactions)::bigint AS e, (SELECT count(*) FROM ledger_transfers)::bigint AS t');
+    'SELECT (SELECT count(*) FROM payments)::bigint AS p, (SELECT count(*) FROM payments WHERE agent_reference IS NOT NULL)::bigint AS e, (SELECT count(*) FROM ledger_transfers)::bigint AS t');
   const row = counts.rows[0]!;
   return `${row.p}/${row.e}/${row.t}`;
 }

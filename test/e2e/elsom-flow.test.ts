@@ -12,7 +12,7 @@ import { cancelXml, ELSOM_PASSWORD, listXml, newElsomAgent, postElsom, transferX
 import { agentFunds, findAgent, topUp, type Agent } from '../../src/engine/agents.ts';
 import { listAttention } from '../../src/engine/attention.ts';
 import { formatElsomDateTime, fromElsomLocal, md5Hex, type ElsomResponse } from '../../src/gateways/elsom-biller/codec.ts';
-import { mapElsomService } from '../../src/gateways/elsom-biller/store.ts';
+import { mapElsomService } from '../../src/engine/terminals.ts';
 
 let h: Harness;
 // Thirty seconds past midnight of a new year in Bishkek, still the old year in UTC: Elsom's dates are its wall clock's.
@@ -264,5 +264,15 @@ describe('Elsom biller: PAYMENT is never lost', () => {
   it('answers a provider refusal at AUTHORIZE with its code and status 130', async () => {
     const auth = await postElsom(url, transferXml({ transactionNumber: txn(), account: '996700000000' }));
     expect(auth.response).toMatchObject({ resultCode: 5, statusId: 130 });
+  });
+
+  it('answers a PAYMENT after a refused AUTHORIZE with that refusal, and pays nothing (the engine\'s strict repeats)', async () => {
+    const number = txn();
+    expect((await postElsom(url, transferXml({ transactionNumber: number, account: '996700000000' }))).response).toMatchObject({ resultCode: 5, statusId: 130 });
+    const pay = await postElsom(url, transferXml({ type: 2, transactionNumber: number, account: '996700000000' }));
+    expect(pay.response).toMatchObject({ resultCode: 5, statusId: 130 });
+    const stored = await h.tolem.ctx.engine.status(agent.id, BigInt(number));
+    expect(stored).toMatchObject({ state: 'check_failed', paidAt: null, agentReference: number });
+    await expectLedgerBalanced(h.db);
   });
 });

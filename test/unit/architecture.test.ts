@@ -1,8 +1,9 @@
 /**
  * The house rules over the import graph of src/: arrows point gateways/providers/acquiring/checkout → engine →
  * ledger/store, the domain depends on nothing, protocol folders never reach the store, production code never depends
- * on the simulators. Arrows that break a rule today are listed in KNOWN with the reason; the list may only shrink (a
- * listed arrow that is gone fails the test too, so the list stays true).
+ * on the simulators, and SQL stays in the store, the ledger, the engine and the jobs. What breaks a rule today is
+ * listed (KNOWN, KNOWN_SQL) with the reason; the lists may only shrink (a listed arrow or file that is fixed fails
+ * the test too, so the lists stay true).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -32,14 +33,8 @@ const MAY_IMPORT: Record<string, string[]> = {
 
 /** Arrows that break the rules today, each to be removed by issue 9 ("one anatomy, arrows one way"). */
 const KNOWN = new Set([
-  'context.ts → sandbox', // a production type that names the simulators
-  'sandbox/control.ts → engine', // the CIDR matcher lives in engine/agents.ts: one shared matcher is due
-  'gateways/agent-api/routes.ts → context', // plugins receive the whole AppContext instead of the services they use
-  'gateways/elsom-biller/routes.ts → context',
-  'gateways/elsom-biller/store.ts → store', // terminal authentication in SQL inside a protocol folder
   'checkout/config.ts → config', // configuration read from the environment at call time, not once by build(config)
-  'sandbox/elsom-merchant/routes.ts → context',
-  'sandbox/elsom-wallet/routes.ts → context',
+  'sandbox/control.ts → engine', // the CIDR matcher lives in engine/agents.ts: one shared matcher is due
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -69,6 +64,23 @@ function arrows(): Set<string> {
   return found;
 }
 
+/** The parts that may hold SQL: the store, the ledger, the engine's services and the job queue. */
+const SQL_MAY_LIVE_IN = ['store', 'ledger', 'engine', 'jobs'];
+
+/** Files outside them that hold SQL today, each with the reason; the list may only shrink, like KNOWN. */
+const KNOWN_SQL = new Set([
+  'app.ts', // the readiness probe's SELECT 1
+]);
+
+/** A string literal that starts with a statement: 'SELECT …', `INSERT INTO …`, "UPDATE t SET …", `DELETE FROM …`. */
+const SQL_LITERAL = /['"`]\s*(?:SELECT|INSERT INTO|UPDATE\s+\w+\s+SET|DELETE FROM|WITH\s+\w+\s+AS)\b/;
+
+function filesWithSql(): Set<string> {
+  return new Set(sourceFiles(SRC)
+    .filter((file) => !SQL_MAY_LIVE_IN.includes(part(file)) && SQL_LITERAL.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(SRC, file)));
+}
+
 describe('architecture', () => {
   const found = arrows();
 
@@ -78,5 +90,17 @@ describe('architecture', () => {
 
   it('every arrow listed as known still exists (fixed ones leave the list)', () => {
     expect([...KNOWN].filter((arrow) => !found.has(arrow)).sort()).toEqual([]);
+  });
+
+  // Issue 9: SQL lives behind the engine's services or in store/ — never in gateways, providers, acquiring, checkout,
+  // sandboxes or the CLI, which reach the data through the engine.
+  const withSql = filesWithSql();
+
+  it('no SQL outside the store, the ledger, the engine and the jobs', () => {
+    expect([...withSql].filter((file) => !KNOWN_SQL.has(file)).sort()).toEqual([]);
+  });
+
+  it('every file listed as holding SQL still does (fixed ones leave the list)', () => {
+    expect([...KNOWN_SQL].filter((file) => !withSql.has(file)).sort()).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RESULT } from '../../domain/result-codes.ts';
-import { agentFunds, authenticate, TokenCache, type Agent, type AuthFailure } from '../../engine/agents.ts';
-import { operatorByPhone, serviceAllowedFor } from '../../engine/catalog.ts';
-import type { AppContext } from '../../context.ts';
-import { authThrottle } from '../../http/auth-throttle.ts';
+import type { Agent, AuthFailure } from '../../engine/agents.ts';
+import { serviceAllowedFor } from '../../engine/catalog.ts';
+import type { EngineServices } from '../../engine/services.ts';
+import { authThrottle, type AuthThrottleLimits } from '../../http/auth-throttle.ts';
 import {
   AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, parseAgentJson, payRequestSchema,
   serviceRequestSchema, stringifyAgentJson,
@@ -11,6 +11,14 @@ import {
 import { renderBalance, renderPaymentAnswer, renderService, renderServices, resultOnly, toCheckCommand, toPayCommand } from './mapping.ts';
 
 export const AGENT_API_BODY_LIMIT = 64 * 1024;
+
+/** What the agent API uses of the engine: no database; the hub's offset renders dates in answers. */
+export type AgentApiServices = Pick<EngineServices, 'catalog' | 'funds' | 'operatorByPhone'> & {
+  engine: Pick<EngineServices['engine'], 'check' | 'pay'>;
+  callers: Pick<EngineServices['callers'], 'agent'>;
+  authThrottle: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
+  hubOffsetMinutes: number;
+};
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -63,8 +71,8 @@ function tooManyFailures(request: FastifyRequest, reply: FastifyReply, retryAfte
  * The agent API v20 (POST /api/v20/…): its own JSON parser (lossless numbers, 64 KiB limit), bearer/IP
  * authentication, and an error handler that answers every failure in the protocol's own format.
  */
-export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
-  const { ctx } = options;
+export async function agentApiRoutes(app: FastifyInstance, options: { services: AgentApiServices }): Promise<void> {
+  const { services } = options;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'string', bodyLimit: AGENT_API_BODY_LIMIT }, (_request, body, done) => {
     try {
@@ -95,8 +103,7 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
 
   app.setNotFoundHandler((request, reply) => badRequest(reply, `Unknown method ${request.method} ${request.url}`, 404));
 
-  const tokens = new TokenCache(ctx.config.authCacheMs);
-  const throttle = authThrottle(app, 'agent-api', ctx.config.authThrottle);
+  const throttle = authThrottle(app, 'agent-api', services.authThrottle);
   app.addHook('preHandler', async (request, reply) => {
     const credentials = credentialsOf(request.headers.authorization);
     const token = credentials.kind === 'bearer' ? credentials.token : undefined;
@@ -105,7 +112,7 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
     if (blockedFor !== undefined) return tooManyFailures(request, reply, blockedFor);
     const result = credentials.kind === 'malformed'
       ? { ok: false as const, reason: 'malformed_header' as const }
-      : await authenticate(ctx.db, token, request.ip, tokens);
+      : await services.callers.agent(token, request.ip);
     if (!result.ok) {
       request.log.info({ reason: result.reason, ip: request.ip }, 'agent authentication refused');
       const waitFor = await throttle.failed(request, token);
@@ -120,40 +127,40 @@ export async function agentApiRoutes(app: FastifyInstance, options: { ctx: AppCo
 
   app.post('/services', async (request, reply) => {
     const agent = agentOf(request);
-    const services = (await ctx.catalog.all()).filter((service) => serviceAllowedFor(service, agent.allowedServices) && service.currency === agent.currency);
-    return sendJson(reply, 200, renderServices(services));
+    const visible = (await services.catalog.all()).filter((service) => serviceAllowedFor(service, agent.allowedServices) && service.currency === agent.currency);
+    return sendJson(reply, 200, renderServices(visible));
   });
 
   app.post('/service', async (request, reply) => {
     const body = decodeBody(serviceRequestSchema, request.body);
     if (!body.ok) return badRequest(reply, body.message);
     const agent = agentOf(request);
-    const service = await ctx.catalog.get(body.value.serviceId);
+    const service = await services.catalog.get(body.value.serviceId);
     if (!service) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_NOT_IMPLEMENTED, 'Unknown serviceId'));
     if (!serviceAllowedFor(service, agent.allowedServices)) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_FORBIDDEN));
     return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'OK', services: [renderService(service)] });
   });
 
-  app.post('/balance', async (request, reply) => sendJson(reply, 200, renderBalance(await agentFunds(ctx.db, agentOf(request)))));
+  app.post('/balance', async (request, reply) => sendJson(reply, 200, renderBalance(await services.funds(agentOf(request)))));
 
   app.post('/check', async (request, reply) => {
     const body = decodeBody(checkRequestSchema, request.body);
     if (!body.ok) return badRequest(reply, body.message);
-    const answer = await ctx.engine.check(agentOf(request), toCheckCommand(body.value));
-    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: false, offsetMinutes: ctx.config.hubOffsetMinutes }));
+    const answer = await services.engine.check(agentOf(request), toCheckCommand(body.value));
+    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: false, offsetMinutes: services.hubOffsetMinutes }));
   });
 
   app.post('/pay', async (request, reply) => {
     const body = decodeBody(payRequestSchema, request.body);
     if (!body.ok) return badRequest(reply, body.message);
-    const answer = await ctx.engine.pay(agentOf(request), toPayCommand(body.value));
-    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: true, offsetMinutes: ctx.config.hubOffsetMinutes }));
+    const answer = await services.engine.pay(agentOf(request), toPayCommand(body.value));
+    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: true, offsetMinutes: services.hubOffsetMinutes }));
   });
 
   app.post('/operatorByPhone', async (request, reply) => {
     const body = decodeBody(operatorByPhoneRequestSchema, request.body);
     if (!body.ok) return badRequest(reply, body.message);
-    const serviceId = await operatorByPhone(ctx.db, body.value.phoneNumber);
+    const serviceId = await services.operatorByPhone(body.value.phoneNumber);
     if (!serviceId) return sendJson(reply, 200, resultOnly(RESULT.ACCOUNT_NOT_FOUND, 'Operator not found for this number'));
     return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'ok', serviceId });
   });

@@ -15,7 +15,7 @@ import {
   type ElsomExtra, type ElsomPaymentRequest, type ElsomRequestEcho, type ElsomRequestType, type ElsomResponse, type ElsomResultCode,
   type ElsomStatusId,
 } from './codec.ts';
-import type { ElsomServiceMapping } from './store.ts';
+import type { ElsomServiceMapping } from '../../engine/terminals.ts';
 
 /**
  * Engine (agent API) result codes → Elsom result codes. Exhaustive: a new engine code breaks the build here.
@@ -124,6 +124,25 @@ export function toPayCommand(request: ElsomPaymentRequest, mapping: ElsomService
   return { ...toCheckCommand(request, mapping, agentTxnId), amountToMinor: request.to.amountMinor, mustComplete: true };
 }
 
+/**
+ * How Elsom's transaction-number is used beyond the payment's meaning: its text travels as the agent reference (stored
+ * with the payment, echoed in PAYMENT_LIST), and each number is used once — the engine's strict repeat rules: an
+ * AUTHORIZE of a number already held ends with 233 (§2.1), a PAYMENT of one that ended unpaid answers that end.
+ */
+function asElsom(request: ElsomAuthorizeRequest | ElsomPaymentRequest): { agentReference: string; strictRepeats: true } {
+  return { agentReference: request.transactionNumber, strictRepeats: true };
+}
+
+/** AUTHORIZE → engine.check. */
+export function authorizeCommand(request: ElsomAuthorizeRequest, mapping: ElsomServiceMapping, agentTxnId: bigint): CheckCommand {
+  return { ...toCheckCommand(request, mapping, agentTxnId), ...asElsom(request) };
+}
+
+/** PAYMENT → engine.pay. */
+export function paymentCommand(request: ElsomPaymentRequest, mapping: ElsomServiceMapping, agentTxnId: bigint): PayCommand {
+  return { ...toPayCommand(request, mapping, agentTxnId), ...asElsom(request) };
+}
+
 /** disp1: the account holder's name, from whatever the provider showed; Varchar(20) in the spec's table. */
 export const DISP1_MAX_CHARS = 20;
 
@@ -185,6 +204,8 @@ function transferAnswer(
 
 /** AUTHORIZE (2.1.2): 30 and txn-id when the provider knows the account, with the holder's name in disp1. */
 export function authorizeAnswer(context: ElsomAnswerContext, request: ElsomAuthorizeRequest, answer: EngineAnswer): ElsomResponse {
+  // §2.1: an AUTHORIZE with a transaction-number we already hold ends with 233.
+  if (answer.kind === 'refused' && answer.exists) return transferRefusal(context, request, ELSOM_RESULT.TRANSACTION_EXISTS);
   const outcome = outcomeOf(answer);
   const disp1 = outcome.payment?.state === 'checked' ? disp1Of(outcome.payment.data) : undefined;
   return transferAnswer(context, request, outcome, disp1);
@@ -285,14 +306,13 @@ export function listPeriod(request: ElsomPaymentListRequest, utcOffsetMinutes: n
   return { from, to };
 }
 
-/** PAYMENT_LIST (2.4.2): successful payments, the time they became successful in Elsom's zone, amounts `10.00`. */
-export function paymentListAnswer(
-  context: ElsomAnswerContext,
-  payments: readonly PaymentView[],
-  transactionNumbers: ReadonlyMap<string, string>,
-): ElsomResponse {
+/**
+ * PAYMENT_LIST (2.4.2): successful payments, the time they became successful in Elsom's zone, amounts `10.00`; the
+ * transaction-number as Elsom wrote it (the payment's agent reference), or the number itself when none was kept.
+ */
+export function paymentListAnswer(context: ElsomAnswerContext, payments: readonly PaymentView[]): ElsomResponse {
   const rows: ElsomPaymentListRow[] = payments.map((payment) => ({
-    transactionNumber: transactionNumbers.get(payment.agentTxnId.toString()) ?? payment.agentTxnId.toString(),
+    transactionNumber: payment.agentReference ?? payment.agentTxnId.toString(),
     datetime: toElsomLocal(payment.statusAt ?? payment.paidAt ?? context.now, context.utcOffsetMinutes),
     accountNumber: payment.account,
     amountMinor: payment.amountToMinor ?? 0n,

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../context.ts';
-import { authThrottle, type AuthThrottle } from '../../http/auth-throttle.ts';
-import { agentFunds, type Agent } from '../../engine/agents.ts';
+import { authThrottle, type AuthThrottle, type AuthThrottleLimits } from '../../http/auth-throttle.ts';
+import type { Agent } from '../../engine/agents.ts';
+import type { EngineServices } from '../../engine/services.ts';
+import type { ElsomServiceMapping } from '../../engine/terminals.ts';
 import {
   decodeElsomRequest, encodeElsomResponse, ELSOM_RESULT, type ElsomAuthorizeRequest, type ElsomCancelPaymentRequest,
   type ElsomPaymentListRequest, type ElsomPaymentRequest, type ElsomRequest, type ElsomRequestEcho, type ElsomResponse,
@@ -9,11 +10,17 @@ import {
 } from './codec.ts';
 import { loadElsomConfig, type ElsomConfig } from './config.ts';
 import {
-  authorizeAnswer, cancelAnswer, cancelRefusal, checkTransfer, listPeriod, paymentAnswer, paymentListAnswer,
-  paymentListRefusal, requestRefusal, toAgentTxnId, toCheckCommand, toPayCommand, transferRefusal, type ElsomAnswerContext,
+  authorizeAnswer, authorizeCommand, cancelAnswer, cancelRefusal, checkTransfer, listPeriod, paymentAnswer, paymentCommand,
+  paymentListAnswer, paymentListRefusal, requestRefusal, toAgentTxnId, transferRefusal, type ElsomAnswerContext,
 } from './mapping.ts';
-import { authenticateElsomTerminal, findElsomService, rememberTransactionNumber, transactionNumbers, type ElsomServiceMapping } from './store.ts';
 import type { Service } from '../../domain/catalog.ts';
+
+/** What the Elsom gateway uses of the engine: no database, no configuration beyond its own and the throttle's. */
+export type ElsomGatewayServices = Pick<EngineServices, 'clock' | 'catalog' | 'funds' | 'elsomServices'> & {
+  engine: Pick<EngineServices['engine'], 'check' | 'pay' | 'status' | 'cancel' | 'succeededBetween'>;
+  callers: Pick<EngineServices['callers'], 'elsomTerminal'>;
+  authThrottle: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
+};
 
 const CONTENT_TYPE = 'text/xml; charset=windows-1251';
 
@@ -23,10 +30,10 @@ const CONTENT_TYPE = 'text/xml; charset=windows-1251';
  * with HTTP 200 — Elsom reads result-code, and a transport error would only make it retry a PAYMENT until it counts
  * it as paid.
  */
-export async function elsomBillerRoutes(app: FastifyInstance, options: { ctx: AppContext; config?: ElsomConfig }): Promise<void> {
-  const { ctx } = options;
+export async function elsomBillerRoutes(app: FastifyInstance, options: { services: ElsomGatewayServices; config?: ElsomConfig }): Promise<void> {
+  const { services } = options;
   const config = options.config ?? loadElsomConfig();
-  const gateway = new ElsomGateway(ctx, config, authThrottle(app, 'elsom', ctx.config.authThrottle));
+  const gateway = new ElsomGateway(services, config, authThrottle(app, 'elsom', services.authThrottle));
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBytes }, (_request, body, done) => done(null, body));
@@ -48,33 +55,21 @@ function send(reply: FastifyReply, response: ElsomResponse): FastifyReply {
   return reply.code(200).header('content-type', CONTENT_TYPE).send(encodeElsomResponse(response));
 }
 
-/** How long a service-map line is cached: an operator's change is seen within this time (like the catalog's). */
-const SERVICE_MAP_TTL_MS = 5_000;
-const SERVICE_MAP_MAX_ENTRIES = 10_000;
-
 /** Decodes, authenticates, dispatches to the engine, and renders; one method per request-type. */
 class ElsomGateway {
-  private readonly services = new Map<string, { at: number; mapping: ElsomServiceMapping | undefined }>();
-
   constructor(
-    private readonly ctx: AppContext,
+    private readonly services: ElsomGatewayServices,
     private readonly config: ElsomConfig,
     private readonly throttle: AuthThrottle,
   ) {}
 
-  /** The service map, read through a short cache: every request needs it, and it changes rarely. */
-  private async serviceFor(agentId: bigint, elsomServiceId: string): Promise<ElsomServiceMapping | undefined> {
-    const key = `${agentId}:${elsomServiceId}`;
-    const cached = this.services.get(key);
-    if (cached && Date.now() - cached.at < SERVICE_MAP_TTL_MS) return cached.mapping;
-    const mapping = await findElsomService(this.ctx.db, agentId, elsomServiceId);
-    if (this.services.size >= SERVICE_MAP_MAX_ENTRIES) this.services.clear();
-    this.services.set(key, { at: Date.now(), mapping });
-    return mapping;
+  /** The service map, read through the engine's short cache. */
+  private serviceFor(agentId: bigint, elsomServiceId: string): Promise<ElsomServiceMapping | undefined> {
+    return this.services.elsomServices.serviceFor(agentId, elsomServiceId);
   }
 
   refusal(echo: ElsomRequestEcho, code: ElsomResultCode, remoteAddr: string): ElsomResponse {
-    return requestRefusal(echo, code, { now: this.ctx.clock.now(), utcOffsetMinutes: this.config.utcOffsetMinutes, remoteAddr });
+    return requestRefusal(echo, code, { now: this.services.clock.now(), utcOffsetMinutes: this.config.utcOffsetMinutes, remoteAddr });
   }
 
   async handle(request: FastifyRequest): Promise<ElsomResponse> {
@@ -88,7 +83,7 @@ class ElsomGateway {
     // The terminal is the credential that is slowed (its password is never a key); a blocked one gets the spec's 201.
     const blockedFor = await this.throttle.blocked(request, message.terminalId);
     if (blockedFor !== undefined) return this.tooManyFailures(request, message, blockedFor);
-    const auth = await authenticateElsomTerminal(this.ctx.db, message, request.ip);
+    const auth = await this.services.callers.elsomTerminal(message, request.ip);
     if (!auth.ok) {
       request.log.info({ terminalId: message.terminalId, reason: auth.reason, ip: request.ip }, 'Elsom authentication refused');
       const waitFor = await this.throttle.failed(request, message.terminalId);
@@ -96,7 +91,7 @@ class ElsomGateway {
       return this.refusal(echoOf(message), ELSOM_RESULT.WRONG_PASSWORD, request.ip);
     }
     const context: ElsomAnswerContext = {
-      terminalId: message.terminalId, remoteAddr: request.ip, now: this.ctx.clock.now(), utcOffsetMinutes: this.config.utcOffsetMinutes,
+      terminalId: message.terminalId, remoteAddr: request.ip, now: this.services.clock.now(), utcOffsetMinutes: this.config.utcOffsetMinutes,
       operatorId: auth.agent.id.toString(),
     };
     try {
@@ -126,8 +121,8 @@ class ElsomGateway {
   }
 
   private async withFunds(agent: Agent, context: ElsomAnswerContext): Promise<ElsomAnswerContext> {
-    const funds = await agentFunds(this.ctx.db, agent);
-    return { ...context, now: this.ctx.clock.now(), funds: { balanceMinor: funds.availableMinor, overdraftMinor: agent.overdraftMinor } };
+    const funds = await this.services.funds(agent);
+    return { ...context, now: this.services.clock.now(), funds: { balanceMinor: funds.availableMinor, overdraftMinor: agent.overdraftMinor } };
   }
 
   /** Shared by AUTHORIZE and PAYMENT: the id, the service mapping, and the Elsom-only rules. */
@@ -137,7 +132,7 @@ class ElsomGateway {
     const agentTxnId = toAgentTxnId(message.transactionNumber);
     if (agentTxnId === undefined) return { ok: false, code: ELSOM_RESULT.BAD_REQUEST };
     const mapping = await this.serviceFor(agent.id, message.to.serviceId);
-    const service = mapping && (await this.ctx.catalog.get(mapping.serviceId));
+    const service = mapping && (await this.services.catalog.get(mapping.serviceId));
     if (!mapping || !service) return { ok: false, code: ELSOM_RESULT.PROVIDER_FORBIDDEN };
     const refused = checkTransfer(message, service, mapping);
     return refused === undefined ? { ok: true, agentTxnId, mapping, service } : { ok: false, code: refused };
@@ -146,27 +141,17 @@ class ElsomGateway {
   private async authorize(agent: Agent, message: ElsomAuthorizeRequest, context: ElsomAnswerContext): Promise<ElsomResponse> {
     const target = await this.transferTarget(agent, message);
     if (!target.ok) return transferRefusal(await this.withFunds(agent, context), message, target.code);
-    // §2.1: an AUTHORIZE with a transaction-number we already hold ends with 233.
-    if (await this.ctx.engine.status(agent.id, target.agentTxnId)) {
-      return transferRefusal(await this.withFunds(agent, context), message, ELSOM_RESULT.TRANSACTION_EXISTS);
-    }
-    const answer = await this.ctx.engine.check(agent, toCheckCommand(message, target.mapping, target.agentTxnId));
-    if (answer.kind === 'payment') await rememberTransactionNumber(this.ctx.db, agent.id, target.agentTxnId, message.transactionNumber);
+    // The transaction-number is stored with the payment; a number already held is refused by the engine (233).
+    const answer = await this.services.engine.check(agent, authorizeCommand(message, target.mapping, target.agentTxnId));
     return authorizeAnswer(await this.withFunds(agent, context), message, answer);
   }
 
   private async payment(agent: Agent, message: ElsomPaymentRequest, context: ElsomAnswerContext): Promise<ElsomResponse> {
     const target = await this.transferTarget(agent, message);
     if (!target.ok) return transferRefusal(await this.withFunds(agent, context), message, target.code);
-    const existing = await this.ctx.engine.status(agent.id, target.agentTxnId);
-    if (existing && existing.paidAt === null && (existing.state === 'check_failed' || existing.state === 'failed')) {
-      // Authorised and refused, or cancelled before payment: there is nothing to pay; answer what it is.
-      return paymentAnswer(await this.withFunds(agent, context), message, { kind: 'payment', payment: existing });
-    }
-    // An authorised payment's number was kept at AUTHORIZE; a PAYMENT without one keeps it now, before the engine.
-    if (!existing) await rememberTransactionNumber(this.ctx.db, agent.id, target.agentTxnId, message.transactionNumber);
-    // Stored (with the reservation) before the provider is called, and driven to a final state by the engine's jobs.
-    const answer = await this.ctx.engine.pay(agent, toPayCommand(message, target.mapping, target.agentTxnId));
+    // Stored (with the reservation and the transaction-number) before the provider is called, and driven to a final
+    // state by the engine's jobs. One authorised and refused, or cancelled before payment, is answered as it is.
+    const answer = await this.services.engine.pay(agent, paymentCommand(message, target.mapping, target.agentTxnId));
     return paymentAnswer(await this.withFunds(agent, context), message, answer);
   }
 
@@ -175,9 +160,9 @@ class ElsomGateway {
     if (agentTxnId === undefined) return cancelRefusal(context, message, ELSOM_RESULT.BAD_REQUEST);
     const mapping = await this.serviceFor(agent.id, message.serviceId);
     if (!mapping) return cancelRefusal(context, message, ELSOM_RESULT.PROVIDER_FORBIDDEN);
-    const payment = await this.ctx.engine.status(agent.id, agentTxnId);
+    const payment = await this.services.engine.status(agent.id, agentTxnId);
     if (!payment || payment.serviceId !== mapping.serviceId) return cancelRefusal(context, message, ELSOM_RESULT.TRANSACTION_NOT_FOUND);
-    const answer = await this.ctx.engine.cancel(agent.id, agentTxnId, `Elsom CANCEL_PAYMENT, terminal ${message.terminalId}`);
+    const answer = await this.services.engine.cancel(agent.id, agentTxnId, `Elsom CANCEL_PAYMENT, terminal ${message.terminalId}`);
     return cancelAnswer(context, message, answer);
   }
 
@@ -186,9 +171,8 @@ class ElsomGateway {
     if (!mapping) return paymentListRefusal(context, ELSOM_RESULT.PROVIDER_FORBIDDEN);
     const period = listPeriod(message, this.config.utcOffsetMinutes);
     if (!period) return paymentListRefusal(context, ELSOM_RESULT.BAD_REQUEST);
-    const payments = await this.ctx.engine.succeededBetween(agent.id, period.from, period.to, [mapping.serviceId]);
-    const numbers = await transactionNumbers(this.ctx.db, agent.id, payments.map((payment) => payment.agentTxnId));
-    return paymentListAnswer(context, payments, numbers);
+    const payments = await this.services.engine.succeededBetween(agent.id, period.from, period.to, [mapping.serviceId]);
+    return paymentListAnswer(context, payments);
   }
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../context.ts';
+import type { Clock } from '../../domain/clock.ts';
 import {
   ELSOM_CONTENT_TYPE,
   encodeElsomGetPaymentStatusResponse,
@@ -13,7 +13,7 @@ import {
   parseElsomPaymentResultAnswer,
 } from '../../acquiring/elsom-merchant/codec.ts';
 import { formatAmount } from '../../domain/money.ts';
-import { publicBaseUrl, selfBaseUrl } from '../../http/self-url.ts';
+import { selfBaseUrl } from '../../http/self-url.ts';
 import { controlGuard, jsonOrUndefined } from '../control.ts';
 import { esc, simPage, SIM_CSP } from '../html.ts';
 import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './account.ts';
@@ -68,8 +68,17 @@ interface WalletPayment {
 
 const MESSAGES = { A: 'Платеж прошел успешно', '1': 'Платеж в обработке', '2': 'Не успешно время транзакции вышла', '3': 'Платеж отменен партнером', '4': 'Другая ошибка' } as const;
 
-export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
-  const host = options.ctx.config.host;
+export interface ElsomMerchantSandboxOptions {
+  clock: Clock;
+  /** This server's configured host: where the callback goes. */
+  host: string;
+  controlAllow: string[];
+  /** Where a person's browser reaches this server (the payment page, the way back). */
+  publicBase: () => string;
+}
+
+export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: ElsomMerchantSandboxOptions): Promise<void> {
+  const host = options.host;
   const payments = new Map<string, WalletPayment>();
   const byPartnerTrn = new Map<string, WalletPayment>();
   let faults: Faults = {
@@ -79,7 +88,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
   let nextPsp = 1;
   // The callback is ours to our own server; the payment page and the way back are where the person's browser goes.
   const self = () => selfBaseUrl(app, host);
-  const publicBase = () => publicBaseUrl(app, options.ctx.config);
+  const publicBase = options.publicBase;
   const roll = (rate: number) => rate > 0 && Math.random() < rate;
 
   app.removeAllContentTypeParsers();
@@ -89,7 +98,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
   });
 
   // Faults as on every sandbox: GET, PUT (merge), DELETE (reset); POST is kept as an alias of PUT for older scripts.
-  const control = { preHandler: controlGuard(options.ctx.config.sandboxControlAllow) };
+  const control = { preHandler: controlGuard(options.controlAllow) };
   const initialFaults = { ...faults };
   const setFaults = async (request: FastifyRequest, reply: FastifyReply) => {
     const parsed = faultsBody.safeParse(jsonOrUndefined(request.body));
@@ -131,7 +140,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     const payment = existing ?? {
       id: randomUUID(), partnerTrnId: f.PartnerTrnID, pspTrnId: `PSP${String(nextPsp++).padStart(8, '0')}`,
       amountMinor: parsed.value.amountMinor, culture: f.CultureInfo, chequeNo: f.ChequeNo, cashierNo: f.CashierNo,
-      status: '1' as const, message: MESSAGES['1'], decidedAt: undefined, createdAt: options.ctx.clock.now().getTime(), wallet: undefined,
+      status: '1' as const, message: MESSAGES['1'], decidedAt: undefined, createdAt: options.clock.now().getTime(), wallet: undefined,
       callbacksSent: 0, callbacksAccepted: 0,
     };
     payments.set(payment.id, payment);
@@ -152,14 +161,14 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     const payment = byPartnerTrn.get(parsed.value.PartnerTrnID);
     if (!payment) return json(reply, encodeElsomGetPaymentStatusResponse({ errorCode: '2', errorMsg: 'Платеж не найден' }));
     timeOut(payment);
-    const lagging = payment.decidedAt !== undefined && options.ctx.clock.now().getTime() - payment.decidedAt < faults.statusLagMs;
+    const lagging = payment.decidedAt !== undefined && options.clock.now().getTime() - payment.decidedAt < faults.statusLagMs;
     const status = lagging ? '1' : payment.status;
     if (roll(faults.malformedRate)) return reply.code(200).type('application/json').send('<html>oops</html>');
     return json(reply, encodeElsomGetPaymentStatusResponse({ paymentStatus: status, message: MESSAGES[status] }));
   });
 
   function timeOut(payment: WalletPayment): void {
-    if (payment.status === '1' && options.ctx.clock.now().getTime() - payment.createdAt > faults.timeoutMs) decide(payment, '2', undefined);
+    if (payment.status === '1' && options.clock.now().getTime() - payment.createdAt > faults.timeoutMs) decide(payment, '2', undefined);
   }
 
   const html = (reply: FastifyReply, code: number, body: string, lang = 'ru') => reply.code(code).type('text/html; charset=utf-8').send(simPage('Элсом', body, lang));
@@ -195,7 +204,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
     payment.status = status;
     payment.message = MESSAGES[status];
     payment.wallet = wallet;
-    payment.decidedAt = options.ctx.clock.now().getTime();
+    payment.decidedAt = options.clock.now().getTime();
     void deliverCallbacks(payment);
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../context.ts';
+import type { Logger } from 'pino';
+import type { Clock } from '../../domain/clock.ts';
 import { parseAmount } from '../../domain/money.ts';
 import { loadElsomConfig, loadElsomWalletConfig } from '../../gateways/elsom-biller/config.ts';
 import { selfBaseUrl } from '../../http/self-url.ts';
@@ -33,13 +34,21 @@ function view(payment: WalletPayment) {
  * the retry rule) for one or `count` payments against this server's own Elsom endpoint, then reconciles with
  * PAYMENT_LIST; GET /sandbox/elsom-wallet/payments lists what the last wallet recorded.
  */
-export async function elsomWalletRoutes(app: FastifyInstance, options: { ctx: AppContext }): Promise<void> {
+export interface ElsomWalletSandboxOptions {
+  clock: Clock;
+  /** This server's configured host: where the wallet sends its credentials. */
+  host: string;
+  controlAllow: string[];
+  log: Logger;
+}
+
+export async function elsomWalletRoutes(app: FastifyInstance, options: ElsomWalletSandboxOptions): Promise<void> {
   const elsom = loadElsomConfig();
   let last: ElsomWallet | undefined;
   // The wallet sends a login and a password hash: only ever to this server's own Elsom endpoint, an address from
   // configuration. The request's Host header is the caller's to choose, and would send the credentials anywhere.
-  const selfUrl = () => `${selfBaseUrl(app, options.ctx.config.host)}${elsom.path}`;
-  const control = { preHandler: controlGuard(options.ctx.config.sandboxControlAllow) };
+  const selfUrl = () => `${selfBaseUrl(app, options.host)}${elsom.path}`;
+  const control = { preHandler: controlGuard(options.controlAllow) };
 
   app.post('/pay', control, async (request, reply) => {
     const parsed = payBody.safeParse(request.body);
@@ -57,14 +66,14 @@ export async function elsomWalletRoutes(app: FastifyInstance, options: { ctx: Ap
       retryIntervalMs: body.retryIntervalMs ?? defaults.retryIntervalMs,
       requestTimeoutMs: body.requestTimeoutMs ?? defaults.requestTimeoutMs,
       utcOffsetMinutes: elsom.utcOffsetMinutes,
-      clock: options.ctx.clock,
+      clock: options.clock,
       ...(body.charset ? { charset: body.charset } : {}),
     });
     last = wallet;
     const started = Date.now();
     const payments = await wallet.run({ count: body.count, concurrency: body.concurrency, payment: () => ({ serviceId: body.serviceId, account: body.account, amountMinor: amount.minor }) });
     const reconciliation = body.reconcile ? await wallet.reconcile({ settleTimeoutMs: body.settleTimeoutMs }) : undefined;
-    options.ctx.log.info({ count: body.count, outcomes: summarize(payments), mismatches: reconciliation?.mismatches.length }, 'Elsom wallet simulator run');
+    options.log.info({ count: body.count, outcomes: summarize(payments), mismatches: reconciliation?.mismatches.length }, 'Elsom wallet simulator run');
     return {
       elapsedMs: Date.now() - started,
       outcomes: summarize(payments),

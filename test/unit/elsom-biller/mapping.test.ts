@@ -25,7 +25,7 @@ function authorizeFixture(): ElsomAuthorizeRequest {
 const payment = (overrides: Partial<PaymentView> = {}): PaymentView => ({
   transactionId: 12345n, agentTxnId: 21508040001364907n, agentId: 7n, serviceId: 'K1001', account: '996701232200', currency: 'KGS',
   amountToMinor: 1000n, state: 'succeeded', code: RESULT.OK, message: 'OK', data: null, providerRef: 'X', paidAt: new Date('2015-08-03T18:03:58Z'), statusAt: new Date('2015-08-03T18:03:59Z'),
-  ...overrides,
+  agentReference: null, ...overrides,
 });
 const context = { terminalId: '1839', remoteAddr: '10.0.0.1', now: new Date('2015-08-03T18:00:47.467Z'), utcOffsetMinutes: 360, operatorId: '7', funds: { balanceMinor: 91128364n, overdraftMinor: 0n } };
 
@@ -145,7 +145,7 @@ describe('answers', () => {
   });
 
   it('PAYMENT_LIST: the stored transaction-number text, DD.MM.YYYY hh:mm:ss in Elsom\'s zone, 10.00', () => {
-    const answer = paymentListAnswer(context, [payment()], new Map([['21508040001364907', '021508040001364907']]));
+    const answer = paymentListAnswer(context, [payment({ agentReference: '021508040001364907' })]);
     const xml = encodeElsomResponse(answer).toString('latin1');
     expect(xml).toContain('<transaction-number>021508040001364907</transaction-number>\n      <datetime>04.08.2015 00:03:59</datetime>\n      <account-number>996701232200</account-number>\n      <amount>10.00</amount>');
   });
