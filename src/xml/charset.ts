@@ -9,7 +9,7 @@ import iconv from 'iconv-lite';
 export type XmlCharsetSource = 'bom' | 'declaration' | 'content-type' | 'default';
 
 export interface XmlCharsetChoice {
-  /** The label as found, lower-cased (`utf-8`, `windows-1251`, `utf-16le`, or whatever a sender wrote). */
+  /** The label as found, trimmed (`utf-8`, `windows-1251`, `utf-16le` for a BOM, or whatever a sender wrote). */
   readonly label: string;
   readonly source: XmlCharsetSource;
 }
@@ -39,9 +39,9 @@ export function detectXmlCharset(bytes: Uint8Array, options: { contentType?: str
   const bom = byteOrderMark(bytes);
   if (bom !== undefined) return { label: bom, source: 'bom' };
   const declared = declaredXmlEncoding(bytes);
-  if (declared !== undefined) return { label: declared.trim().toLowerCase(), source: 'declaration' };
+  if (declared !== undefined) return { label: declared.trim(), source: 'declaration' };
   const fromHeader = contentTypeCharset(options.contentType);
-  if (fromHeader !== undefined) return { label: fromHeader.trim().toLowerCase(), source: 'content-type' };
+  if (fromHeader !== undefined) return { label: fromHeader.trim(), source: 'content-type' };
   return { label: options.fallback, source: 'default' };
 }
 
@@ -50,7 +50,8 @@ export function detectXmlCharset(bytes: Uint8Array, options: { contentType?: str
  * single-byte charset leaves undefined such as 0x98 in windows-1251, an unknown label). A leading BOM is dropped.
  */
 export function decodeXmlBytes(bytes: Uint8Array, label: string): string | undefined {
-  const name = label === 'utf8' ? 'utf-8' : label;
+  const lower = label.toLowerCase();
+  const name = lower === 'utf8' ? 'utf-8' : lower;
   try {
     if (name === 'utf-8') return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     if (!iconv.encodingExists(name)) return undefined;

@@ -152,7 +152,7 @@ export class XmlWriter {
   }
 
   empty(name: string, attributes: XmlAttributes = []): this {
-    return this.line(`<${name}${this.attributesText(attributes)}${this.style.selfClose}>`);
+    return this.line(`<${name}${this.attributesText(attributes)}${this.style.selfClose}`);
   }
 
   element(node: XmlNode): this {

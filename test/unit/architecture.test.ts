@@ -19,12 +19,14 @@ const MAY_IMPORT: Record<string, string[]> = {
   engine: ['domain', 'ledger', 'store'],
   jobs: ['domain', 'store'],
   http: ['domain'],
-  gateways: ['domain', 'engine', 'http'],
-  providers: ['domain', 'engine', 'http'],
-  acquiring: ['domain', 'engine', 'http'],
+  // Shared XML reading and writing for the codecs: pure, depends on nothing of ours.
+  xml: [],
+  gateways: ['domain', 'engine', 'http', 'xml'],
+  providers: ['domain', 'engine', 'http', 'xml'],
+  acquiring: ['domain', 'engine', 'http', 'xml'],
   checkout: ['domain', 'engine', 'http'],
   // Simulators play the partners' side: they may borrow our codecs (the same bytes on the wire), never the engine.
-  sandbox: ['domain', 'http', 'gateways', 'providers', 'acquiring'],
+  sandbox: ['domain', 'http', 'xml', 'gateways', 'providers', 'acquiring'],
   // Shared by the plugins: what one running Tolem holds, and its configuration.
   context: ['config', 'domain', 'engine', 'jobs', 'store'],
   config: ['domain', 'engine'],
