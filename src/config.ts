@@ -1,6 +1,6 @@
 import { parseOffset } from './domain/time.ts';
 import { parseInstant } from './domain/clock.ts';
-import { ipAllowed } from './engine/agents.ts';
+import { ipAllowed } from './domain/cidr.ts';
 import type { EngineConfig } from './engine/payments.ts';
 import type { AuthThrottleLimits } from './http/auth-throttle.ts';
 

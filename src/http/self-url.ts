@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.ts';
 
 /** This server's own base URL once it listens (http://host:port), for calls a module makes to its own sandbox. */
 export function selfBaseUrl(app: FastifyInstance, host: string): string {
@@ -13,6 +12,6 @@ export function selfBaseUrl(app: FastifyInstance, host: string): string {
  * The base URL people and partners are sent to: PUBLIC_URL, or this server's own address. Both come from configuration;
  * a request's Host header never does (it would let a caller choose where return URLs and credentials go).
  */
-export function publicBaseUrl(app: FastifyInstance, config: Pick<Config, 'publicUrl' | 'host'>): string {
+export function publicBaseUrl(app: FastifyInstance, config: { readonly publicUrl: string | undefined; readonly host: string }): string {
   return config.publicUrl ?? selfBaseUrl(app, config.host);
 }

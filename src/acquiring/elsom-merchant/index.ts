@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { CidrMatcher } from '../../domain/cidr.ts';
 import { parseElsomJson, parseElsomPaymentResult, type PageLanguage } from './codec.ts';
 import { ElsomMerchantClient, type ElsomMerchantClientConfig } from './client.ts';
 
@@ -24,16 +24,11 @@ export type CallbackReading =
 
 export class ElsomAcquirer {
   readonly client: ElsomMerchantClient;
-  private readonly allow = new BlockList();
+  private readonly allow: CidrMatcher;
 
   constructor(readonly config: ElsomAcquirerConfig) {
     this.client = new ElsomMerchantClient(config);
-    for (const cidr of config.callbackAllow) {
-      const [address = '', prefix] = cidr.split('/');
-      const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-      if (isIP(address) === 0) throw new Error(`bad Elsom callback address "${cidr}"`);
-      this.allow.addSubnet(address, prefix === undefined ? (family === 'ipv4' ? 32 : 128) : Number(prefix), family);
-    }
+    this.allow = new CidrMatcher(config.callbackAllow);
   }
 
   async start(partnerTrnId: string, amountMinor: bigint, pageLanguage: PageLanguage): Promise<{ kind: 'url'; url: string } | { kind: 'refused'; reason: string } | { kind: 'unknown'; reason: string }> {
@@ -64,9 +59,7 @@ export class ElsomAcquirer {
   }
 
   callerAllowed(ip: string): boolean {
-    const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    const version = isIP(address);
-    return version !== 0 && this.allow.check(address, version === 6 ? 'ipv6' : 'ipv4');
+    return this.allow.matches(ip);
   }
 
   /** Reads a PartnerPaymentResult body. An `Amount`, which the spec does not send, is passed on to be compared. */
