@@ -1,4 +1,4 @@
-import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, parseJsonLossless, stringifyJsonLossless } from '../../domain/lossless-json.ts';
 import { z } from 'zod';
 import { parseAmount, type AmountParseError } from '../../domain/money.ts';
 
@@ -40,7 +40,7 @@ export function normalizeJsonWhitespace(text: string): string {
 export function parseAgentJson(text: string): unknown {
   if (text.trim() === '') return {};
   try {
-    return parseLossless(normalizeJsonWhitespace(text));
+    return parseJsonLossless(normalizeJsonWhitespace(text), 'token');
   } catch (error) {
     throw new AgentApiDecodeError(malformedJsonMessage(error));
   }
@@ -58,7 +58,7 @@ function malformedJsonMessage(error: unknown): string {
 
 /** Writes an answer: bigint and LosslessNumber values become exact JSON numbers. */
 export function stringifyAgentJson(value: unknown): string {
-  return stringifyLossless(value) ?? 'null';
+  return stringifyJsonLossless(value);
 }
 
 /** A JSON number as exact text; documented as a number. */
