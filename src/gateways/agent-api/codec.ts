@@ -1,5 +1,6 @@
 import { isLosslessNumber, LosslessNumber, parseJsonLossless, stringifyJsonLossless } from '../../domain/lossless-json.ts';
 import { z } from 'zod';
+import { localDateTime } from '../../domain/local-date-time.ts';
 import { parseAmount, type AmountParseError } from '../../domain/money.ts';
 
 /**
@@ -104,8 +105,7 @@ export function isRealDateTime(text: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?$/.exec(text);
   if (!match) return false;
   const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
+  return localDateTime(year, month, day, hour, minute, second) !== undefined;
 }
 
 const agentDate = z

@@ -7,6 +7,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
+  fromLocalDateTime, localDateTime as realLocalDateTime, toLocalDateTime, type LocalDateTime,
+} from '../../domain/local-date-time.ts';
+import {
   createXmlParser, decodeXmlBytes, decodeXmlReferences, detectXmlCharset, ELSOM_STYLE, screenDtd, XmlReferenceError,
   xmlWellFormedness, XmlWriter, type XmlNode,
 } from '../../xml/index.ts';
@@ -145,17 +148,8 @@ export function isElsomStatusId(value: number): value is ElsomStatusId {
 
 // ───────────────────────────── message types ─────────────────────────────
 
-/** A wall-clock date and time in Elsom's zone, as written on the wire (no offset). */
-export interface ElsomLocalDateTime {
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-  readonly hour: number;
-  readonly minute: number;
-  readonly second: number;
-  /** Only ServerTime carries milliseconds; 0 elsewhere. */
-  readonly millisecond: number;
-}
+/** A wall-clock date and time in Elsom's zone, as written on the wire (no offset); only ServerTime has milliseconds. */
+export type ElsomLocalDateTime = LocalDateTime;
 
 /** `<extra name="…">value</extra>` not named by the spec's tables, kept in document order. */
 export interface ElsomExtra {
@@ -993,11 +987,7 @@ const SERVER_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,
 
 function localDateTime(parts: readonly number[]): ElsomLocalDateTime | undefined {
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millisecond = 0] = parts;
-  const probe = new Date(Date.UTC(2000, month - 1, day));
-  probe.setUTCFullYear(year);
-  const calendarOk = year >= 1000 && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
-  if (!calendarOk || hour > 23 || minute > 59 || second > 59) return undefined;
-  return { year, month, day, hour, minute, second, millisecond };
+  return year >= 1000 ? realLocalDateTime(year, month, day, hour, minute, second, millisecond) : undefined;
 }
 
 const pad = (value: number, width = 2) => value.toString().padStart(width, '0');
@@ -1039,24 +1029,12 @@ export function formatElsomServerTime(local: ElsomLocalDateTime): string {
 
 /** An instant → Elsom's wall clock at a fixed UTC offset (Kyrgyzstan: +360 minutes, no DST). */
 export function toElsomLocal(instant: Date, utcOffsetMinutes: number): ElsomLocalDateTime {
-  const shifted = new Date(instant.getTime() + utcOffsetMinutes * 60_000);
-  return {
-    year: shifted.getUTCFullYear(),
-    month: shifted.getUTCMonth() + 1,
-    day: shifted.getUTCDate(),
-    hour: shifted.getUTCHours(),
-    minute: shifted.getUTCMinutes(),
-    second: shifted.getUTCSeconds(),
-    millisecond: shifted.getUTCMilliseconds(),
-  };
+  return toLocalDateTime(instant, utcOffsetMinutes);
 }
 
 /** Elsom's wall clock at a fixed UTC offset → the instant. */
 export function fromElsomLocal(local: ElsomLocalDateTime, utcOffsetMinutes: number): Date {
-  const utc = new Date(0);
-  utc.setUTCFullYear(local.year, local.month - 1, local.day);
-  utc.setUTCHours(local.hour, local.minute, local.second, local.millisecond);
-  return new Date(utc.getTime() - utcOffsetMinutes * 60_000);
+  return fromLocalDateTime(local, utcOffsetMinutes);
 }
 
 /** An instant as `YYYYMMDDhhmmss` in the given UTC offset. */
