@@ -2,7 +2,6 @@ import { parseOffset } from './domain/time.ts';
 import { parseInstant } from './domain/clock.ts';
 import { ipAllowed } from './domain/cidr.ts';
 import type { EngineConfig } from './engine/payments.ts';
-import type { AuthThrottleLimits } from './http/auth-throttle.ts';
 
 /** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
 export interface Config {
@@ -40,7 +39,8 @@ export interface Config {
    */
   clockStart: Date | undefined;
   /** Failed authentications: how many per window, and how long blocks may grow (agent API 429, Elsom 201). */
-  authThrottle: AuthThrottleLimits;
+  /** The shape of http/auth-throttle.ts's AuthThrottleLimits (config sits below http and does not import it). */
+  authThrottle: { maxFailures: number; windowMs: number; maxDelayMs: number; redisUrl: string | undefined };
   http: HttpLimits;
 }
 
