@@ -1,6 +1,6 @@
 import { parseOffset } from './domain/time.ts';
 import { parseInstant } from './domain/clock.ts';
-import { ipAllowed } from './engine/agents.ts';
+import { ipAllowed } from './domain/cidr.ts';
 import type { EngineConfig } from './engine/payments.ts';
 
 /** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
@@ -39,16 +39,9 @@ export interface Config {
    */
   clockStart: Date | undefined;
   /** Failed authentications: how many per window, and how long blocks may grow (agent API 429, Elsom 201). */
-  authThrottle: AuthThrottleLimits;
+  /** The shape of http/auth-throttle.ts's AuthThrottleLimits (config sits below http and does not import it). */
+  authThrottle: { maxFailures: number; windowMs: number; maxDelayMs: number; redisUrl: string | undefined };
   http: HttpLimits;
-}
-
-/** Failed authentications allowed per window, the longest block, and where the counts are shared. */
-export interface AuthThrottleLimits {
-  maxFailures: number;
-  windowMs: number;
-  maxDelayMs: number;
-  redisUrl: string | undefined;
 }
 
 /** Limits on every connection, so that slow or idle clients cannot hold the server's sockets. */

@@ -2,9 +2,7 @@
  * Partner time zones are configuration (Kazakhstan UTC+5, Kyrgyzstan UTC+6). These helpers render an instant as the
  * wall-clock text a partner expects, in a fixed UTC offset, with no dependence on the machine's own zone.
  */
-function shifted(instant: Date, offsetMinutes: number): Date {
-  return new Date(instant.getTime() + offsetMinutes * 60_000);
-}
+import { toLocalDateTime } from './local-date-time.ts';
 
 function pad(value: number, width = 2): string {
   return String(value).padStart(width, '0');
@@ -12,14 +10,14 @@ function pad(value: number, width = 2): string {
 
 /** 2020-10-19T20:19:23.737 */
 export function isoLocal(instant: Date, offsetMinutes: number): string {
-  const t = shifted(instant, offsetMinutes);
-  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}T${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}.${pad(t.getUTCMilliseconds(), 3)}`;
+  const t = toLocalDateTime(instant, offsetMinutes);
+  return `${t.year}-${pad(t.month)}-${pad(t.day)}T${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}.${pad(t.millisecond, 3)}`;
 }
 
 /** 20200215000000 */
 export function compactLocal(instant: Date, offsetMinutes: number): string {
-  const t = shifted(instant, offsetMinutes);
-  return `${t.getUTCFullYear()}${pad(t.getUTCMonth() + 1)}${pad(t.getUTCDate())}${pad(t.getUTCHours())}${pad(t.getUTCMinutes())}${pad(t.getUTCSeconds())}`;
+  const t = toLocalDateTime(instant, offsetMinutes);
+  return `${t.year}${pad(t.month)}${pad(t.day)}${pad(t.hour)}${pad(t.minute)}${pad(t.second)}`;
 }
 
 /** The business day (YYYY-MM-DD) of an instant in a zone. */

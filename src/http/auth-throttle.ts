@@ -1,4 +1,3 @@
-import type { AuthThrottleLimits } from '../config.ts';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
@@ -11,7 +10,13 @@ import type { Logger } from 'pino';
  * `maxDelayMs`. Blocks always end: an attacker who knows an agent's login can delay that agent, never lock it out.
  * One instance counts in memory; several share the counts through Redis (REDIS_URL).
  */
-export type { AuthThrottleLimits };
+/** Failed authentications allowed per window, the longest block, and where the counts are shared. */
+export interface AuthThrottleLimits {
+  maxFailures: number;
+  windowMs: number;
+  maxDelayMs: number;
+  redisUrl: string | undefined;
+}
 
 /** What a counter answers: failures so far and the milliseconds until the key is clean again. */
 interface Count {

@@ -12,6 +12,6 @@ export function selfBaseUrl(app: FastifyInstance, host: string): string {
  * The base URL people and partners are sent to: PUBLIC_URL, or this server's own address. Both come from configuration;
  * a request's Host header never does (it would let a caller choose where return URLs and credentials go).
  */
-export function publicBaseUrl(app: FastifyInstance, config: { publicUrl: string | undefined; host: string }): string {
+export function publicBaseUrl(app: FastifyInstance, config: { readonly publicUrl: string | undefined; readonly host: string }): string {
   return config.publicUrl ?? selfBaseUrl(app, config.host);
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ipAllowed } from '../engine/agents.ts';
+import { ipAllowed } from '../domain/cidr.ts';
 
 /** Loopback only: fault injection, clocks and planted data are for tests and operators on this machine. */
 export const LOOPBACK_ONLY = ['127.0.0.0/8', '::1/128'];

@@ -1,4 +1,4 @@
-import { parse } from 'lossless-json';
+import { readJsonLossless } from '../../domain/lossless-json.ts';
 
 /** Upper bound on a JSON body we parse; real Assist messages are a few kilobytes. */
 export const MAX_JSON_CHARS = 256 * 1024;
@@ -8,12 +8,7 @@ export const MAX_JSON_CHARS = 256 * 1024;
  * long ids never pass through a float. Duplicate keys are refused. Never throws: undefined when unreadable.
  */
 export function parseJsonLossless(text: string): unknown {
-  if (text.length > MAX_JSON_CHARS) return undefined;
-  try {
-    return parse(text, null, { parseNumber: (digits: string) => digits });
-  } catch {
-    return undefined;
-  }
+  return readJsonLossless(text, { numbers: 'digits', maxChars: MAX_JSON_CHARS });
 }
 
 /** A JSON scalar as text: strings as they are, numbers as their source digits, null as "". Objects: undefined. */

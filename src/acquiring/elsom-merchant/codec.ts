@@ -3,7 +3,7 @@
  * payment page URL, Elsom calls back with PartnerPaymentResult, and PartnerGetPaymentStatus polls.
  * Pure: bytes ⇄ typed messages in both directions (our client/route and the Elsom simulator). No I/O, no business rules.
  */
-import { parse as parseLossless } from 'lossless-json';
+import { readJsonLossless } from '../../domain/lossless-json.ts';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
 
 /** Invalid input to a builder: a configuration or programming error, not a partner answer. */
@@ -96,12 +96,8 @@ export function stripTrailingCommas(text: string): string {
 /** Lossless and lenient: numbers stay their exact digits (as strings), trailing commas tolerated, BOM dropped. */
 export function parseElsomJson(body: string): unknown {
   if (body.length > MAX_ELSOM_BODY_CHARS) return undefined;
-  try {
-    const text = stripTrailingCommas(body.replace(/^\uFEFF/, '').trim());
-    return parseLossless(text, null, { parseNumber: (digits: string) => digits });
-  } catch {
-    return undefined;
-  }
+  const text = stripTrailingCommas(body.replace(/^\uFEFF/, '').trim());
+  return readJsonLossless(text, { numbers: 'digits', maxChars: MAX_ELSOM_BODY_CHARS });
 }
 
 /** A scalar as text: strings as sent, numbers as their exact digits. Anything else: undefined. */

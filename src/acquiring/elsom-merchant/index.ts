@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { CidrMatcher } from '../../domain/cidr.ts';
 import { encodeElsomPaymentResultAnswer, parseElsomJson, parseElsomPaymentResult } from './codec.ts';
 import { ElsomMerchantClient, type ElsomMerchantClientConfig } from './client.ts';
 import type {
@@ -41,16 +41,11 @@ export class ElsomAcquirer implements Acquirer {
   readonly label = 'Elsom';
   readonly holds = false;
   readonly client: ElsomMerchantClient;
-  private readonly allow = new BlockList();
+  private readonly allow: CidrMatcher;
 
   constructor(readonly config: ElsomAcquirerConfig) {
     this.client = new ElsomMerchantClient(config);
-    for (const cidr of config.callbackAllow) {
-      const [address = '', prefix] = cidr.split('/');
-      const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-      if (isIP(address) === 0) throw new Error(`bad Elsom callback address "${cidr}"`);
-      this.allow.addSubnet(address, prefix === undefined ? (family === 'ipv4' ? 32 : 128) : Number(prefix), family);
-    }
+    this.allow = new CidrMatcher(config.callbackAllow);
   }
 
   get currencies(): readonly string[] {
@@ -125,9 +120,7 @@ export class ElsomAcquirer implements Acquirer {
   }
 
   callerAllowed(ip: string): boolean {
-    const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    const version = isIP(address);
-    return version !== 0 && this.allow.check(address, version === 6 ? 'ipv6' : 'ipv4');
+    return this.allow.matches(ip);
   }
 
   private callbackReading(ip: string, body: string): AcquirerCallbackReading {

@@ -1,5 +1,6 @@
-import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, parseJsonLossless, stringifyJsonLossless } from '../../domain/lossless-json.ts';
 import { z } from 'zod';
+import { localDateTime } from '../../domain/local-date-time.ts';
 import { parseAmount, type AmountParseError } from '../../domain/money.ts';
 
 /**
@@ -40,7 +41,7 @@ export function normalizeJsonWhitespace(text: string): string {
 export function parseAgentJson(text: string): unknown {
   if (text.trim() === '') return {};
   try {
-    return parseLossless(normalizeJsonWhitespace(text));
+    return parseJsonLossless(normalizeJsonWhitespace(text), 'token');
   } catch (error) {
     throw new AgentApiDecodeError(malformedJsonMessage(error));
   }
@@ -58,7 +59,7 @@ function malformedJsonMessage(error: unknown): string {
 
 /** Writes an answer: bigint and LosslessNumber values become exact JSON numbers. */
 export function stringifyAgentJson(value: unknown): string {
-  return stringifyLossless(value) ?? 'null';
+  return stringifyJsonLossless(value);
 }
 
 /** A JSON number as exact text; documented as a number. */
@@ -104,8 +105,7 @@ export function isRealDateTime(text: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?$/.exec(text);
   if (!match) return false;
   const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
+  return localDateTime(year, month, day, hour, minute, second) !== undefined;
 }
 
 const agentDate = z

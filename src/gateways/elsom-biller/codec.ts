@@ -6,8 +6,13 @@
  * See README.md beside this file for the partner's quirks and the decisions taken here.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import iconv from 'iconv-lite';
+import {
+  fromLocalDateTime, localDateTime as realLocalDateTime, toLocalDateTime, type LocalDateTime,
+} from '../../domain/local-date-time.ts';
+import {
+  createXmlParser, decodeXmlBytes, decodeXmlReferences, detectXmlCharset, ELSOM_STYLE, screenDtd, XmlReferenceError,
+  xmlWellFormedness, XmlWriter, type XmlNode,
+} from '../../xml/index.ts';
 import { assertNever } from '../../domain/assert.ts';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
 
@@ -143,17 +148,8 @@ export function isElsomStatusId(value: number): value is ElsomStatusId {
 
 // ───────────────────────────── message types ─────────────────────────────
 
-/** A wall-clock date and time in Elsom's zone, as written on the wire (no offset). */
-export interface ElsomLocalDateTime {
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-  readonly hour: number;
-  readonly minute: number;
-  readonly second: number;
-  /** Only ServerTime carries milliseconds; 0 elsewhere. */
-  readonly millisecond: number;
-}
+/** A wall-clock date and time in Elsom's zone, as written on the wire (no offset); only ServerTime has milliseconds. */
+export type ElsomLocalDateTime = LocalDateTime;
 
 /** `<extra name="…">value</extra>` not named by the spec's tables, kept in document order. */
 export interface ElsomExtra {
@@ -387,32 +383,18 @@ const CHARSET_ALIASES: ReadonlyMap<string, ElsomCharset> = new Map([
   ['utf8', 'utf-8'],
 ]);
 
-const CONTENT_TYPE_CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
-const DECLARATION_ENCODING = /^\s*<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']/;
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
 function normalizeCharset(label: string): ElsomCharset {
   return CHARSET_ALIASES.get(label.trim().toLowerCase()) ?? refuse('unsupported_charset', label);
 }
 
-/** The encoding label of the XML declaration; both supported charsets are ASCII-compatible, so latin1 reads it. */
-function declaredEncoding(bytes: Buffer): string | undefined {
-  return DECLARATION_ENCODING.exec(bytes.subarray(0, 256).toString('latin1'))?.[1];
-}
-
 /**
- * Which charset decodes the body: a UTF-8 BOM, else the XML declaration, else the Content-Type charset, else
- * windows-1251. The declaration beats the header (unlike RFC 7303) because it is written with the bytes by the same
- * code, while a header charset is often an HTTP-stack default; the spec itself only shows `Content-Type: text/xml`.
+ * Which charset decodes the body, in the shared order (src/xml/charset.ts): a UTF-8 BOM, else the XML declaration,
+ * else the Content-Type charset, else windows-1251. The spec itself only shows `Content-Type: text/xml`.
  */
 function resolveCharset(bytes: Buffer, contentType?: string): { charset: ElsomCharset; source: ElsomCharsetSource } {
-  if (bytes.subarray(0, 3).equals(UTF8_BOM)) return { charset: 'utf-8', source: 'bom' };
-  if (bytes[0] === 0xfe || bytes[0] === 0xff) refuse('unsupported_charset', 'UTF-16 byte order mark');
-  const declared = declaredEncoding(bytes);
-  if (declared !== undefined) return { charset: normalizeCharset(declared), source: 'declaration' };
-  const fromHeader = contentType === undefined ? undefined : CONTENT_TYPE_CHARSET.exec(contentType)?.[1];
-  if (fromHeader !== undefined) return { charset: normalizeCharset(fromHeader), source: 'content-type' };
-  return { charset: 'windows-1251', source: 'default' };
+  const choice = detectXmlCharset(bytes, { contentType, fallback: 'windows-1251' });
+  if (choice.source === 'bom' && choice.label !== 'utf-8') refuse('unsupported_charset', 'UTF-16 byte order mark');
+  return { charset: normalizeCharset(choice.label), source: choice.source };
 }
 
 /** The same choice, for logs and tests; undefined when the label that wins names a charset we do not read. */
@@ -429,20 +411,10 @@ export function resolveElsomCharset(
 }
 
 function decodeText(bytes: Buffer, charset: ElsomCharset): string {
-  switch (charset) {
-    case 'utf-8':
-      try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        return refuse('undecodable_bytes', 'invalid UTF-8');
-      }
-    case 'windows-1251': {
-      const text = iconv.decode(bytes, 'windows-1251');
-      // 0x98 is the one byte windows-1251 leaves undefined; iconv-lite turns it into U+FFFD.
-      return text.includes('\uFFFD') ? refuse('undecodable_bytes', 'byte 0x98 in windows-1251') : text;
-    }
-  }
-  return assertNever(charset, 'charset');
+  // 0x98 is the one byte windows-1251 leaves undefined; the shared decoder refuses it.
+  const text = decodeXmlBytes(bytes, charset);
+  if (text !== undefined) return text;
+  return refuse('undecodable_bytes', charset === 'utf-8' ? 'invalid UTF-8' : 'byte 0x98 in windows-1251');
 }
 
 function decodeBody(bytes: Buffer, contentType: string | undefined, maxBytes: number) {
@@ -461,52 +433,17 @@ interface XmlElement {
   readonly text: string;
 }
 
-const XML_PARSER = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  // Entities are resolved below, by a resolver that knows the five predefined ones and character references only.
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  trimValues: true,
-  maxNestedTags: 16,
-});
+const XML_PARSER = createXmlParser({ shape: 'ordered', maxDepth: 16 });
 
-const ENTITY_REFERENCE = /&(?:#x([0-9a-fA-F]{1,6})|#([0-9]{1,7})|([A-Za-z_][\w.-]*));/g;
-const BARE_AMPERSAND = /&(?!(?:#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[A-Za-z_][\w.-]*);)/;
-const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
-  ['lt', '<'],
-  ['gt', '>'],
-  ['amp', '&'],
-  ['quot', '"'],
-  ['apos', "'"],
-]);
-
-/** XML 1.0 `Char` production. */
-function isXmlChar(codePoint: number): boolean {
-  if (codePoint === 0x9 || codePoint === 0xa || codePoint === 0xd) return true;
-  if (codePoint >= 0x20 && codePoint <= 0xd7ff) return true;
-  if (codePoint >= 0xe000 && codePoint <= 0xfffd) return true;
-  return codePoint >= 0x10000 && codePoint <= 0x10ffff;
-}
-
-function characterReference(digits: string, radix: 16 | 10): string {
-  const codePoint = Number.parseInt(digits, radix);
-  return isXmlChar(codePoint) ? String.fromCodePoint(codePoint) : refuse('malformed_xml', `&#${digits}; not a Char`);
-}
-
-/** Resolves the five predefined entities and character references; any other entity is refused, never expanded. */
+/** The shared policy's references only (five predefined entities, character references); any other is refused. */
 function unescapeXml(raw: string): string {
-  if (BARE_AMPERSAND.test(raw)) refuse('malformed_xml', 'bare "&"');
-  return raw.replace(ENTITY_REFERENCE, (_all, hex?: string, decimal?: string, name?: string) => {
-    if (hex !== undefined) return characterReference(hex, 16);
-    if (decimal !== undefined) return characterReference(decimal, 10);
-    return PREDEFINED_ENTITIES.get(name ?? '') ?? refuse('entity_forbidden', `&${name};`);
-  });
+  try {
+    return decodeXmlReferences(raw);
+  } catch (error) {
+    if (!(error instanceof XmlReferenceError)) throw error;
+    if (error.problem === 'unknown-entity') refuse('entity_forbidden', error.reference);
+    return refuse('malformed_xml', error.problem === 'bare-ampersand' ? 'bare "&"' : `${error.reference} not a Char`);
+  }
 }
 
 type FxpNode = Record<string, unknown>;
@@ -540,14 +477,12 @@ function toElements(nodes: readonly FxpNode[]): XmlElement[] {
   return elements;
 }
 
-const DOCTYPE_OR_ENTITY = /<!DOCTYPE|<!ENTITY/i;
-
 /** Well-formedness first, then the tree. A DOCTYPE is refused before any parsing: the spec's bodies never need one. */
 function parseXmlDocument(text: string): XmlElement {
-  if (DOCTYPE_OR_ENTITY.test(text)) refuse('doctype_forbidden', 'DOCTYPE or ENTITY declaration');
+  if (!screenDtd(text).ok) refuse('doctype_forbidden', 'DOCTYPE or ENTITY declaration');
   const body = text.replace(/^\uFEFF/, '').trimStart();
-  const validation = XMLValidator.validate(body);
-  if (validation !== true) refuse('malformed_xml', `${validation.err.msg} (line ${validation.err.line})`);
+  const invalid = xmlWellFormedness(body);
+  if (invalid) refuse('malformed_xml', `${invalid.message} (line ${invalid.line})`);
   let nodes: unknown;
   try {
     nodes = XML_PARSER.parse(body);
@@ -774,61 +709,11 @@ export function decodeElsomRequest(
 
 // ───────────────────────────── XML writing ─────────────────────────────
 
-interface XmlOut {
-  readonly name: string;
-  readonly attributes?: readonly (readonly [string, string])[];
-  readonly text?: string;
-  readonly children?: readonly XmlOut[];
-}
-
-/** Every character windows-1251 can carry (0x98 is undefined there). */
-const WINDOWS_1251_CHARS: ReadonlySet<string> = new Set(
-  [...iconv.decode(Buffer.from(Array.from({ length: 256 }, (_, byte) => byte)), 'windows-1251')].filter(
-    (char) => char !== '\uFFFD',
-  ),
-);
-
-const XML_ESCAPES: ReadonlyMap<string, string> = new Map([
-  ['&', '&amp;'],
-  ['<', '&lt;'],
-  ['>', '&gt;'],
-  ['"', '&quot;'],
-  ["'", '&apos;'],
-]);
-
-/**
- * Escapes markup characters; characters the charset cannot carry (Kyrgyz ң ө ү in windows-1251) become numeric
- * character references, so nothing turns into "?". Characters XML forbids (C0 controls, lone surrogates) become a
- * space: a payment answer must still go out.
- */
-function escapeXml(text: string, charset: ElsomCharset): string {
-  let out = '';
-  for (const char of text) {
-    const codePoint = char.codePointAt(0) ?? 0;
-    if (!isXmlChar(codePoint)) out += ' ';
-    else if (XML_ESCAPES.has(char)) out += XML_ESCAPES.get(char);
-    else if (charset === 'windows-1251' && !WINDOWS_1251_CHARS.has(char)) out += `&#${codePoint};`;
-    else out += char;
-  }
-  return out;
-}
-
-function renderElement(node: XmlOut, depth: number, charset: ElsomCharset): string[] {
-  const indent = '  '.repeat(depth);
-  const attributes = (node.attributes ?? []).map(([key, value]) => ` ${key}="${escapeXml(value, charset)}"`).join('');
-  const open = `${indent}<${node.name}${attributes}`;
-  if (node.children !== undefined && node.children.length > 0) {
-    const inner = node.children.flatMap((child) => renderElement(child, depth + 1, charset));
-    return [`${open}>`, ...inner, `${indent}</${node.name}>`];
-  }
-  if (node.text === undefined) return [`${open}/>`];
-  return [`${open}>${escapeXml(node.text, charset)}</${node.name}>`];
-}
+/** Elsom's bytes: the shared writer's windows-1251 style (indented, `<name/>`, references for what 1251 lacks). */
+type XmlOut = XmlNode;
 
 function renderDocument(root: XmlOut, charset: ElsomCharset): Buffer {
-  const lines = [`<?xml version="1.0" encoding="${charset}"?>`, ...renderElement(root, 0, charset)];
-  const xml = `${lines.join('\n')}\n`;
-  return charset === 'utf-8' ? Buffer.from(xml, 'utf8') : iconv.encode(xml, 'windows-1251');
+  return new XmlWriter({ ...ELSOM_STYLE, charset }).declaration().element(root).toBytes();
 }
 
 function leaf(name: string, text: string | number | undefined): XmlOut | undefined {
@@ -1102,11 +987,7 @@ const SERVER_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,
 
 function localDateTime(parts: readonly number[]): ElsomLocalDateTime | undefined {
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millisecond = 0] = parts;
-  const probe = new Date(Date.UTC(2000, month - 1, day));
-  probe.setUTCFullYear(year);
-  const calendarOk = year >= 1000 && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
-  if (!calendarOk || hour > 23 || minute > 59 || second > 59) return undefined;
-  return { year, month, day, hour, minute, second, millisecond };
+  return year >= 1000 ? realLocalDateTime(year, month, day, hour, minute, second, millisecond) : undefined;
 }
 
 const pad = (value: number, width = 2) => value.toString().padStart(width, '0');
@@ -1148,24 +1029,12 @@ export function formatElsomServerTime(local: ElsomLocalDateTime): string {
 
 /** An instant → Elsom's wall clock at a fixed UTC offset (Kyrgyzstan: +360 minutes, no DST). */
 export function toElsomLocal(instant: Date, utcOffsetMinutes: number): ElsomLocalDateTime {
-  const shifted = new Date(instant.getTime() + utcOffsetMinutes * 60_000);
-  return {
-    year: shifted.getUTCFullYear(),
-    month: shifted.getUTCMonth() + 1,
-    day: shifted.getUTCDate(),
-    hour: shifted.getUTCHours(),
-    minute: shifted.getUTCMinutes(),
-    second: shifted.getUTCSeconds(),
-    millisecond: shifted.getUTCMilliseconds(),
-  };
+  return toLocalDateTime(instant, utcOffsetMinutes);
 }
 
 /** Elsom's wall clock at a fixed UTC offset → the instant. */
 export function fromElsomLocal(local: ElsomLocalDateTime, utcOffsetMinutes: number): Date {
-  const utc = new Date(0);
-  utc.setUTCFullYear(local.year, local.month - 1, local.day);
-  utc.setUTCHours(local.hour, local.minute, local.second, local.millisecond);
-  return new Date(utc.getTime() - utcOffsetMinutes * 60_000);
+  return fromLocalDateTime(local, utcOffsetMinutes);
 }
 
 /** An instant as `YYYYMMDDhhmmss` in the given UTC offset. */

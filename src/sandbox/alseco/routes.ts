@@ -17,6 +17,7 @@ import { parseAmount } from '../../domain/money.ts';
 import { loadAlsecoConfig } from '../../providers/alseco/config.ts';
 import { AlsecoSimFault, AlsecoSimulator } from './simulator.ts';
 import { controlGuard } from '../control.ts';
+import { FAULT_FIELDS, faultRate, faultStore, inScope, registerFaultRoutes, rollScopedFault } from '../faults.ts';
 
 export interface AlsecoFaults {
   latencyMs: number;
@@ -46,11 +47,9 @@ const DEFAULT_FAULTS: AlsecoFaults = {
   hangMs: 15_000, methods: [], times: null, dedupe: true,
 };
 
-const rate = z.number().min(0).max(1);
 const faultsBody = z.object({
-  latencyMs: z.number().int().min(0).max(60_000), http500Rate: rate, soapFaultRate: rate, malformedRate: rate, hugeRate: rate,
-  hangAfterCommitRate: rate, http500AfterCommitRate: rate, hangMs: z.number().int().min(0).max(120_000),
-  methods: z.array(z.string().max(64)).max(32), times: z.number().int().min(0).max(1_000_000).nullable(), dedupe: z.boolean(),
+  ...FAULT_FIELDS, soapFaultRate: faultRate, hugeRate: faultRate,
+  methods: z.array(z.string().max(64)).max(32), times: z.number().int().min(0).max(1_000_000).nullable(),
 }).partial();
 
 const plantBody = z.object({
@@ -85,13 +84,7 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
   app.addContentTypeParser(['text/xml', 'application/soap+xml', 'application/xml'], { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
 
   /** Rolls the dice for one fault; a hit on a limited budget spends it. */
-  const hit = (share: number, method: string): boolean => {
-    if (share <= 0 || (faults.methods.length > 0 && !faults.methods.includes(method))) return false;
-    if (faults.times !== null && faults.times <= 0) return false;
-    if (Math.random() >= share) return false;
-    if (faults.times !== null) faults.times -= 1;
-    return true;
-  };
+  const hit = (share: number, method: string): boolean => rollScopedFault(faults, share, method);
 
   const soap = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body;
@@ -101,7 +94,7 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
       return sendFault(reply, soapVersionOf(request), 'client', message);
     }
     const { method, soapVersion, namespace } = decoded;
-    if (faults.latencyMs > 0 && (faults.methods.length === 0 || faults.methods.includes(method))) await sleep(faults.latencyMs);
+    if (faults.latencyMs > 0 && inScope(faults, method)) await sleep(faults.latencyMs);
     if (hit(faults.http500Rate, method)) return reply.code(500).type('text/html').send(HTML_500);
     if (hit(faults.soapFaultRate, method)) return sendFault(reply, soapVersion, 'server', 'System.Data.SqlClient.SqlException: Timeout expired.');
     let response: AlsecoResponse;
@@ -132,19 +125,11 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
     app.get(path, wsdl);
   }
 
-  app.get('/faults', control, async () => faults);
-  app.put('/faults', control, async (request, reply) => {
-    const body = faultsBody.safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: body.error.message });
-    faults = { ...faults, ...body.data };
+  const store = faultStore(() => faults, (next: AlsecoFaults) => {
+    faults = next;
     simulator.dedupe = faults.dedupe;
-    return faults;
   });
-  app.delete('/faults', control, async () => {
-    faults = { ...DEFAULT_FAULTS };
-    simulator.dedupe = faults.dedupe;
-    return faults;
-  });
+  registerFaultRoutes(app, '/faults', store, { control, schema: faultsBody });
 
   app.put('/clock', control, async (request, reply) => {
     const body = z.object({ now: z.string().datetime({ offset: true }).nullable() }).safeParse(request.body);

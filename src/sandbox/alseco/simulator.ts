@@ -6,6 +6,7 @@
  * rollback, payment lists, day checks and the 108e report. Transport and faults live in routes.ts. With `dedupe` off
  * a repeated SysRef is paid again (a provider that promises nothing); `journal` lists the methods called, in order.
  */
+import { toLocalDateTime } from '../../domain/local-date-time.ts';
 import { systemClock, type Clock } from '../../domain/clock.ts';
 import type {
   AlsecoAccountInfo, AlsecoAccountInvoices, AlsecoBankPayInfo, AlsecoForm108eItems, AlsecoInvoice, AlsecoInvoiceParameter,
@@ -177,8 +178,8 @@ export class AlsecoSimulator {
   }
 
   localDay(instant = this.now()): LocalDay {
-    const t = new Date(instant + this.options.offsetMinutes * 60_000);
-    return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
+    const { year, month, day } = toLocalDateTime(new Date(instant), this.options.offsetMinutes);
+    return { year, month, day };
   }
 
   /** Local wall-clock text of an instant, as Alseco writes dates (no offset). */

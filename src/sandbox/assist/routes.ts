@@ -1,6 +1,6 @@
 import type { Clock } from '../../domain/clock.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
   encodeAssistAnswer,
@@ -12,20 +12,16 @@ import {
 } from '../../acquiring/assist/codec.ts';
 import { formatAmount } from '../../domain/money.ts';
 import { esc, simPage, SIM_CSP } from '../html.ts';
-import { controlGuard, jsonOrUndefined } from '../control.ts';
+import { controlGuard } from '../control.ts';
+import { FAULT_FIELDS, faultRate, faultStore, registerFaultRoutes } from '../faults.ts';
 import { ASSIST_SANDBOX_ACCOUNT, assistSandboxKeys } from './keys.ts';
 import { AssistSimulator, TEST_CARDS, type SimOrder } from './simulator.ts';
 
+const { latencyMs, http500Rate, malformedRate, hangAfterCommitRate, hangMs, dedupe } = FAULT_FIELDS;
 const faultsBody = z.object({
-  latencyMs: z.number().int().min(0).max(60_000),
-  http500Rate: z.number().min(0).max(1),
-  malformedRate: z.number().min(0).max(1),
-  notProcessedRate: z.number().min(0).max(1),
-  badSignatureRate: z.number().min(0).max(1),
-  dropReturnRate: z.number().min(0).max(1),
-  hangAfterCommitRate: z.number().min(0).max(1),
-  hangMs: z.number().int().min(0).max(120_000),
-  dedupe: z.boolean(),
+  latencyMs, http500Rate, malformedRate,
+  notProcessedRate: faultRate, badSignatureRate: faultRate, dropReturnRate: faultRate,
+  hangAfterCommitRate, hangMs, dedupe,
 }).partial().strict();
 
 /**
@@ -47,17 +43,8 @@ export async function assistSandboxRoutes(app: FastifyInstance, options: { contr
 
   // Faults as on every sandbox: GET, PUT (merge), DELETE (reset); POST is kept as an alias of PUT for older scripts.
   const control = { preHandler: controlGuard(options.controlAllow) };
-  const initialFaults = { ...sim.faults };
-  const setFaults = async (request: FastifyRequest, reply: FastifyReply) => {
-    const parsed = faultsBody.safeParse(jsonOrUndefined(request.body));
-    if (!parsed.success) return reply.code(400).send({ error: parsed.error.message });
-    sim.faults = { ...sim.faults, ...parsed.data } as typeof sim.faults;
-    return sim.faults;
-  };
-  app.get('/faults', control, async () => sim.faults);
-  app.put('/faults', control, setFaults);
-  app.post('/faults', control, setFaults);
-  app.delete('/faults', control, async () => (sim.faults = { ...initialFaults }));
+  const faults = faultStore(() => sim.faults, (next) => (sim.faults = next));
+  registerFaultRoutes(app, '/faults', faults, { control, schema: faultsBody, postAlias: true, textBody: true });
   app.get('/orders', control, async () => sim.list().map((o) => ({ ...o, amountMinor: o.amountMinor.toString(), chargedMinor: o.chargedMinor.toString() })));
 
   // ── the payment page ──────────────────────────────────────────────────────────────────────────────────────────

@@ -1,3 +1,4 @@
+import { rollFault } from '../faults.ts';
 import { systemClock, type Clock } from '../../domain/clock.ts';
 import { randomBytes } from 'node:crypto';
 import { formatAmount } from '../../domain/money.ts';
@@ -78,7 +79,7 @@ export class AssistSimulator {
   ) {}
 
   roll(rate: number): boolean {
-    return rate > 0 && this.random() < rate;
+    return rollFault(rate, this.random);
   }
 
   list(): SimOrder[] {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock.ts';
 import {
@@ -14,7 +14,8 @@ import {
 } from '../../acquiring/elsom-merchant/codec.ts';
 import { formatAmount } from '../../domain/money.ts';
 import { selfBaseUrl } from '../../http/self-url.ts';
-import { controlGuard, jsonOrUndefined } from '../control.ts';
+import { controlGuard } from '../control.ts';
+import { FAULT_FIELDS, faultRate, faultStore, registerFaultRoutes, rollFault } from '../faults.ts';
 import { esc, simPage, SIM_CSP } from '../html.ts';
 import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './account.ts';
 
@@ -27,13 +28,13 @@ import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './account.ts';
  * "Cancel" on the page is status 3. A payment left alone times out (status 2) after `timeoutMs`.
  */
 const faultsBody = z.object({
-  latencyMs: z.number().int().min(0).max(60_000),
-  http500Rate: z.number().min(0).max(1),
-  malformedRate: z.number().min(0).max(1),
+  latencyMs: FAULT_FIELDS.latencyMs,
+  http500Rate: FAULT_FIELDS.http500Rate,
+  malformedRate: FAULT_FIELDS.malformedRate,
   callbackDelayMs: z.number().int().min(0).max(600_000),
   /** Extra copies of each callback. */
   callbackDuplicates: z.number().int().min(0).max(50),
-  callbackLossRate: z.number().min(0).max(1),
+  callbackLossRate: faultRate,
   /** After the final callback, send a stale "1" (in processing) one. */
   callbackOutOfOrder: z.boolean(),
   /** The status method keeps answering "1" this long after the payment was made. */
@@ -89,7 +90,7 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
   // The callback is ours to our own server; the payment page and the way back are where the person's browser goes.
   const self = () => selfBaseUrl(app, host);
   const publicBase = options.publicBase;
-  const roll = (rate: number) => rate > 0 && Math.random() < rate;
+  const roll = (rate: number) => rollFault(rate);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
@@ -99,17 +100,8 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
 
   // Faults as on every sandbox: GET, PUT (merge), DELETE (reset); POST is kept as an alias of PUT for older scripts.
   const control = { preHandler: controlGuard(options.controlAllow) };
-  const initialFaults = { ...faults };
-  const setFaults = async (request: FastifyRequest, reply: FastifyReply) => {
-    const parsed = faultsBody.safeParse(jsonOrUndefined(request.body));
-    if (!parsed.success) return reply.code(400).send({ error: parsed.error.message });
-    faults = { ...faults, ...parsed.data } as Faults;
-    return faults;
-  };
-  app.get('/faults', control, async () => faults);
-  app.put('/faults', control, setFaults);
-  app.post('/faults', control, setFaults);
-  app.delete('/faults', control, async () => (faults = { ...initialFaults }));
+  const store = faultStore(() => faults, (next: Faults) => (faults = next));
+  registerFaultRoutes(app, '/faults', store, { control, schema: faultsBody, postAlias: true, textBody: true });
   app.get('/payments', control, async () => [...payments.values()].map((p) => ({ ...p, amountMinor: p.amountMinor.toString() })));
 
   const json = (reply: FastifyReply, body: string) => reply.code(200).header('content-type', ELSOM_CONTENT_TYPE).send(body);

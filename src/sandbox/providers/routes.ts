@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/sandbox/codec.ts';
 import { controlGuard } from '../control.ts';
-import { ProviderSimulator, type ProviderRules, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';
+import { FAULT_FIELDS, registerFaultRoutes } from '../faults.ts';
+import { ProviderSimulator, type FaultConfig, type ProviderRules, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';
 
 /** The simulated providers that `start` mounts, by route name, with the rules each checks on its own side. */
 export const SANDBOX_PROVIDERS: Record<string, { kind: SimulatorKind; rules: ProviderRules }> = {
@@ -18,14 +19,8 @@ export const SANDBOX_PROVIDERS: Record<string, { kind: SimulatorKind; rules: Pro
 };
 
 const faultsBody = z.object({
-  latencyMs: z.number().int().min(0).max(60_000),
-  http500Rate: z.number().min(0).max(1),
-  http500AfterCommitRate: z.number().min(0).max(1),
-  malformedRate: z.number().min(0).max(1),
-  hangAfterCommitRate: z.number().min(0).max(1),
-  hangMs: z.number().int().min(0).max(120_000),
+  ...FAULT_FIELDS,
   processingMs: z.number().int().min(0).max(600_000),
-  dedupe: z.boolean(),
 }).partial();
 
 export interface SandboxProviders {
@@ -35,6 +30,8 @@ export interface SandboxProviders {
 export function createSandboxProviders(clock: Clock = systemClock): SandboxProviders {
   return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, { kind, rules }]) => [name, new ProviderSimulator(name, kind, rules, Math.random, clock)])) };
 }
+
+const badRequest = (message: string) => ({ status: 'error', code: 'BAD_REQUEST', message });
 
 function send<T>(reply: FastifyReply, answer: SimulatorAnswer<T>): FastifyReply {
   switch (answer.kind) {
@@ -79,12 +76,9 @@ export async function sandboxProviderRoutes(app: FastifyInstance, options: { san
       if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
       return send(reply, await simulator.cancel(body.data.reference));
     });
-    app.get(`/${name}/faults`, control, async () => simulator.getFaults());
-    app.put(`/${name}/faults`, control, async (request, reply) => {
-      const body = faultsBody.safeParse(request.body);
-      if (!body.success) return reply.code(400).send({ status: 'error', code: 'BAD_REQUEST', message: body.error.message });
-      return simulator.setFaults(body.data);
-    });
+    const faults = { get: () => simulator.getFaults(), set: (patch: Partial<FaultConfig>) => simulator.setFaults(patch), reset: () => simulator.getFaults() };
+    // Faults here are per route and reset with a PUT of zeros: no DELETE.
+    registerFaultRoutes(app, `/${name}/faults`, faults, { control, schema: faultsBody, reset: false, invalid: badRequest });
     app.get(`/${name}/payments`, control, async () => simulator.committed());
     app.get(`/${name}/calls`, control, async () => simulator.calls());
   }

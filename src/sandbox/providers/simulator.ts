@@ -1,3 +1,4 @@
+import { rollFault } from '../faults.ts';
 import { systemClock, type Clock } from '../../domain/clock.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
@@ -205,7 +206,7 @@ export class ProviderSimulator {
   }
 
   private roll(rate: number): boolean {
-    return rate > 0 && this.random() < rate;
+    return rollFault(rate, this.random);
   }
 
   private checkData(request: SandboxCheckRequest): SandboxCheckResponse {

@@ -1,11 +1,12 @@
 /**
  * Bytes → a parsed XML tree, refusing what must be refused before any parser sees it: oversized input, any DTD
- * (XXE, billion laughs), HTML error pages, text that is not XML, truncated or ill-formed XML.
- * fast-xml-parser runs with processEntities:false; this module decodes the five predefined entities and character
- * references itself and refuses any other entity reference.
+ * (XXE, billion laughs), HTML error pages, text that is not XML, truncated or ill-formed XML. The DTD and entity
+ * policy, charset detection and parser options are the shared ones (src/xml/read.ts); this module adds what is
+ * Alseco's: HTML error pages, the truncation diagnosis and the SOAP tree helpers.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import iconv from 'iconv-lite';
+import {
+  createXmlParser, decodeXmlBytes, decodeXmlReferences, detectXmlCharset, screenDtd, XmlReferenceError, xmlWellFormedness,
+} from '../../../xml/index.ts';
 
 /** 32 MiB: a month of GetBillInfo for a large bank fits several times over. */
 export const ALSECO_DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
@@ -48,21 +49,8 @@ export class AlsecoDecodeError extends Error {
 
 export type ReadXml = { ok: true; rootName: string; root: XValue } | { ok: false; failure: AlsecoReadFailure };
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  textNodeName: '#text',
-  cdataPropName: '#cdata',
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  // SOAP answers of this partner nest about a dozen levels; anything far deeper is an attack or garbage.
-  maxNestedTags: 200,
-});
+// SOAP answers of this partner nest about a dozen levels; anything far deeper is an attack or garbage.
+const parser = createXmlParser({ shape: 'grouped', maxDepth: 200 });
 
 function malformed(reason: AlsecoMalformedReason, detail: string): { ok: false; failure: AlsecoReadFailure } {
   return { ok: false, failure: { kind: 'malformed', reason, detail } };
@@ -86,24 +74,9 @@ function normaliseLineEnds(text: string): string {
   return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
-function bytesToText(bytes: Uint8Array): string | undefined {
-  const encoding = sniffEncoding(bytes);
-  try {
-    if (encoding === 'utf-8') return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return iconv.encodingExists(encoding) ? iconv.decode(bytes, encoding) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** BOM first, then the XML declaration; UTF-8 when neither says otherwise (the spec's messages are UTF-8). */
-function sniffEncoding(bytes: Uint8Array): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 200)).toString('latin1');
-  const declared = /^(?:\uFEFF|\xEF\xBB\xBF)?\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head);
-  const name = declared?.[1]?.toLowerCase() ?? 'utf-8';
-  return name === 'utf8' ? 'utf-8' : name;
+function bytesToText(bytes: Uint8Array): string | undefined {
+  return decodeXmlBytes(bytes, detectXmlCharset(bytes, { fallback: 'utf-8' }).label);
 }
 
 function readText(text: string): ReadXml {
@@ -111,11 +84,11 @@ function readText(text: string): ReadXml {
   if (start === '') return malformed('empty', 'the body is empty');
   if (looksLikeHtml(start)) return { ok: false, failure: { kind: 'html', title: htmlTitle(start) } };
   // Refused before parsing, wherever it appears: no message of this protocol carries a DTD.
-  const dtd = /<!(DOCTYPE|ENTITY)/i.exec(text);
-  if (dtd) return { ok: false, failure: { kind: 'dtd-forbidden', detail: `<!${dtd[1]} at offset ${dtd.index}` } };
+  const dtd = screenDtd(text);
+  if (!dtd.ok) return { ok: false, failure: { kind: 'dtd-forbidden', detail: `<!${dtd.declaration} at offset ${dtd.offset}` } };
   if (!start.startsWith('<')) return malformed('not-xml', `the body starts with ${JSON.stringify(start.slice(0, 40))}`);
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) return malformed(classifyInvalid(text, valid.err.msg), `${valid.err.msg} (line ${valid.err.line})`);
+  const invalid = xmlWellFormedness(text);
+  if (invalid) return malformed(classifyInvalid(text, invalid.message), `${invalid.message} (line ${invalid.line})`);
   return parseRoot(text);
 }
 
@@ -228,25 +201,14 @@ export function resolveNamespace(prefix: string, scopes: readonly XValue[]): str
   return undefined;
 }
 
-const ENTITY = /&(?:#x([0-9A-Fa-f]{1,6});|#([0-9]{1,7});|(lt|gt|amp|quot|apos);)?/g;
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
 /** Decodes the predefined entities and character references; any other `&` is an error (no DTD can define one). */
 export function decodeEntities(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(ENTITY, (match, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
-    if (name !== undefined) return PREDEFINED[name] ?? match;
-    const code = hex !== undefined ? parseInt(hex, 16) : dec !== undefined ? parseInt(dec, 10) : -1;
-    if (!isXmlChar(code)) throw new AlsecoDecodeError('not-well-formed', `bad entity or character reference near "${match}"`);
-    return String.fromCodePoint(code);
-  });
-}
-
-function isXmlChar(code: number): boolean {
-  if (code === 0x9 || code === 0xa || code === 0xd) return true;
-  if (code >= 0x20 && code <= 0xd7ff) return true;
-  if (code >= 0xe000 && code <= 0xfffd) return true;
-  return code >= 0x10000 && code <= 0x10ffff;
+  try {
+    return decodeXmlReferences(text);
+  } catch (error) {
+    if (!(error instanceof XmlReferenceError)) throw error;
+    throw new AlsecoDecodeError('not-well-formed', `bad entity or character reference near "${error.reference}"`);
+  }
 }
 
 /** The text of a leaf element (entities decoded, CDATA kept verbatim); an element with children is refused. */
