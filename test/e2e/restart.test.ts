@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.ts';
+import { startChild as startTolemChild, type ChildTolem } from '../helpers/child.ts';
 import { agentApi, eventually, expectLedgerBalanced, num, openTestDb, startTolem, testSchema, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -18,28 +19,10 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; token: string }> {
-  const child = spawn(process.execPath, ['bin/tolem.js', 'start'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`tolem start did not come up: ${out}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = /Tolem is up at (http:\/\/\S+) /.exec(out)?.[1];
-      const token = /token \(shown once\): (\S+)/.exec(out)?.[1];
-      if (url && token) {
-        clearTimeout(timer);
-        resolve({ child, url, token });
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`tolem start exited with ${code}: ${out}`)));
-  });
+async function startChild(env: Record<string, string>): Promise<ChildTolem> {
+  const started = await startTolemChild(env);
+  children.push(started.child);
+  return started;
 }
 
 describe('restart with payments pending', () => {
