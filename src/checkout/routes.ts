@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Checkout, PayAnswer, PayChoice, PaymentMethod } from '../engine/checkout.ts';
-import { CHECKOUT_CSS, CHECKOUT_JS } from './assets.ts';
+import { fileURLToPath } from 'node:url';
+import { registerPages, sendPage, type Page } from '../web/pages.ts';
 import { DICTIONARIES, pickLang, type Lang, type TextKey } from './i18n.ts';
 import { cardRedirectPage, catalogPage, errorPage, orderPage, resultPage, servicePage, type PageContext } from './pages.ts';
 
+const VIEWS = new URL('./views/', import.meta.url);
+const ASSETS = new URL('./static/', import.meta.url);
 const ELSOM_COOKIE = 'tolem_elsom';
 const LANG_COOKIE = 'tolem_lang';
 
@@ -24,6 +27,8 @@ export interface CheckoutPluginOptions {
  */
 export async function checkoutRoutes(app: FastifyInstance, options: CheckoutPluginOptions): Promise<void> {
   const { checkout, sandbox, offsetMinutes } = options;
+  // Templates and the page's one stylesheet and script, next to this file both in the source tree and under `npm start`.
+  await registerPages(app, { views: fileURLToPath(VIEWS), assets: fileURLToPath(ASSETS), prefix: '/assets/' });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
 
@@ -45,7 +50,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: CheckoutPlug
     return { lang, path: url.pathname + url.search, sandbox, offsetMinutes };
   };
   const text = (lang: Lang, key: TextKey) => DICTIONARIES[lang][key];
-  const html = (reply: FastifyReply, code: number, body: string) => reply.code(code).type('text/html; charset=utf-8').send(body);
+  const html = (reply: FastifyReply, code: number, page: Page) => sendPage(reply, code, page);
 
   // The error handler must not fail itself (a throw here is Fastify's bare 500): the page context falls back to defaults.
   const safePageCtx = (request: FastifyRequest, reply: FastifyReply): PageContext => {
@@ -65,9 +70,6 @@ export async function checkoutRoutes(app: FastifyInstance, options: CheckoutPlug
     const pc = pageCtx(request, reply);
     return html(reply, 404, errorPage(pc, text(pc.lang, 'err_not_found')));
   });
-
-  app.get('/assets/checkout.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CHECKOUT_CSS));
-  app.get('/assets/checkout.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(CHECKOUT_JS));
 
   app.get('/', async (request, reply) => {
     const pc = pageCtx(request, reply);
@@ -122,7 +124,7 @@ export async function checkoutRoutes(app: FastifyInstance, options: CheckoutPlug
     return payAnswer(reply, pc, answer, request.params.token);
   });
 
-  function payAnswer(reply: FastifyReply, pc: PageContext, answer: Exclude<PayAnswer, { kind: 'refused' }>, token: string): FastifyReply {
+  function payAnswer(reply: FastifyReply, pc: PageContext, answer: Exclude<PayAnswer, { kind: 'refused' }>, token: string): FastifyReply | Promise<FastifyReply> {
     switch (answer.kind) {
       case 'card_form':
         return html(reply, 200, cardRedirectPage(pc, answer.action, answer.fields));

@@ -22,12 +22,14 @@ const MAY_IMPORT: Record<string, string[]> = {
   http: ['domain'],
   // Shared XML reading and writing for the codecs: pure, depends on nothing of ours.
   xml: [],
+  // Shared page rendering (eta views, static files, the one HTML escaper) for the checkout and the simulators.
+  web: [],
   gateways: ['domain', 'engine', 'http', 'xml'],
   providers: ['domain', 'engine', 'http', 'xml'],
   acquiring: ['domain', 'engine', 'http', 'xml'],
-  checkout: ['domain', 'engine', 'http'],
+  checkout: ['domain', 'engine', 'http', 'web'],
   // Simulators play the partners' side: they may borrow our codecs (the same bytes on the wire), never the engine.
-  sandbox: ['domain', 'http', 'xml', 'gateways', 'providers', 'acquiring'],
+  sandbox: ['domain', 'http', 'xml', 'web', 'gateways', 'providers', 'acquiring'],
   // Shared by the plugins: what one running Tolem holds, and its configuration.
   context: ['config', 'domain', 'engine', 'jobs', 'store'],
   config: ['domain', 'engine'],
