@@ -18,15 +18,14 @@ import { createSandboxProviders, sandboxProviderRoutes, type SandboxProviders } 
 import { alsecoSandboxRoutes } from './sandbox/alseco/routes.ts';
 import { scheduleDailyReconciliation } from './engine/reconcile.ts';
 import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
-import { loadElsomConfig } from './gateways/elsom-biller/config.ts';
 import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
-import { loadCheckoutConfig } from './checkout/config.ts';
+import { checkoutConfig as checkoutSettings } from './checkout/config.ts';
 import { Checkout } from './engine/checkout.ts';
 import { AssistAcquirer } from './acquiring/assist/index.ts';
-import { loadAssistConfig } from './acquiring/assist/config.ts';
+import { assistAcquirerConfig } from './acquiring/assist/config.ts';
 import { ElsomAcquirer } from './acquiring/elsom-merchant/index.ts';
-import { loadElsomMerchantConfig } from './acquiring/elsom-merchant/config.ts';
+import { elsomMerchantAcquirerConfig } from './acquiring/elsom-merchant/config.ts';
 import { ASSIST_SANDBOX_ACCOUNT, assistSandboxKeys } from './sandbox/assist/keys.ts';
 import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './sandbox/elsom-merchant/account.ts';
 import { publicBaseUrl, selfBaseUrl } from './http/self-url.ts';
@@ -78,7 +77,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const metrics = createMetrics(!options.db);
   const catalog = new Catalog(db);
   let selfUrl = config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`;
-  const providers = buildProviderRegistry(() => selfUrl, clock);
+  const providers = buildProviderRegistry(config.alseco, () => selfUrl, clock);
   const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock);
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
@@ -112,9 +111,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const controlAllow = config.sandboxControlAllow;
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
   // partner plugins (one line each)
-  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
-  await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, services: { ...services, authThrottle: throttleLimits } });
-  if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log });
+  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', bankCode: config.alseco.bankCode, offsetMinutes: config.alseco.offsetMinutes, clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
+  await app.register(elsomBillerRoutes, { prefix: config.elsom.path, config: config.elsom, services: { ...services, authThrottle: throttleLimits } });
+  if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log, elsom: config.elsom, wallet: config.elsomWallet });
   const checkout = await composeCheckout(app as unknown as FastifyInstance, ctx);
   await app.register(checkoutRoutes, {
     prefix: '/pay', checkout, sandbox: config.sandbox, offsetMinutes: config.hubOffsetMinutes,
@@ -169,18 +168,18 @@ const CHECKOUT_STEP_QUEUE = 'checkout-step';
 
 /**
  * The checkout and its acquirers: card through Assist, the wallet through Elsom merchant, each with its real
- * credentials from the environment, or — with the sandbox mounted and none configured — the simulators' accounts on
+ * credentials from the configuration (config.assist, config.elsomMerchant), or — with the sandbox mounted and none configured — the simulators' accounts on
  * this server. A method without an acquirer is not offered.
  */
 async function composeCheckout(app: FastifyInstance, ctx: AppContext): Promise<Checkout> {
   const { config } = ctx;
-  const checkoutConfig = loadCheckoutConfig(process.env, config.sandbox);
+  const checkoutConfig = checkoutSettings(config.checkout, config.sandbox);
   const self = () => selfBaseUrl(app, config.host);
   const timeoutMs = checkoutConfig.acquirerTimeoutMs;
-  const assist = loadAssistConfig(process.env, timeoutMs, config.sandbox
+  const assist = assistAcquirerConfig(config.assist, timeoutMs, config.sandbox
     ? { baseUrl: () => `${self()}/sandbox/assist`, ...ASSIST_SANDBOX_ACCOUNT, publicKeyPem: assistSandboxKeys().publicKeyPem }
     : undefined);
-  const elsom = loadElsomMerchantConfig(process.env, timeoutMs, config.sandbox
+  const elsom = elsomMerchantAcquirerConfig(config.elsomMerchant, timeoutMs, config.sandbox
     ? { baseUrl: () => `${self()}/sandbox/elsom-merchant`, ...ELSOM_MERCHANT_SANDBOX_ACCOUNT }
     : undefined);
   const checkout = new Checkout({

@@ -1,9 +1,20 @@
+import { z } from 'zod';
 import { parseOffset } from './domain/time.ts';
 import { parseInstant } from './domain/clock.ts';
 import { ipAllowed } from './domain/cidr.ts';
 import type { EngineConfig } from './engine/payments.ts';
+import type { AlsecoConfig } from './providers/alseco/config.ts';
+import type { ElsomConfig, ElsomWalletConfig } from './gateways/elsom-biller/config.ts';
+import type { CheckoutSettings } from './checkout/config.ts';
+import type { AssistSettings } from './acquiring/assist/config.ts';
+import type { ElsomMerchantSettings } from './acquiring/elsom-merchant/config.ts';
 
-/** Everything configurable, from environment variables; defaults make `tolem start` a complete system on one machine. */
+/**
+ * Everything configurable, from environment variables, read once by loadConfig() at the start and handed to
+ * build(config); defaults make `tolem start` a complete system on one machine. Every variable is declared once below
+ * (VARIABLES: its parser, its default as the README writes it, one line of meaning); test/unit/config.test.ts checks
+ * the README's configuration tables against that list, both ways.
+ */
 export interface Config {
   host: string;
   port: number;
@@ -42,6 +53,18 @@ export interface Config {
   /** The shape of http/auth-throttle.ts's AuthThrottleLimits (config sits below http and does not import it). */
   authThrottle: { maxFailures: number; windowMs: number; maxDelayMs: number; redisUrl: string | undefined };
   http: HttpLimits;
+  /** The Alseco provider (ALSECO_*; src/providers/alseco/README.md). */
+  alseco: AlsecoConfig;
+  /** The Elsom biller gateway (ELSOM_PATH, ELSOM_TZ, ELSOM_MAX_BYTES; src/gateways/elsom-biller/README.md). */
+  elsom: ElsomConfig;
+  /** The wallet simulator's defaults (ELSOM_WALLET_*). */
+  elsomWallet: ElsomWalletConfig;
+  /** The checkout's timings (CHECKOUT_*; src/checkout/README.md). */
+  checkout: CheckoutSettings;
+  /** Assist, the card acquirer (ASSIST_*): a real account when ASSIST_URL is set. */
+  assist: AssistSettings;
+  /** Elsom merchant, the wallet acquirer (ELSOM_MERCHANT_*): a real account when ELSOM_MERCHANT_URL is set. */
+  elsomMerchant: ElsomMerchantSettings;
 }
 
 /** Limits on every connection, so that slow or idle clients cannot hold the server's sockets. */
@@ -58,92 +81,358 @@ export interface HttpLimits {
   maxRequestsPerSocket: number;
 }
 
-/** An integer environment variable (≥ min), or the fallback when unset; anything else is a configuration error. */
-export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return value;
-}
-
-/** A true/false environment variable, or the fallback when unset. */
-export function envBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
-}
-
-/** An absolute http(s) URL without a trailing slash, or undefined when unset. */
-export function envUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error(`${name} must be an absolute URL, got "${raw}"`);
+/** A configuration value that cannot be used; the message names the variable. `tolem start` prints it and exits 1. */
+export class ConfigError extends Error {
+  constructor(readonly variables: string[], message: string) {
+    super(message);
+    this.name = 'ConfigError';
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${name} must be an http or https URL, got "${raw}"`);
-  return raw.replace(/\/+$/, '');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value kinds. Each is a zod schema of one raw environment string (undefined when unset; '' counts as unset unless
+// said otherwise); a refusal is an issue whose message completes "<NAME> …".
+
+type Raw = string | undefined;
+
+function kind<T>(parse: (raw: Raw) => T): z.ZodType<T, Raw> {
+  return z.string().optional().transform((raw, ctx) => {
+    try {
+      return parse(raw);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error), input: raw });
+      return z.NEVER;
+    }
+  });
+}
+
+const unset = (raw: Raw): raw is undefined | '' => raw === undefined || raw === '';
+
+/** An integer in [min, max], or the fallback when unset (undefined: no fallback, the section decides). */
+function int<F extends number | undefined = number>(fallback: F, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return kind((raw): number | F => {
+    if (unset(raw)) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}, got "${raw}"` : `must be an integer in [${min}, ${max}], got "${raw}"`);
+    }
+    return value;
+  });
+}
+
+/** A number ≥ min (fractions allowed), or the fallback when unset. */
+function decimal(fallback: number, min: number) {
+  return kind((raw) => {
+    if (unset(raw)) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || raw.trim() === '') throw new Error(`must be a number, got "${raw}"`);
+    return Math.max(min, value);
+  });
+}
+
+/** true/false (also 1/0, yes/no, on/off), or the fallback when unset. */
+function bool(fallback: boolean) {
+  return kind((raw) => {
+    if (unset(raw)) return fallback;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new Error(`must be true or false, got "${raw}"`);
+  });
+}
+
+/** Any text; unset (undefined) is the fallback, '' is kept as given (e.g. ALSECO_RECONCILE_CRON='' disables). */
+function text(fallback: string, pattern?: RegExp, expected?: string) {
+  return kind((raw) => {
+    const value = raw ?? fallback;
+    if (pattern && !pattern.test(value)) throw new Error(`must be ${expected}, got "${value}"`);
+    return value;
+  });
+}
+
+/** Text, undefined when unset or empty. */
+function optionalText() {
+  return kind((raw) => (unset(raw) ? undefined : raw));
+}
+
+/** An absolute http(s) URL without its trailing slashes, or undefined when unset (blank counts as unset). */
+function url() {
+  return kind((raw) => {
+    const value = raw?.trim();
+    if (value === undefined || value === '') return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new Error(`must be an absolute URL, got "${raw}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`must be an http or https URL, got "${raw}"`);
+    return value.replace(/\/+$/, '');
+  });
+}
+
+/** A UTC offset such as +05:00, in minutes. */
+function offset(fallback: string) {
+  return kind((raw) => {
+    const value = raw ?? fallback;
+    try {
+      return parseOffset(value);
+    } catch {
+      throw new Error(`must be a UTC offset such as ${fallback}, got "${value}"`);
+    }
+  });
+}
+
+/** An ISO-8601 instant with a zone, or undefined when unset. */
+function instant() {
+  return kind((raw) => {
+    if (unset(raw)) return undefined;
+    try {
+      return parseInstant(raw, 'it');
+    } catch {
+      throw new Error(`must be an ISO-8601 instant with a zone (e.g. 2027-01-01T00:30:00+06:00), got "${raw}"`);
+    }
+  });
+}
+
+/** A comma-separated list; the fallback when unset or empty. */
+function list(fallback: string[]) {
+  return kind((raw) => (raw ? raw.split(',').map((item) => item.trim()).filter(Boolean) : fallback));
 }
 
 /** A comma-separated list of IP addresses or CIDR blocks, each checked now rather than at the first request. */
-export function envCidrs(env: NodeJS.ProcessEnv, name: string, fallback: string[]): string[] {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const list = raw.split(',').map((item) => item.trim()).filter(Boolean);
-  try {
-    ipAllowed(list, '127.0.0.1');
-  } catch (error) {
-    throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return list;
+function cidrs(fallback: string[]) {
+  return kind((raw) => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const items = raw.split(',').map((item) => item.trim()).filter(Boolean);
+    ipAllowed(items, '127.0.0.1');
+    return items;
+  });
 }
 
+/** One of a few words. */
+function oneOf<const T extends string>(fallback: T, values: readonly T[]) {
+  return kind((raw) => {
+    const value = unset(raw) ? fallback : raw;
+    if (!(values as readonly string[]).includes(value)) throw new Error(`must be ${values.slice(0, -1).join(', ')} or ${values.at(-1)}, got "${value}"`);
+    return value as T;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Every variable, once: its parser, its default as the README tables write it, and what it means.
+
+interface Variable {
+  schema: z.ZodType<unknown, Raw>;
+  /** The default as documented ('unset' when there is none). */
+  default: string;
+  meaning: string;
+}
+
+const v = <T>(schema: z.ZodType<T, Raw>, defaultText: string, meaning: string) => ({ schema, default: defaultText, meaning });
+
+const MINUTE = 60_000;
+
+export const VARIABLES = {
+  // where and how it runs
+  HOST: v(text('127.0.0.1'), '127.0.0.1', 'the address everything is served on'),
+  PORT: v(int(8080), '8080', 'the port everything is served on (0: any free port)'),
+  PUBLIC_URL: v(url(), 'http://HOST:PORT', "the base URL people and partners reach Tolem at; never a request's Host header"),
+  DATABASE_URL: v(optionalText(), 'unset', 'PostgreSQL server; unset: embedded PGlite in TOLEM_DATA'),
+  TOLEM_DATA: v(text('./data'), './data', 'PGlite data directory'),
+  DB_SCHEMA: v(text('public'), 'public', "schema of Tolem's tables"),
+  QUEUE_SCHEMA: v(text('pgboss'), 'pgboss', 'schema of the job queue'),
+  QUEUE_POLL_SECONDS: v(decimal(1, 0.5), '1', 'how often job workers poll the queue (at least 0.5)'),
+  LOG_LEVEL: v(oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level'),
+  TRUST_PROXY: v(bool(false), 'false', 'trust X-Forwarded-For'),
+  TOLEM_TZ: v(offset('+05:00'), '+05:00', "the hub's zone for dates in answers"),
+  CATALOG_FILE: v(text(new URL('../config/catalog.json', import.meta.url).pathname), 'config/catalog.json', 'services and MNP tables seeded on first start'),
+  SANDBOX: v(bool(true), 'true', 'mount the partner simulators under /sandbox'),
+  SANDBOX_URL: v(url(), 'this server', 'where the engine reaches the sandbox providers'),
+  SANDBOX_CONTROL_ALLOW: v(cidrs(['127.0.0.0/8', '::1/128']), '127.0.0.0/8,::1/128', 'addresses (CIDRs) allowed on the sandbox control routes'),
+  DEMO: v(bool(true), 'true', 'create a demo agent on the first start'),
+  AUTH_CACHE_MS: v(int(1_000), '1000', "how long a token's lookup is cached"),
+  TOLEM_CLOCK: v(instant(), 'unset', "start the hub's clock at this instant; never in production"),
+  // failed authentications
+  AUTH_FAIL_MAX: v(int(10, 1), '10', 'failed authentications allowed per key in a window'),
+  AUTH_FAIL_WINDOW_MS: v(int(MINUTE, 1), '60000', 'the failed-authentication window'),
+  AUTH_FAIL_MAX_DELAY_MS: v(int(15 * MINUTE, 1), '900000', 'the longest block'),
+  REDIS_URL: v(optionalText(), 'unset', 'failed-authentication counts shared by all instances; unset: in memory'),
+  // connections
+  HTTP_HEADERS_TIMEOUT_MS: v(int(10_000, 1), '10000', "a request's headers must arrive within this"),
+  HTTP_REQUEST_TIMEOUT_MS: v(int(30_000, 1), '30000', 'the whole request must arrive within this'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: v(int(5_000, 1), '5000', 'idle keep-alive connections are closed after this'),
+  HTTP_MAX_CONNECTIONS: v(int(1_000, 1), '1000', 'open connections at most'),
+  HTTP_MAX_REQUESTS_PER_SOCKET: v(int(1_000, 0), '1000', 'requests per keep-alive connection (0: no limit)'),
+  // the engine
+  PROVIDER_DEADLINE_MS: v(int(5_000, 1), '5000', 'how long a pay waits for the provider before answering 1'),
+  PROVIDER_TIMEOUT_MS: v(int(30_000, 1), '30000', 'provider call timeout in background jobs'),
+  RETRY_BASE_MS: v(int(2_000, 1), '2000', 'first backoff of unresolved payments'),
+  RETRY_MAX_MS: v(int(300_000, 1), '300000', 'longest backoff of unresolved payments'),
+  ATTENTION_AFTER_MS: v(int(30 * MINUTE, 0), '1800000', 'unresolved longer than this → attention list'),
+  FUNDS_WAIT_MS: v(int(60 * MINUTE, 0), '3600000', 'how long a 220 pay waits for a top-up before 250'),
+  LEASE_MS: v(int(3_000, 300), '3000', 'lease on a payment or order whose partner call runs (at least 300)'),
+  // Alseco (src/providers/alseco/README.md)
+  ALSECO_URL: v(url(), 'unset (simulator)', "Alseco's ASMX endpoint"),
+  ALSECO_ERC_URL: v(url(), 'ALSECO_URL', 'endpoint of the AstanaErcPaymentService methods'),
+  ALSECO_BANK_CODE: v(text('TOLM', /^[A-Za-z]{4}$/, 'four letters'), 'TOLM', 'the four-letter abbreviation Alseco assigned to us'),
+  ALSECO_TZ: v(offset('+05:00'), '+05:00', "Alseco's business-day zone"),
+  ALSECO_TIMEOUT_MS: v(int(15_000, 1), '15000', 'read-only call timeout'),
+  ALSECO_PAY_TIMEOUT_MS: v(int(30_000, 1), '30000', 'pay and rollback timeout'),
+  ALSECO_MAX_RESPONSE_BYTES: v(int(16 * 1024 * 1024, 1), '16777216', 'answers above this are refused unread'),
+  ALSECO_RECONCILE_CRON: v(text('0 1 * * *'), '0 1 * * *', 'daily reconciliation (UTC); empty disables'),
+  // the Elsom biller gateway (src/gateways/elsom-biller/README.md)
+  ELSOM_PATH: v(text('/elsom', /^\/[\w\-/.]*$/, 'an absolute URL path'), '/elsom', 'the URL path Elsom POSTs to'),
+  ELSOM_TZ: v(offset('+06:00'), '+06:00', "Elsom's wall clock"),
+  ELSOM_MAX_BYTES: v(int(64 * 1024, 1024, 1024 * 1024), '65536', 'larger bodies are refused with 202'),
+  // the Elsom wallet simulator
+  ELSOM_WALLET_RETRIES: v(int(5, 0, 100), '5', 'how many times the wallet repeats an unanswered PAYMENT'),
+  ELSOM_WALLET_RETRY_MS: v(int(10_000, 0, 600_000), '10000', 'how long apart'),
+  ELSOM_WALLET_TIMEOUT_MS: v(int(30_000, 1, 600_000), '30000', 'how long it waits for one answer'),
+  ELSOM_WALLET_TERMINAL: v(text('1839'), '1839', "the wallet's terminal id"),
+  ELSOM_WALLET_LOGIN: v(text('elsom'), 'elsom', "the wallet's login"),
+  ELSOM_WALLET_PASSWORD: v(text(''), 'empty', "the wallet's password"),
+  // the checkout (src/checkout/README.md)
+  CHECKOUT_POLL_MS: v(int(undefined, 10), '1000 with the sandbox, 5000 without', 'first delay of a status poll'),
+  CHECKOUT_POLL_MAX_MS: v(int(MINUTE, 10), '60000', 'longest delay of a status poll'),
+  CHECKOUT_ORDER_TTL_MS: v(int(2 * 60 * MINUTE, 1_000), '7200000', 'an order the acquirer has not confirmed after this is expired'),
+  CHECKOUT_CHARGE_WARN_MS: v(int(12 * 60 * MINUTE, 0), '43200000', "warn this long before Assist's 4-day charge window ends"),
+  CHECKOUT_ACQUIRER_TIMEOUT_MS: v(int(15_000, 1), '15000', 'every call to an acquirer is abandoned after this'),
+  // Assist
+  ASSIST_URL: v(url(), 'unset (simulator)', "Assist's server; set: every other ASSIST_* credential is required"),
+  ASSIST_MERCHANT_ID: v(optionalText(), 'unset', 'Merchant_ID'),
+  ASSIST_LOGIN: v(optionalText(), 'unset', 'web-service login'),
+  ASSIST_PASSWORD: v(optionalText(), 'unset', 'web-service password'),
+  ASSIST_PUBLIC_KEY: v(kind((raw) => (unset(raw) ? undefined : raw.replace(/\\n/g, '\n'))), 'unset', "Assist's public key in PEM (newlines may be written \\n)"),
+  ASSIST_SIGNATURE_DIGEST: v(oneOf('md5', ['md5', 'sha1', 'sha256']), 'md5', "the digest of Assist's signatures"),
+  ASSIST_FORMAT: v(oneOf('json', ['csv', 'xml', 'soap', 'json']), 'json', 'answer format for charge'),
+  ASSIST_CURRENCIES: v(list(['KZT']), 'KZT', 'currencies of the merchant account'),
+  // Elsom merchant
+  ELSOM_MERCHANT_URL: v(url(), 'unset (simulator)', "Elsom's merchant API; set: every other ELSOM_MERCHANT_* credential is required"),
+  ELSOM_MERCHANT_TENANT_ID: v(optionalText(), 'unset', 'the tenant id of generateOTP'),
+  ELSOM_MERCHANT_WALLET: v(optionalText(), 'unset', 'the merchant wallet'),
+  ELSOM_MERCHANT_PARTNER_CODE: v(optionalText(), 'unset', 'PartnerCode'),
+  ELSOM_MERCHANT_PASSWORD: v(optionalText(), 'unset', 'Password'),
+  ELSOM_MERCHANT_STATUS_PATH: v(optionalText(), '/service/v1/merchant/getPaymentStatus/{tenant-id}', "the status method's path (the adapter's ELSOM_MERCHANT_STATUS_PATH)"),
+  ELSOM_MERCHANT_CURRENCIES: v(list(['KGS']), 'KGS', "the wallet's currencies"),
+  ELSOM_MERCHANT_CALLBACK_IPS: v(list([]), 'empty', 'addresses (CIDRs) Elsom calls back from'),
+} satisfies Record<string, Variable>;
+
+export type VariableName = keyof typeof VARIABLES;
+
+const ENVIRONMENT = z.object(Object.fromEntries(Object.entries(VARIABLES).map(([name, variable]) => [name, variable.schema])) as { [K in VariableName]: (typeof VARIABLES)[K]['schema'] });
+
+type Values = z.output<typeof ENVIRONMENT>;
+
+/** Variables that become required once another is set: an acquirer's URL switches it from the sandbox to the partner. */
+const REQUIRED_WITH: Partial<Record<VariableName, VariableName[]>> = {
+  ASSIST_URL: ['ASSIST_MERCHANT_ID', 'ASSIST_LOGIN', 'ASSIST_PASSWORD', 'ASSIST_PUBLIC_KEY'],
+  ELSOM_MERCHANT_URL: ['ELSOM_MERCHANT_TENANT_ID', 'ELSOM_MERCHANT_WALLET', 'ELSOM_MERCHANT_PARTNER_CODE', 'ELSOM_MERCHANT_PASSWORD'],
+};
+
+/** Reads and checks every variable at once; a bad value is a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.keys(VARIABLES).map((name) => [name, env[name]]));
+  const parsed = ENVIRONMENT.safeParse(raw);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((issue) => String(issue.path[0]));
+    throw new ConfigError(names, parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`).join('; '));
+  }
+  const values = parsed.data;
+  const missing = Object.entries(REQUIRED_WITH).flatMap(([when, names]) =>
+    values[when as VariableName] === undefined ? [] : names.filter((name) => values[name] === undefined).map((name) => ({ name, when })));
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((m) => m.name), missing.map((m) => `${m.name} is required when ${m.when} is set (the acquirer is configured)`).join('; '));
+  }
+  return assemble(values);
+}
+
+function assemble(values: Values): Config {
+  const e = values;
   return {
-    host: env.HOST ?? '127.0.0.1',
-    port: envInt(env, 'PORT', 8080),
-    publicUrl: envUrl(env, 'PUBLIC_URL'),
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.TOLEM_DATA ?? './data',
-    dbSchema: env.DB_SCHEMA ?? 'public',
-    logLevel: env.LOG_LEVEL ?? 'info',
-    trustProxy: envBool(env, 'TRUST_PROXY', false),
-    hubOffsetMinutes: parseOffset(env.TOLEM_TZ ?? '+05:00'),
-    catalogFile: env.CATALOG_FILE ?? new URL('../config/catalog.json', import.meta.url).pathname,
-    sandbox: envBool(env, 'SANDBOX', true),
-    sandboxUrl: env.SANDBOX_URL || undefined,
-    sandboxControlAllow: envCidrs(env, 'SANDBOX_CONTROL_ALLOW', ['127.0.0.0/8', '::1/128']),
-    queueSchema: env.QUEUE_SCHEMA ?? 'pgboss',
-    queuePollingSeconds: Math.max(0.5, Number(env.QUEUE_POLL_SECONDS ?? '1')),
-    demo: envBool(env, 'DEMO', true),
-    authCacheMs: envInt(env, 'AUTH_CACHE_MS', 1_000),
-    clockStart: env.TOLEM_CLOCK ? parseInstant(env.TOLEM_CLOCK, 'TOLEM_CLOCK') : undefined,
-    authThrottle: {
-      maxFailures: envInt(env, 'AUTH_FAIL_MAX', 10, 1),
-      windowMs: envInt(env, 'AUTH_FAIL_WINDOW_MS', 60_000, 1),
-      maxDelayMs: envInt(env, 'AUTH_FAIL_MAX_DELAY_MS', 15 * 60_000, 1),
-      redisUrl: env.REDIS_URL || undefined,
-    },
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.TOLEM_DATA,
+    dbSchema: e.DB_SCHEMA,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    hubOffsetMinutes: e.TOLEM_TZ,
+    catalogFile: e.CATALOG_FILE,
+    sandbox: e.SANDBOX,
+    sandboxUrl: e.SANDBOX_URL,
+    sandboxControlAllow: e.SANDBOX_CONTROL_ALLOW,
+    queueSchema: e.QUEUE_SCHEMA,
+    queuePollingSeconds: e.QUEUE_POLL_SECONDS,
+    demo: e.DEMO,
+    authCacheMs: e.AUTH_CACHE_MS,
+    clockStart: e.TOLEM_CLOCK,
+    authThrottle: { maxFailures: e.AUTH_FAIL_MAX, windowMs: e.AUTH_FAIL_WINDOW_MS, maxDelayMs: e.AUTH_FAIL_MAX_DELAY_MS, redisUrl: e.REDIS_URL },
     http: {
-      headersTimeoutMs: envInt(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 1),
-      requestTimeoutMs: envInt(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1),
-      keepAliveTimeoutMs: envInt(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 1),
-      maxConnections: envInt(env, 'HTTP_MAX_CONNECTIONS', 1_000, 1),
-      maxRequestsPerSocket: envInt(env, 'HTTP_MAX_REQUESTS_PER_SOCKET', 1_000, 0),
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
     },
     engine: {
-      providerDeadlineMs: envInt(env, 'PROVIDER_DEADLINE_MS', 5_000, 1),
-      providerTimeoutMs: envInt(env, 'PROVIDER_TIMEOUT_MS', 30_000, 1),
-      retryBaseMs: envInt(env, 'RETRY_BASE_MS', 2_000, 1),
-      retryMaxMs: envInt(env, 'RETRY_MAX_MS', 300_000, 1),
-      attentionAfterMs: envInt(env, 'ATTENTION_AFTER_MS', 30 * 60_000, 0),
-      fundsWaitMs: envInt(env, 'FUNDS_WAIT_MS', 60 * 60_000, 0),
-      leaseMs: envInt(env, 'LEASE_MS', 3_000, 300),
+      providerDeadlineMs: e.PROVIDER_DEADLINE_MS,
+      providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+      retryBaseMs: e.RETRY_BASE_MS,
+      retryMaxMs: e.RETRY_MAX_MS,
+      attentionAfterMs: e.ATTENTION_AFTER_MS,
+      fundsWaitMs: e.FUNDS_WAIT_MS,
+      leaseMs: e.LEASE_MS,
+    },
+    alseco: {
+      url: e.ALSECO_URL,
+      ercUrl: e.ALSECO_ERC_URL ?? e.ALSECO_URL,
+      bankCode: e.ALSECO_BANK_CODE,
+      offsetMinutes: e.ALSECO_TZ,
+      timeoutMs: e.ALSECO_TIMEOUT_MS,
+      payTimeoutMs: e.ALSECO_PAY_TIMEOUT_MS,
+      maxResponseBytes: e.ALSECO_MAX_RESPONSE_BYTES,
+      reconcileCron: e.ALSECO_RECONCILE_CRON,
+    },
+    elsom: { path: e.ELSOM_PATH, utcOffsetMinutes: e.ELSOM_TZ, maxBytes: e.ELSOM_MAX_BYTES },
+    elsomWallet: {
+      retries: e.ELSOM_WALLET_RETRIES,
+      retryIntervalMs: e.ELSOM_WALLET_RETRY_MS,
+      requestTimeoutMs: e.ELSOM_WALLET_TIMEOUT_MS,
+      terminalId: e.ELSOM_WALLET_TERMINAL,
+      login: e.ELSOM_WALLET_LOGIN,
+      password: e.ELSOM_WALLET_PASSWORD,
+    },
+    checkout: {
+      acquirerTimeoutMs: e.CHECKOUT_ACQUIRER_TIMEOUT_MS,
+      pollMs: e.CHECKOUT_POLL_MS,
+      pollMaxMs: e.CHECKOUT_POLL_MAX_MS,
+      orderTtlMs: e.CHECKOUT_ORDER_TTL_MS,
+      chargeWarnBeforeMs: e.CHECKOUT_CHARGE_WARN_MS,
+    },
+    assist: {
+      format: e.ASSIST_FORMAT,
+      account: e.ASSIST_URL === undefined ? undefined : {
+        baseUrl: e.ASSIST_URL,
+        merchantId: e.ASSIST_MERCHANT_ID!,
+        login: e.ASSIST_LOGIN!,
+        password: e.ASSIST_PASSWORD!,
+        publicKeyPem: e.ASSIST_PUBLIC_KEY!,
+        digest: e.ASSIST_SIGNATURE_DIGEST,
+        currencies: e.ASSIST_CURRENCIES,
+      },
+    },
+    elsomMerchant: {
+      account: e.ELSOM_MERCHANT_URL === undefined ? undefined : {
+        baseUrl: e.ELSOM_MERCHANT_URL,
+        tenantId: e.ELSOM_MERCHANT_TENANT_ID!,
+        merchantWallet: e.ELSOM_MERCHANT_WALLET!,
+        partnerCode: e.ELSOM_MERCHANT_PARTNER_CODE!,
+        password: e.ELSOM_MERCHANT_PASSWORD!,
+        statusPath: e.ELSOM_MERCHANT_STATUS_PATH,
+        currencies: e.ELSOM_MERCHANT_CURRENCIES,
+        callbackAllow: e.ELSOM_MERCHANT_CALLBACK_IPS,
+      },
     },
   };
 }

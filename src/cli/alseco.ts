@@ -10,7 +10,6 @@ import { openDb } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { formatAmount } from '../domain/money.ts';
 import { AlsecoProviderAdapter } from '../providers/alseco/index.ts';
-import { loadAlsecoConfig } from '../providers/alseco/config.ts';
 import { reconcileProviderDay, reconciliationCsv, RECONCILE_KINDS, type ReconcileReport } from '../engine/reconcile.ts';
 
 /** A one-line progress bar on stderr, redrawn at most every 100 ms; only on a terminal. */
@@ -57,7 +56,7 @@ export function registerAlsecoCli(program: Command): void {
       try {
         await migrate(db);
         // With ALSECO_URL unset, the simulator of a running Tolem (SANDBOX_URL, or HOST:PORT).
-        const adapter = new AlsecoProviderAdapter(loadAlsecoConfig(), () => config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`);
+        const adapter = new AlsecoProviderAdapter(config.alseco, () => config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`);
         const onProgress = progressLine();
         const report = await reconcileProviderDay(db, adapter, options.date, { confirm: options.confirm, ...(onProgress ? { onProgress } : {}) });
         if (options.csv) writeFileSync(options.csv, await reconciliationCsv(db, report.runId));

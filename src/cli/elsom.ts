@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { Db } from '../store/db.ts';
 import { parseOperatorAmount } from '../domain/money.ts';
-import { loadElsomConfig, loadElsomWalletConfig } from '../gateways/elsom-biller/config.ts';
+import { loadConfig } from '../config.ts';
 import { createElsomTerminal, validateElsomTerminal, type ElsomServiceLine } from '../engine/terminals.ts';
 import { ElsomWallet, summarize } from '../sandbox/elsom-wallet/wallet.ts';
 
@@ -74,7 +74,7 @@ export async function prepareElsomTerminal(db: Db, options: ElsomAgentOptions): 
 }
 
 export function describeElsomTerminal(summary: ElsomTerminalSummary | undefined): string {
-  return summary ? `\nElsom terminal ${summary.elsomTerminal}: ${summary.elsomServices.join(', ')} (Elsom endpoint: POST ${loadElsomConfig().path})` : '';
+  return summary ? `\nElsom terminal ${summary.elsomTerminal}: ${summary.elsomServices.join(', ')} (Elsom endpoint: POST ${loadConfig().elsom.path})` : '';
 }
 
 interface ElsomPayOptions {
@@ -125,11 +125,11 @@ export function registerElsomSandboxCommands(program: Command): void {
     .option('--no-reconcile', 'skip the PAYMENT_LIST reconciliation')
     .option('--json', 'machine-readable output')
     .action(async (options: ElsomPayOptions) => {
-      const defaults = loadElsomWalletConfig();
-      const elsom = loadElsomConfig();
+      const config = loadConfig();
+      const { elsomWallet: defaults, elsom } = config;
       if (options.charset !== 'windows-1251' && options.charset !== 'utf-8') throw new Error('--charset is windows-1251 or utf-8');
       const wallet = new ElsomWallet({
-        url: options.url ?? `http://127.0.0.1:${process.env.PORT || '8080'}${elsom.path}`,
+        url: options.url ?? `http://127.0.0.1:${config.port}${elsom.path}`,
         terminalId: options.terminal ?? defaults.terminalId,
         login: options.login ?? defaults.login,
         password: options.password ?? defaults.password,

@@ -1,14 +1,14 @@
 import type { ProviderAdapter, ProviderRegistry } from '../engine/ports.ts';
 import { SandboxProviderAdapter } from './sandbox/index.ts';
 import { AlsecoProviderAdapter } from './alseco/index.ts';
-import { loadAlsecoConfig } from './alseco/config.ts';
+import type { AlsecoConfig } from './alseco/config.ts';
 import { systemClock, type Clock } from '../domain/clock.ts';
 
 /**
  * Every provider route the catalog may name (services.provider). A new provider is one folder under providers/ and
  * one line here.
  */
-export function buildProviderRegistry(sandboxBaseUrl: () => string, clock: Clock = systemClock): ProviderRegistry {
+export function buildProviderRegistry(alseco: AlsecoConfig, sandboxBaseUrl: () => string, clock: Clock = systemClock): ProviderRegistry {
   const sandbox = (name: string) => new SandboxProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`);
   const adapters: ProviderAdapter[] = [
     sandbox('mobile'),
@@ -19,7 +19,7 @@ export function buildProviderRegistry(sandboxBaseUrl: () => string, clock: Clock
     sandbox('bank'),
     sandbox('intl'),
     sandbox('utility'),
-    new AlsecoProviderAdapter(loadAlsecoConfig(), sandboxBaseUrl, clock),
+    new AlsecoProviderAdapter(alseco, sandboxBaseUrl, clock),
   ];
   const byName = new Map(adapters.map((adapter) => [adapter.name, adapter]));
   return { get: (name) => byName.get(name) };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt, startTolem, type Harness } from '../helpers/harness.ts';
 import { alsecoAdmin } from '../helpers/alseco.ts';
 import { AlsecoClient, type AlsecoCallOutcome } from '../../src/providers/alseco/client.ts';
-import { loadAlsecoConfig } from '../../src/providers/alseco/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { decodeAlsecoResponse, encodeAlsecoRequest, type AlsecoMethod } from '../../src/providers/alseco/codec.ts';
 import { businessDay } from '../../src/domain/time.ts';
 
@@ -22,7 +22,7 @@ const today = () => businessDay(clock.now(), 300);
 beforeAll(async () => {
   h = await startTolem({ jobs: false, clock });
   const base = `${h.url}/sandbox/alseco`;
-  client = new AlsecoClient(loadAlsecoConfig({}), { payments: () => `${base}/AlsecoPaymentsService.asmx`, erc: () => `${base}/AstanaErcPaymentService.asmx` });
+  client = new AlsecoClient(loadConfig({}).alseco, { payments: () => `${base}/AlsecoPaymentsService.asmx`, erc: () => `${base}/AstanaErcPaymentService.asmx` });
   admin = alsecoAdmin(h.url);
   const current = (await admin.clock(null)).period;
   period = { year: Number(current.slice(0, 4)), month: Number(current.slice(5, 7)) };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentApi, clockAt, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 import { alsecoAdmin, alsecoBody, nextTxnId } from '../helpers/alseco.ts';
 import { AlsecoProviderAdapter } from '../../src/providers/alseco/index.ts';
-import { loadAlsecoConfig } from '../../src/providers/alseco/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { reconcileProviderDay, reconciliationCsv } from '../../src/engine/reconcile.ts';
 import { businessDay } from '../../src/domain/time.ts';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   agentId = agent.id;
   api = agentApi(h.url, agent.token);
   admin = alsecoAdmin(h.url);
-  adapter = new AlsecoProviderAdapter(loadAlsecoConfig({}), () => `${h.url}/sandbox`, clock);
+  adapter = new AlsecoProviderAdapter(loadConfig({}).alseco, () => `${h.url}/sandbox`, clock);
 });
 afterAll(async () => h?.close());
 

@@ -8,7 +8,7 @@ import { alsecoAdmin, alsecoBody, nextTxnId } from '../helpers/alseco.ts';
 import { CARDS, chooseCard, followReturn, http, orderByToken, payOnAssist, startOrder } from '../helpers/checkout.ts';
 import { eventually } from '../helpers/harness.ts';
 import { AlsecoProviderAdapter } from '../../src/providers/alseco/index.ts';
-import { loadAlsecoConfig } from '../../src/providers/alseco/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { reconcileProviderDay } from '../../src/engine/reconcile.ts';
 
 let h: Harness;
@@ -19,7 +19,7 @@ const clock = clockAt('2026-12-31T18:59:00Z');
 beforeAll(async () => {
   h = await startTolem({ clock });
   api = agentApi(h.url, (await newAgent(h.db)).token);
-  adapter = new AlsecoProviderAdapter(loadAlsecoConfig({}), () => `${h.url}/sandbox`, clock);
+  adapter = new AlsecoProviderAdapter(loadConfig({}).alseco, () => `${h.url}/sandbox`, clock);
 });
 afterAll(async () => h?.close());
 

@@ -56,4 +56,9 @@ describe('tolem CLI', () => {
     await expect(run(process.execPath, ['bin/tolem.js', 'agent', 'create', '--name', 'X', '--ip', 'nope'], { cwd: new URL('../..', import.meta.url).pathname, env }))
       .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('invalid IP') });
   });
+
+  it('start refuses a bad configuration value, naming the variable, before it opens anything', { timeout: 60_000 }, async () => {
+    await expect(run(process.execPath, ['bin/tolem.js', 'start'], { cwd: new URL('../..', import.meta.url).pathname, env: { ...env, PORT: 'abc' } }))
+      .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('PORT must be an integer') });
+  });
 });

@@ -32,13 +32,12 @@ const MAY_IMPORT: Record<string, string[]> = {
   sandbox: ['domain', 'http', 'xml', 'web', 'gateways', 'providers', 'acquiring'],
   // Shared by the plugins: what one running Tolem holds, and its configuration.
   context: ['config', 'domain', 'engine', 'jobs', 'store'],
-  config: ['domain', 'engine'],
+  // The one schema of the environment: it knows each part's settings type (import type only; nothing imports back).
+  config: ['domain', 'engine', 'providers', 'gateways', 'checkout', 'acquiring'],
 };
 
 /** Arrows that break the rules today, each to be removed by issue 9 ("one anatomy, arrows one way"). */
-const KNOWN = new Set([
-  'checkout/config.ts → config', // configuration read from the environment at call time, not once by build(config)
-]);
+const KNOWN = new Set<string>([]);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -1,5 +1,4 @@
 import type { ElsomAcquirerConfig } from './index.ts';
-import { envList, envRequired } from '../env.ts';
 
 /**
  * Where PartnerGetPaymentStatus is sent. The document gives the body of the status request but not its URL: this is
@@ -17,24 +16,27 @@ export interface ElsomMerchantSandboxSetup {
   password: string;
 }
 
+/** ELSOM_MERCHANT_* as read and checked by src/config.ts: a real account when ELSOM_MERCHANT_URL is set. */
+export interface ElsomMerchantSettings {
+  account: {
+    baseUrl: string;
+    tenantId: string;
+    merchantWallet: string;
+    partnerCode: string;
+    password: string;
+    /** Unset: ELSOM_MERCHANT_STATUS_PATH. */
+    statusPath: string | undefined;
+    currencies: string[];
+    callbackAllow: string[];
+  } | undefined;
+}
+
 /**
  * Real credentials come from the environment (README: "Configuring real Assist and Elsom merchant credentials").
  * Without them the sandbox's account is used when one is given; without either, the wallet is not offered.
  */
-export function loadElsomMerchantConfig(env: NodeJS.ProcessEnv, timeoutMs: number, sandbox: ElsomMerchantSandboxSetup | undefined): ElsomAcquirerConfig | undefined {
-  if (env.ELSOM_MERCHANT_URL) {
-    return {
-      baseUrl: env.ELSOM_MERCHANT_URL.replace(/\/+$/, ''),
-      tenantId: envRequired(env, 'ELSOM_MERCHANT_TENANT_ID'),
-      merchantWallet: envRequired(env, 'ELSOM_MERCHANT_WALLET'),
-      partnerCode: envRequired(env, 'ELSOM_MERCHANT_PARTNER_CODE'),
-      password: envRequired(env, 'ELSOM_MERCHANT_PASSWORD'),
-      statusPath: env.ELSOM_MERCHANT_STATUS_PATH ?? ELSOM_MERCHANT_STATUS_PATH,
-      timeoutMs,
-      currencies: envList(env, 'ELSOM_MERCHANT_CURRENCIES', ['KGS']),
-      callbackAllow: envList(env, 'ELSOM_MERCHANT_CALLBACK_IPS', []),
-    };
-  }
+export function elsomMerchantAcquirerConfig(settings: ElsomMerchantSettings, timeoutMs: number, sandbox: ElsomMerchantSandboxSetup | undefined): ElsomAcquirerConfig | undefined {
+  if (settings.account) return { ...settings.account, statusPath: settings.account.statusPath ?? ELSOM_MERCHANT_STATUS_PATH, timeoutMs };
   if (!sandbox) return undefined;
   return {
     ...sandbox,

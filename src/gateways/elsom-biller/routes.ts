@@ -8,7 +8,7 @@ import {
   type ElsomPaymentListRequest, type ElsomPaymentRequest, type ElsomRequest, type ElsomRequestEcho, type ElsomResponse,
   type ElsomResultCode,
 } from './codec.ts';
-import { loadElsomConfig, type ElsomConfig } from './config.ts';
+import type { ElsomConfig } from './config.ts';
 import {
   authorizeAnswer, authorizeCommand, cancelAnswer, cancelRefusal, checkTransfer, listPeriod, paymentAnswer, paymentCommand,
   paymentListAnswer, paymentListRefusal, requestRefusal, toAgentTxnId, transferRefusal, type ElsomAnswerContext,
@@ -30,9 +30,9 @@ const CONTENT_TYPE = 'text/xml; charset=windows-1251';
  * with HTTP 200 — Elsom reads result-code, and a transport error would only make it retry a PAYMENT until it counts
  * it as paid.
  */
-export async function elsomBillerRoutes(app: FastifyInstance, options: { services: ElsomGatewayServices; config?: ElsomConfig }): Promise<void> {
+export async function elsomBillerRoutes(app: FastifyInstance, options: { services: ElsomGatewayServices; config: ElsomConfig }): Promise<void> {
   const { services } = options;
-  const config = options.config ?? loadElsomConfig();
+  const { config } = options;
   const gateway = new ElsomGateway(services, config, authThrottle(app, 'elsom', services.authThrottle));
 
   app.removeAllContentTypeParsers();

@@ -1,7 +1,6 @@
-import { parseOffset } from '../../domain/time.ts';
-
 /**
- * Alseco connection settings, from ALSECO_* environment variables (README "Pointing Tolem at the real Alseco service").
+ * Alseco connection settings, from ALSECO_* environment variables (README "Pointing Tolem at the real Alseco service"),
+ * read and checked with every other variable by src/config.ts and handed in by the composition root.
  * With ALSECO_URL unset the adapter talks to the built-in simulator of this very Tolem (…/sandbox/alseco), so one
  * running Tolem is pointed at a real or a test Alseco by configuration alone.
  */
@@ -23,31 +22,4 @@ export interface AlsecoConfig {
   readonly maxResponseBytes: number;
   /** pg-boss cron (UTC) of the daily reconciliation of the previous Alseco day; '' disables it. */
   readonly reconcileCron: string;
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
-export function loadAlsecoConfig(env: NodeJS.ProcessEnv = process.env): AlsecoConfig {
-  const bankCode = env.ALSECO_BANK_CODE ?? 'TOLM';
-  if (!/^[A-Za-z]{4}$/.test(bankCode)) throw new Error(`ALSECO_BANK_CODE must be four letters, got "${bankCode}"`);
-  const url = env.ALSECO_URL?.trim() || undefined;
-  if (url !== undefined && !/^https?:\/\//.test(url)) throw new Error(`ALSECO_URL must be an http(s) URL, got "${url}"`);
-  const ercUrl = env.ALSECO_ERC_URL?.trim() || url;
-  if (ercUrl !== undefined && !/^https?:\/\//.test(ercUrl)) throw new Error(`ALSECO_ERC_URL must be an http(s) URL, got "${ercUrl}"`);
-  return {
-    url,
-    ercUrl,
-    bankCode,
-    offsetMinutes: parseOffset(env.ALSECO_TZ ?? '+05:00'),
-    timeoutMs: positiveInt(env, 'ALSECO_TIMEOUT_MS', 15_000),
-    payTimeoutMs: positiveInt(env, 'ALSECO_PAY_TIMEOUT_MS', 30_000),
-    maxResponseBytes: positiveInt(env, 'ALSECO_MAX_RESPONSE_BYTES', 16 * 1024 * 1024),
-    reconcileCron: env.ALSECO_RECONCILE_CRON ?? '0 1 * * *',
-  };
 }

@@ -14,7 +14,6 @@ import {
 } from '../../providers/alseco/codec.ts';
 import { renderAlsecoWsdl as wsdlOf } from '../../providers/alseco/codec/wsdl.ts';
 import { parseAmount } from '../../domain/money.ts';
-import { loadAlsecoConfig } from '../../providers/alseco/config.ts';
 import { AlsecoSimFault, AlsecoSimulator } from './simulator.ts';
 import { controlGuard } from '../control.ts';
 import { FAULT_FIELDS, faultRate, faultStore, inScope, registerFaultRoutes, rollScopedFault } from '../faults.ts';
@@ -65,9 +64,9 @@ const HTML_500 = '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http
   + '<h3>There is a problem with the resource you are looking for, and it cannot be displayed.</h3></body></html>';
 
 export interface AlsecoSandboxOptions {
-  /** Defaults to the ALSECO_* configuration (the simulator accepts our own bank code, in our Alseco zone). */
-  bankCode?: string;
-  offsetMinutes?: number;
+  /** The ALSECO_* configuration (the simulator accepts our own bank code, in our Alseco zone). */
+  bankCode: string;
+  offsetMinutes: number;
   clock?: Clock;
   /** Who may use the control routes (faults, clock, accounts, planted payments); loopback by default. */
   controlAllow?: string[];
@@ -75,9 +74,8 @@ export interface AlsecoSandboxOptions {
   publicBase?: () => string;
 }
 
-export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoSandboxOptions = {}): Promise<void> {
-  const config = loadAlsecoConfig();
-  const simulator = new AlsecoSimulator({ bankCode: options.bankCode ?? config.bankCode, offsetMinutes: options.offsetMinutes ?? config.offsetMinutes, ...(options.clock ? { clock: options.clock } : {}) });
+export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoSandboxOptions): Promise<void> {
+  const simulator = new AlsecoSimulator({ bankCode: options.bankCode, offsetMinutes: options.offsetMinutes, ...(options.clock ? { clock: options.clock } : {}) });
   let faults: AlsecoFaults = { ...DEFAULT_FAULTS };
   const control = { preHandler: controlGuard(options.controlAllow) };
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.ts';
 import { parseAmount } from '../../domain/money.ts';
-import { loadElsomConfig, loadElsomWalletConfig } from '../../gateways/elsom-biller/config.ts';
+import type { ElsomConfig, ElsomWalletConfig } from '../../gateways/elsom-biller/config.ts';
 import { selfBaseUrl } from '../../http/self-url.ts';
 import { controlGuard } from '../control.ts';
 import { ElsomWallet, summarize, type WalletPayment } from './wallet.ts';
@@ -40,10 +40,13 @@ export interface ElsomWalletSandboxOptions {
   host: string;
   controlAllow: string[];
   log: Logger;
+  /** The Elsom endpoint the wallet pays (ELSOM_PATH, ELSOM_TZ) and its default credentials and retry rule (ELSOM_WALLET_*). */
+  elsom: ElsomConfig;
+  wallet: ElsomWalletConfig;
 }
 
 export async function elsomWalletRoutes(app: FastifyInstance, options: ElsomWalletSandboxOptions): Promise<void> {
-  const elsom = loadElsomConfig();
+  const { elsom } = options;
   let last: ElsomWallet | undefined;
   // The wallet sends a login and a password hash: only ever to this server's own Elsom endpoint, an address from
   // configuration. The request's Host header is the caller's to choose, and would send the credentials anywhere.
@@ -56,7 +59,7 @@ export async function elsomWalletRoutes(app: FastifyInstance, options: ElsomWall
     const body = parsed.data;
     const amount = parseAmount(body.amount, 2);
     if (!amount.ok) return reply.code(400).send({ status: 'error', message: `amount: ${amount.error}` });
-    const defaults = loadElsomWalletConfig();
+    const defaults = options.wallet;
     const wallet = new ElsomWallet({
       url: selfUrl(),
       terminalId: body.terminalId ?? defaults.terminalId,
