@@ -19,7 +19,7 @@ import { alsecoSandboxRoutes } from './sandbox/alseco/routes.ts';
 import { scheduleDailyReconciliation } from './engine/reconcile.ts';
 import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
 import { loadElsomConfig } from './gateways/elsom-biller/config.ts';
-import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
+import { elsomBillerClientRoutes } from './sandbox/elsom-biller-client/routes.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
 import { loadCheckoutConfig } from './checkout/config.ts';
 import { Checkout } from './engine/checkout.ts';
@@ -114,7 +114,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   // partner plugins (one line each)
   if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
   await app.register(elsomBillerRoutes, { prefix: loadElsomConfig().path, services: { ...services, authThrottle: throttleLimits } });
-  if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log });
+  if (config.sandbox) await app.register(elsomBillerClientRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log });
   const checkout = await composeCheckout(app as unknown as FastifyInstance, ctx);
   await app.register(checkoutRoutes, {
     prefix: '/pay', checkout, sandbox: config.sandbox, offsetMinutes: config.hubOffsetMinutes,
