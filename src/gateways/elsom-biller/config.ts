@@ -1,5 +1,5 @@
 import { parseOffset } from '../../domain/time.ts';
-import { ELSOM_DEFAULT_MAX_BYTES } from './codec.ts';
+import { ELSOM_DEFAULT_MAX_BYTES } from './codec/index.ts';
 
 /** The Elsom biller gateway's own settings, from the environment (see README: "Connecting a real Elsom terminal"). */
 export interface ElsomConfig {

@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import {
   decodeElsomResponse, encodeElsomRequest, ELSOM_PROTOCOL_VERSION, ELSOM_RESULT_CODES, ELSOM_STATUS, md5Hex,
   toElsomLocal, type ElsomCharset, type ElsomLocalDateTime, type ElsomPaymentListRow, type ElsomRequest, type ElsomResponse,
-} from '../../gateways/elsom-biller/codec.ts';
+} from '../../gateways/elsom-biller/codec/index.ts';
 
 export interface ElsomBillerClientOptions {
   /** The biller endpoint, e.g. http://127.0.0.1:8080/elsom. */
