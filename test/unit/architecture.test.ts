@@ -94,7 +94,6 @@ const MAX_FUNCTION_LINES = 80;
 const KNOWN_LONG = new Set<string>([
   'app.ts › build', // the composition root; its configuration reads are being folded into one schema first
   'checkout/routes.ts › checkoutRoutes', // its pages are moving to templates; its handlers come out after
-  'gateways/agent-api/routes.ts › agentApiRoutes', // the six agent API methods registered inline
   'sandbox/alseco/routes.ts › alsecoSandboxRoutes', // the SOAP endpoint, the WSDL and the clock control inline
   'sandbox/alseco/simulator.ts › handle', // one switch over the Alseco operations
   'sandbox/assist/routes.ts › assistSandboxRoutes', // the Assist pay form, web services and control routes inline
