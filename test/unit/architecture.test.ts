@@ -94,7 +94,6 @@ const MAX_FUNCTION_LINES = 80;
 const KNOWN_LONG = new Set<string>([
   'app.ts › build', // the composition root; its configuration reads are being folded into one schema first
   'checkout/routes.ts › checkoutRoutes', // its pages are moving to templates; its handlers come out after
-  'sandbox/alseco/simulator.ts › handle', // one switch over the Alseco operations
 ]);
 
 /** A function's name for the list: its own, its variable's, or the call it is passed to (`app.post(…)`). */
