@@ -18,7 +18,7 @@ import { createSandboxProviders, sandboxProviderRoutes, type SandboxProviders } 
 import { alsecoSandboxRoutes } from './sandbox/alseco/routes.ts';
 import { scheduleDailyReconciliation } from './engine/reconcile.ts';
 import { elsomBillerRoutes } from './gateways/elsom-biller/routes.ts';
-import { elsomWalletRoutes } from './sandbox/elsom-wallet/routes.ts';
+import { elsomBillerClientRoutes } from './sandbox/elsom-biller-client/routes.ts';
 import { checkoutRoutes } from './checkout/routes.ts';
 import { checkoutConfig as checkoutSettings } from './checkout/config.ts';
 import { Checkout } from './engine/checkout.ts';
@@ -113,7 +113,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   // partner plugins (one line each)
   if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', bankCode: config.alseco.bankCode, offsetMinutes: config.alseco.offsetMinutes, clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
   await app.register(elsomBillerRoutes, { prefix: config.elsom.path, config: config.elsom, services: { ...services, authThrottle: throttleLimits } });
-  if (config.sandbox) await app.register(elsomWalletRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log, elsom: config.elsom, wallet: config.elsomWallet });
+  if (config.sandbox) await app.register(elsomBillerClientRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log, elsom: config.elsom, wallet: config.elsomWallet });
   const checkout = await composeCheckout(app as unknown as FastifyInstance, ctx);
   await app.register(checkoutRoutes, {
     prefix: '/pay', checkout, sandbox: config.sandbox, offsetMinutes: config.hubOffsetMinutes,

@@ -7,7 +7,7 @@ import type { Db } from '../store/db.ts';
 import { parseOperatorAmount } from '../domain/money.ts';
 import { loadConfig } from '../config.ts';
 import { createElsomTerminal, validateElsomTerminal, type ElsomServiceLine } from '../engine/terminals.ts';
-import { ElsomWallet, summarize } from '../sandbox/elsom-wallet/wallet.ts';
+import { ElsomBillerClient, summarize } from '../sandbox/elsom-biller-client/simulator.ts';
 
 export interface ElsomAgentOptions {
   elsomTerminal?: string;
@@ -128,7 +128,7 @@ export function registerElsomSandboxCommands(program: Command): void {
       const config = loadConfig();
       const { elsomWallet: defaults, elsom } = config;
       if (options.charset !== 'windows-1251' && options.charset !== 'utf-8') throw new Error('--charset is windows-1251 or utf-8');
-      const wallet = new ElsomWallet({
+      const wallet = new ElsomBillerClient({
         url: options.url ?? `http://127.0.0.1:${config.port}${elsom.path}`,
         terminalId: options.terminal ?? defaults.terminalId,
         login: options.login ?? defaults.login,

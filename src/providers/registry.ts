@@ -1,5 +1,5 @@
 import type { ProviderAdapter, ProviderRegistry } from '../engine/ports.ts';
-import { SandboxProviderAdapter } from './sandbox/index.ts';
+import { SimulatedProviderAdapter } from './simulated/index.ts';
 import { AlsecoProviderAdapter } from './alseco/index.ts';
 import type { AlsecoConfig } from './alseco/config.ts';
 import { systemClock, type Clock } from '../domain/clock.ts';
@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../domain/clock.ts';
  * one line here.
  */
 export function buildProviderRegistry(alseco: AlsecoConfig, sandboxBaseUrl: () => string, clock: Clock = systemClock): ProviderRegistry {
-  const sandbox = (name: string) => new SandboxProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`);
+  const sandbox = (name: string) => new SimulatedProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`);
   const adapters: ProviderAdapter[] = [
     sandbox('mobile'),
     sandbox('mobile-kcell'),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { md5Hex } from '../../src/gateways/elsom-biller/codec.ts';
+import { md5Hex } from '../../src/gateways/elsom-biller/codec/index.ts';
 import { createAgent } from '../../src/engine/agents.ts';
 import { newAgent, openTestDb, post, startTolem, testSchema, type Harness } from '../helpers/harness.ts';
 import { newElsomAgent, postElsom, transferXml, txn } from '../helpers/elsom.ts';

@@ -9,7 +9,7 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectLedgerBalanced, startTolem, type Harness } from '../helpers/harness.ts';
 import { ELSOM_LOGIN, ELSOM_PASSWORD, newElsomAgent, postElsom, transferXml, txn } from '../helpers/elsom.ts';
-import { md5Hex } from '../../src/gateways/elsom-biller/codec.ts';
+import { md5Hex } from '../../src/gateways/elsom-biller/codec/index.ts';
 
 let h: Harness;
 let url: string;

@@ -11,7 +11,7 @@ import { clockAt, expectLedgerBalanced, eventually, startTolem, type Harness } f
 import { cancelXml, ELSOM_PASSWORD, listXml, newElsomAgent, postElsom, transferXml, txn } from '../helpers/elsom.ts';
 import { agentFunds, findAgent, topUp, type Agent } from '../../src/engine/agents.ts';
 import { listAttention } from '../../src/engine/attention.ts';
-import { formatElsomDateTime, fromElsomLocal, md5Hex, type ElsomResponse } from '../../src/gateways/elsom-biller/codec.ts';
+import { formatElsomDateTime, fromElsomLocal, md5Hex, type ElsomResponse } from '../../src/gateways/elsom-biller/codec/index.ts';
 import { mapElsomService } from '../../src/engine/terminals.ts';
 
 let h: Harness;

@@ -2,7 +2,7 @@ import iconv from 'iconv-lite';
 import type { Db } from '../../src/store/db.ts';
 import { createAgent } from '../../src/engine/agents.ts';
 import { createElsomTerminal } from '../../src/engine/terminals.ts';
-import { decodeElsomResponse, md5Hex, type ElsomResponse } from '../../src/gateways/elsom-biller/codec.ts';
+import { decodeElsomResponse, md5Hex, type ElsomResponse } from '../../src/gateways/elsom-biller/codec/index.ts';
 
 export const ELSOM_TERMINAL = '1839';
 export const ELSOM_LOGIN = 'elsom-login';

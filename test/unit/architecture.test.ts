@@ -3,11 +3,13 @@
  * ledger/store, the domain depends on nothing, protocol folders never reach the store, production code never depends
  * on the simulators, and SQL stays in the store, the ledger, the engine and the jobs. What breaks a rule today is
  * listed (KNOWN, KNOWN_SQL) with the reason; the lists may only shrink (a listed arrow or file that is fixed fails
- * the test too, so the lists stay true).
+ * the test too, so the lists stay true). Functions stay short (issue 9: "no function longer than about 70 lines"):
+ * the longest today are listed in KNOWN_LONG, a list that may only shrink as well.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
@@ -83,6 +85,46 @@ function filesWithSql(): Set<string> {
     .map((file) => relative(SRC, file)));
 }
 
+/** The longest a function's body may be, braces included (issue 9 asks for about 70; 80 leaves room for a comment). */
+const MAX_FUNCTION_LINES = 80;
+
+/**
+ * Functions longer than that today, as "file › name"; each to be broken into named functions. The plugin bodies here
+ * register handlers inline; `checkoutRoutes` waits for the page templates.
+ */
+const KNOWN_LONG = new Set<string>([
+  'app.ts › build', // the composition root: its sections of wiring are to become named functions
+  'config.ts › assemble', // one declarative mapping of the validated variables into Config's sections
+  'checkout/routes.ts › checkoutRoutes', // its pages are moving to templates; its handlers come out after
+]);
+
+/** A function's name for the list: its own, its variable's, or the call it is passed to (`app.post(…)`). */
+function functionName(node: ts.FunctionLikeDeclaration, file: ts.SourceFile): string {
+  if (node.name) return node.name.getText(file);
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent)) return parent.name.getText(file);
+  if (ts.isCallExpression(parent)) return `${parent.expression.getText(file)}(…)`;
+  return '<anonymous>';
+}
+
+/** Every function, method and arrow in src/ whose body spans more than MAX_FUNCTION_LINES lines. */
+function longFunctions(): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const path of sourceFiles(SRC)) {
+    const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+        const body = node.body as ts.Node;
+        const lines = file.getLineAndCharacterOfPosition(body.getEnd()).line - file.getLineAndCharacterOfPosition(body.getStart(file)).line + 1;
+        if (lines > MAX_FUNCTION_LINES) found.set(`${relative(SRC, path)} › ${functionName(node as ts.FunctionLikeDeclaration, file)}`, lines);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+  }
+  return found;
+}
+
 describe('architecture', () => {
   const found = arrows();
 
@@ -104,5 +146,16 @@ describe('architecture', () => {
 
   it('every file listed as holding SQL still does (fixed ones leave the list)', () => {
     expect([...KNOWN_SQL].filter((file) => !withSql.has(file)).sort()).toEqual([]);
+  });
+
+  // Issue 9: no function longer than about 70 lines; plugin bodies register handlers that live in named functions.
+  const long = longFunctions();
+
+  it(`no new function longer than ${MAX_FUNCTION_LINES} lines`, () => {
+    expect([...long].filter(([name]) => !KNOWN_LONG.has(name)).map(([name, lines]) => `${name}: ${lines} lines`).sort()).toEqual([]);
+  });
+
+  it('every function listed as long still is (shortened ones leave the list)', () => {
+    expect([...KNOWN_LONG].filter((name) => !long.has(name)).sort()).toEqual([]);
   });
 });

@@ -67,44 +67,38 @@ function tooManyFailures(request: FastifyRequest, reply: FastifyReply, retryAfte
     resultOnly(RESULT.AUTH_FAILED, `Too many failed authentications; retry after ${retryAfterSeconds} s`));
 }
 
-/**
- * The agent API v20 (POST /api/v20/…): its own JSON parser (lossless numbers, 64 KiB limit), bearer/IP
- * authentication, and an error handler that answers every failure in the protocol's own format.
- */
-export async function agentApiRoutes(app: FastifyInstance, options: { services: AgentApiServices }): Promise<void> {
-  const { services } = options;
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'string', bodyLimit: AGENT_API_BODY_LIMIT }, (_request, body, done) => {
-    try {
-      done(null, parseAgentJson(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+/** Our own JSON parser: lossless numbers, 64 KiB limit. */
+function parseJsonBody(_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
+  try {
+    done(null, parseAgentJson(body as string));
+  } catch (error) {
+    done(error as Error, undefined);
+  }
+}
 
-  app.setErrorHandler((error: { code?: string; statusCode?: number; message?: string }, request, reply) => {
-    if (error instanceof AgentApiDecodeError) return badRequest(reply, error.message);
-    switch (error.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return badRequest(reply, `Request body is larger than ${AGENT_API_BODY_LIMIT} bytes`, 413);
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return badRequest(reply, 'Content-Type must be application/json', 415);
-      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-        return badRequest(reply, 'Content-Length does not match the body');
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return badRequest(reply, 'Empty body');
-    }
-    // Our own words only: the framework's and the runtime's texts are not part of the protocol.
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return badRequest(reply, 'Bad request', error.statusCode);
-    // Not the agent's fault (database or bug). Code 1 is non-final: the agent repeats, and repeats are idempotent.
-    request.log.error({ err: error }, 'agent API request failed');
-    return sendJson(reply, 503, resultOnly(RESULT.IN_PROCESSING, 'Temporary error, repeat the request later'));
-  });
+/** Every failure in the protocol's own format and our own words (the framework's and the runtime's are not part of it). */
+function answerFailure(error: { code?: string; statusCode?: number; message?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof AgentApiDecodeError) return badRequest(reply, error.message);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return badRequest(reply, `Request body is larger than ${AGENT_API_BODY_LIMIT} bytes`, 413);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return badRequest(reply, 'Content-Type must be application/json', 415);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return badRequest(reply, 'Content-Length does not match the body');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return badRequest(reply, 'Empty body');
+  }
+  // Our own words only: the framework's and the runtime's texts are not part of the protocol.
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return badRequest(reply, 'Bad request', error.statusCode);
+  // Not the agent's fault (database or bug). Code 1 is non-final: the agent repeats, and repeats are idempotent.
+  request.log.error({ err: error }, 'agent API request failed');
+  return sendJson(reply, 503, resultOnly(RESULT.IN_PROCESSING, 'Temporary error, repeat the request later'));
+}
 
-  app.setNotFoundHandler((request, reply) => badRequest(reply, `Unknown method ${request.method} ${request.url}`, 404));
-
-  const throttle = authThrottle(app, 'agent-api', services.authThrottle);
-  app.addHook('preHandler', async (request, reply) => {
+/** The preHandler that decides who is calling: bearer token and/or IP, throttled after repeated failures. */
+function authenticator(services: AgentApiServices, throttle: ReturnType<typeof authThrottle>) {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const credentials = credentialsOf(request.headers.authorization);
     const token = credentials.kind === 'bearer' ? credentials.token : undefined;
     // A blocked address or token is refused before its credentials are looked at: a right guess must not get in either.
@@ -121,47 +115,73 @@ export async function agentApiRoutes(app: FastifyInstance, options: { services: 
     }
     request.agent = result.agent;
     return undefined;
-  });
+  };
+}
 
-  const agentOf = (request: FastifyRequest): Agent => request.agent!;
+const agentOf = (request: FastifyRequest): Agent => request.agent!;
 
-  app.post('/services', async (request, reply) => {
-    const agent = agentOf(request);
-    const visible = (await services.catalog.all()).filter((service) => serviceAllowedFor(service, agent.allowedServices) && service.currency === agent.currency);
-    return sendJson(reply, 200, renderServices(visible));
-  });
+type Handler = (services: AgentApiServices, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
 
-  app.post('/service', async (request, reply) => {
-    const body = decodeBody(serviceRequestSchema, request.body);
-    if (!body.ok) return badRequest(reply, body.message);
-    const agent = agentOf(request);
-    const service = await services.catalog.get(body.value.serviceId);
-    if (!service) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_NOT_IMPLEMENTED, 'Unknown serviceId'));
-    if (!serviceAllowedFor(service, agent.allowedServices)) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_FORBIDDEN));
-    return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'OK', services: [renderService(service)] });
-  });
+const listServices: Handler = async (services, request, reply) => {
+  const agent = agentOf(request);
+  const visible = (await services.catalog.all()).filter((service) => serviceAllowedFor(service, agent.allowedServices) && service.currency === agent.currency);
+  return sendJson(reply, 200, renderServices(visible));
+};
 
-  app.post('/balance', async (request, reply) => sendJson(reply, 200, renderBalance(await services.funds(agentOf(request)))));
+const describeService: Handler = async (services, request, reply) => {
+  const body = decodeBody(serviceRequestSchema, request.body);
+  if (!body.ok) return badRequest(reply, body.message);
+  const agent = agentOf(request);
+  const service = await services.catalog.get(body.value.serviceId);
+  if (!service) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_NOT_IMPLEMENTED, 'Unknown serviceId'));
+  if (!serviceAllowedFor(service, agent.allowedServices)) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_FORBIDDEN));
+  return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'OK', services: [renderService(service)] });
+};
 
-  app.post('/check', async (request, reply) => {
-    const body = decodeBody(checkRequestSchema, request.body);
-    if (!body.ok) return badRequest(reply, body.message);
-    const answer = await services.engine.check(agentOf(request), toCheckCommand(body.value));
-    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: false, offsetMinutes: services.hubOffsetMinutes }));
-  });
+const balance: Handler = async (services, request, reply) => sendJson(reply, 200, renderBalance(await services.funds(agentOf(request))));
 
-  app.post('/pay', async (request, reply) => {
-    const body = decodeBody(payRequestSchema, request.body);
-    if (!body.ok) return badRequest(reply, body.message);
-    const answer = await services.engine.pay(agentOf(request), toPayCommand(body.value));
-    return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: true, offsetMinutes: services.hubOffsetMinutes }));
-  });
+const check: Handler = async (services, request, reply) => {
+  const body = decodeBody(checkRequestSchema, request.body);
+  if (!body.ok) return badRequest(reply, body.message);
+  const answer = await services.engine.check(agentOf(request), toCheckCommand(body.value));
+  return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: false, offsetMinutes: services.hubOffsetMinutes }));
+};
 
-  app.post('/operatorByPhone', async (request, reply) => {
-    const body = decodeBody(operatorByPhoneRequestSchema, request.body);
-    if (!body.ok) return badRequest(reply, body.message);
-    const serviceId = await services.operatorByPhone(body.value.phoneNumber);
-    if (!serviceId) return sendJson(reply, 200, resultOnly(RESULT.ACCOUNT_NOT_FOUND, 'Operator not found for this number'));
-    return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'ok', serviceId });
-  });
+const pay: Handler = async (services, request, reply) => {
+  const body = decodeBody(payRequestSchema, request.body);
+  if (!body.ok) return badRequest(reply, body.message);
+  const answer = await services.engine.pay(agentOf(request), toPayCommand(body.value));
+  return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: true, offsetMinutes: services.hubOffsetMinutes }));
+};
+
+const operatorByPhone: Handler = async (services, request, reply) => {
+  const body = decodeBody(operatorByPhoneRequestSchema, request.body);
+  if (!body.ok) return badRequest(reply, body.message);
+  const serviceId = await services.operatorByPhone(body.value.phoneNumber);
+  if (!serviceId) return sendJson(reply, 200, resultOnly(RESULT.ACCOUNT_NOT_FOUND, 'Operator not found for this number'));
+  return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'ok', serviceId });
+};
+
+/** The six methods of the protocol, by path. */
+const METHODS: Record<string, Handler> = {
+  '/services': listServices,
+  '/service': describeService,
+  '/balance': balance,
+  '/check': check,
+  '/pay': pay,
+  '/operatorByPhone': operatorByPhone,
+};
+
+/**
+ * The agent API v20 (POST /api/v20/…): its own JSON parser (lossless numbers, 64 KiB limit), bearer/IP
+ * authentication, and an error handler that answers every failure in the protocol's own format.
+ */
+export async function agentApiRoutes(app: FastifyInstance, options: { services: AgentApiServices }): Promise<void> {
+  const { services } = options;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'text/json'], { parseAs: 'string', bodyLimit: AGENT_API_BODY_LIMIT }, parseJsonBody);
+  app.setErrorHandler(answerFailure);
+  app.setNotFoundHandler((request, reply) => badRequest(reply, `Unknown method ${request.method} ${request.url}`, 404));
+  app.addHook('preHandler', authenticator(services, authThrottle(app, 'agent-api', services.authThrottle)));
+  for (const [path, handler] of Object.entries(METHODS)) app.post(path, (request, reply) => handler(services, request, reply));
 }

@@ -14,7 +14,7 @@ import {
   type ElsomAuthorizeRequest, type ElsomCancelPaymentRequest, type ElsomPaymentListRequest, type ElsomPaymentListRow,
   type ElsomExtra, type ElsomPaymentRequest, type ElsomRequestEcho, type ElsomRequestType, type ElsomResponse, type ElsomResultCode,
   type ElsomStatusId,
-} from './codec.ts';
+} from './codec/index.ts';
 import type { ElsomServiceMapping } from '../../engine/terminals.ts';
 
 /**

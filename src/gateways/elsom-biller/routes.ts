@@ -7,7 +7,7 @@ import {
   decodeElsomRequest, encodeElsomResponse, ELSOM_RESULT, type ElsomAuthorizeRequest, type ElsomCancelPaymentRequest,
   type ElsomPaymentListRequest, type ElsomPaymentRequest, type ElsomRequest, type ElsomRequestEcho, type ElsomResponse,
   type ElsomResultCode,
-} from './codec.ts';
+} from './codec/index.ts';
 import type { ElsomConfig } from './config.ts';
 import {
   authorizeAnswer, authorizeCommand, cancelAnswer, cancelRefusal, checkTransfer, listPeriod, paymentAnswer, paymentCommand,

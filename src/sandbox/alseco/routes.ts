@@ -74,44 +74,18 @@ export interface AlsecoSandboxOptions {
   publicBase?: () => string;
 }
 
+/** What the SOAP endpoint works on: the simulator and the faults in force (replaced whole by the control routes). */
+interface AlsecoSandboxState {
+  simulator: AlsecoSimulator;
+  faults: AlsecoFaults;
+}
+
 export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoSandboxOptions): Promise<void> {
   const simulator = new AlsecoSimulator({ bankCode: options.bankCode, offsetMinutes: options.offsetMinutes, ...(options.clock ? { clock: options.clock } : {}) });
-  let faults: AlsecoFaults = { ...DEFAULT_FAULTS };
+  const state: AlsecoSandboxState = { simulator, faults: { ...DEFAULT_FAULTS } };
   const control = { preHandler: controlGuard(options.controlAllow) };
 
   app.addContentTypeParser(['text/xml', 'application/soap+xml', 'application/xml'], { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
-
-  /** Rolls the dice for one fault; a hit on a limited budget spends it. */
-  const hit = (share: number, method: string): boolean => rollScopedFault(faults, share, method);
-
-  const soap = async (request: FastifyRequest, reply: FastifyReply) => {
-    const body = request.body;
-    const decoded = decodeAlsecoRequest(Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : ''));
-    if (decoded.kind !== 'ok') {
-      const message = decoded.kind === 'malformed' ? `Server was unable to read request. ${decoded.reason}: ${decoded.detail}` : `Server was unable to read request (${decoded.kind}).`;
-      return sendFault(reply, soapVersionOf(request), 'client', message);
-    }
-    const { method, soapVersion, namespace } = decoded;
-    if (faults.latencyMs > 0 && inScope(faults, method)) await sleep(faults.latencyMs);
-    if (hit(faults.http500Rate, method)) return reply.code(500).type('text/html').send(HTML_500);
-    if (hit(faults.soapFaultRate, method)) return sendFault(reply, soapVersion, 'server', 'System.Data.SqlClient.SqlException: Timeout expired.');
-    let response: AlsecoResponse;
-    try {
-      response = simulator.handle({ method, params: decoded.params } as Parameters<AlsecoSimulator['handle']>[0]);
-    } catch (error) {
-      if (error instanceof AlsecoSimFault) return sendFault(reply, soapVersion, error.side, error.message);
-      throw error;
-    }
-    if (method === 'Pay' || method === 'PayD') {
-      // The payment is committed by now: what follows is what the bank sees of it.
-      if (hit(faults.hangAfterCommitRate, method)) await sleep(faults.hangMs);
-      if (hit(faults.http500AfterCommitRate, method)) return reply.code(500).type('text/html').send(HTML_500);
-    }
-    const xml = encode(response, { namespace, soapVersion });
-    if (hit(faults.malformedRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.slice(0, Math.floor(xml.length / 2)));
-    if (hit(faults.hugeRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.replace('<soap', `${' '.repeat(HUGE_BYTES)}<soap`));
-    return reply.code(200).type(alsecoContentType(soapVersion)).send(xml);
-  };
 
   const wsdl = async (_request: FastifyRequest, reply: FastifyReply) => {
     const base = `${options.publicBase?.() ?? ''}${app.prefix}`;
@@ -119,16 +93,52 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
   };
 
   for (const path of ['/', '/AlsecoPaymentsService.asmx', '/AstanaErcPaymentService.asmx']) {
-    app.post(path, soap);
+    app.post(path, (request, reply) => answerSoap(state, request, reply));
     app.get(path, wsdl);
   }
 
-  const store = faultStore(() => faults, (next: AlsecoFaults) => {
-    faults = next;
-    simulator.dedupe = faults.dedupe;
+  const store = faultStore(() => state.faults, (next: AlsecoFaults) => {
+    state.faults = next;
+    simulator.dedupe = next.dedupe;
   });
   registerFaultRoutes(app, '/faults', store, { control, schema: faultsBody });
+  registerControlRoutes(app, simulator, control);
+}
 
+/** One SOAP call: decoded, faults rolled before and after the simulator commits, answered in the caller's SOAP version. */
+async function answerSoap(state: AlsecoSandboxState, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  /** Rolls the dice for one fault; a hit on a limited budget spends it. */
+  const hit = (share: number, method: string): boolean => rollScopedFault(state.faults, share, method);
+  const body = request.body;
+  const decoded = decodeAlsecoRequest(Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : ''));
+  if (decoded.kind !== 'ok') {
+    const message = decoded.kind === 'malformed' ? `Server was unable to read request. ${decoded.reason}: ${decoded.detail}` : `Server was unable to read request (${decoded.kind}).`;
+    return sendFault(reply, soapVersionOf(request), 'client', message);
+  }
+  const { method, soapVersion, namespace } = decoded;
+  if (state.faults.latencyMs > 0 && inScope(state.faults, method)) await sleep(state.faults.latencyMs);
+  if (hit(state.faults.http500Rate, method)) return reply.code(500).type('text/html').send(HTML_500);
+  if (hit(state.faults.soapFaultRate, method)) return sendFault(reply, soapVersion, 'server', 'System.Data.SqlClient.SqlException: Timeout expired.');
+  let response: AlsecoResponse;
+  try {
+    response = state.simulator.handle({ method, params: decoded.params } as Parameters<AlsecoSimulator['handle']>[0]);
+  } catch (error) {
+    if (error instanceof AlsecoSimFault) return sendFault(reply, soapVersion, error.side, error.message);
+    throw error;
+  }
+  if (method === 'Pay' || method === 'PayD') {
+    // The payment is committed by now: what follows is what the bank sees of it.
+    if (hit(state.faults.hangAfterCommitRate, method)) await sleep(state.faults.hangMs);
+    if (hit(state.faults.http500AfterCommitRate, method)) return reply.code(500).type('text/html').send(HTML_500);
+  }
+  const xml = encode(response, { namespace, soapVersion });
+  if (hit(state.faults.malformedRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.slice(0, Math.floor(xml.length / 2)));
+  if (hit(state.faults.hugeRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.replace('<soap', `${' '.repeat(HUGE_BYTES)}<soap`));
+  return reply.code(200).type(alsecoContentType(soapVersion)).send(xml);
+}
+
+/** The test's hands on the simulator: its clock, its accounts, its journal, and payments planted, changed or removed. */
+function registerControlRoutes(app: FastifyInstance, simulator: AlsecoSimulator, control: { preHandler: ReturnType<typeof controlGuard> }): void {
   app.put('/clock', control, async (request, reply) => {
     const body = z.object({ now: z.string().datetime({ offset: true }).nullable() }).safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: body.error.message });

@@ -373,18 +373,12 @@ export class AlsecoSimulator {
     switch (request.method) {
       case 'GetInvoicesByAccountsNew':
       case 'GetInvoicesByAccountsWithIIN':
-      case 'GetInvoicesByAccountsLastVers': {
-        const accounts = request.params.accounts;
-        if (new Set(accounts).size !== accounts.length) throw new AlsecoSimFault('client', 'Номера абонентов не должны повторяться');
-        return { method: request.method, result: accounts.map((id) => this.byAccount(id, request.method !== 'GetInvoicesByAccountsNew')) };
-      }
+      case 'GetInvoicesByAccountsLastVers':
+        return { method: request.method, result: this.invoicesByAccounts(request.params.accounts, request.method !== 'GetInvoicesByAccountsNew') };
       case 'GetInvoicesByInvoicesNew':
       case 'GetInvoicesByInvoicesWithIIN':
-      case 'GetInvoicesByInvoicesLastVers': {
-        const invoices = request.params.inputInvoices;
-        if (new Set(invoices).size !== invoices.length) throw new AlsecoSimFault('client', 'Номера электронных счетов не должны повторяться');
-        return { method: request.method, result: invoices.map((id) => this.byInvoice(id.trim(), request.method !== 'GetInvoicesByInvoicesNew')) };
-      }
+      case 'GetInvoicesByInvoicesLastVers':
+        return { method: request.method, result: this.invoicesByInvoices(request.params.inputInvoices, request.method !== 'GetInvoicesByInvoicesNew') };
       case 'Pay':
         this.stats.payCalls += 1;
         return { method: 'Pay', result: this.payAll(request.params).map(({ PayResDate: _date, ...result }) => result) };
@@ -397,40 +391,18 @@ export class AlsecoSimulator {
       case 'RollbackPaymentsBySysRef':
         this.stats.rollbackCalls += 1;
         return { method: 'RollbackPaymentsBySysRef', result: request.params.sysRefs.map((ref) => ({ PaymentId: ref, Result: this.rollback(this.live().find((p) => p.sysRef === ref.trim())) })) };
-      case 'GetPaymentsInfo': {
-        const { year, month, day } = request.params;
-        const processed = this.live().filter((p) => {
-          const d = this.localDay(p.receivedAt);
-          return p.moved && d.year === year && d.month === month && (day === null || d.day === day);
-        });
-        return { method: 'GetPaymentsInfo', result: processed.map((p) => ({ PaymentId: p.paymentId, SysRef: p.sysRef })) };
-      }
-      case 'getPaysInfo': {
-        const from = this.instant(request.params.DateBegin);
-        const to = this.instant(request.params.DateEnd);
-        const list: AlsecoBankPayInfo[] = this.live().filter((p) => p.receivedAt >= from && p.receivedAt <= to).map((p) => ({
-          AccountId: p.accountId, InvoiceId: p.invoiceId, PaymentId: p.paymentId, SysRef: p.sysRef, PaySum: p.paySumMinor, PayDate: this.localText(p.receivedAt),
-        }));
-        return { method: 'getPaysInfo', result: list };
-      }
-      case 'GetBankPayByMonth': {
-        const { year, month } = request.params;
-        const list: AlsecoPayItem[] = this.live().filter((p) => { const d = this.localDay(p.receivedAt); return d.year === year && d.month === month; }).map((p) => ({
-          InvoicePaymentId: p.paymentId, AccountId: p.accountId, InvoiceId: p.invoiceId, PaymentReceiveDate: this.localText(p.receivedAt), SysRef: p.sysRef, PaySum: p.paySumMinor,
-        }));
-        return { method: 'GetBankPayByMonth', result: { result: true, ErrorMessage: '', StackTrace: '', list } };
-      }
+      case 'GetPaymentsInfo':
+        return { method: 'GetPaymentsInfo', result: this.paymentsInfo(request.params) };
+      case 'getPaysInfo':
+        return { method: 'getPaysInfo', result: this.paysInfo(request.params) };
+      case 'GetBankPayByMonth':
+        return { method: 'GetBankPayByMonth', result: { result: true, ErrorMessage: '', StackTrace: '', list: this.bankPayByMonth(request.params) } };
       case 'GetAccountState': {
         const a = this.accounts.get(request.params.accountId);
         return { method: 'GetAccountState', result: a ? a.state : 'NotFound' };
       }
-      case 'GetAccountInfo': {
-        const a = this.accounts.get(request.params.accountId);
-        const info: AlsecoAccountInfo | undefined = a
-          ? { Name: a.name, Address: a.address, RNN: a.rnn, Phone: a.phone, Square: a.square, QuantityPeople: a.people }
-          : undefined;
-        return { method: 'GetAccountInfo', result: info };
-      }
+      case 'GetAccountInfo':
+        return { method: 'GetAccountInfo', result: this.accountInfo(request.params.accountId) };
       case 'GetPrintedInvoice':
         return { method: 'GetPrintedInvoice', result: this.printedGif(request.params) };
       case 'GetPrintedInvoicePDF':
@@ -445,24 +417,64 @@ export class AlsecoSimulator {
         return { method: 'GetBillInfo', result: this.billInfo(request.params) };
       case 'GetReport108e':
         return { method: 'GetReport108e', result: this.report108e(request.params.dateIn) };
-      case 'GetNotMovedPays': {
-        const day = request.params.dateIn.slice(0, 10);
-        return {
-          method: 'GetNotMovedPays',
-          result: this.onDay(day).filter((p) => !p.moved).map((p) => ({
-            InvoicePaymentId: p.paymentId, InvoiceId: p.invoiceId, AccountId: p.accountId, SysRef: p.sysRef,
-            PaymentDate: p.paymentDate.slice(0, 19), PaySum: p.paySumMinor, PaymentReceiveDate: this.localText(p.receivedAt),
-          })),
-        };
-      }
-      case 'GetBankDayChecks': {
-        const day = request.params.dateIn.slice(0, 10);
-        if (day > dayText(this.localDay())) throw new AlsecoSimFault('client', 'Дата позже текущей');
-        for (const p of this.onDay(day)) p.moved = true;
-        this.checkedDays.add(day);
-        return { method: 'GetBankDayChecks', result: [{ BankCode: this.options.bankCode, PaymentDate: `${day}T00:00:00`, CheckedSign: true }] };
-      }
+      case 'GetNotMovedPays':
+        return { method: 'GetNotMovedPays', result: this.notMovedPays(request.params.dateIn.slice(0, 10)) };
+      case 'GetBankDayChecks':
+        return { method: 'GetBankDayChecks', result: this.bankDayChecks(request.params.dateIn.slice(0, 10)) };
     }
+  }
+
+  private invoicesByAccounts(accounts: readonly number[], withIin: boolean) {
+    if (new Set(accounts).size !== accounts.length) throw new AlsecoSimFault('client', 'Номера абонентов не должны повторяться');
+    return accounts.map((id) => this.byAccount(id, withIin));
+  }
+
+  private invoicesByInvoices(invoices: readonly string[], withIin: boolean) {
+    if (new Set(invoices).size !== invoices.length) throw new AlsecoSimFault('client', 'Номера электронных счетов не должны повторяться');
+    return invoices.map((id) => this.byInvoice(id.trim(), withIin));
+  }
+
+  /** GetPaymentsInfo: the payments moved to the registry in a month, or on one day of it. */
+  private paymentsInfo({ year, month, day }: AlsecoParams<'GetPaymentsInfo'>) {
+    const processed = this.live().filter((p) => {
+      const d = this.localDay(p.receivedAt);
+      return p.moved && d.year === year && d.month === month && (day === null || d.day === day);
+    });
+    return processed.map((p) => ({ PaymentId: p.paymentId, SysRef: p.sysRef }));
+  }
+
+  private paysInfo(params: AlsecoParams<'getPaysInfo'>): AlsecoBankPayInfo[] {
+    const from = this.instant(params.DateBegin);
+    const to = this.instant(params.DateEnd);
+    return this.live().filter((p) => p.receivedAt >= from && p.receivedAt <= to).map((p) => ({
+      AccountId: p.accountId, InvoiceId: p.invoiceId, PaymentId: p.paymentId, SysRef: p.sysRef, PaySum: p.paySumMinor, PayDate: this.localText(p.receivedAt),
+    }));
+  }
+
+  private bankPayByMonth({ year, month }: AlsecoParams<'GetBankPayByMonth'>): AlsecoPayItem[] {
+    return this.live().filter((p) => { const d = this.localDay(p.receivedAt); return d.year === year && d.month === month; }).map((p) => ({
+      InvoicePaymentId: p.paymentId, AccountId: p.accountId, InvoiceId: p.invoiceId, PaymentReceiveDate: this.localText(p.receivedAt), SysRef: p.sysRef, PaySum: p.paySumMinor,
+    }));
+  }
+
+  private accountInfo(accountId: number): AlsecoAccountInfo | undefined {
+    const a = this.accounts.get(accountId);
+    return a ? { Name: a.name, Address: a.address, RNN: a.rnn, Phone: a.phone, Square: a.square, QuantityPeople: a.people } : undefined;
+  }
+
+  private notMovedPays(day: string) {
+    return this.onDay(day).filter((p) => !p.moved).map((p) => ({
+      InvoicePaymentId: p.paymentId, InvoiceId: p.invoiceId, AccountId: p.accountId, SysRef: p.sysRef,
+      PaymentDate: p.paymentDate.slice(0, 19), PaySum: p.paySumMinor, PaymentReceiveDate: this.localText(p.receivedAt),
+    }));
+  }
+
+  /** GetBankDayChecks: the day's payments are moved to the registry (never a day in the future). */
+  private bankDayChecks(day: string) {
+    if (day > dayText(this.localDay())) throw new AlsecoSimFault('client', 'Дата позже текущей');
+    for (const p of this.onDay(day)) p.moved = true;
+    this.checkedDays.add(day);
+    return [{ BankCode: this.options.bankCode, PaymentDate: `${day}T00:00:00`, CheckedSign: true }];
   }
 
   private note(request: AlsecoRequest): void {

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../domain/clock.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/sandbox/codec.ts';
+import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/simulated/codec.ts';
 import { controlGuard } from '../control.ts';
 import { FAULT_FIELDS, registerFaultRoutes } from '../faults.ts';
 import { ProviderSimulator, type FaultConfig, type ProviderRules, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
 import type {
   SandboxCancelResponse, SandboxCheckRequest, SandboxCheckResponse, SandboxErrorCode, SandboxPayRequest, SandboxPayResponse,
-} from '../../providers/sandbox/codec.ts';
+} from '../../providers/simulated/codec.ts';
 
 /**
  * Simulated providers. Each keeps its payments by our reference (transactionId), so a repeated pay never pays twice —

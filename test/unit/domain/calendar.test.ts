@@ -9,7 +9,7 @@ import { businessDay, compactLocal, isoLocal } from '../../../src/domain/time.ts
 import { dayBounds, previousBusinessDay } from '../../../src/engine/reconcile.ts';
 import { AlsecoSimulator } from '../../../src/sandbox/alseco/simulator.ts';
 import { alsecoDateTime } from '../../../src/providers/alseco/mapping.ts';
-import { formatElsomDateTime, fromElsomLocal, toElsomLocal } from '../../../src/gateways/elsom-biller/codec.ts';
+import { formatElsomDateTime, fromElsomLocal, toElsomLocal } from '../../../src/gateways/elsom-biller/codec/index.ts';
 
 const ALMATY = 300;
 const BISHKEK = 360;

@@ -8,7 +8,7 @@ import {
   resolveElsomCharset,
   type ElsomAuthorizeRequest,
   type ElsomRequest,
-} from '../../../src/gateways/elsom-biller/codec.ts';
+} from '../../../src/gateways/elsom-biller/codec/index.ts';
 
 const DATETIME = { year: 2015, month: 8, day: 4, hour: 0, minute: 1, second: 13, millisecond: 0 };
 

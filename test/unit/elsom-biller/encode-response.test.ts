@@ -8,7 +8,7 @@ import {
   ELSOM_STATUS,
   encodeElsomResponse,
   type ElsomResponse,
-} from '../../../src/gateways/elsom-biller/codec.ts';
+} from '../../../src/gateways/elsom-biller/codec/index.ts';
 
 const SERVER_TIME = { year: 2025, month: 1, day: 31, hour: 23, minute: 59, second: 59, millisecond: 7 };
 

@@ -16,7 +16,7 @@ import {
   type ElsomLocalDateTime,
   type ElsomRequest,
   type ElsomResponse,
-} from '../../../src/gateways/elsom-biller/codec.ts';
+} from '../../../src/gateways/elsom-biller/codec/index.ts';
 import { occursInSpec } from '../../helpers/spec-excerpts.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/elsom-biller/', import.meta.url));

@@ -20,7 +20,7 @@ import {
   parseElsomServerTime,
   sameElsomTransactionNumber,
   toElsomLocal,
-} from '../../../src/gateways/elsom-biller/codec.ts';
+} from '../../../src/gateways/elsom-biller/codec/index.ts';
 
 describe('spec tables (section 2.5)', () => {
   it('names every result code of the table exactly once', () => {

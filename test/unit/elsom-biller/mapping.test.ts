@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RESULT, RESULT_INFO, type ResultCode } from '../../../src/domain/result-codes.ts';
 import type { Service } from '../../../src/domain/catalog.ts';
 import type { PaymentView } from '../../../src/engine/payments.ts';
-import { decodeElsomRequest, ELSOM_RESULT_CODES, encodeElsomResponse, decodeElsomResponse, type ElsomAuthorizeRequest, type ElsomPaymentListRequest } from '../../../src/gateways/elsom-biller/codec.ts';
+import { decodeElsomRequest, ELSOM_RESULT_CODES, encodeElsomResponse, decodeElsomResponse, type ElsomAuthorizeRequest, type ElsomPaymentListRequest } from '../../../src/gateways/elsom-biller/codec/index.ts';
 import {
   authorizeAnswer, cancelOutcome, checkTransfer, disp1Of, ENGINE_TO_ELSOM_RESULT, listPeriod, paymentAnswer, paymentListAnswer,
   statusIdOf, toAgentTxnId, toPayCommand,

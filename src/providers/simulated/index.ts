@@ -1,34 +1,34 @@
 import type { CallOptions, ProviderAdapter, ProviderCancelResult, ProviderCheckRequest, ProviderCheckResult, ProviderPayRequest, ProviderPayResult, ProviderStatusResult } from '../../engine/ports.ts';
 import { sandboxCancelResponse, sandboxCheckResponse, sandboxPayResponse } from './codec.ts';
-import { callSandbox } from './client.ts';
+import { callSimulatedProvider } from './client.ts';
 import { fromSandboxCancel, fromSandboxCheck, fromSandboxPay, toSandboxCheck, toSandboxPay } from './mapping.ts';
 
 /** A provider adapter for Tolem's simulated providers, reached over real HTTP at `baseUrl()` (e.g. …/sandbox/mobile). */
-export class SandboxProviderAdapter implements ProviderAdapter {
+export class SimulatedProviderAdapter implements ProviderAdapter {
   constructor(
     readonly name: string,
     private readonly baseUrl: () => string,
   ) {}
 
   async check(request: ProviderCheckRequest, options: CallOptions): Promise<ProviderCheckResult> {
-    const answer = await callSandbox(`${this.baseUrl()}/check`, toSandboxCheck(request), sandboxCheckResponse, options.signal);
+    const answer = await callSimulatedProvider(`${this.baseUrl()}/check`, toSandboxCheck(request), sandboxCheckResponse, options.signal);
     return answer.ok ? fromSandboxCheck(answer.value) : { kind: 'unknown', reason: answer.reason };
   }
 
   async pay(request: ProviderPayRequest, options: CallOptions): Promise<ProviderPayResult> {
-    const answer = await callSandbox(`${this.baseUrl()}/pay`, toSandboxPay(request), sandboxPayResponse, options.signal);
+    const answer = await callSimulatedProvider(`${this.baseUrl()}/pay`, toSandboxPay(request), sandboxPayResponse, options.signal);
     if (!answer.ok) return { kind: 'unknown', reason: answer.reason };
     const result = fromSandboxPay(answer.value);
     return result.kind === 'not_found' ? { kind: 'unknown', reason: 'provider answered not_found to a pay' } : result;
   }
 
   async status(request: ProviderPayRequest, options: CallOptions): Promise<ProviderStatusResult> {
-    const answer = await callSandbox(`${this.baseUrl()}/status`, { reference: request.transactionId.toString() }, sandboxPayResponse, options.signal);
+    const answer = await callSimulatedProvider(`${this.baseUrl()}/status`, { reference: request.transactionId.toString() }, sandboxPayResponse, options.signal);
     return answer.ok ? fromSandboxPay(answer.value) : { kind: 'unknown', reason: answer.reason };
   }
 
   async cancel(request: ProviderPayRequest, options: CallOptions): Promise<ProviderCancelResult> {
-    const answer = await callSandbox(`${this.baseUrl()}/cancel`, { reference: request.transactionId.toString() }, sandboxCancelResponse, options.signal);
+    const answer = await callSimulatedProvider(`${this.baseUrl()}/cancel`, { reference: request.transactionId.toString() }, sandboxCancelResponse, options.signal);
     return answer.ok ? fromSandboxCancel(answer.value) : { kind: 'unknown', reason: answer.reason };
   }
 }

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import { httpRequest, describeFailure } from '../../http/client.ts';
 
-export type SandboxCallResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type SimulatedProviderCallResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /**
  * POSTs a JSON message to a sandbox provider and parses its answer strictly. Anything but a 200 with a body of the
  * expected shape is a failure whose outcome is unknown (a 5xx may come after the provider committed).
  */
-export async function callSandbox<T>(url: string, body: unknown, schema: z.ZodType<T>, signal: AbortSignal): Promise<SandboxCallResult<T>> {
+export async function callSimulatedProvider<T>(url: string, body: unknown, schema: z.ZodType<T>, signal: AbortSignal): Promise<SimulatedProviderCallResult<T>> {
   const result = await httpRequest({
     url,
     body: JSON.stringify(body),

@@ -10,9 +10,9 @@ import { randomInt } from 'node:crypto';
 import {
   decodeElsomResponse, encodeElsomRequest, ELSOM_PROTOCOL_VERSION, ELSOM_RESULT_CODES, ELSOM_STATUS, md5Hex,
   toElsomLocal, type ElsomCharset, type ElsomLocalDateTime, type ElsomPaymentListRow, type ElsomRequest, type ElsomResponse,
-} from '../../gateways/elsom-biller/codec.ts';
+} from '../../gateways/elsom-biller/codec/index.ts';
 
-export interface ElsomWalletOptions {
+export interface ElsomBillerClientOptions {
   /** The biller endpoint, e.g. http://127.0.0.1:8080/elsom. */
   url: string;
   terminalId: string;
@@ -82,13 +82,13 @@ export function isFinalAnswer(response: ElsomResponse): boolean {
   return ELSOM_RESULT_CODES[response.resultCode].fatal !== false;
 }
 
-export class ElsomWallet {
+export class ElsomBillerClient {
   private readonly records: WalletPayment[] = [];
   private sequence = randomInt(10_000);
 
   private readonly clock: Clock;
 
-  constructor(private readonly options: ElsomWalletOptions) {
+  constructor(private readonly options: ElsomBillerClientOptions) {
     this.clock = options.clock ?? systemClock;
   }
 

@@ -6,7 +6,7 @@ import { parseAmount } from '../../domain/money.ts';
 import type { ElsomConfig, ElsomWalletConfig } from '../../gateways/elsom-biller/config.ts';
 import { selfBaseUrl } from '../../http/self-url.ts';
 import { controlGuard } from '../control.ts';
-import { ElsomWallet, summarize, type WalletPayment } from './wallet.ts';
+import { ElsomBillerClient, summarize, type WalletPayment } from './simulator.ts';
 
 const payBody = z.object({
   serviceId: z.string().min(1).max(30),
@@ -30,11 +30,11 @@ function view(payment: WalletPayment) {
 }
 
 /**
- * The Elsom wallet simulator over HTTP (sandbox only): POST /sandbox/elsom-wallet/pay runs AUTHORIZE → PAYMENT (with
+ * The Elsom wallet simulator over HTTP (sandbox only): POST /sandbox/elsom-wallet/pay (URL kept from before the folder was named for its side) runs AUTHORIZE → PAYMENT (with
  * the retry rule) for one or `count` payments against this server's own Elsom endpoint, then reconciles with
  * PAYMENT_LIST; GET /sandbox/elsom-wallet/payments lists what the last wallet recorded.
  */
-export interface ElsomWalletSandboxOptions {
+export interface ElsomBillerClientSandboxOptions {
   clock: Clock;
   /** This server's configured host: where the wallet sends its credentials. */
   host: string;
@@ -45,9 +45,9 @@ export interface ElsomWalletSandboxOptions {
   wallet: ElsomWalletConfig;
 }
 
-export async function elsomWalletRoutes(app: FastifyInstance, options: ElsomWalletSandboxOptions): Promise<void> {
+export async function elsomBillerClientRoutes(app: FastifyInstance, options: ElsomBillerClientSandboxOptions): Promise<void> {
   const { elsom } = options;
-  let last: ElsomWallet | undefined;
+  let last: ElsomBillerClient | undefined;
   // The wallet sends a login and a password hash: only ever to this server's own Elsom endpoint, an address from
   // configuration. The request's Host header is the caller's to choose, and would send the credentials anywhere.
   const selfUrl = () => `${selfBaseUrl(app, options.host)}${elsom.path}`;
@@ -60,7 +60,7 @@ export async function elsomWalletRoutes(app: FastifyInstance, options: ElsomWall
     const amount = parseAmount(body.amount, 2);
     if (!amount.ok) return reply.code(400).send({ status: 'error', message: `amount: ${amount.error}` });
     const defaults = options.wallet;
-    const wallet = new ElsomWallet({
+    const wallet = new ElsomBillerClient({
       url: selfUrl(),
       terminalId: body.terminalId ?? defaults.terminalId,
       login: body.login ?? defaults.login,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectLedgerBalanced, startTolem, type Harness } from '../helpers/harness.ts';
 import { ELSOM_LOGIN, ELSOM_PASSWORD, ELSOM_TERMINAL, newElsomAgent } from '../helpers/elsom.ts';
-import { ElsomWallet, summarize } from '../../src/sandbox/elsom-wallet/wallet.ts';
+import { ElsomBillerClient, summarize } from '../../src/sandbox/elsom-biller-client/simulator.ts';
 import { listAttention } from '../../src/engine/attention.ts';
 import type { Agent } from '../../src/engine/agents.ts';
 
@@ -37,7 +37,7 @@ function plan(index: number) {
 
 describe('Elsom wallet simulator', () => {
   it(`pays ${COUNT} payments with provider faults and reconciles with zero mismatches`, async () => {
-    const wallet = new ElsomWallet({
+    const wallet = new ElsomBillerClient({
       url: `${h.url}/elsom`, terminalId: ELSOM_TERMINAL, login: ELSOM_LOGIN, password: ELSOM_PASSWORD,
       // An attempt counts as unanswered only after 10 s, as with the real wallet: a loaded CI machine must not turn slow
       // answers into PAYMENTs that never reached us.
