@@ -41,7 +41,10 @@ describe('Elsom wallet simulator', () => {
       url: `${h.url}/elsom`, terminalId: ELSOM_TERMINAL, login: ELSOM_LOGIN, password: ELSOM_PASSWORD,
       // An attempt counts as unanswered only after 10 s, as with the real wallet: a loaded CI machine must not turn slow
       // answers into PAYMENTs that never reached us.
-      retries: 5, retryIntervalMs: 100, requestTimeoutMs: 10_000, utcOffsetMinutes: 360, clock: h.tolem.ctx.clock,
+      // The real wallet waits 10 s between its five repeats; 500 ms keeps the run short while five repeats still outlast
+      // one provider deadline (1 s) plus a drive's backoff and status query on a loaded machine (at 100 ms, a payment
+      // refused after acceptance was once still in processing after the last repeat: assumed paid, a false mismatch).
+      retries: 5, retryIntervalMs: 500, requestTimeoutMs: 10_000, utcOffsetMinutes: 360, clock: h.tolem.ctx.clock,
     });
     const started = Date.now();
     const payments = await wallet.run({ count: COUNT, concurrency: 8, payment: plan });
