@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../domain/clock.ts';
 import { randomBytes } from 'node:crypto';
 import { formatAmount } from '../../domain/money.ts';
 import { signAssistResponse, type AssistOrderRecord, type AssistOrderState } from '../../acquiring/assist/codec.ts';
+import { ASSIST_SANDBOX_ACCOUNT } from './keys.ts';
 
 /**
  * The simulated Assist processing: orders by number, authorisation with test cards (Delay=1 → Delayed), charge
@@ -10,6 +11,7 @@ import { signAssistResponse, type AssistOrderRecord, type AssistOrderState } fro
  *
  * Test cards: 4111 1111 1111 1111 authorised · 4000 0000 0000 0002 declined · 4000 0000 0000 3220 asks for 3-D Secure
  * (code 1234 passes, anything else declines). Any future expiry date, any three-digit CVV.
+ * The routes (routes.ts) carry bytes and pages to and from it and inject the transport faults.
  */
 export interface AssistFaults {
   latencyMs: number;
@@ -66,6 +68,27 @@ export interface SimOrder {
   calls: ('charge' | 'cancel' | 'orderstate')[];
 }
 
+/** The fields of the shop's form post (pay/order.cfm) the simulator acts on. */
+export type OrderForm = Pick<SimOrder, 'merchantId' | 'orderNumber' | 'amountMinor' | 'currency' | 'delayed' | 'language' | 'comment' | 'returnOk' | 'returnNo'>;
+
+/** What the payment page shows next, or that the person goes back to the shop (`ok`: through the success URL). */
+export type PageStep =
+  | { kind: 'refused'; heading: string }
+  | { kind: 'card-form'; order: SimOrder; problem?: string }
+  | { kind: '3ds'; order: SimOrder }
+  | { kind: 'processed'; order: SimOrder }
+  | { kind: 'back'; order: SimOrder; ok: boolean };
+
+/** A web service's outcome before it is encoded: an order record, a "not processed" pair, or no order at all. */
+export type ServiceResult = { order: SimOrder; code: string; message: string } | { notProcessed: [string, string] } | { none: true };
+
+/** What every web-service call carries: the account it is made for. */
+export interface AccountFields {
+  merchantId: string;
+  login: string;
+  password: string;
+}
+
 export class AssistSimulator {
   private readonly orders = new Map<string, SimOrder>();
   private readonly sessions = new Map<string, SimOrder>();
@@ -97,6 +120,78 @@ export class AssistSimulator {
   byBillnumber(billnumber: string): SimOrder | undefined {
     const plain = billnumber.split('.')[0];
     return [...this.orders.values()].find((o) => o.billnumber !== undefined && o.billnumber.split('.')[0] === plain);
+  }
+
+  /** The shop's form post: the card form, or why the page refuses (an unknown merchant, the number taken for another amount). */
+  openFromForm(form: OrderForm): PageStep {
+    if (form.merchantId !== ASSIST_SANDBOX_ACCOUNT.merchantId) return { kind: 'refused', heading: 'Неизвестный Merchant_ID' };
+    const { order } = this.open(form);
+    if (order.amountMinor !== form.amountMinor || order.currency !== form.currency) {
+      return { kind: 'refused', heading: 'Заказ с этим номером уже создан на другую сумму' };
+    }
+    return order.state === 'In Process' ? { kind: 'card-form', order } : { kind: 'processed', order };
+  }
+
+  /** The card form submitted: cancel, a card problem to show again, 3-D Secure, or back to the shop. */
+  submitCard(order: SimOrder, fields: URLSearchParams): PageStep {
+    if (fields.get('action') === 'cancel') {
+      this.cancelByCustomer(order);
+      return { kind: 'back', order, ok: false };
+    }
+    if (order.state !== 'In Process') return { kind: 'processed', order };
+    const problem = cardProblem(fields, this.clock.now());
+    if (problem) return { kind: 'card-form', order, problem };
+    const result = this.pay(order, fields.get('card') ?? '');
+    if (result === '3ds') return { kind: '3ds', order };
+    return { kind: 'back', order, ok: result === 'authorised' };
+  }
+
+  /** The 3-D Secure page: 1234 authorises, anything else declines. */
+  submitThreeDs(order: SimOrder, code: string | null): PageStep {
+    if (order.state !== 'In Process') return { kind: 'processed', order };
+    if (code === '1234') this.authorise(order);
+    else this.decline(order);
+    return { kind: 'back', order, ok: isPaid(order) };
+  }
+
+  /** Where the person goes back to, or undefined when there is no such URL or the return is lost (a fault). */
+  returnTarget(order: SimOrder, ok: boolean): string | undefined {
+    const target = ok ? order.returnOk : order.returnNo;
+    return !target || this.roll(this.faults.dropReturnRate) ? undefined : target;
+  }
+
+  /** The way back from the page of an order already processed: its success or its failure URL. */
+  processedReturn(order: SimOrder): string | undefined {
+    return isPaid(order) ? order.returnOk : order.returnNo;
+  }
+
+  /** The web services answer only the sandbox account (the spec's example: a wrong password is 7/102). */
+  accountOk(body: AccountFields): boolean {
+    const { merchantId, login, password } = ASSIST_SANDBOX_ACCOUNT;
+    return body.merchantId === merchantId && body.login === login && body.password === password;
+  }
+
+  /** charge.cfm on the order of a bill number: whole, or partial in the payment's own currency. */
+  chargeCall(billnumber: string, partial: { amountMinor: bigint; currency: string } | undefined): ServiceResult {
+    const order = this.byBillnumber(billnumber);
+    if (!order) return { notProcessed: ['5', '301'] };
+    if (partial && partial.currency !== order.currency) return { order, code: 'AS150', message: 'currency differs from the payment' };
+    return { order, ...this.charge(order, partial?.amountMinor) };
+  }
+
+  /** cancel.cfm on the order of a bill number. */
+  cancelCall(billnumber: string): ServiceResult {
+    const order = this.byBillnumber(billnumber);
+    if (!order) return { notProcessed: ['5', '301'] };
+    return { order, ...this.cancel(order) };
+  }
+
+  /** orderstate.cfm: the order as Assist holds it, or none. */
+  orderStateCall(merchantId: string, orderNumber: string): ServiceResult {
+    const order = this.find(merchantId, orderNumber);
+    if (!order) return { none: true };
+    order.calls.push('orderstate');
+    return { order, code: 'AS000', message: '' };
   }
 
   /** A new order from the form, or the existing one (a second POST of the same order number never pays twice). */
@@ -201,6 +296,23 @@ export class AssistSimulator {
     record.signature = this.roll(this.faults.badSignatureRate) ? tamper(signature) : signature;
     return record;
   }
+}
+
+/** Authorised (one stage or two) or charged: the success URL is the way back. */
+function isPaid(order: SimOrder): boolean {
+  return order.state === 'Delayed' || order.state === 'Approved' || order.state === 'PartialDelayed';
+}
+
+/** Why the card form cannot be paid as filled in, or undefined. */
+function cardProblem(fields: URLSearchParams, now: Date): string | undefined {
+  const card = (fields.get('card') ?? '').replace(/\s/g, '');
+  if (!/^\d{13,19}$/.test(card)) return 'Номер карты: 13–19 цифр';
+  const exp = /^(\d{2})\/(\d{2})$/.exec((fields.get('exp') ?? '').trim());
+  if (!exp || Number(exp[1]) < 1 || Number(exp[1]) > 12) return 'Срок действия: ММ/ГГ';
+  const year = 2000 + Number(exp[2]);
+  if (year < now.getUTCFullYear() || (year === now.getUTCFullYear() && Number(exp[1]) < now.getUTCMonth() + 1)) return 'Срок действия карты истёк';
+  if (!/^\d{3}$/.test(fields.get('cvv') ?? '')) return 'CVV: три цифры';
+  return undefined;
 }
 
 function tamper(signature: string): string {

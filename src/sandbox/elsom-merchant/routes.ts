@@ -3,12 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../domain/clock.ts';
 import { ELSOM_CONTENT_TYPE } from '../../acquiring/elsom-merchant/codec.ts';
-import { formatAmount } from '../../domain/money.ts';
 import { selfBaseUrl } from '../../http/self-url.ts';
 import { controlGuard } from '../control.ts';
 import { FAULT_FIELDS, faultRate, faultStore, registerFaultRoutes, rollFault } from '../faults.ts';
-import { esc, simPage, SIM_CSP } from '../html.ts';
-import { ElsomMerchantSimulator, type Faults, type WalletPayment } from './simulator.ts';
+import { registerSimulatorPages, type SendSimulatorPage } from '../pages.ts';
+import { finishedPage, notFoundPage, otpPage } from './pages.ts';
+import { ElsomMerchantSimulator, type Faults } from './simulator.ts';
 
 /**
  * /sandbox/elsom-merchant: Elsom's side of the merchant OTP protocol. IA_Init (generateOTP/{tenant-id}) answers an OTP
@@ -48,8 +48,6 @@ type PageRequest = FastifyRequest<{ Params: { id: string } }>;
 
 const json = (reply: FastifyReply, body: string) => reply.code(200).header('content-type', ELSOM_CONTENT_TYPE).send(body);
 
-const html = (reply: FastifyReply, code: number, body: string, lang = 'ru') => reply.code(code).type('text/html; charset=utf-8').send(simPage('Элсом', body, lang));
-
 /** Latency and HTTP 500 before any answer: the reply already sent, or undefined to go on. */
 async function faulty(simulator: ElsomMerchantSimulator, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (simulator.faults.latencyMs > 0) await sleep(simulator.faults.latencyMs);
@@ -62,11 +60,9 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
   // The callback is ours to our own server; the payment page and the way back are where the person's browser goes.
   const simulator = new ElsomMerchantSimulator({ clock: options.clock, publicBase, selfBase: () => selfBaseUrl(app, options.host) });
 
+  const send = await registerSimulatorPages(app);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => done(null, body));
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('content-security-policy', SIM_CSP);
-  });
 
   // Faults as on every sandbox: GET, PUT (merge), DELETE (reset); POST is kept as an alias of PUT for older scripts.
   const control = { preHandler: controlGuard(options.controlAllow) };
@@ -76,8 +72,8 @@ export async function elsomMerchantSandboxRoutes(app: FastifyInstance, options: 
 
   app.post('/service/v1/merchant/generateOTP/:tenant', (request: TenantRequest, reply) => iaInit(simulator, request, reply));
   app.post('/service/v1/merchant/getPaymentStatus/:tenant', (request: TenantRequest, reply) => paymentStatus(simulator, request, reply));
-  app.get('/merchant-payment/:id', (request: PageRequest, reply) => showPaymentPage(simulator, request, reply));
-  app.post('/merchant-payment/:id', (request: PageRequest, reply) => submitPaymentPage(simulator, publicBase, request, reply));
+  app.get('/merchant-payment/:id', (request: PageRequest, reply) => showPaymentPage(simulator, send, request, reply));
+  app.post('/merchant-payment/:id', (request: PageRequest, reply) => submitPaymentPage(simulator, send, request, reply));
 }
 
 async function iaInit(simulator: ElsomMerchantSimulator, request: TenantRequest, reply: FastifyReply) {
@@ -98,33 +94,17 @@ async function paymentStatus(simulator: ElsomMerchantSimulator, request: TenantR
   return json(reply, answer.body);
 }
 
-async function showPaymentPage(simulator: ElsomMerchantSimulator, request: PageRequest, reply: FastifyReply) {
+async function showPaymentPage(simulator: ElsomMerchantSimulator, send: SendSimulatorPage, request: PageRequest, reply: FastifyReply) {
   const payment = simulator.payment(request.params.id);
-  if (!payment) return html(reply, 404, '<h1>Платеж не найден</h1>');
-  if (payment.status !== '1') return html(reply, 200, finishedPage(payment));
-  return html(reply, 200, otpPage(payment));
+  if (!payment) return send(reply, 404, notFoundPage());
+  if (payment.status !== '1') return send(reply, 200, finishedPage(payment));
+  return send(reply, 200, otpPage(payment, simulator.returnUrl()));
 }
 
-async function submitPaymentPage(simulator: ElsomMerchantSimulator, publicBase: () => string, request: PageRequest, reply: FastifyReply) {
+async function submitPaymentPage(simulator: ElsomMerchantSimulator, send: SendSimulatorPage, request: PageRequest, reply: FastifyReply) {
   const payment = simulator.payment(request.params.id);
-  if (!payment) return html(reply, 404, '<h1>Платеж не найден</h1>');
+  if (!payment) return send(reply, 404, notFoundPage());
   const problem = simulator.submit(payment, new URLSearchParams(String(request.body ?? '')));
-  if (problem) return html(reply, 200, otpPage(payment, problem));
-  const redirect = simulator.faults.redirectUrl ?? `${publicBase()}/pay/elsom/return`;
-  return reply.code(303).header('location', redirect).send();
-}
-
-function otpPage(payment: WalletPayment, problem?: string): string {
-  return `<h1>Элсом · оплата кошельком (песочница)</h1>
-<p>Сумма к оплате: <b id="elsom-amount">${esc(formatAmount(payment.amountMinor))}</b><br><small>Платеж ${esc(payment.partnerTrnId)}</small></p>
-${problem ? `<p role="alert" style="color:#b00020">${esc(problem)}</p>` : ''}
-<form method="post"><label for="wallet">Номер кошелька</label><input id="wallet" name="wallet" inputmode="numeric" placeholder="0555123456" required>
-<label for="otp">Одноразовый пароль (OTP)</label><input id="otp" name="otp" inputmode="numeric" required>
-<button type="submit" name="action" value="pay" id="elsom-pay">Оплатить</button></form>
-<form method="post"><button type="submit" name="action" value="cancel" class="secondary" id="elsom-cancel">Отменить</button></form>
-<p class="muted"><small>Тест: кошелёк <code>0555123456</code>, OTP <code>1234</code> — успех; кошелёк <code>0555000002</code> — нет средств.</small></p>`;
-}
-
-function finishedPage(payment: WalletPayment): string {
-  return `<h1>Платеж ${esc(payment.partnerTrnId)}</h1><p>${esc(payment.message)}</p>`;
+  if (problem) return send(reply, 200, otpPage(payment, simulator.returnUrl(), problem));
+  return reply.code(303).header('location', simulator.returnUrl()).send();
 }

@@ -120,6 +120,11 @@ export class ElsomMerchantSimulator {
     return { success: true, body: encodeElsomGetPaymentStatusResponse({ paymentStatus: status, message: MESSAGES[status] }) };
   }
 
+  /** Where the person's browser goes once the OTP page is done: the partner's return page, or the fault's override. */
+  returnUrl(): string {
+    return this.faults.redirectUrl ?? `${this.options.publicBase()}/pay/elsom/return`;
+  }
+
   /** The payment behind an OTP page, timed out first if it was left alone too long. */
   payment(id: string): WalletPayment | undefined {
     const payment = this.payments.get(id);
