@@ -13,7 +13,7 @@ import {
   type AlsecoMethod, type AlsecoResponse, type AlsecoSoapVersion,
 } from '../../providers/alseco/codec.ts';
 import { renderAlsecoWsdl as wsdlOf } from '../../providers/alseco/codec/wsdl.ts';
-import { parseAmount } from '../../domain/money.ts';
+import { formatAmount, parseAmount } from '../../domain/money.ts';
 import { AlsecoSimFault, AlsecoSimulator } from './simulator.ts';
 import { controlGuard } from '../control.ts';
 import { FAULT_FIELDS, faultRate, faultStore, inScope, registerFaultRoutes, rollScopedFault } from '../faults.ts';
@@ -153,7 +153,7 @@ function registerControlRoutes(app: FastifyInstance, simulator: AlsecoSimulator,
   app.get('/calls', control, async () => simulator.journal);
   app.get('/payments', control, async () => ({
     stats: simulator.stats,
-    payments: simulator.payments.map((p) => ({ ...p, paySum: (Number(p.paySumMinor) / 100).toFixed(2), paySumMinor: p.paySumMinor.toString(),
+    payments: simulator.payments.map((p) => ({ ...p, paySum: formatAmount(p.paySumMinor, 2), paySumMinor: p.paySumMinor.toString(),
       parameters: p.parameters.map((x) => ({ ...x, paySumMinor: x.paySumMinor.toString() })), receivedAt: new Date(p.receivedAt).toISOString() })),
   }));
   app.post('/payments', control, async (request, reply) => {
@@ -171,16 +171,13 @@ function registerControlRoutes(app: FastifyInstance, simulator: AlsecoSimulator,
     const { sysRef } = request.params as { sysRef: string };
     const body = z.object({ paySum: z.string() }).safeParse(request.body);
     const amount = body.success ? parseAmount(body.data.paySum, 2) : undefined;
-    const payment = simulator.payments.find((p) => p.sysRef === sysRef && !p.rolledBack);
-    if (!payment || !amount?.ok) return reply.code(404).send({ error: 'no such payment, or paySum is not an amount' });
-    payment.paySumMinor = amount.minor;
+    const payment = amount?.ok ? simulator.changePaySum(sysRef, amount.minor) : undefined;
+    if (!payment) return reply.code(404).send({ error: 'no such payment, or paySum is not an amount' });
     return { paymentId: payment.paymentId };
   });
   app.delete('/payments/:sysRef', control, async (request, reply) => {
     const { sysRef } = request.params as { sysRef: string };
-    const index = simulator.payments.findIndex((p) => p.sysRef === sysRef);
-    if (index < 0) return reply.code(404).send({ error: 'no such payment' });
-    simulator.payments.splice(index, 1);
+    if (!simulator.remove(sysRef)) return reply.code(404).send({ error: 'no such payment' });
     return { deleted: sysRef };
   });
 }

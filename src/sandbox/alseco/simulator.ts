@@ -599,4 +599,19 @@ export class AlsecoSimulator {
     this.payments.push(payment);
     return payment;
   }
+
+  /** Changes what Alseco holds for a live payment (a planted mismatch); undefined when there is none. */
+  changePaySum(sysRef: string, paySumMinor: bigint): SimPayment | undefined {
+    const payment = this.payments.find((p) => p.sysRef === sysRef && !p.rolledBack);
+    if (payment) payment.paySumMinor = paySumMinor;
+    return payment;
+  }
+
+  /** Forgets a payment (one Alseco lost); false when there is none. */
+  remove(sysRef: string): boolean {
+    const index = this.payments.findIndex((p) => p.sysRef === sysRef);
+    if (index < 0) return false;
+    this.payments.splice(index, 1);
+    return true;
+  }
 }

@@ -1,35 +1,14 @@
-import { systemClock, type Clock } from '../../domain/clock.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/simulated/codec.ts';
 import { controlGuard } from '../control.ts';
 import { FAULT_FIELDS, registerFaultRoutes } from '../faults.ts';
-import { ProviderSimulator, type FaultConfig, type ProviderRules, type SimulatorAnswer, type SimulatorKind } from './simulator.ts';
-
-/** The simulated providers that `start` mounts, by route name, with the rules each checks on its own side. */
-export const SANDBOX_PROVIDERS: Record<string, { kind: SimulatorKind; rules: ProviderRules }> = {
-  mobile: { kind: 'mobile', rules: { accountPattern: /^\d{10}$/, minMinor: 1_000n, maxMinor: 20_000_000n } },
-  'mobile-kcell': { kind: 'mobile', rules: { accountPattern: /^\d{10}$/, minMinor: 1_000n, maxMinor: 20_000_000n } },
-  'mobile-kg': { kind: 'mobile', rules: { accountPattern: /^996\d{9}$/, minMinor: 100n, maxMinor: 5_000_000n } },
-  'internet-kg': { kind: 'mobile', rules: { accountPattern: /^\d{6,10}$/, minMinor: 100n, maxMinor: 10_000_000n } },
-  shop: { kind: 'order', rules: { accountPattern: /^\d{10}$/ } },
-  bank: { kind: 'bank', rules: { accountPattern: /^\d{12}$/ } },
-  intl: { kind: 'intl', rules: { accountPattern: /^1\d{10}$/ } },
-  utility: { kind: 'utility', rules: { accountPattern: /^\d{10}$/ } },
-};
+import { type FaultConfig, type SandboxProviders, type SimulatorAnswer } from './simulator.ts';
 
 const faultsBody = z.object({
   ...FAULT_FIELDS,
   processingMs: z.number().int().min(0).max(600_000),
 }).partial();
-
-export interface SandboxProviders {
-  simulators: Map<string, ProviderSimulator>;
-}
-
-export function createSandboxProviders(clock: Clock = systemClock): SandboxProviders {
-  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, { kind, rules }]) => [name, new ProviderSimulator(name, kind, rules, Math.random, clock)])) };
-}
 
 const badRequest = (message: string) => ({ status: 'error', code: 'BAD_REQUEST', message });
 
