@@ -55,8 +55,11 @@ export function maskValue(rule: SecretRule, value: string): string {
       return value === '' ? '' : MASK;
     case 'remove':
       return '';
-    case 'card':
-      return maskCardNumber(value);
+    case 'card': {
+      // The spaces around a value are markup (`<meannumber> 411111…</meannumber>`): they stay.
+      const [, before, core, after] = /^(\s*)(.*?)(\s*)$/s.exec(value)!;
+      return `${before}${maskCardNumber(core!)}${after}`;
+    }
   }
 }
 
@@ -124,9 +127,9 @@ const maskJson: Pass = (text) => text.replace(
   },
 );
 
-/** `"name" => "value"` (the PHP arrays of Elsom's spec). */
+/** `"name" => "value"` (the PHP arrays of Elsom's spec, whose last line has lost its opening quote: `>Password" =>`). */
 const maskPhpArray: Pass = (text) => text.replace(
-  /("([^"\n]{1,80})"\s*=>\s*)"([^"]*)"/g,
+  /((?:"|\b)([\w.-]{1,80})"\s*=>\s*)"([^"]*)"/g,
   (all, head: string, name: string, value: string) => {
     const out = replaced(name, value, (masked) => `"${masked}"`);
     return out === undefined ? all : `${head}${out}`;
@@ -147,15 +150,18 @@ function nameAttribute(open: string): string | undefined {
   return /\sname\s*=\s*["']([^"']*)["']/i.exec(open)?.[1];
 }
 
-/** `<… password="value">` (XML attributes). */
-const maskXmlAttributes: Pass = (text) => text.replace(
-  /(<[\w.:-]+(?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s+)([\w.:-]+)(\s*=\s*)(["'])([^"']*)\4/g,
-  (all, head: string, name: string, equals: string, quote: string, value: string) => {
+/**
+ * Attributes of a start tag: `<… password="value">` (XML) by the attribute's local name, and the `value` of an element
+ * whose `name` is a secret (`<input name="Password" value="…">`, the HTML forms of Assist's spec).
+ */
+const maskTagAttributes: Pass = (text) => text.replace(/<[\w.:-]+\s[^<>]*>/g, (tag) => {
+  const named = secretRule(nameAttribute(tag) ?? '');
+  return tag.replace(/(\s)([\w.:-]+)(\s*=\s*)(["'])([^"']*)\4/g, (all, space: string, name: string, equals: string, quote: string, value: string) => {
     const local = name.includes(':') ? name.slice(name.indexOf(':') + 1) : name;
-    const out = replaced(local, value, asIs);
-    return out === undefined ? all : `${head}${name}${equals}${quote}${out}${quote}`;
-  },
-);
+    const rule = secretRule(local) ?? (named && local.toLowerCase() === 'value' ? named : undefined);
+    return rule ? `${space}${name}${equals}${quote}${maskValue(rule, value)}${quote}` : all;
+  });
+});
 
 /** `name=value&…` (forms, query strings); names are compared decoded. */
 const maskForm: Pass = (text) => text.replace(
@@ -183,4 +189,4 @@ const maskColonPairs: Pass = (text) => text.replace(
   },
 );
 
-const PASSES: readonly Pass[] = [maskJson, maskPhpArray, maskXmlElements, maskXmlAttributes, maskForm, maskColonPairs];
+const PASSES: readonly Pass[] = [maskJson, maskPhpArray, maskXmlElements, maskTagAttributes, maskForm, maskColonPairs];
