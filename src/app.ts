@@ -10,6 +10,7 @@ import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { PaymentEngine } from './engine/payments.ts';
 import { ExchangeJournal } from './engine/exchanges.ts';
 import { captureHttpExchanges } from './http/exchange-journal.ts';
+import { agentApiProtocol, elsomBillerProtocol, registerInboundCapture } from './http/inbound-capture.ts';
 import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
 import { createJobQueue } from './jobs/queue.ts';
@@ -99,6 +100,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
+  // The agents' and the Elsom wallet's requests about a payment, and our answers, join its timeline.
+  registerInboundCapture(app as unknown as FastifyInstance, [agentApiProtocol('/api/v20'), elsomBillerProtocol(config.elsom.path)], (exchange) => exchanges.recordInbound(exchange));
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     try {

@@ -9,6 +9,8 @@ import { alsecoBody, nextTxnId } from '../helpers/alseco.ts';
 import { CARDS, chooseCard, followReturn, orderByToken, payOnAssist, startOrder } from '../helpers/checkout.ts';
 import { paymentTimeline, listExchanges, type TimelineEntry } from '../../src/engine/timeline.ts';
 import { ASSIST_SANDBOX_ACCOUNT } from '../../src/sandbox/assist/keys.ts';
+import { ELSOM_LOGIN, ELSOM_PASSWORD, newElsomAgent, postElsom, transferXml, txn as elsomTxn } from '../helpers/elsom.ts';
+import { md5Hex } from '../../src/gateways/elsom-biller/codec/index.ts';
 
 let h: Harness;
 let api: ReturnType<typeof agentApi>;
@@ -169,5 +171,44 @@ describe('an Assist card checkout', () => {
     // The provider's pay of the same payment is in its timeline beside the acquirer's calls.
     const partners = new Set(exchanges(await timeline(transactionId)).map((exchange) => exchange.partner));
     expect([...partners].sort()).toEqual(expect.arrayContaining(['assist', 'sandbox-mobile']));
+  });
+});
+
+describe('inbound exchanges', () => {
+  it('the agent\'s own request and our answer join the payment, its token masked', async () => {
+    const id = txn();
+    const pay = await api('pay', mobilePay(id));
+    const transactionId = num(pay.body.transactionId);
+    const inbound = exchanges(await timeline(transactionId)).filter((exchange) => exchange.direction === 'inbound');
+    expect(inbound).toHaveLength(1);
+    expect(inbound[0]).toMatchObject({ partner: 'agent-api', operation: 'pay', method: 'POST', url: '/api/v20/pay', responseStatus: 200, outcome: 'response' });
+    expect(inbound[0]!.requestHeaders['authorization']).toBe('***');
+    expect(inbound[0]!.requestBody).toBe(mobilePay(id));
+    expect(inbound[0]!.responseBody).toBe(pay.text);
+    // A request that names no payment (the service list) is not recorded.
+    await api('services');
+    const unlinked = await h.db.query(`SELECT 1 FROM partner_exchanges WHERE direction = 'inbound' AND url LIKE '%services%'`);
+    expect(unlinked.rows).toHaveLength(0);
+  });
+
+  it('the Elsom wallet\'s AUTHORIZE and PAYMENT as it sent them (windows-1251), password hash masked, login kept', async () => {
+    await newElsomAgent(h.db);
+    const number = elsomTxn();
+    const auth = await postElsom(`${h.url}/elsom`, transferXml({ transactionNumber: number }));
+    expect(auth.response.resultCode).toBe(0);
+    const paid = await postElsom(`${h.url}/elsom`, transferXml({ type: 2, transactionNumber: number }));
+    expect(paid.response.resultCode).toBe(0);
+    const transactionId = auth.response.txnId!;
+    const inbound = exchanges(await timeline(transactionId)).filter((exchange) => exchange.direction === 'inbound');
+    expect(inbound.map((exchange) => exchange.operation)).toEqual(['authorize', 'payment']);
+    for (const exchange of inbound) {
+      expect(exchange.partner).toBe('elsom-biller');
+      expect(exchange.requestBody).toContain(`<extra name="login">${ELSOM_LOGIN}</extra>`);
+      expect(exchange.requestBody).toContain('<extra name="password-md5">***</extra>');
+      expect(exchange.responseBody).toContain(`<txn-id>${transactionId}</txn-id>`);
+    }
+    const text = await storedText(transactionId);
+    expect(text).not.toContain(md5Hex(ELSOM_PASSWORD));
+    expect(text).not.toContain(md5Hex(ELSOM_PASSWORD).toUpperCase());
   });
 });
