@@ -76,8 +76,9 @@ class ElsomGateway {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const decoded = decodeElsomRequest(body, request.headers['content-type'], { maxBytes: this.config.maxBytes });
     if (!decoded.ok) {
-      request.log.info({ reason: decoded.reason, detail: decoded.detail, resultCode: decoded.resultCode }, 'Elsom request refused');
-      return this.refusal(decoded.echo, decoded.resultCode, request.ip);
+      const { kind, detail, resultCode, echo } = decoded.failure;
+      request.log.info({ reason: kind, detail, resultCode }, 'Elsom request refused');
+      return this.refusal(echo, resultCode, request.ip);
     }
     const message = decoded.request;
     // The terminal is the credential that is slowed (its password is never a key); a blocked one gets the spec's 201.
