@@ -4,12 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   encodeAssistAnswer,
-  parseAssistCancelRequest,
-  parseAssistChargeRequest,
-  parseAssistOrderForm,
-  parseAssistOrderStateRequest,
+  decodeAssistCancelRequest,
+  decodeAssistChargeRequest,
+  decodeAssistOrderForm,
+  decodeAssistOrderStateRequest,
   type AssistFormat,
-} from '../../acquiring/assist/codec.ts';
+} from '../../acquiring/assist/codec/index.ts';
 import { formatAmount } from '../../domain/money.ts';
 import { esc, simPage, SIM_CSP } from '../html.ts';
 import { controlGuard } from '../control.ts';
@@ -58,8 +58,8 @@ const html = (reply: FastifyReply, code: number, title: string, body: string) =>
 // ── the payment page ──────────────────────────────────────────────────────────────────────────────────────────────
 /** The shop's form post (pay/order.cfm): the order opened, and the card form. */
 async function openOrderPage(sim: AssistSimulator, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const form = parseAssistOrderForm(String(request.body ?? ''), request.headers['content-type'] ?? '');
-  if (!form.ok) return html(reply, 400, 'Assist', `<h1>Ошибка в параметрах заказа</h1><p>${esc(form.error)}</p>`);
+  const form = decodeAssistOrderForm(String(request.body ?? ''), request.headers['content-type'] ?? '');
+  if (!form.ok) return html(reply, 400, 'Assist', `<h1>Ошибка в параметрах заказа</h1><p>${esc(form.failure.detail)}</p>`);
   const f = form.value;
   if (f.merchantId !== ASSIST_SANDBOX_ACCOUNT.merchantId) return html(reply, 400, 'Assist', '<h1>Неизвестный Merchant_ID</h1>');
   const { order } = sim.open({
@@ -116,7 +116,7 @@ const contentType = (request: { headers: Record<string, unknown> }) => String(re
 
 /** charge.cfm: the second stage of a two-stage payment, whole or partial. */
 async function charge(sim: AssistSimulator, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const parsed = parseAssistChargeRequest(String(request.body ?? ''), contentType(request));
+  const parsed = decodeAssistChargeRequest(String(request.body ?? ''), contentType(request));
   const format: AssistFormat = parsed.ok ? parsed.value.format : contentType(request).includes('json') ? 'json' : 'xml';
   return service(sim, reply, format, parsed.ok ? parsed.value : undefined, (body) => {
     const order = sim.byBillnumber(body.billnumber);
@@ -129,7 +129,7 @@ async function charge(sim: AssistSimulator, request: FastifyRequest, reply: Fast
 
 /** cancel.cfm: release or refund. */
 async function cancel(sim: AssistSimulator, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const parsed = parseAssistCancelRequest(String(request.body ?? ''), contentType(request));
+  const parsed = decodeAssistCancelRequest(String(request.body ?? ''), contentType(request));
   const format: AssistFormat = parsed.ok ? parsed.value.format : 'xml';
   return service(sim, reply, format, parsed.ok ? parsed.value : undefined, (body) => {
     const order = sim.byBillnumber(body.billnumber);
@@ -140,7 +140,7 @@ async function cancel(sim: AssistSimulator, request: FastifyRequest, reply: Fast
 
 /** orderstate.cfm: the order as Assist holds it. */
 async function orderState(sim: AssistSimulator, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const parsed = parseAssistOrderStateRequest(String(request.body ?? ''), contentType(request));
+  const parsed = decodeAssistOrderStateRequest(String(request.body ?? ''), contentType(request));
   const format: AssistFormat = parsed.ok ? parsed.value.format : 'xml';
   return service(sim, reply, format, parsed.ok ? parsed.value : undefined, (body) => {
     const order = sim.find(body.merchantId, body.orderNumber);
