@@ -39,7 +39,7 @@ export function normalizeJsonWhitespace(text: string): string {
 }
 
 /** Parses a JSON body keeping every number as its exact text. Refuses duplicate keys (lossless-json does). */
-export function parseAgentJson(text: string): unknown {
+export function decodeAgentJson(text: string): unknown {
   if (text.trim() === '') return {};
   try {
     return parseJsonLossless(normalizeJsonWhitespace(text), 'token');

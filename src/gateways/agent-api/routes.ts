@@ -5,7 +5,7 @@ import { serviceAllowedFor } from '../../engine/catalog.ts';
 import type { EngineServices } from '../../engine/services.ts';
 import { authThrottle, type AuthThrottleLimits } from '../../http/auth-throttle.ts';
 import {
-  AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, parseAgentJson, payRequestSchema,
+  AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, decodeAgentJson, payRequestSchema,
   serviceRequestSchema, stringifyAgentJson,
 } from './codec.ts';
 import { renderBalance, renderPaymentAnswer, renderService, renderServices, resultOnly, toCheckCommand, toPayCommand } from './mapping.ts';
@@ -70,7 +70,7 @@ function tooManyFailures(request: FastifyRequest, reply: FastifyReply, retryAfte
 /** Our own JSON parser: lossless numbers, 64 KiB limit. */
 function parseJsonBody(_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
   try {
-    done(null, parseAgentJson(body as string));
+    done(null, decodeAgentJson(body as string));
   } catch (error) {
     done(error as Error, undefined);
   }
