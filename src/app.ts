@@ -13,7 +13,8 @@ import { captureHttpExchanges } from './http/exchange-journal.ts';
 import { agentApiProtocol, elsomBillerProtocol, registerInboundCapture } from './http/inbound-capture.ts';
 import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
-import { createJobQueue } from './jobs/queue.ts';
+import { createJobQueue, type JobQueue } from './jobs/queue.ts';
+import type { ProviderRegistry } from './engine/ports.ts';
 import { buildProviderRegistry } from './providers/registry.ts';
 import { agentApiRoutes } from './gateways/agent-api/routes.ts';
 import { agentApiDocs } from './gateways/agent-api/openapi.ts';
@@ -70,18 +71,54 @@ export interface BuildOptions {
   clock?: Clock;
 }
 
-/** The one build used by `tolem start` and by the tests. */
+/**
+ * The one build used by `tolem start` and by the tests: a short sequence of steps, each a named function below. A new
+ * plugin is one line in the step it belongs to (registerGateways, registerSandboxes), not a change to this sequence.
+ */
 export async function build(config: Config, options: BuildOptions = {}): Promise<Tolem> {
   const log = options.log ?? createLogger(config);
   const clock = options.clock ?? (config.clockStart ? new ShiftedClock(config.clockStart) : systemClock);
-  const db = options.db ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema }));
+  const db = await openStore(config, options.db);
+  const selfUrl = new SelfUrl(config);
+  const { ctx, providers } = composeContext(config, options, { log, clock, db }, selfUrl);
+  const app = await createServer(config, log);
+  const closeThrottle = await registerAuthThrottle(app, config.authThrottle, log);
+  registerOperations(app, ctx);
+  await registerGateways(app, ctx);
+  const checkout = await registerCheckout(app, ctx);
+  await registerSandboxes(app, ctx);
+  if (ctx.queue) await startJobs(app, ctx, ctx.queue, providers, checkout);
+  return running(app, ctx, { ownsDb: !options.db, closeThrottle, selfUrl });
+}
+
+/** Opens the store (unless the caller brought one), brings its schema up to date and seeds the catalog. */
+async function openStore(config: Config, given: Db | undefined): Promise<Db> {
+  const db = given ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema }));
   await migrate(db);
   await db.tx((q) => seedCatalog(q, readCatalogSeed(config.catalogFile)));
+  return db;
+}
 
+/** Where the engine reaches the sandbox providers: SANDBOX_URL, or this very server once it listens. */
+class SelfUrl {
+  private url: string;
+  constructor(private readonly config: Config) {
+    this.url = config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`;
+  }
+  get(): string {
+    return this.url;
+  }
+  listening(base: string): void {
+    if (!this.config.sandboxUrl) this.url = `${base}/sandbox`;
+  }
+}
+
+/** The engine, its providers, its services and the job queue: everything the plugins are given. */
+function composeContext(config: Config, options: BuildOptions, base: Pick<AppContext, 'log' | 'clock' | 'db'>, selfUrl: SelfUrl) {
+  const { log, clock, db } = base;
   const metrics = createMetrics(!options.db);
   const catalog = new Catalog(db);
-  let selfUrl = config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`;
-  const providers = buildProviderRegistry(config.alseco, () => selfUrl, clock);
+  const providers = buildProviderRegistry(config.alseco, () => selfUrl.get(), clock);
   // Every partner exchange of a payment is recorded for its timeline, seen where the HTTP client sends it.
   const exchanges = new ExchangeJournal(db, clock, log.child({ module: 'exchanges' }), { capture: captureHttpExchanges });
   const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock, exchanges);
@@ -89,20 +126,28 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
   const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, sandbox };
-  const throttleLimits = config.authThrottle;
+  return { ctx, providers };
+}
 
-  const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) });
+async function createServer(config: Config, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) }) as unknown as FastifyInstance;
   app.server.maxConnections = config.http.maxConnections;
   // One cookie parser for every page: a malformed cookie (`_ga=100%`) is kept as sent, never a thrown URIError.
   await app.register(fastifyCookie);
-  const closeThrottle = await registerAuthThrottle(app as unknown as FastifyInstance, config.authThrottle, log);
+  return app;
+}
+
+/** Health, readiness and metrics: what an operator's probes and scrapers ask. */
+function registerOperations(app: FastifyInstance, ctx: TolemContext): void {
+  const { db, metrics } = ctx;
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
   // The agents' and the Elsom wallet's requests about a payment, and our answers, join its timeline.
-  registerInboundCapture(app as unknown as FastifyInstance, [agentApiProtocol('/api/v20'), elsomBillerProtocol(config.elsom.path)], (exchange) => exchanges.recordInbound(exchange));
+  const { config, engine } = ctx;
+  registerInboundCapture(app, [agentApiProtocol('/api/v20'), elsomBillerProtocol(config.elsom.path)], (exchange) => engine.exchanges.recordInbound(exchange));
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     try {
@@ -113,47 +158,71 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     }
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  await app.register(agentApiRoutes, { prefix: '/api/v20', services: { ...services, authThrottle: throttleLimits, hubOffsetMinutes: config.hubOffsetMinutes } });
+}
+
+/** The inbound protocols agents and wallets call (one line each). */
+async function registerGateways(app: FastifyInstance, ctx: TolemContext): Promise<void> {
+  const { config, services } = ctx;
+  const authThrottle = config.authThrottle;
+  await app.register(agentApiRoutes, { prefix: '/api/v20', services: { ...services, authThrottle, hubOffsetMinutes: config.hubOffsetMinutes } });
   await app.register(agentApiDocs, { prefix: '/docs' });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
-  const controlAllow = config.sandboxControlAllow;
-  if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
-  // partner plugins (one line each)
-  if (sandbox) await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', bankCode: config.alseco.bankCode, offsetMinutes: config.alseco.offsetMinutes, clock, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
-  await app.register(elsomBillerRoutes, { prefix: config.elsom.path, config: config.elsom, services: { ...services, authThrottle: throttleLimits } });
-  if (config.sandbox) await app.register(elsomBillerClientRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log, elsom: config.elsom, wallet: config.elsomWallet });
-  const checkout = await composeCheckout(app as unknown as FastifyInstance, ctx);
+  await app.register(elsomBillerRoutes, { prefix: config.elsom.path, config: config.elsom, services: { ...services, authThrottle } });
+}
+
+/** The public checkout at /pay, with the acquirers composed for it. */
+async function registerCheckout(app: FastifyInstance, ctx: TolemContext): Promise<Checkout> {
+  const { config } = ctx;
+  const checkout = await composeCheckout(app, ctx);
   await app.register(checkoutRoutes, {
     prefix: '/pay', checkout, sandbox: config.sandbox, offsetMinutes: config.hubOffsetMinutes,
-    publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config),
+    publicBase: () => publicBaseUrl(app, config),
   });
-  if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
-  if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', clock, host: config.host, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
+  return checkout;
+}
 
-  if (queue) {
-    engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));
-    await queue.start();
-    await queue.workDrive((paymentId) => engine.drive(paymentId));
-    await queue.workSweep(async () => void (await engine.sweep()));
-    await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }), clock);
-    // The checkout's keyed steps are wired once the server is ready; every order a restart left unfinished is a step.
-    app.addHook('onReady', async () => {
-      const enqueue = await queue.keyed(CHECKOUT_STEP_QUEUE, (key) => checkout.step(BigInt(key)));
-      checkout.useQueue((orderId, delayMs) => enqueue(orderId.toString(), delayMs));
-      await checkout.recoverOpenOrders();
-    });
-  }
+/** The partner simulators under /sandbox, with SANDBOX on (one line each). */
+async function registerSandboxes(app: FastifyInstance, ctx: TolemContext): Promise<void> {
+  const { config, clock, log, sandbox } = ctx;
+  if (!config.sandbox) return;
+  const controlAllow = config.sandboxControlAllow;
+  const publicBase = () => publicBaseUrl(app, config);
+  if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
+  await app.register(alsecoSandboxRoutes, { prefix: '/sandbox/alseco', bankCode: config.alseco.bankCode, offsetMinutes: config.alseco.offsetMinutes, clock, controlAllow, publicBase });
+  await app.register(elsomBillerClientRoutes, { prefix: '/sandbox/elsom-wallet', clock, host: config.host, controlAllow, log, elsom: config.elsom, wallet: config.elsomWallet });
+  await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
+  await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', clock, host: config.host, controlAllow, publicBase });
+}
 
+/** The durable workers: drives, sweeps, the daily reconciliation and the checkout's keyed steps. */
+async function startJobs(app: FastifyInstance, ctx: TolemContext, queue: JobQueue, providers: ProviderRegistry, checkout: Checkout): Promise<void> {
+  const { engine, db, log, clock } = ctx;
+  engine.useQueue((paymentId, delayMs) => queue.enqueueDrive(paymentId, delayMs));
+  await queue.start();
+  await queue.workDrive((paymentId) => engine.drive(paymentId));
+  await queue.workSweep(async () => void (await engine.sweep()));
+  await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }), clock);
+  // The checkout's keyed steps are wired once the server is ready; every order a restart left unfinished is a step.
+  app.addHook('onReady', async () => {
+    const enqueue = await queue.keyed(CHECKOUT_STEP_QUEUE, (key) => checkout.step(BigInt(key)));
+    checkout.useQueue((orderId, delayMs) => enqueue(orderId.toString(), delayMs));
+    await checkout.recoverOpenOrders();
+  });
+}
+
+/** The running Tolem: listen, and a close whose every step is bounded. */
+function running(app: FastifyInstance, ctx: TolemContext, parts: { ownsDb: boolean; closeThrottle: () => Promise<void>; selfUrl: SelfUrl }): Tolem {
+  const { config, engine, queue, log, db } = ctx;
   let closed = false;
   return {
-    app: app as unknown as FastifyInstance,
+    app,
     ctx,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      if (!config.sandboxUrl) selfUrl = `${base}/sandbox`;
+      parts.selfUrl.listening(base);
       // Everything that was left unfinished (a restart, a crash) is driven again now, not at the next sweep.
       if (queue) await engine.sweep();
       return base;
@@ -166,8 +235,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
       await engine.drain(10_000);
       if (queue) await bounded(queue.stop(), 15_000, 'job queue', log);
-      await bounded(closeThrottle(), 5_000, 'auth throttle store', log);
-      if (!options.db) await bounded(db.close(), 10_000, 'store', log);
+      await bounded(parts.closeThrottle(), 5_000, 'auth throttle store', log);
+      if (parts.ownsDb) await bounded(db.close(), 10_000, 'store', log);
     },
   };
 }

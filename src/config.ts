@@ -349,6 +349,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function assemble(values: Values): Config {
   const e = values;
   return {
+    ...server(e),
+    authThrottle: { maxFailures: e.AUTH_FAIL_MAX, windowMs: e.AUTH_FAIL_WINDOW_MS, maxDelayMs: e.AUTH_FAIL_MAX_DELAY_MS, redisUrl: e.REDIS_URL },
+    http: httpLimits(e),
+    engine: engineSettings(e),
+    alseco: alsecoSettings(e),
+    elsom: { path: e.ELSOM_PATH, utcOffsetMinutes: e.ELSOM_TZ, maxBytes: e.ELSOM_MAX_BYTES },
+    elsomWallet: elsomWalletSettings(e),
+    checkout: checkoutSettings(e),
+    assist: assistSettings(e),
+    elsomMerchant: elsomMerchantSettings(e),
+  };
+}
+
+/** The server itself: where it listens, its store, its zone, its sandbox. */
+function server(e: Values) {
+  return {
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
@@ -367,72 +383,93 @@ function assemble(values: Values): Config {
     demo: e.DEMO,
     authCacheMs: e.AUTH_CACHE_MS,
     clockStart: e.TOLEM_CLOCK,
-    authThrottle: { maxFailures: e.AUTH_FAIL_MAX, windowMs: e.AUTH_FAIL_WINDOW_MS, maxDelayMs: e.AUTH_FAIL_MAX_DELAY_MS, redisUrl: e.REDIS_URL },
-    http: {
-      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
-      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
-      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-      maxConnections: e.HTTP_MAX_CONNECTIONS,
-      maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
+  } satisfies Partial<Config>;
+}
+
+function httpLimits(e: Values): Config['http'] {
+  return {
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+    maxRequestsPerSocket: e.HTTP_MAX_REQUESTS_PER_SOCKET,
+  };
+}
+
+function engineSettings(e: Values): Config['engine'] {
+  return {
+    providerDeadlineMs: e.PROVIDER_DEADLINE_MS,
+    providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+    retryBaseMs: e.RETRY_BASE_MS,
+    retryMaxMs: e.RETRY_MAX_MS,
+    attentionAfterMs: e.ATTENTION_AFTER_MS,
+    fundsWaitMs: e.FUNDS_WAIT_MS,
+    leaseMs: e.LEASE_MS,
+  };
+}
+
+function alsecoSettings(e: Values): Config['alseco'] {
+  return {
+    url: e.ALSECO_URL,
+    ercUrl: e.ALSECO_ERC_URL ?? e.ALSECO_URL,
+    bankCode: e.ALSECO_BANK_CODE,
+    offsetMinutes: e.ALSECO_TZ,
+    timeoutMs: e.ALSECO_TIMEOUT_MS,
+    payTimeoutMs: e.ALSECO_PAY_TIMEOUT_MS,
+    maxResponseBytes: e.ALSECO_MAX_RESPONSE_BYTES,
+    reconcileCron: e.ALSECO_RECONCILE_CRON,
+  };
+}
+
+function elsomWalletSettings(e: Values): Config['elsomWallet'] {
+  return {
+    retries: e.ELSOM_WALLET_RETRIES,
+    retryIntervalMs: e.ELSOM_WALLET_RETRY_MS,
+    requestTimeoutMs: e.ELSOM_WALLET_TIMEOUT_MS,
+    terminalId: e.ELSOM_WALLET_TERMINAL,
+    login: e.ELSOM_WALLET_LOGIN,
+    password: e.ELSOM_WALLET_PASSWORD,
+  };
+}
+
+function checkoutSettings(e: Values): Config['checkout'] {
+  return {
+    acquirerTimeoutMs: e.CHECKOUT_ACQUIRER_TIMEOUT_MS,
+    pollMs: e.CHECKOUT_POLL_MS,
+    pollMaxMs: e.CHECKOUT_POLL_MAX_MS,
+    orderTtlMs: e.CHECKOUT_ORDER_TTL_MS,
+    chargeWarnBeforeMs: e.CHECKOUT_CHARGE_WARN_MS,
+  };
+}
+
+/** A real Assist account is set by ASSIST_URL; its other variables are then required (checked before assemble). */
+function assistSettings(e: Values): Config['assist'] {
+  return {
+    format: e.ASSIST_FORMAT,
+    account: e.ASSIST_URL === undefined ? undefined : {
+      baseUrl: e.ASSIST_URL,
+      merchantId: e.ASSIST_MERCHANT_ID!,
+      login: e.ASSIST_LOGIN!,
+      password: e.ASSIST_PASSWORD!,
+      publicKeyPem: e.ASSIST_PUBLIC_KEY!,
+      digest: e.ASSIST_SIGNATURE_DIGEST,
+      currencies: e.ASSIST_CURRENCIES,
     },
-    engine: {
-      providerDeadlineMs: e.PROVIDER_DEADLINE_MS,
-      providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
-      retryBaseMs: e.RETRY_BASE_MS,
-      retryMaxMs: e.RETRY_MAX_MS,
-      attentionAfterMs: e.ATTENTION_AFTER_MS,
-      fundsWaitMs: e.FUNDS_WAIT_MS,
-      leaseMs: e.LEASE_MS,
-    },
-    alseco: {
-      url: e.ALSECO_URL,
-      ercUrl: e.ALSECO_ERC_URL ?? e.ALSECO_URL,
-      bankCode: e.ALSECO_BANK_CODE,
-      offsetMinutes: e.ALSECO_TZ,
-      timeoutMs: e.ALSECO_TIMEOUT_MS,
-      payTimeoutMs: e.ALSECO_PAY_TIMEOUT_MS,
-      maxResponseBytes: e.ALSECO_MAX_RESPONSE_BYTES,
-      reconcileCron: e.ALSECO_RECONCILE_CRON,
-    },
-    elsom: { path: e.ELSOM_PATH, utcOffsetMinutes: e.ELSOM_TZ, maxBytes: e.ELSOM_MAX_BYTES },
-    elsomWallet: {
-      retries: e.ELSOM_WALLET_RETRIES,
-      retryIntervalMs: e.ELSOM_WALLET_RETRY_MS,
-      requestTimeoutMs: e.ELSOM_WALLET_TIMEOUT_MS,
-      terminalId: e.ELSOM_WALLET_TERMINAL,
-      login: e.ELSOM_WALLET_LOGIN,
-      password: e.ELSOM_WALLET_PASSWORD,
-    },
-    checkout: {
-      acquirerTimeoutMs: e.CHECKOUT_ACQUIRER_TIMEOUT_MS,
-      pollMs: e.CHECKOUT_POLL_MS,
-      pollMaxMs: e.CHECKOUT_POLL_MAX_MS,
-      orderTtlMs: e.CHECKOUT_ORDER_TTL_MS,
-      chargeWarnBeforeMs: e.CHECKOUT_CHARGE_WARN_MS,
-    },
-    assist: {
-      format: e.ASSIST_FORMAT,
-      account: e.ASSIST_URL === undefined ? undefined : {
-        baseUrl: e.ASSIST_URL,
-        merchantId: e.ASSIST_MERCHANT_ID!,
-        login: e.ASSIST_LOGIN!,
-        password: e.ASSIST_PASSWORD!,
-        publicKeyPem: e.ASSIST_PUBLIC_KEY!,
-        digest: e.ASSIST_SIGNATURE_DIGEST,
-        currencies: e.ASSIST_CURRENCIES,
-      },
-    },
-    elsomMerchant: {
-      account: e.ELSOM_MERCHANT_URL === undefined ? undefined : {
-        baseUrl: e.ELSOM_MERCHANT_URL,
-        tenantId: e.ELSOM_MERCHANT_TENANT_ID!,
-        merchantWallet: e.ELSOM_MERCHANT_WALLET!,
-        partnerCode: e.ELSOM_MERCHANT_PARTNER_CODE!,
-        password: e.ELSOM_MERCHANT_PASSWORD!,
-        statusPath: e.ELSOM_MERCHANT_STATUS_PATH,
-        currencies: e.ELSOM_MERCHANT_CURRENCIES,
-        callbackAllow: e.ELSOM_MERCHANT_CALLBACK_IPS,
-      },
+  };
+}
+
+/** A real Elsom merchant account is set by ELSOM_MERCHANT_URL, like Assist's. */
+function elsomMerchantSettings(e: Values): Config['elsomMerchant'] {
+  return {
+    account: e.ELSOM_MERCHANT_URL === undefined ? undefined : {
+      baseUrl: e.ELSOM_MERCHANT_URL,
+      tenantId: e.ELSOM_MERCHANT_TENANT_ID!,
+      merchantWallet: e.ELSOM_MERCHANT_WALLET!,
+      partnerCode: e.ELSOM_MERCHANT_PARTNER_CODE!,
+      password: e.ELSOM_MERCHANT_PASSWORD!,
+      statusPath: e.ELSOM_MERCHANT_STATUS_PATH,
+      currencies: e.ELSOM_MERCHANT_CURRENCIES,
+      callbackAllow: e.ELSOM_MERCHANT_CALLBACK_IPS,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseAgentJson } from '../../src/gateways/agent-api/codec.ts';
+import { decodeAgentJson } from '../../src/gateways/agent-api/codec.ts';
 import { agentApi, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -27,7 +27,7 @@ function body(overrides: Record<string, unknown>, id: string, amount = '200.00')
   return JSON.stringify(base).replace('"__ID__"', id).replaceAll('"__A__"', amount);
 }
 
-const available = async () => BigInt(num((parseAgentJson((await api('balance')).text) as { agent: { balance: unknown } }).agent.balance).replace('.', ''));
+const available = async () => BigInt(num((decodeAgentJson((await api('balance')).text) as { agent: { balance: unknown } }).agent.balance).replace('.', ''));
 
 async function storedRows(id: string): Promise<{ state: string; amount_to_minor: bigint | null }[]> {
   const result = await h.db.query<{ state: string; amount_to_minor: bigint | null }>(

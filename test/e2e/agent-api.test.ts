@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseAgentJson } from '../../src/gateways/agent-api/codec.ts';
+import { decodeAgentJson } from '../../src/gateways/agent-api/codec.ts';
 import { agentApi, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -39,7 +39,7 @@ describe('services and service', () => {
     expect(answer.text).toContain('"services":');
     const services = answer.body.services as Record<string, unknown>[];
     expect(services.map((s) => s.serviceId)).toEqual(['P0005', 'P0006', 'P0007', 'P1011', 'P1012', 'P1013', 'P2001']);
-    const example = (parseAgentJson(printed('services.response.json')) as Record<string, Record<string, unknown>[]>)['serviсes']!;
+    const example = (decodeAgentJson(printed('services.response.json')) as Record<string, Record<string, unknown>[]>)['serviсes']!;
     const p1012 = JSON.parse(JSON.stringify(example.find((s) => s.serviceId === 'P1012'), (_k, v) => (v?.isLosslessNumber ? Number(v.value) : v)));
     expect(JSON.parse(answer.text).services.find((s: { serviceId: string }) => s.serviceId === 'P1012')).toEqual(p1012);
     expect(JSON.parse(answer.text).services.find((s: { serviceId: string }) => s.serviceId === 'P0005')).toEqual(
@@ -50,7 +50,7 @@ describe('services and service', () => {
   it('answers one service for the spec example request', async () => {
     const answer = await api('service', fixture('service.request.json'));
     expect(answer.status).toBe(200);
-    const expected = JSON.parse(JSON.stringify(parseAgentJson(printed('service.response.json')), (_k, v) => (v?.isLosslessNumber ? Number(v.value) : v)));
+    const expected = JSON.parse(JSON.stringify(decodeAgentJson(printed('service.response.json')), (_k, v) => (v?.isLosslessNumber ? Number(v.value) : v)));
     expect(JSON.parse(answer.text)).toEqual({ result: 0, resultMessage: 'OK', services: expected['serviсes'] });
   });
 
@@ -224,7 +224,7 @@ describe('pay', () => {
   });
 
   it('debits the agent by amountTo exactly', async () => {
-    const balance = async () => BigInt(num((parseAgentJson((await api('balance')).text) as { agent: { balance: unknown } }).agent.balance).replace('.', ''));
+    const balance = async () => BigInt(num((decodeAgentJson((await api('balance')).text) as { agent: { balance: unknown } }).agent.balance).replace('.', ''));
     const before = await balance();
     await api('pay', body({ amountTo: '__A__', amountFrom: '__A__' }).replaceAll('"__A__"', '123.45'));
     expect(before - (await balance())).toBe(12345n);

@@ -7,7 +7,7 @@ import { clockAt, startTolem, type Harness } from '../helpers/harness.ts';
 import { alsecoAdmin } from '../helpers/alseco.ts';
 import { AlsecoClient, type AlsecoCallOutcome } from '../../src/providers/alseco/client.ts';
 import { loadConfig } from '../../src/config.ts';
-import { decodeAlsecoResponse, encodeAlsecoRequest, type AlsecoMethod } from '../../src/providers/alseco/codec.ts';
+import { decodeAlsecoResponse, encodeAlsecoRequest, type AlsecoMethod } from '../../src/providers/alseco/codec/index.ts';
 import { businessDay } from '../../src/domain/time.ts';
 
 let h: Harness;
@@ -206,7 +206,7 @@ describe('every method over HTTP', () => {
       await admin.faults({ ...faults, methods: ['GetCurrentPeriod'], times: 1 });
       const outcome = await client.call('GetCurrentPeriod', { bankCode: B });
       expect(outcome.kind).toBe(kind);
-      expect(outcome.kind === 'failure' ? outcome.reason : outcome.kind === 'fault' ? outcome.message : '').toMatch(pattern);
+      expect(outcome.kind === 'failure' ? outcome.detail : outcome.kind === 'fault' ? outcome.message : '').toMatch(pattern);
     };
     await expectFailure({ http500Rate: 1 }, /HTML page "500 - Internal server error\."/);
     await expectFailure({ malformedRate: 1 }, /malformed answer \((truncated|not-well-formed)/);
@@ -215,7 +215,7 @@ describe('every method over HTTP', () => {
     await admin.clearFaults();
     await admin.faults({ latencyMs: 1_500, methods: ['GetCurrentPeriod'] });
     const timed = await client.call('GetCurrentPeriod', { bankCode: B }, AbortSignal.timeout(300));
-    expect(timed).toMatchObject({ kind: 'failure', reason: 'GetCurrentPeriod: timed out' });
+    expect(timed).toMatchObject({ kind: 'failure', detail: 'GetCurrentPeriod: timed out' });
     await admin.clearFaults();
     expect(await client.call('GetCurrentPeriod', { bankCode: B })).toMatchObject({ kind: 'ok' });
   });

@@ -7,7 +7,7 @@ import { startTolem, type Harness } from '../helpers/harness.ts';
 import { http, setAssistFaults } from '../helpers/checkout.ts';
 import { AssistAcquirer } from '../../src/acquiring/assist/index.ts';
 import { ASSIST_SANDBOX_ACCOUNT, assistSandboxKeys } from '../../src/sandbox/assist/keys.ts';
-import type { AssistFormat } from '../../src/acquiring/assist/codec.ts';
+import type { AssistFormat } from '../../src/acquiring/assist/codec/index.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
 let h: Harness;

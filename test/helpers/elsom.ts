@@ -39,7 +39,7 @@ export async function postElsom(url: string, body: Buffer | string, contentType:
   const answer = await fetch(url, { method: 'POST', headers, body: bytes });
   const out = Buffer.from(await answer.arrayBuffer());
   const decoded = decodeElsomResponse(out, answer.headers.get('content-type') ?? undefined);
-  if (!decoded.ok) throw new Error(`not an Elsom response (${decoded.reason}: ${decoded.detail}): ${out.toString('latin1').slice(0, 300)}`);
+  if (!decoded.ok) throw new Error(`not an Elsom response (${decoded.failure.kind}: ${decoded.failure.detail}): ${out.toString('latin1').slice(0, 300)}`);
   return { status: answer.status, contentType: answer.headers.get('content-type'), bytes: out, response: decoded.response };
 }
 

@@ -1,15 +1,10 @@
 import { describeFailure, httpRequest } from '../../http/client.ts';
 import {
-  ASSIST_CANCEL_STATE_OUTCOME,
   ASSIST_PATHS,
-  buildAssistCancelRequest,
-  buildAssistChargeRequest,
-  buildAssistOrderStateRequest,
-  classifyAssistAnswer,
+  decodeAssistAnswer,
   encodeAssistCancelRequest,
   encodeAssistChargeRequest,
   encodeAssistOrderStateRequest,
-  parseAssistAnswer,
   readAssistOrder,
   verifyAssistSignature,
   type AssistAnswer,
@@ -19,7 +14,10 @@ import {
   type AssistOrderResult,
   type AssistPartialAmount,
   type AssistSignatureDigest,
-} from './codec.ts';
+} from './codec/index.ts';
+import {
+  ASSIST_CANCEL_STATE_OUTCOME, assistCancelRequest, assistChargeRequest, assistOrderStateRequest, classifyAssistAnswer,
+} from './mapping.ts';
 
 /** Where and how we talk to Assist (see src/checkout/README.md, "Configuring real Assist … credentials"). */
 export interface AssistClientConfig extends AssistCredentials {
@@ -51,24 +49,24 @@ export class AssistClient {
 
   /** charge.cfm: the full hold, or `partial` of it. Repeating a charge never charges twice (spec). */
   async charge(billnumber: string, partial?: AssistPartialAmount, format = this.config.format): Promise<AssistCallOutcome> {
-    const request = buildAssistChargeRequest({ ...this.credentials(), billnumber, format, ...(partial ? { partial } : {}) });
+    const request = assistChargeRequest({ ...this.credentials(), billnumber, format, ...(partial ? { partial } : {}) });
     return this.call(ASSIST_PATHS.charge, encodeAssistChargeRequest(request), format, 'charge');
   }
 
   /** cancel.cfm: releases the whole hold of an authorised (Delayed) order. */
   async cancel(billnumber: string, reason: string, format: Exclude<AssistFormat, 'soap'> = this.serviceFormat()): Promise<AssistCallOutcome> {
-    const request = buildAssistCancelRequest({ ...this.credentials(), billnumber, format, cancelReason: reason.slice(0, 100) });
+    const request = assistCancelRequest({ ...this.credentials(), billnumber, format, cancelReason: reason.slice(0, 100) });
     return this.call(ASSIST_PATHS.cancel, encodeAssistCancelRequest(request), format, 'cancel');
   }
 
   /** orderstate.cfm: where our order stands (after a lost return, or to confirm a return we must not trust). */
   async orderState(orderNumber: string, since: Date, format: Exclude<AssistFormat, 'soap'> = this.serviceFormat()): Promise<AssistStateLookup> {
-    const request = buildAssistOrderStateRequest({
+    const request = assistOrderStateRequest({
       ...this.credentials(), orderNumber, format,
       since: { year: since.getUTCFullYear(), month: since.getUTCMonth() + 1, day: since.getUTCDate() },
     });
     const answer = await this.send(ASSIST_PATHS.orderState, encodeAssistOrderStateRequest(request), format);
-    if (answer.kind === 'unreadable') return { kind: 'unknown', reason: answer.reason };
+    if (answer.kind === 'unreadable') return { kind: 'unknown', reason: answer.detail };
     if (answer.kind === 'not_processed') return { kind: 'retry', reason: `firstcode ${answer.firstcode} secondcode ${answer.secondcode}` };
     const mine = answer.orders.map(readAssistOrder).filter((order) => order.ordernumber === orderNumber);
     if (mine.length === 0) return { kind: 'not_found' };
@@ -116,10 +114,10 @@ export class AssistClient {
       signal: AbortSignal.timeout(this.config.timeoutMs),
       maxResponseBytes: 256 * 1024,
     });
-    if (result.kind !== 'response') return { kind: 'unreadable', reason: describeFailure(result) };
+    if (result.kind !== 'response') return { kind: 'unreadable', detail: describeFailure(result) };
     // Pending by default: an HTTP error says nothing about the operation (it may have happened).
-    if (result.status !== 200) return { kind: 'unreadable', reason: `HTTP ${result.status}` };
-    return parseAssistAnswer(result.body.toString('utf8'), format);
+    if (result.status !== 200) return { kind: 'unreadable', detail: `HTTP ${result.status}` };
+    return decodeAssistAnswer(result.body.toString('utf8'), format);
   }
 }
 

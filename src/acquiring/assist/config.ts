@@ -1,4 +1,4 @@
-import type { AssistFormat, AssistSignatureDigest } from './codec.ts';
+import type { AssistFormat, AssistSignatureDigest } from './codec/index.ts';
 import type { AssistAcquirerConfig } from './index.ts';
 
 /** The simulator's account, handed in by the composition root when the sandbox is mounted (never imported here). */

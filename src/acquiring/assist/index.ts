@@ -1,4 +1,5 @@
-import { assistOrderPhase, assistOrderFormFields, buildAssistOrderForm, type AssistFieldPair, type PageLanguage } from './codec.ts';
+import { assistOrderFormFields, type AssistFieldPair, type PageLanguage } from './codec/index.ts';
+import { assistOrderForm, assistOrderPhase } from './mapping.ts';
 import { AssistClient, type AssistCallOutcome, type AssistClientConfig } from './client.ts';
 import type { Acquirer, AcquirerCallOutcome, AcquirerOrder, AcquirerStart, AcquirerStartRequest, AcquirerStatus } from '../../engine/ports.ts';
 
@@ -81,7 +82,7 @@ export class AssistAcquirer implements Acquirer {
     orderNumber: string; amountMinor: bigint; currency: string; pageLanguage: PageLanguage; email?: string; comment: string;
     returnOkUrl: string; returnNoUrl: string;
   }): CardAuthorisationForm {
-    const form = buildAssistOrderForm({
+    const form = assistOrderForm({
       merchantId: this.config.merchantId, orderNumber: input.orderNumber, amountMinor: input.amountMinor, currency: input.currency,
       pageLanguage: input.pageLanguage, comment: input.comment, returnOkUrl: input.returnOkUrl, returnNoUrl: input.returnNoUrl,
       ...(input.email ? { email: input.email } : {}),

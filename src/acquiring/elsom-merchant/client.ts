@@ -1,17 +1,16 @@
 import { describeFailure, httpRequest } from '../../http/client.ts';
 import {
   ELSOM_CONTENT_TYPE,
-  buildElsomGetPaymentStatus,
-  buildElsomIaInit,
+  decodeElsomGetPaymentStatusResponse,
+  decodeElsomIaInitResponse,
   elsomGenerateOtpPath,
   encodeElsomGetPaymentStatus,
   encodeElsomIaInit,
-  parseElsomGetPaymentStatusResponse,
-  parseElsomIaInitResponse,
   type ElsomIaInitAnswer,
   type ElsomStatusAnswer,
   type PageLanguage,
 } from './codec.ts';
+import { elsomGetPaymentStatusRequest, elsomIaInitRequest } from './mapping.ts';
 
 /** Our Elsom merchant account (see src/checkout/README.md, "Configuring real … Elsom merchant credentials"). */
 export interface ElsomMerchantClientConfig {
@@ -35,23 +34,23 @@ export class ElsomMerchantClient {
   constructor(private readonly config: ElsomMerchantClientConfig) {}
 
   async iaInit(input: { partnerTrnId: string; amountMinor: bigint; pageLanguage: PageLanguage; chequeNo?: string; udf?: string }): Promise<ElsomIaInitAnswer> {
-    const request = buildElsomIaInit({
+    const request = elsomIaInitRequest({
       pageLanguage: input.pageLanguage, pmsisdn: this.config.merchantWallet, partnerCode: this.config.partnerCode,
       password: this.config.password, partnerTrnId: input.partnerTrnId, amountMinor: input.amountMinor,
       ...(input.chequeNo !== undefined ? { chequeNo: input.chequeNo } : {}), ...(input.udf !== undefined ? { udf: input.udf } : {}),
     });
     const answer = await this.post(elsomGenerateOtpPath(this.config.tenantId), encodeElsomIaInit(request));
-    return answer.kind === 'body' ? parseElsomIaInitResponse(answer.text) : { kind: 'unreadable', reason: answer.reason };
+    return answer.kind === 'body' ? decodeElsomIaInitResponse(answer.text) : { kind: 'unreadable', detail: answer.detail };
   }
 
   async paymentStatus(partnerTrnId: string, pageLanguage: PageLanguage): Promise<ElsomStatusAnswer> {
-    const request = buildElsomGetPaymentStatus({ pageLanguage, msisdn: this.config.merchantWallet, partnerTrnId, password: this.config.password });
+    const request = elsomGetPaymentStatusRequest({ pageLanguage, msisdn: this.config.merchantWallet, partnerTrnId, password: this.config.password });
     const path = this.config.statusPath.replace('{tenant-id}', encodeURIComponent(this.config.tenantId));
     const answer = await this.post(path, encodeElsomGetPaymentStatus(request));
-    return answer.kind === 'body' ? parseElsomGetPaymentStatusResponse(answer.text) : { kind: 'unreadable', reason: answer.reason };
+    return answer.kind === 'body' ? decodeElsomGetPaymentStatusResponse(answer.text) : { kind: 'unreadable', detail: answer.detail };
   }
 
-  private async post(path: string, body: string): Promise<{ kind: 'body'; text: string } | { kind: 'failed'; reason: string }> {
+  private async post(path: string, body: string): Promise<{ kind: 'body'; text: string } | { kind: 'failed'; detail: string }> {
     const result = await httpRequest({
       url: `${typeof this.config.baseUrl === 'function' ? this.config.baseUrl() : this.config.baseUrl}${path}`,
       headers: { 'content-type': ELSOM_CONTENT_TYPE },
@@ -59,8 +58,8 @@ export class ElsomMerchantClient {
       signal: AbortSignal.timeout(this.config.timeoutMs),
       maxResponseBytes: 64 * 1024,
     });
-    if (result.kind !== 'response') return { kind: 'failed', reason: describeFailure(result) };
-    if (result.status !== 200) return { kind: 'failed', reason: `HTTP ${result.status}` };
+    if (result.kind !== 'response') return { kind: 'failed', detail: describeFailure(result) };
+    if (result.status !== 200) return { kind: 'failed', detail: `HTTP ${result.status}` };
     return { kind: 'body', text: result.body.toString('utf8') };
   }
 }

@@ -1,17 +1,23 @@
 /**
  * Elsom wallet merchant codec (spec: elsom-merchant-otp.txt). Tolem is the merchant/partner: IA_Init obtains the OTP
  * payment page URL, Elsom calls back with PartnerPaymentResult, and PartnerGetPaymentStatus polls.
- * Pure: bytes ⇄ typed messages in both directions (our client/route and the Elsom simulator). No I/O, no business rules.
+ * Pure: bytes ⇄ typed messages in both directions (our client and the Elsom simulator), `decode*` and `encode*` only;
+ * the messages are built from our values in mapping.ts. No I/O, no business rules. A decoder never throws: what it
+ * cannot read is `{ ok: false, failure }` (src/domain/result.ts) or, for an answer, its `unreadable` kind.
  */
 import { readJsonLossless } from '../../domain/lossless-json.ts';
-import { formatAmount, parseAmount } from '../../domain/money.ts';
+import { parseAmount } from '../../domain/money.ts';
+import { fail, succeed, type Failure, type Result } from '../../domain/result.ts';
 
-/** Invalid input to a builder: a configuration or programming error, not a partner answer. */
+/** A message an encoder cannot write as the table allows: a configuration or programming error, not a partner answer. */
 export class ElsomCodecError extends Error {
   override readonly name = 'ElsomCodecError';
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+/** Why a message could not be read: the body, the method object, or one field. */
+export type ElsomMerchantDecodeFailure = Failure<'not_json_object' | 'no_method' | 'not_scalar' | 'missing_field' | 'invalid_field' | 'invalid_amount'>;
+
+export type Decoded<T> = Result<T, ElsomMerchantDecodeFailure>;
 
 /** Server path (spec 1.2); tenant-id is "the id of the operator where the agent's or merchant's wallet is open". */
 export function elsomGenerateOtpPath(tenantId: string): string {
@@ -52,14 +58,14 @@ export const ELSOM_PAYMENT_STATUS_OUTCOME = {
   '4': 'failed', // другая ошибка (a final status of the payment, not of the request)
 } as const satisfies Record<ElsomPaymentStatus, ElsomPaymentOutcome>;
 
-export function parseElsomPaymentStatus(text: string | undefined): ElsomPaymentStatus | undefined {
+export function readElsomPaymentStatus(text: string | undefined): ElsomPaymentStatus | undefined {
   const trimmed = text?.trim();
   return ELSOM_PAYMENT_STATUSES.find((status) => status === trimmed);
 }
 
 /** Pending by default: an unlisted status is `unknown`, never `failed`. */
 export function elsomPaymentOutcome(status: string | undefined): ElsomPaymentOutcome {
-  const known = parseElsomPaymentStatus(status);
+  const known = readElsomPaymentStatus(status);
   return known === undefined ? 'unknown' : ELSOM_PAYMENT_STATUS_OUTCOME[known];
 }
 
@@ -94,7 +100,7 @@ export function stripTrailingCommas(text: string): string {
 }
 
 /** Lossless and lenient: numbers stay their exact digits (as strings), trailing commas tolerated, BOM dropped. */
-export function parseElsomJson(body: string): unknown {
+export function decodeElsomJson(body: string): unknown {
   if (body.length > MAX_ELSOM_BODY_CHARS) return undefined;
   const text = stripTrailingCommas(body.replace(/^\uFEFF/, '').trim());
   return readJsonLossless(text, { numbers: 'digits', maxChars: MAX_ELSOM_BODY_CHARS });
@@ -113,31 +119,35 @@ interface FieldRule {
 }
 
 /** Reads the listed fields of a message object by their exact names, checking presence and Varchar lengths. */
-function readFields(obj: JsonObject, rules: readonly FieldRule[]): Parsed<Record<string, string | undefined>> {
+function readFields(obj: JsonObject, rules: readonly FieldRule[]): Decoded<Record<string, string | undefined>> {
   const out: Record<string, string | undefined> = {};
   for (const rule of rules) {
     const raw = obj[rule.name];
     const text = raw === undefined || raw === null ? undefined : scalar(raw);
-    if (raw !== undefined && raw !== null && text === undefined) return fail(`${rule.name} is not a scalar`);
+    if (raw !== undefined && raw !== null && text === undefined) return fail('not_scalar', `${rule.name} is not a scalar`);
     if (text === undefined || text === '') {
-      if (rule.required) return fail(`${rule.name} is missing`);
+      if (rule.required) return fail('missing_field', `${rule.name} is missing`);
     } else if (text.length > rule.max || (rule.pattern && !rule.pattern.test(text))) {
-      return fail(`${rule.name} "${text.slice(0, 40)}" is invalid`);
+      return fail('invalid_field', `${rule.name} "${text.slice(0, 40)}" is invalid`);
     }
     out[rule.name] = text;
   }
-  return { ok: true, value: out };
+  return succeed(out);
 }
 
-const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
+/** An encoder's check of what it writes: the same table the decoder reads by. */
+function checkFields(method: string, fields: object, rules: readonly FieldRule[]): void {
+  const checked = readFields({ ...fields }, rules);
+  if (!checked.ok) throw new ElsomCodecError(`${method}: ${checked.failure.detail}`);
+}
 
 /** The single method object under one of the accepted root names (e.g. {"PartnerPaymentResult": {…}}). */
-function methodObject(body: string, roots: readonly string[]): Parsed<JsonObject> {
-  const parsed = parseElsomJson(body);
-  if (!isObject(parsed)) return fail('body is not a JSON object');
+function methodObject(body: string, roots: readonly string[]): Decoded<JsonObject> {
+  const parsed = decodeElsomJson(body);
+  if (!isObject(parsed)) return fail('not_json_object', 'body is not a JSON object');
   const root = roots.find((name) => parsed[name] !== undefined);
   const inner = root === undefined ? undefined : parsed[root];
-  return isObject(inner) ? { ok: true, value: inner } : fail(`no ${roots.join(' / ')} object`);
+  return isObject(inner) ? succeed(inner) : fail('no_method', `no ${roots.join(' / ')} object`);
 }
 
 const WALLET = /^0\d{9}$/; // "10 знаков, начинается на 0"
@@ -163,21 +173,6 @@ export interface ElsomIaInitRequest {
   readonly IA_Init: ElsomIaInitFields;
 }
 
-export interface ElsomIaInitInput {
-  readonly pageLanguage: PageLanguage;
-  /** MSISDN: a wallet number; "0" when not given (spec). We pass the payer's wallet when we know it. */
-  readonly msisdn?: string;
-  /** PmSISDN: the merchant's wallet number. */
-  readonly pmsisdn: string;
-  readonly partnerCode: string;
-  readonly password: string;
-  readonly partnerTrnId: string;
-  readonly amountMinor: bigint;
-  readonly chequeNo?: string;
-  readonly cashierNo?: string;
-  readonly udf?: string;
-}
-
 const IA_INIT_RULES: readonly FieldRule[] = [
   { name: 'CultureInfo', max: 10, required: true },
   { name: 'MSISDN', max: 10, required: true, pattern: /^(?:0|0\d{9})$/ },
@@ -191,26 +186,10 @@ const IA_INIT_RULES: readonly FieldRule[] = [
   { name: 'UDF', max: 100, required: false },
 ];
 
-export function buildElsomIaInit(input: ElsomIaInitInput): ElsomIaInitRequest {
-  if (input.amountMinor <= 0n) throw new ElsomCodecError('Amount must be positive');
-  const fields: ElsomIaInitFields = {
-    CultureInfo: ELSOM_CULTURE_BY_PAGE_LANGUAGE[input.pageLanguage],
-    MSISDN: input.msisdn ?? '0',
-    PmSISDN: input.pmsisdn,
-    PartnerCode: input.partnerCode,
-    Password: input.password,
-    ChequeNo: input.chequeNo ?? '', // "если не используется, передается пустое значение"
-    PartnerTrnID: input.partnerTrnId,
-    Amount: formatAmount(input.amountMinor, 2), // decimal point separator
-    CashierNo: input.cashierNo ?? '',
-    UDF: input.udf ?? '',
-  };
-  const checked = readFields({ ...fields }, IA_INIT_RULES);
-  if (!checked.ok) throw new ElsomCodecError(`IA_Init: ${checked.error}`);
-  return { IA_Init: fields };
-}
-
+/** The body we post; refuses (ElsomCodecError) a message the table does not allow, the amount included. */
 export function encodeElsomIaInit(request: ElsomIaInitRequest): string {
+  checkFields('IA_Init', request.IA_Init, IA_INIT_RULES);
+  if (!parseAmount(request.IA_Init.Amount, 2).ok) throw new ElsomCodecError(`IA_Init: Amount "${request.IA_Init.Amount}" must be a positive decimal`);
   return JSON.stringify(request, null, 2);
 }
 
@@ -220,14 +199,14 @@ export interface ElsomIaInitReceived {
   readonly amountMinor: bigint;
 }
 
-export function parseElsomIaInit(body: string): Parsed<ElsomIaInitReceived> {
+export function decodeElsomIaInit(body: string): Decoded<ElsomIaInitReceived> {
   const method = methodObject(body, ['IA_Init']);
   if (!method.ok) return method;
   const read = readFields(method.value, IA_INIT_RULES);
   if (!read.ok) return read;
   const v = read.value;
   const amount = parseAmount(v['Amount'] ?? '', 2);
-  if (!amount.ok) return fail(`Amount "${v['Amount']}": ${amount.error}`);
+  if (!amount.ok) return fail('invalid_amount', `Amount "${v['Amount']}": ${amount.error}`);
   const fields: ElsomIaInitFields = {
     CultureInfo: v['CultureInfo'] ?? '',
     MSISDN: v['MSISDN'] ?? '',
@@ -240,7 +219,7 @@ export function parseElsomIaInit(body: string): Parsed<ElsomIaInitReceived> {
     CashierNo: v['CashierNo'] ?? '',
     UDF: v['UDF'] ?? '',
   };
-  return { ok: true, value: { fields, amountMinor: amount.minor } };
+  return succeed({ fields, amountMinor: amount.minor });
 }
 
 // ── the common "Response" header ─────────────────────────────────────────────────────────────────────────────────
@@ -267,29 +246,34 @@ const isSuccessCode = (code: string) => /^-?0+$/.test(code);
 export type ElsomIaInitAnswer =
   | { kind: 'ok'; paymentUrl: string }
   | { kind: 'refused'; errorCode: string; errorMsg: string }
-  | { kind: 'unreadable'; reason: string };
+  | ElsomUnreadable;
+
+/** An answer we could not read: its outcome is unknown (the one failure shape, src/domain/result.ts). */
+export type ElsomUnreadable = Failure<'unreadable'>;
+
+const unreadable = (detail: string): ElsomUnreadable => ({ kind: 'unreadable', detail });
 
 /**
  * The spec shows the answer only through its PHP class: `result[0] = "success"; result[1] = <URL>`. Accepted: that
  * two-element array, and the Response/Result envelope of the other methods with the URL in `Result` under any key
  * containing "url" (e.g. `URL`). We encode the latter: {"Response":{…},"Result":{"URL":"…"}}.
  */
-export function parseElsomIaInitResponse(body: string): ElsomIaInitAnswer {
-  const parsed = parseElsomJson(body);
+export function decodeElsomIaInitResponse(body: string): ElsomIaInitAnswer {
+  const parsed = decodeElsomJson(body);
   if (Array.isArray(parsed)) return fromPhpArray(parsed);
-  if (!isObject(parsed)) return { kind: 'unreadable', reason: 'not JSON' };
+  if (!isObject(parsed)) return unreadable('not JSON');
   const header = readHeader(parsed);
-  if (!header) return { kind: 'unreadable', reason: 'no Response.ErrorCode' };
+  if (!header) return unreadable('no Response.ErrorCode');
   if (!isSuccessCode(header.errorCode)) return { kind: 'refused', ...header };
   const result = parsed['Result'];
   const url = isObject(result) ? urlIn(result) : undefined;
-  return url ? { kind: 'ok', paymentUrl: url } : { kind: 'unreadable', reason: 'success without a payment URL' };
+  return url ? { kind: 'ok', paymentUrl: url } : unreadable('success without a payment URL');
 }
 
 function fromPhpArray(items: unknown[]): ElsomIaInitAnswer {
   const [status, url] = items;
   if (status === 'success' && typeof url === 'string' && isPaymentUrl(url)) return { kind: 'ok', paymentUrl: url };
-  return { kind: 'unreadable', reason: 'array answer is not ["success", url]' };
+  return unreadable('array answer is not ["success", url]');
 }
 
 function urlIn(result: JsonObject): string | undefined {
@@ -334,63 +318,41 @@ const STATUS_REQUEST_RULES: readonly FieldRule[] = [
   { name: 'Password', max: 100, required: true },
 ];
 
-export interface ElsomGetPaymentStatusInput {
-  readonly pageLanguage: PageLanguage;
-  /** The merchant's wallet (spec: "номер кошелька мерчанта/партнера"). */
-  readonly msisdn: string;
-  readonly partnerTrnId: string;
-  readonly password: string;
-}
-
-export function buildElsomGetPaymentStatus(input: ElsomGetPaymentStatusInput): ElsomGetPaymentStatusRequest {
-  const fields: ElsomGetPaymentStatusFields = {
-    CultureInfo: ELSOM_CULTURE_BY_PAGE_LANGUAGE[input.pageLanguage],
-    MSISDN: input.msisdn,
-    PartnerTrnID: input.partnerTrnId,
-    Password: input.password,
-  };
-  const checked = readFields({ ...fields }, STATUS_REQUEST_RULES);
-  if (!checked.ok) throw new ElsomCodecError(`PartnerGetPaymentStatus: ${checked.error}`);
-  return { PartnerGetPaymentStatus: fields };
-}
-
 export function encodeElsomGetPaymentStatus(request: ElsomGetPaymentStatusRequest): string {
+  checkFields('PartnerGetPaymentStatus', request.PartnerGetPaymentStatus, STATUS_REQUEST_RULES);
   return JSON.stringify(request, null, 2);
 }
 
 /** Simulator side. The table calls the method "GetPaymentStatus", the example "PartnerGetPaymentStatus": both read. */
-export function parseElsomGetPaymentStatus(body: string): Parsed<ElsomGetPaymentStatusFields> {
+export function decodeElsomGetPaymentStatus(body: string): Decoded<ElsomGetPaymentStatusFields> {
   const method = methodObject(body, ['PartnerGetPaymentStatus', 'GetPaymentStatus']);
   if (!method.ok) return method;
   const read = readFields(method.value, STATUS_REQUEST_RULES);
   if (!read.ok) return read;
   const v = read.value;
-  return {
-    ok: true,
-    value: {
-      CultureInfo: v['CultureInfo'] ?? '',
-      MSISDN: v['MSISDN'] ?? '',
-      PartnerTrnID: v['PartnerTrnID'] ?? '',
-      Password: v['Password'] ?? '',
-    },
-  };
+  return succeed({
+    CultureInfo: v['CultureInfo'] ?? '',
+    MSISDN: v['MSISDN'] ?? '',
+    PartnerTrnID: v['PartnerTrnID'] ?? '',
+    Password: v['Password'] ?? '',
+  });
 }
 
 export type ElsomStatusAnswer =
   | { kind: 'status'; paymentStatus: string; outcome: ElsomPaymentOutcome; message: string | undefined }
   | { kind: 'error'; errorCode: string; errorMsg: string }
-  | { kind: 'unreadable'; reason: string };
+  | ElsomUnreadable;
 
 /** Never throws. A non-zero ErrorCode is an answer about the request, not the payment: its outcome is unknown. */
-export function parseElsomGetPaymentStatusResponse(body: string): ElsomStatusAnswer {
-  const parsed = parseElsomJson(body);
-  if (!isObject(parsed)) return { kind: 'unreadable', reason: 'not a JSON object' };
+export function decodeElsomGetPaymentStatusResponse(body: string): ElsomStatusAnswer {
+  const parsed = decodeElsomJson(body);
+  if (!isObject(parsed)) return unreadable('not a JSON object');
   const header = readHeader(parsed);
-  if (!header) return { kind: 'unreadable', reason: 'no Response.ErrorCode' };
+  if (!header) return unreadable('no Response.ErrorCode');
   if (!isSuccessCode(header.errorCode)) return { kind: 'error', ...header };
   const result = parsed['Result'];
   const status = isObject(result) ? scalar(result['PaymentStatus'])?.trim() : undefined;
-  if (!isObject(result) || !status) return { kind: 'unreadable', reason: 'no Result.PaymentStatus' };
+  if (!isObject(result) || !status) return unreadable('no Result.PaymentStatus');
   const message = scalar(result['Message']);
   return { kind: 'status', paymentStatus: status, outcome: elsomPaymentOutcome(status), message };
 }
@@ -448,7 +410,7 @@ export interface ElsomPaymentResultReceived {
  * Reads the callback body. The example's root is "PartnerPaymentResult", the table's "PaymentResult": both read.
  * Ids stay exact text even when sent as JSON numbers. Never throws.
  */
-export function parseElsomPaymentResult(body: string): Parsed<ElsomPaymentResultReceived> {
+export function decodeElsomPaymentResult(body: string): Decoded<ElsomPaymentResultReceived> {
   const method = methodObject(body, ['PartnerPaymentResult', 'PaymentResult']);
   if (!method.ok) return method;
   const read = readFields(method.value, CALLBACK_RULES);
@@ -464,7 +426,7 @@ export function parseElsomPaymentResult(body: string): Parsed<ElsomPaymentResult
     ...optional('CashierNo', v['CashierNo']),
     ...optional('ChequeNo', v['ChequeNo']),
   };
-  return { ok: true, value: { fields, outcome: elsomPaymentOutcome(fields.PaymentStatus) } };
+  return succeed({ fields, outcome: elsomPaymentOutcome(fields.PaymentStatus) });
 }
 
 const optional = <K extends string>(key: K, value: string | undefined) =>
@@ -494,12 +456,12 @@ export function encodeElsomPaymentResultAnswer(errorCode = '0', errorMsg = 'Succ
 export type ElsomCallbackAnswer =
   | { kind: 'accepted' }
   | { kind: 'refused'; errorCode: string; errorMsg: string }
-  | { kind: 'unreadable'; reason: string };
+  | ElsomUnreadable;
 
 /** Simulator side: did the partner accept the callback? Anything but ErrorCode 0 means deliver again. */
-export function parseElsomPaymentResultAnswer(body: string): ElsomCallbackAnswer {
-  const parsed = parseElsomJson(body);
+export function decodeElsomPaymentResultAnswer(body: string): ElsomCallbackAnswer {
+  const parsed = decodeElsomJson(body);
   const header = isObject(parsed) ? readHeader(parsed) : undefined;
-  if (!header) return { kind: 'unreadable', reason: 'no Response.ErrorCode' };
+  if (!header) return unreadable('no Response.ErrorCode');
   return isSuccessCode(header.errorCode) ? { kind: 'accepted' } : { kind: 'refused', ...header };
 }

@@ -1,6 +1,9 @@
 import { CidrMatcher } from '../../domain/cidr.ts';
-import { encodeElsomPaymentResultAnswer, parseElsomJson, parseElsomPaymentResult } from './codec.ts';
+import { decodeElsomJson, decodeElsomPaymentResult, encodeElsomPaymentResultAnswer } from './codec.ts';
 import { ElsomMerchantClient, type ElsomMerchantClientConfig } from './client.ts';
+import {
+  acquirerStatusOf, callbackAnswerOf, callbackReadingOf, startFromIaInit, walletStatusOf, type CallbackReading, type WalletStatus,
+} from './mapping.ts';
 import type {
   Acquirer, AcquirerCallbackAnswer, AcquirerCallbackReading, AcquirerCallbackVerdict, AcquirerCallbacks, AcquirerCallOutcome,
   AcquirerOrder, AcquirerStart, AcquirerStartRequest, AcquirerStatus,
@@ -18,23 +21,7 @@ export interface ElsomAcquirerConfig extends ElsomMerchantClientConfig {
   callbackAllow: readonly string[];
 }
 
-export type WalletStatus =
-  | { kind: 'paid'; status: string }
-  | { kind: 'failed'; status: string; message: string }
-  | { kind: 'pending'; reason: string };
-
-export type CallbackReading =
-  | { kind: 'hint'; partnerTrnId: string; pspTrnId: string; status: string; amountText: string | undefined }
-  | { kind: 'malformed'; reason: string };
-
-/** PartnerPaymentResult answers: HTTP status, ErrorCode, ErrorMsg. */
-const CALLBACK_ANSWER = {
-  accepted: [200, '0', 'Success'],
-  caller_not_allowed: [403, '150', 'Address not allowed'],
-  malformed: [200, '2', 'Bad request'],
-  unknown_order: [200, '3', 'Unknown PartnerTrnID'],
-  amount_mismatch: [200, '5', 'Amount does not match the payment'],
-} as const satisfies Record<AcquirerCallbackVerdict['kind'], readonly [number, string, string]>;
+export type { CallbackReading, WalletStatus };
 
 export class ElsomAcquirer implements Acquirer {
   readonly name = 'elsom';
@@ -64,29 +51,12 @@ export class ElsomAcquirer implements Acquirer {
   /** IA_Init: the OTP page's URL. */
   async start(request: AcquirerStartRequest): Promise<AcquirerStart> {
     const answer = await this.client.iaInit({ partnerTrnId: request.orderNumber, amountMinor: request.amountMinor, pageLanguage: request.language });
-    switch (answer.kind) {
-      case 'ok':
-        return { kind: 'redirect', url: answer.paymentUrl };
-      case 'refused':
-        return { kind: 'refused', reason: `${answer.errorCode}: ${answer.errorMsg}` };
-      case 'unreadable':
-        return { kind: 'unknown', reason: answer.reason };
-    }
+    return startFromIaInit(answer);
   }
 
   /** PartnerGetPaymentStatus, as the port reads it: A is the wallet debited (taken, not held), 3 the payer's cancel. */
   async status(order: AcquirerOrder): Promise<AcquirerStatus> {
-    const status = await this.walletStatus(order.orderNumber, order.language);
-    switch (status.kind) {
-      case 'paid':
-        return { kind: 'captured', ref: `elsom:${order.orderNumber}`, state: status.status };
-      case 'failed': {
-        const detail = `${status.status} ${status.message}`.trim();
-        return status.status === '3' ? { kind: 'cancelled', detail } : { kind: 'declined', detail };
-      }
-      case 'pending':
-        return status;
-    }
+    return acquirerStatusOf(await this.walletStatus(order.orderNumber, order.language), order.orderNumber);
   }
 
   /** The debit was the capture. */
@@ -105,18 +75,7 @@ export class ElsomAcquirer implements Acquirer {
   };
 
   async walletStatus(partnerTrnId: string, pageLanguage: AcquirerOrder['language']): Promise<WalletStatus> {
-    const answer = await this.client.paymentStatus(partnerTrnId, pageLanguage);
-    if (answer.kind === 'error') return { kind: 'pending', reason: `ErrorCode ${answer.errorCode}: ${answer.errorMsg}` };
-    if (answer.kind === 'unreadable') return { kind: 'pending', reason: answer.reason };
-    switch (answer.outcome) {
-      case 'paid':
-        return { kind: 'paid', status: answer.paymentStatus };
-      case 'failed':
-        return { kind: 'failed', status: answer.paymentStatus, message: answer.message ?? '' };
-      case 'pending':
-      case 'unknown':
-        return { kind: 'pending', reason: `PaymentStatus "${answer.paymentStatus}"` };
-    }
+    return walletStatusOf(await this.client.paymentStatus(partnerTrnId, pageLanguage));
   }
 
   callerAllowed(ip: string): boolean {
@@ -131,19 +90,14 @@ export class ElsomAcquirer implements Acquirer {
   }
 
   private callbackAnswer(verdict: AcquirerCallbackVerdict): AcquirerCallbackAnswer {
-    const [httpStatus, errorCode, errorMsg] = CALLBACK_ANSWER[verdict.kind];
-    const message = verdict.kind === 'malformed' ? `${errorMsg}: ${verdict.reason}` : errorMsg;
-    return { httpStatus, contentType: 'application/json; charset=utf-8', body: encodeElsomPaymentResultAnswer(errorCode, message) };
+    const { httpStatus, errorCode, errorMsg } = callbackAnswerOf(verdict);
+    return { httpStatus, contentType: 'application/json; charset=utf-8', body: encodeElsomPaymentResultAnswer(errorCode, errorMsg) };
   }
 
   /** Reads a PartnerPaymentResult body. An `Amount`, which the spec does not send, is passed on to be compared. */
   readCallback(body: string): CallbackReading {
-    const parsed = parseElsomPaymentResult(body);
-    if (!parsed.ok) return { kind: 'malformed', reason: parsed.error };
-    const raw = parseElsomJson(body) as Record<string, Record<string, unknown>> | undefined;
+    const raw = decodeElsomJson(body) as Record<string, Record<string, unknown>> | undefined;
     const inner = raw?.['PartnerPaymentResult'] ?? raw?.['PaymentResult'];
-    const amount = inner?.['Amount'];
-    const f = parsed.value.fields;
-    return { kind: 'hint', partnerTrnId: f.PartnerTrnID, pspTrnId: f.PSPTTrnID, status: f.PaymentStatus, amountText: typeof amount === 'string' ? amount : undefined };
+    return callbackReadingOf(decodeElsomPaymentResult(body), inner?.['Amount']);
   }
 }

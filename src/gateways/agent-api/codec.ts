@@ -1,3 +1,4 @@
+import { fail, succeed, type Failure, type Result } from '../../domain/result.ts';
 import { isLosslessNumber, LosslessNumber, parseJsonLossless, stringifyJsonLossless } from '../../domain/lossless-json.ts';
 import { z } from 'zod';
 import { localDateTime } from '../../domain/local-date-time.ts';
@@ -38,7 +39,7 @@ export function normalizeJsonWhitespace(text: string): string {
 }
 
 /** Parses a JSON body keeping every number as its exact text. Refuses duplicate keys (lossless-json does). */
-export function parseAgentJson(text: string): unknown {
+export function decodeAgentJson(text: string): unknown {
   if (text.trim() === '') return {};
   try {
     return parseJsonLossless(normalizeJsonWhitespace(text), 'token');
@@ -168,13 +169,13 @@ export const operatorByPhoneRequestSchema = z.object({
 export type CheckRequest = z.output<typeof checkRequestSchema>;
 export type PayRequest = z.output<typeof payRequestSchema>;
 
-/** Validates a decoded body; the first problem becomes the 202 message. */
-export function decodeBody<S extends z.ZodType>(schema: S, body: unknown): { ok: true; value: z.output<S> } | { ok: false; message: string } {
+/** Validates a decoded body; the first problem is the failure's detail, which becomes the 202 message. */
+export function decodeBody<S extends z.ZodType>(schema: S, body: unknown): Result<z.output<S>, Failure<'invalid_request'>> {
   const result = schema.safeParse(body ?? {});
-  if (result.success) return { ok: true, value: result.data };
+  if (result.success) return succeed(result.data);
   const issue = result.error.issues[0];
   const path = issue?.path.join('.') ?? '';
-  return { ok: false, message: `${path ? `${path}: ` : ''}${issue?.message ?? 'Invalid request'}` };
+  return fail('invalid_request', `${path ? `${path}: ` : ''}${issue?.message ?? 'Invalid request'}`);
 }
 
 /** An exact decimal text written as a JSON number. */

@@ -5,7 +5,7 @@ import { serviceAllowedFor } from '../../engine/catalog.ts';
 import type { EngineServices } from '../../engine/services.ts';
 import { authThrottle, type AuthThrottleLimits } from '../../http/auth-throttle.ts';
 import {
-  AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, parseAgentJson, payRequestSchema,
+  AgentApiDecodeError, checkRequestSchema, decodeBody, operatorByPhoneRequestSchema, decodeAgentJson, payRequestSchema,
   serviceRequestSchema, stringifyAgentJson,
 } from './codec.ts';
 import { renderBalance, renderPaymentAnswer, renderService, renderServices, resultOnly, toCheckCommand, toPayCommand } from './mapping.ts';
@@ -70,7 +70,7 @@ function tooManyFailures(request: FastifyRequest, reply: FastifyReply, retryAfte
 /** Our own JSON parser: lossless numbers, 64 KiB limit. */
 function parseJsonBody(_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
   try {
-    done(null, parseAgentJson(body as string));
+    done(null, decodeAgentJson(body as string));
   } catch (error) {
     done(error as Error, undefined);
   }
@@ -130,7 +130,7 @@ const listServices: Handler = async (services, request, reply) => {
 
 const describeService: Handler = async (services, request, reply) => {
   const body = decodeBody(serviceRequestSchema, request.body);
-  if (!body.ok) return badRequest(reply, body.message);
+  if (!body.ok) return badRequest(reply, body.failure.detail);
   const agent = agentOf(request);
   const service = await services.catalog.get(body.value.serviceId);
   if (!service) return sendJson(reply, 200, resultOnly(RESULT.SERVICE_NOT_IMPLEMENTED, 'Unknown serviceId'));
@@ -142,21 +142,21 @@ const balance: Handler = async (services, request, reply) => sendJson(reply, 200
 
 const check: Handler = async (services, request, reply) => {
   const body = decodeBody(checkRequestSchema, request.body);
-  if (!body.ok) return badRequest(reply, body.message);
+  if (!body.ok) return badRequest(reply, body.failure.detail);
   const answer = await services.engine.check(agentOf(request), toCheckCommand(body.value));
   return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: false, offsetMinutes: services.hubOffsetMinutes }));
 };
 
 const pay: Handler = async (services, request, reply) => {
   const body = decodeBody(payRequestSchema, request.body);
-  if (!body.ok) return badRequest(reply, body.message);
+  if (!body.ok) return badRequest(reply, body.failure.detail);
   const answer = await services.engine.pay(agentOf(request), toPayCommand(body.value));
   return sendJson(reply, 200, renderPaymentAnswer(answer, body.value.agentTransactionId, { pay: true, offsetMinutes: services.hubOffsetMinutes }));
 };
 
 const operatorByPhone: Handler = async (services, request, reply) => {
   const body = decodeBody(operatorByPhoneRequestSchema, request.body);
-  if (!body.ok) return badRequest(reply, body.message);
+  if (!body.ok) return badRequest(reply, body.failure.detail);
   const serviceId = await services.operatorByPhone(body.value.phoneNumber);
   if (!serviceId) return sendJson(reply, 200, resultOnly(RESULT.ACCOUNT_NOT_FOUND, 'Operator not found for this number'));
   return sendJson(reply, 200, { result: RESULT.OK, resultMessage: 'ok', serviceId });

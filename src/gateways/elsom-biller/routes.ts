@@ -1,3 +1,4 @@
+import type { Failed, Failure } from '../../domain/result.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authThrottle, type AuthThrottle, type AuthThrottleLimits } from '../../http/auth-throttle.ts';
 import type { Agent } from '../../engine/agents.ts';
@@ -56,6 +57,13 @@ function send(reply: FastifyReply, response: ElsomResponse): FastifyReply {
 }
 
 /** Decodes, authenticates, dispatches to the engine, and renders; one method per request-type. */
+
+/** Why an AUTHORIZE or PAYMENT is refused before the engine sees it, with the result code the refusal answers with. */
+type TransferRefusal = Failure<'bad_transaction_number' | 'service_not_mapped' | 'transfer_refused'> & { resultCode: ElsomResultCode };
+
+function refuseTransfer(kind: TransferRefusal['kind'], detail: string, resultCode: ElsomResultCode): Failed<TransferRefusal> {
+  return { ok: false, failure: { kind, detail, resultCode } };
+}
 class ElsomGateway {
   constructor(
     private readonly services: ElsomGatewayServices,
@@ -76,8 +84,9 @@ class ElsomGateway {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const decoded = decodeElsomRequest(body, request.headers['content-type'], { maxBytes: this.config.maxBytes });
     if (!decoded.ok) {
-      request.log.info({ reason: decoded.reason, detail: decoded.detail, resultCode: decoded.resultCode }, 'Elsom request refused');
-      return this.refusal(decoded.echo, decoded.resultCode, request.ip);
+      const { kind, detail, resultCode, echo } = decoded.failure;
+      request.log.info({ reason: kind, detail, resultCode }, 'Elsom request refused');
+      return this.refusal(echo, resultCode, request.ip);
     }
     const message = decoded.request;
     // The terminal is the credential that is slowed (its password is never a key); a blocked one gets the spec's 201.
@@ -127,20 +136,20 @@ class ElsomGateway {
 
   /** Shared by AUTHORIZE and PAYMENT: the id, the service mapping, and the Elsom-only rules. */
   private async transferTarget(agent: Agent, message: ElsomAuthorizeRequest | ElsomPaymentRequest): Promise<
-    { ok: true; agentTxnId: bigint; mapping: ElsomServiceMapping; service: Service } | { ok: false; code: ElsomResultCode }
+    { ok: true; agentTxnId: bigint; mapping: ElsomServiceMapping; service: Service } | Failed<TransferRefusal>
   > {
     const agentTxnId = toAgentTxnId(message.transactionNumber);
-    if (agentTxnId === undefined) return { ok: false, code: ELSOM_RESULT.BAD_REQUEST };
+    if (agentTxnId === undefined) return refuseTransfer('bad_transaction_number', 'transaction-number is not an id of 1 to 18 significant digits', ELSOM_RESULT.BAD_REQUEST);
     const mapping = await this.serviceFor(agent.id, message.to.serviceId);
     const service = mapping && (await this.services.catalog.get(mapping.serviceId));
-    if (!mapping || !service) return { ok: false, code: ELSOM_RESULT.PROVIDER_FORBIDDEN };
+    if (!mapping || !service) return refuseTransfer('service_not_mapped', `service-id ${message.to.serviceId} is not mapped for this terminal`, ELSOM_RESULT.PROVIDER_FORBIDDEN);
     const refused = checkTransfer(message, service, mapping);
-    return refused === undefined ? { ok: true, agentTxnId, mapping, service } : { ok: false, code: refused };
+    return refused === undefined ? { ok: true, agentTxnId, mapping, service } : refuseTransfer('transfer_refused', `result-code ${refused}`, refused);
   }
 
   private async authorize(agent: Agent, message: ElsomAuthorizeRequest, context: ElsomAnswerContext): Promise<ElsomResponse> {
     const target = await this.transferTarget(agent, message);
-    if (!target.ok) return transferRefusal(await this.withFunds(agent, context), message, target.code);
+    if (!target.ok) return transferRefusal(await this.withFunds(agent, context), message, target.failure.resultCode);
     // The transaction-number is stored with the payment; a number already held is refused by the engine (233).
     const answer = await this.services.engine.check(agent, authorizeCommand(message, target.mapping, target.agentTxnId));
     return authorizeAnswer(await this.withFunds(agent, context), message, answer);
@@ -148,7 +157,7 @@ class ElsomGateway {
 
   private async payment(agent: Agent, message: ElsomPaymentRequest, context: ElsomAnswerContext): Promise<ElsomResponse> {
     const target = await this.transferTarget(agent, message);
-    if (!target.ok) return transferRefusal(await this.withFunds(agent, context), message, target.code);
+    if (!target.ok) return transferRefusal(await this.withFunds(agent, context), message, target.failure.resultCode);
     // Stored (with the reservation and the transaction-number) before the provider is called, and driven to a final
     // state by the engine's jobs. One authorised and refused, or cancelled before payment, is answered as it is.
     const answer = await this.services.engine.pay(agent, paymentCommand(message, target.mapping, target.agentTxnId));

@@ -11,20 +11,25 @@ import type {
   ProviderPayResult, ProviderStatusResult,
 } from '../../engine/ports.ts';
 import type { ProviderPaymentRecord, ReconciliationSource, SettlementLine, SourceResult } from '../../engine/reconcile.ts';
-import type { AlsecoAccountInfo } from './codec.ts';
+import type { AlsecoAccountInfo } from './codec/index.ts';
 import { AlsecoClient, type AlsecoCallOutcome } from './client.ts';
 import type { AlsecoConfig } from './config.ts';
 import {
-  alsecoAccountId, alsecoDayEnd, alsecoDayStart, buildPaymentDocument, fromPayResults, fromRollbackResults, invoiceSelector,
+  alsecoAccountId, alsecoDayEnd, alsecoDayStart, alsecoPaymentDocument, fromPayResults, fromRollbackResults, invoiceSelector,
   mergeProviderLists, readInvoiceLookup, statusFromPayList, toAgentInvoices, type Refusal,
 } from './mapping.ts';
 
 type Lookup = { kind: 'ok'; accountId: number; invoices: Invoice[] } | { kind: 'declined'; refusal: Refusal } | { kind: 'unknown'; reason: string };
 
 /** A fault of the client kind means Alseco refused the request as such; any other fault or failure: outcome unknown. */
+/** What a call that did not answer normally says: the fault's message or the failure's detail. */
+function whatFailed(outcome: Exclude<AlsecoCallOutcome<never>, { kind: 'ok' }>): string {
+  return outcome.kind === 'fault' ? outcome.message : outcome.detail;
+}
+
 function notOk(outcome: Exclude<AlsecoCallOutcome<never>, { kind: 'ok' }>): { kind: 'declined'; refusal: Refusal } | { kind: 'unknown'; reason: string } {
   if (outcome.kind === 'fault' && outcome.side === 'client') return { kind: 'declined', refusal: { code: RESULT.OTHER_ERROR, message: outcome.message } };
-  return { kind: 'unknown', reason: outcome.kind === 'fault' ? outcome.message : outcome.reason };
+  return { kind: 'unknown', reason: whatFailed(outcome) };
 }
 
 export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSource {
@@ -69,11 +74,11 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
       accountId = lookup.accountId;
     }
     if (accountId === undefined) return { kind: 'declined', code: RESULT.ACCOUNT_NOT_FOUND, message: 'Лицевой счет не может существовать в Алсеко' };
-    const built = buildPaymentDocument({
+    const built = alsecoPaymentDocument({
       accountId, sysRef: request.transactionId.toString(), acceptedAt: request.acceptedAt, offsetMinutes: this.config.offsetMinutes,
       invoices, lines: request.extraServices ?? [],
     });
-    if (!built.ok) return { kind: 'declined', ...built.refusal };
+    if (!built.ok) return { kind: 'declined', code: built.failure.code, message: built.failure.detail };
     const answer = await this.client.call('Pay', { paymentDocuments: [built.document], bankCode: this.client.bankCode }, options.signal);
     if (answer.kind === 'ok') return fromPayResults(answer.result, built.document);
     const failed = notOk(answer);
@@ -89,7 +94,7 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
       DateBegin: alsecoDayStart(from, this.config.offsetMinutes),
       DateEnd: alsecoDayEnd(today > from ? today : from, this.config.offsetMinutes),
     }, options.signal);
-    if (answer.kind !== 'ok') return { kind: 'unknown', reason: answer.kind === 'fault' ? answer.message : answer.reason };
+    if (answer.kind !== 'ok') return { kind: 'unknown', reason: whatFailed(answer) };
     return statusFromPayList(answer.result, request.transactionId.toString());
   }
 
@@ -110,8 +115,8 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
       this.client.call('GetNotMovedPays', { bankCode: this.client.bankCode, dateIn: alsecoDayStart(day, offset) }, signal),
       this.client.call('getPaysInfo', { bankCode: this.client.bankCode, DateBegin: alsecoDayStart(day, offset), DateEnd: alsecoDayEnd(day, offset) }, signal),
     ]);
-    if (notMoved.kind !== 'ok') return { ok: false, reason: notMoved.kind === 'fault' ? notMoved.message : notMoved.reason };
-    if (paysInfo.kind !== 'ok') return { ok: false, reason: paysInfo.kind === 'fault' ? paysInfo.message : paysInfo.reason };
+    if (notMoved.kind !== 'ok') return { ok: false, reason: whatFailed(notMoved) };
+    if (paysInfo.kind !== 'ok') return { ok: false, reason: whatFailed(paysInfo) };
     const merged = mergeProviderLists(notMoved.result, paysInfo.result);
     return {
       ok: true,
@@ -125,7 +130,7 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
   /** GetBankDayChecks: tells Alseco the day is reconciled; it then loads the day's payments for processing. */
   async confirmDay(day: string, signal?: AbortSignal): Promise<SourceResult<{ confirmed: boolean; detail: string }>> {
     const answer = await this.client.call('GetBankDayChecks', { bankCode: this.client.bankCode, dateIn: alsecoDayStart(day, this.config.offsetMinutes) }, signal);
-    if (answer.kind !== 'ok') return { ok: false, reason: answer.kind === 'fault' ? answer.message : answer.reason };
+    if (answer.kind !== 'ok') return { ok: false, reason: whatFailed(answer) };
     const confirmed = answer.result.length > 0 && answer.result.every((r) => r.CheckedSign);
     return { ok: true, value: { confirmed, detail: answer.result.map((r) => `${r.BankCode} ${r.PaymentDate} CheckedSign=${r.CheckedSign}`).join('; ') || 'empty answer' } };
   }
@@ -133,7 +138,7 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
   /** GetReport108e: Alseco's payment orders to the suppliers for the day, imported as the settlement statement. */
   async settlementStatement(day: string, signal?: AbortSignal): Promise<SourceResult<{ lines: SettlementLine[]; message: string }>> {
     const answer = await this.client.call('GetReport108e', { bankCode: this.client.bankCode, dateIn: alsecoDayStart(day, this.config.offsetMinutes) }, signal);
-    if (answer.kind !== 'ok') return { ok: false, reason: answer.kind === 'fault' ? answer.message : answer.reason };
+    if (answer.kind !== 'ok') return { ok: false, reason: whatFailed(answer) };
     const { list, result, ErrorMessage } = answer.result;
     return {
       ok: true,

@@ -11,14 +11,19 @@ import type {
   AlsecoAccountInfo, AlsecoAccountInvoices, AlsecoBankPayInfo, AlsecoInvoice, AlsecoOperationState, AlsecoPaymentDocument,
   AlsecoPaymentParameter, AlsecoResultAccountInvoicesOfInt32, AlsecoResultAccountInvoicesOfString, AlsecoResultNotMovedPays,
   AlsecoResultPaymentInvoice, AlsecoResultRollbackPaymentOfString, AlsecoRollbackResult,
-} from './codec.ts';
-import { stripInvoiceCheckDigit } from './invoice-number.ts';
+} from './codec/index.ts';
+import { stripInvoiceCheckDigit } from './codec/index.ts';
+import type { Failed, Failure } from '../../domain/result.ts';
 
 const INT32_MAX = 2_147_483_647;
 /** Meter readings and counts are compared and subtracted exactly, at six decimals (Alseco writes "4870.000000"). */
 const READING_SCALE = 6;
 
+/** A decline for the agent (a result code and its message): data of an answer, not a failure. */
 export type Refusal = { code: ResultCode; message: string };
+
+/** A payment document that cannot be built from the agent's lines: declined with `code` (202), `detail` its message. */
+export type DocumentFailure = Failure<'bad_lines'> & { code: ResultCode };
 
 // ── accounts and invoice numbers ───────────────────────────────────────────────────────────────────────────────
 
@@ -39,7 +44,7 @@ export function invoiceSelector(extras: Record<string, string>): InvoiceSelector
   const typed = INVOICE_EXTRAS.map((name) => extras[name]).find((value) => value !== undefined && value.trim() !== '');
   if (typed === undefined) return { kind: 'account' };
   const stripped = stripInvoiceCheckDigit(typed);
-  if (!stripped.ok) return { kind: 'refused', refusal: { code: RESULT.BAD_ACCOUNT_FORMAT, message: `Неверный номер квитанции (${stripped.error})` } };
+  if (!stripped.ok) return { kind: 'refused', refusal: { code: RESULT.BAD_ACCOUNT_FORMAT, message: `Неверный номер квитанции (${stripped.failure.kind})` } };
   return { kind: 'invoice', invoiceId: stripped.invoiceId };
 }
 
@@ -152,7 +157,7 @@ function reading(text: string | undefined): bigint | undefined {
   return parsed.ok ? parsed.minor : undefined;
 }
 
-const refuse = (message: string): { ok: false; refusal: Refusal } => ({ ok: false, refusal: { code: RESULT.BAD_REQUEST, message } });
+const refuse = (detail: string): Failed<DocumentFailure> => ({ ok: false, failure: { kind: 'bad_lines', detail, code: RESULT.BAD_REQUEST } });
 
 /** The ServiceId behind a subServiceId ("13" or "<invoiceId>-13"). */
 function serviceIdOf(subServiceId: string): number | undefined {
@@ -176,7 +181,7 @@ export interface PaymentDocumentInput {
  * PayCounts = last − previous reading (Pay request table); with no reading typed, Alseco's own last reading stands.
  * Everything is checked before anything reaches Alseco; a refusal is 202.
  */
-export function buildPaymentDocument(input: PaymentDocumentInput): { ok: true; document: AlsecoPaymentDocument } | { ok: false; refusal: Refusal } {
+export function alsecoPaymentDocument(input: PaymentDocumentInput): { ok: true; document: AlsecoPaymentDocument } | Failed<DocumentFailure> {
   if (input.lines.length === 0) return refuse('extraServices are required for Alseco');
   const owners = new Set<Invoice>();
   for (const line of input.lines) {
@@ -210,7 +215,7 @@ export function buildPaymentDocument(input: PaymentDocumentInput): { ok: true; d
   };
 }
 
-function meterCounts(service: InvoiceServiceLine, line: ExtraServiceLine | undefined): { ok: true; payCounts: string; lastCounts: string } | { ok: false; refusal: Refusal } {
+function meterCounts(service: InvoiceServiceLine, line: ExtraServiceLine | undefined): { ok: true; payCounts: string; lastCounts: string } | Failed<DocumentFailure> {
   const { isMeter, prevCount, lastCount } = service.data;
   if (!isMeter) {
     if (line?.lastCount !== undefined) return refuse(`subServiceId ${service.subServiceId} has no meter`);

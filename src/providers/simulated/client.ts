@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import { httpRequest, describeFailure } from '../../http/client.ts';
+import { fail, succeed, type Failure, type Result } from '../../domain/result.ts';
 
-export type SimulatedProviderCallResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+/** no_answer: the call failed in transport; bad_answer: the body was not the expected one. Either way: outcome unknown. */
+export type SimulatedProviderCallResult<T> = Result<T, Failure<'no_answer' | 'bad_answer'>>;
 
 /**
  * POSTs a JSON message to a sandbox provider and parses its answer strictly. Anything but a 200 with a body of the
@@ -15,14 +17,14 @@ export async function callSimulatedProvider<T>(url: string, body: unknown, schem
     signal,
     maxResponseBytes: 1024 * 1024,
   });
-  if (result.kind !== 'response') return { ok: false, reason: describeFailure(result) };
-  if (result.status !== 200) return { ok: false, reason: `HTTP ${result.status}` };
+  if (result.kind !== 'response') return fail('no_answer', describeFailure(result));
+  if (result.status !== 200) return fail('no_answer', `HTTP ${result.status}`);
   let json: unknown;
   try {
     json = JSON.parse(result.body.toString('utf8'));
   } catch {
-    return { ok: false, reason: 'malformed JSON answer' };
+    return fail('bad_answer', 'malformed JSON answer');
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: `unexpected answer: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  return parsed.success ? succeed(parsed.data) : fail('bad_answer', `unexpected answer: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
 }

@@ -12,23 +12,23 @@ export class SimulatedProviderAdapter implements ProviderAdapter {
 
   async check(request: ProviderCheckRequest, options: CallOptions): Promise<ProviderCheckResult> {
     const answer = await callSimulatedProvider(`${this.baseUrl()}/check`, toSandboxCheck(request), sandboxCheckResponse, options.signal);
-    return answer.ok ? fromSandboxCheck(answer.value) : { kind: 'unknown', reason: answer.reason };
+    return answer.ok ? fromSandboxCheck(answer.value) : { kind: 'unknown', reason: answer.failure.detail };
   }
 
   async pay(request: ProviderPayRequest, options: CallOptions): Promise<ProviderPayResult> {
     const answer = await callSimulatedProvider(`${this.baseUrl()}/pay`, toSandboxPay(request), sandboxPayResponse, options.signal);
-    if (!answer.ok) return { kind: 'unknown', reason: answer.reason };
+    if (!answer.ok) return { kind: 'unknown', reason: answer.failure.detail };
     const result = fromSandboxPay(answer.value);
     return result.kind === 'not_found' ? { kind: 'unknown', reason: 'provider answered not_found to a pay' } : result;
   }
 
   async status(request: ProviderPayRequest, options: CallOptions): Promise<ProviderStatusResult> {
     const answer = await callSimulatedProvider(`${this.baseUrl()}/status`, { reference: request.transactionId.toString() }, sandboxPayResponse, options.signal);
-    return answer.ok ? fromSandboxPay(answer.value) : { kind: 'unknown', reason: answer.reason };
+    return answer.ok ? fromSandboxPay(answer.value) : { kind: 'unknown', reason: answer.failure.detail };
   }
 
   async cancel(request: ProviderPayRequest, options: CallOptions): Promise<ProviderCancelResult> {
     const answer = await callSimulatedProvider(`${this.baseUrl()}/cancel`, { reference: request.transactionId.toString() }, sandboxCancelResponse, options.signal);
-    return answer.ok ? fromSandboxCancel(answer.value) : { kind: 'unknown', reason: answer.reason };
+    return answer.ok ? fromSandboxCancel(answer.value) : { kind: 'unknown', reason: answer.failure.detail };
   }
 }

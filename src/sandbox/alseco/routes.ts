@@ -11,7 +11,7 @@ import { z } from 'zod';
 import {
   alsecoContentType, decodeAlsecoRequest, encodeAlsecoFault, encodeAlsecoResponse,
   type AlsecoMethod, type AlsecoResponse, type AlsecoSoapVersion,
-} from '../../providers/alseco/codec.ts';
+} from '../../providers/alseco/codec/index.ts';
 import { renderAlsecoWsdl as wsdlOf } from '../../providers/alseco/codec/wsdl.ts';
 import { formatAmount, parseAmount } from '../../domain/money.ts';
 import { AlsecoSimFault, AlsecoSimulator } from './simulator.ts';

@@ -12,8 +12,8 @@ import type {
   AlsecoAccountInfo, AlsecoAccountInvoices, AlsecoBankPayInfo, AlsecoForm108eItems, AlsecoInvoice, AlsecoInvoiceParameter,
   AlsecoOperationState, AlsecoParams, AlsecoPayItem, AlsecoPaymentDocument, AlsecoRequest, AlsecoResponse,
   AlsecoResultAccountInvoicesOfInt32, AlsecoResultAccountInvoicesOfString, AlsecoResultPaymentInvoiceD, AlsecoRollbackResult,
-} from '../../providers/alseco/codec.ts';
-import { formatAlsecoMoney } from '../../providers/alseco/codec.ts';
+} from '../../providers/alseco/codec/index.ts';
+import { formatAlsecoMoney } from '../../providers/alseco/codec/index.ts';
 import { renderGif, renderPdf } from './documents.ts';
 
 /** A refusal answered as a SOAP Fault (ASMX: HTTP 500). */

@@ -4,12 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   encodeAssistAnswer,
-  parseAssistCancelRequest,
-  parseAssistChargeRequest,
-  parseAssistOrderForm,
-  parseAssistOrderStateRequest,
+  decodeAssistCancelRequest,
+  decodeAssistChargeRequest,
+  decodeAssistOrderForm,
+  decodeAssistOrderStateRequest,
   type AssistFormat,
-} from '../../acquiring/assist/codec.ts';
+} from '../../acquiring/assist/codec/index.ts';
 import { registerSimulatorPages, type SendSimulatorPage } from '../pages.ts';
 import { controlGuard } from '../control.ts';
 import { FAULT_FIELDS, faultRate, faultStore, registerFaultRoutes } from '../faults.ts';
@@ -52,8 +52,8 @@ export async function assistSandboxRoutes(app: FastifyInstance, options: { contr
 // ── the payment page ──────────────────────────────────────────────────────────────────────────────────────────────
 /** The shop's form post (pay/order.cfm): the order opened, and the card form. */
 async function openOrderPage(sim: AssistSimulator, send: SendSimulatorPage, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const form = parseAssistOrderForm(String(request.body ?? ''), request.headers['content-type'] ?? '');
-  if (!form.ok) return send(reply, 400, refusedPage('Ошибка в параметрах заказа', form.error));
+  const form = decodeAssistOrderForm(String(request.body ?? ''), request.headers['content-type'] ?? '');
+  if (!form.ok) return send(reply, 400, refusedPage('Ошибка в параметрах заказа', form.failure.detail));
   const f = form.value;
   const step = sim.openFromForm({
     merchantId: f.merchantId, orderNumber: f.orderNumber, amountMinor: f.amountMinor, currency: f.currency, delayed: f.delayed,
@@ -103,21 +103,21 @@ const contentType = (request: { headers: Record<string, unknown> }) => String(re
 
 /** charge.cfm: the second stage of a two-stage payment, whole or partial. */
 async function charge(sim: AssistSimulator, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const parsed = parseAssistChargeRequest(String(request.body ?? ''), contentType(request));
+  const parsed = decodeAssistChargeRequest(String(request.body ?? ''), contentType(request));
   const format: AssistFormat = parsed.ok ? parsed.value.format : contentType(request).includes('json') ? 'json' : 'xml';
   return service(sim, reply, format, parsed.ok ? parsed.value : undefined, (body) => sim.chargeCall(body.billnumber, body.partial), true);
 }
 
 /** cancel.cfm: release or refund. */
 async function cancel(sim: AssistSimulator, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const parsed = parseAssistCancelRequest(String(request.body ?? ''), contentType(request));
+  const parsed = decodeAssistCancelRequest(String(request.body ?? ''), contentType(request));
   const format: AssistFormat = parsed.ok ? parsed.value.format : 'xml';
   return service(sim, reply, format, parsed.ok ? parsed.value : undefined, (body) => sim.cancelCall(body.billnumber));
 }
 
 /** orderstate.cfm: the order as Assist holds it. */
 async function orderState(sim: AssistSimulator, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const parsed = parseAssistOrderStateRequest(String(request.body ?? ''), contentType(request));
+  const parsed = decodeAssistOrderStateRequest(String(request.body ?? ''), contentType(request));
   const format: AssistFormat = parsed.ok ? parsed.value.format : 'xml';
   return service(sim, reply, format, parsed.ok ? parsed.value : undefined, (body) => sim.orderStateCall(body.merchantId, body.orderNumber));
 }

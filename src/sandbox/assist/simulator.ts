@@ -2,7 +2,8 @@ import { rollFault } from '../faults.ts';
 import { systemClock, type Clock } from '../../domain/clock.ts';
 import { randomBytes } from 'node:crypto';
 import { formatAmount } from '../../domain/money.ts';
-import { signAssistResponse, type AssistOrderRecord, type AssistOrderState } from '../../acquiring/assist/codec.ts';
+import { signAssistResponse, type AssistOrderRecord } from '../../acquiring/assist/codec/index.ts';
+import type { AssistOrderState } from '../../acquiring/assist/mapping.ts';
 import { ASSIST_SANDBOX_ACCOUNT } from './keys.ts';
 
 /**

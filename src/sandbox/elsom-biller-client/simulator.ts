@@ -131,7 +131,7 @@ export class ElsomBillerClient {
       const bytes = Buffer.from(await response.arrayBuffer());
       if (response.status !== 200) return { kind: 'no_answer', reason: `HTTP ${response.status}` };
       const decoded = decodeElsomResponse(bytes, response.headers.get('content-type') ?? undefined);
-      return decoded.ok ? { kind: 'answer', response: decoded.response } : { kind: 'no_answer', reason: `${decoded.reason}: ${decoded.detail}` };
+      return decoded.ok ? { kind: 'answer', response: decoded.response } : { kind: 'no_answer', reason: `${decoded.failure.kind}: ${decoded.failure.detail}` };
     } catch (error) {
       return { kind: 'no_answer', reason: error instanceof Error ? error.message : String(error) };
     }

@@ -11,12 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../domain/clock.ts';
 import {
   ELSOM_CONTENT_TYPE,
+  decodeElsomGetPaymentStatus,
+  decodeElsomIaInit,
+  decodeElsomPaymentResultAnswer,
   encodeElsomGetPaymentStatusResponse,
   encodeElsomIaInitResponse,
   encodeElsomPaymentResult,
-  parseElsomGetPaymentStatus,
-  parseElsomIaInit,
-  parseElsomPaymentResultAnswer,
 } from '../../acquiring/elsom-merchant/codec.ts';
 import { rollFault } from '../faults.ts';
 import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './account.ts';
@@ -82,8 +82,8 @@ export class ElsomMerchantSimulator {
 
   /** IA_Init (generateOTP/{tenant-id}): a payment (or the same one again) and the URL of its OTP page. */
   iaInit(tenant: string, body: string): SimulatorAnswer {
-    const parsed = parseElsomIaInit(body);
-    if (!parsed.ok) return { success: false, body: encodeElsomIaInitResponse({ errorCode: '1', errorMsg: parsed.error }) };
+    const parsed = decodeElsomIaInit(body);
+    if (!parsed.ok) return { success: false, body: encodeElsomIaInitResponse({ errorCode: '1', errorMsg: parsed.failure.detail }) };
     const f = parsed.value.fields;
     if (!credentialsOk(tenant, f.Password) || f.PartnerCode !== ELSOM_MERCHANT_SANDBOX_ACCOUNT.partnerCode
       || f.PmSISDN !== ELSOM_MERCHANT_SANDBOX_ACCOUNT.merchantWallet) {
@@ -107,8 +107,8 @@ export class ElsomMerchantSimulator {
 
   /** PartnerGetPaymentStatus: what was committed, or "1" for `statusLagMs` after the decision. */
   paymentStatus(tenant: string, body: string): SimulatorAnswer {
-    const parsed = parseElsomGetPaymentStatus(body);
-    if (!parsed.ok) return { success: false, body: encodeElsomGetPaymentStatusResponse({ errorCode: '1', errorMsg: parsed.error }) };
+    const parsed = decodeElsomGetPaymentStatus(body);
+    if (!parsed.ok) return { success: false, body: encodeElsomGetPaymentStatusResponse({ errorCode: '1', errorMsg: parsed.failure.detail }) };
     if (!credentialsOk(tenant, parsed.value.Password) || parsed.value.MSISDN !== ELSOM_MERCHANT_SANDBOX_ACCOUNT.merchantWallet) {
       return { success: false, body: encodeElsomGetPaymentStatusResponse({ errorCode: '150', errorMsg: 'Неверный пароль' }) };
     }
@@ -182,7 +182,7 @@ export class ElsomMerchantSimulator {
         const response = await fetch(this.faults.callbackUrl ?? `${this.options.selfBase()}/pay/elsom/callback`, {
           method: 'POST', headers: { 'content-type': ELSOM_CONTENT_TYPE }, body, signal: AbortSignal.timeout(10_000),
         });
-        const answer = parseElsomPaymentResultAnswer(await response.text());
+        const answer = decodeElsomPaymentResultAnswer(await response.text());
         if (answer.kind === 'accepted') {
           payment.callbacksAccepted++;
           return;

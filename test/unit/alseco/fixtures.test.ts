@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ALSECO_NAMESPACES, decodeAlsecoRequest, decodeAlsecoResponse, isAlsecoMethod,
   type AlsecoMethod, type AlsecoParams, type AlsecoResult,
-} from '../../../src/providers/alseco/codec.ts';
+} from '../../../src/providers/alseco/codec/index.ts';
 import { occursInSpec } from '../../helpers/spec-excerpts.ts';
 
 const DIR = new URL('../../fixtures/alseco/', import.meta.url);

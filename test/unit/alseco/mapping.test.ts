@@ -1,11 +1,11 @@
 /** Alseco mapping: states → agent codes, Pay answers → outcomes, the payment document, lists. Pure functions only. */
 import { describe, expect, it } from 'vitest';
 import {
-  ALSECO_ROLLBACK_MEANING, ALSECO_STATE_MEANING, alsecoAccountId, alsecoDateTime, buildPaymentDocument, compactAlsecoDate,
+  ALSECO_ROLLBACK_MEANING, ALSECO_STATE_MEANING, alsecoAccountId, alsecoDateTime, alsecoPaymentDocument, compactAlsecoDate,
   fromPayResults, fromRollbackResults, invoiceSelector, mergeProviderLists, readInvoiceLookup, statusFromPayList, tidyDecimal,
   toAgentInvoices,
 } from '../../../src/providers/alseco/mapping.ts';
-import { ALSECO_OPERATION_STATES, ALSECO_ROLLBACK_RESULTS, type AlsecoAccountInvoices, type AlsecoPaymentDocument } from '../../../src/providers/alseco/codec.ts';
+import { ALSECO_OPERATION_STATES, ALSECO_ROLLBACK_RESULTS, type AlsecoAccountInvoices, type AlsecoPaymentDocument } from '../../../src/providers/alseco/codec/index.ts';
 import type { Invoice } from '../../../src/domain/payment.ts';
 
 const account: AlsecoAccountInvoices = {
@@ -88,7 +88,7 @@ describe('invoice and payment document', () => {
   });
 
   it('builds the document with every invoice service, PayCounts from readings, and refuses bad lines with 202', () => {
-    const built = buildPaymentDocument({ accountId: 100110, sysRef: '77', acceptedAt: new Date('2024-10-15T05:00:00Z'), offsetMinutes: 300, invoices, lines: [{ subServiceId: '13', amountMinor: 10_000n, lastCount: '4900' }] });
+    const built = alsecoPaymentDocument({ accountId: 100110, sysRef: '77', acceptedAt: new Date('2024-10-15T05:00:00Z'), offsetMinutes: 300, invoices, lines: [{ subServiceId: '13', amountMinor: 10_000n, lastCount: '4900' }] });
     expect(built.ok).toBe(true);
     if (!built.ok) return;
     expect(built.document).toEqual({
@@ -100,10 +100,10 @@ describe('invoice and payment document', () => {
       ],
     });
     const input = { accountId: 1, sysRef: '1', acceptedAt: new Date('2026-03-16T05:00:00Z'), offsetMinutes: 300, invoices };
-    expect(buildPaymentDocument({ ...input, lines: [{ subServiceId: '99', amountMinor: 1n }] })).toMatchObject({ ok: false, refusal: { code: 202 } });
-    expect(buildPaymentDocument({ ...input, lines: [{ subServiceId: '13', amountMinor: 1n, lastCount: '10' }] })).toMatchObject({ ok: false, refusal: { code: 202 } });
-    expect(buildPaymentDocument({ ...input, lines: [{ subServiceId: '2', amountMinor: 1n, lastCount: '10' }] })).toMatchObject({ ok: false, refusal: { code: 202 } });
-    expect(buildPaymentDocument({ ...input, lines: [] })).toMatchObject({ ok: false, refusal: { code: 202 } });
+    expect(alsecoPaymentDocument({ ...input, lines: [{ subServiceId: '99', amountMinor: 1n }] })).toMatchObject({ ok: false, failure: { code: 202 } });
+    expect(alsecoPaymentDocument({ ...input, lines: [{ subServiceId: '13', amountMinor: 1n, lastCount: '10' }] })).toMatchObject({ ok: false, failure: { code: 202 } });
+    expect(alsecoPaymentDocument({ ...input, lines: [{ subServiceId: '2', amountMinor: 1n, lastCount: '10' }] })).toMatchObject({ ok: false, failure: { code: 202 } });
+    expect(alsecoPaymentDocument({ ...input, lines: [] })).toMatchObject({ ok: false, failure: { code: 202 } });
   });
 
   it('merges GetNotMovedPays and getPaysInfo by PaymentId, then by SysRef', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AlsecoEncodeError, decodeAlsecoRequest, decodeAlsecoResponse, encodeAlsecoFault, encodeAlsecoRequest,
   encodeAlsecoResponse, type AlsecoBillInfo, type AlsecoParams,
-} from '../../../src/providers/alseco/codec.ts';
+} from '../../../src/providers/alseco/codec/index.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/alseco/${name}`, import.meta.url), 'utf8');
 const ALS = 'http://www.alseco.kz/AlsecoPaymentsService/';
@@ -53,11 +53,11 @@ describe('HTML, text and other non-SOAP answers', () => {
   it('an IIS/ASP.NET error page is `html` with its title', () => {
     const page = '\r\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\r\n' +
       '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Runtime Error</title></head><body><h1>Server Error in \'/\' Application.</h1></body></html>';
-    expect(decodeAlsecoResponse('Pay', page)).toEqual({ kind: 'html', title: 'Runtime Error' });
+    expect(decodeAlsecoResponse('Pay', page)).toEqual({ kind: 'html', detail: expect.any(String), title: 'Runtime Error' });
   });
   it('HTML without doctype or title, and after an XML declaration', () => {
-    expect(decodeAlsecoResponse('Pay', '<html><body>502 Bad Gateway</body></html>')).toEqual({ kind: 'html', title: undefined });
-    expect(decodeAlsecoResponse('Pay', '<?xml version="1.0"?>\n<HTML><HEAD><TITLE>\n 503  Service\n</TITLE>')).toEqual({ kind: 'html', title: '503 Service' });
+    expect(decodeAlsecoResponse('Pay', '<html><body>502 Bad Gateway</body></html>')).toEqual({ kind: 'html', detail: expect.any(String), title: undefined });
+    expect(decodeAlsecoResponse('Pay', '<?xml version="1.0"?>\n<HTML><HEAD><TITLE>\n 503  Service\n</TITLE>')).toEqual({ kind: 'html', detail: expect.any(String), title: '503 Service' });
   });
   it.each([
     ['', 'empty'], ['  \n ', 'empty'], ['Service Unavailable', 'not-xml'], ['{"error":1}', 'not-xml'],
@@ -238,8 +238,8 @@ describe('bytes, encodings and size', () => {
   it('refuses input over maxBytes, as text or bytes, before parsing', () => {
     const xml = fixture('Pay.response.xml');
     const size = Buffer.byteLength(xml);
-    expect(decodeAlsecoResponse('Pay', xml, { maxBytes: size - 1 })).toEqual({ kind: 'too-large', bytes: size, maxBytes: size - 1 });
-    expect(decodeAlsecoRequest(Buffer.from(xml), { maxBytes: 100 })).toEqual({ kind: 'too-large', bytes: size, maxBytes: 100 });
+    expect(decodeAlsecoResponse('Pay', xml, { maxBytes: size - 1 })).toEqual({ kind: 'too-large', detail: expect.any(String), bytes: size, maxBytes: size - 1 });
+    expect(decodeAlsecoRequest(Buffer.from(xml), { maxBytes: 100 })).toEqual({ kind: 'too-large', detail: expect.any(String), bytes: size, maxBytes: 100 });
     expect(decodeAlsecoResponse('Pay', xml, { maxBytes: size }).kind).toBe('ok');
   });
   it('CRLF line ends are read as LF', () => {

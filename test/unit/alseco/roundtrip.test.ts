@@ -9,7 +9,7 @@ import {
   ALSECO_METHOD_NAMES, ALSECO_NAMESPACES, decodeAlsecoRequest, decodeAlsecoResponse, encodeAlsecoRequest,
   encodeAlsecoResponse, type AlsecoMethod, type AlsecoNamespace, type AlsecoParams, type AlsecoResult,
   type AlsecoSoapVersion,
-} from '../../../src/providers/alseco/codec.ts';
+} from '../../../src/providers/alseco/codec/index.ts';
 
 type Sample<M extends AlsecoMethod> = { params: AlsecoParams<M>; result: AlsecoResult<M> };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatAlsecoMoney, parseAlsecoDateTime, parseAlsecoDotDate, parseAlsecoMoney,
-} from '../../../src/providers/alseco/codec.ts';
-import { alsecoInvoicePeriod, stripInvoiceCheckDigit } from '../../../src/providers/alseco/invoice-number.ts';
+} from '../../../src/providers/alseco/codec/index.ts';
+import { alsecoInvoicePeriod, stripInvoiceCheckDigit } from '../../../src/providers/alseco/codec/index.ts';
 
 describe('money: exact decimal text ⇄ bigint tiyn', () => {
   it.each([
@@ -54,7 +54,7 @@ describe('invoice numbers typed by people', () => {
     ['', 'empty'], ['   ', 'empty'], ['24101234567a', 'not-digits'], ['24101', 'too-short'],
     ['24101234567890123', 'too-long'], ['2413123456789', 'bad-period'], ['2400123456789', 'bad-period'],
   ] as const)('%j → %s', (typed, error) => {
-    expect(stripInvoiceCheckDigit(typed)).toEqual({ ok: false, error });
+    expect(stripInvoiceCheckDigit(typed)).toEqual({ ok: false, failure: { kind: error, detail: expect.any(String) } });
   });
   it('reads the period of an invoice id', () => {
     expect(alsecoInvoicePeriod('241012345678')).toEqual({ year: 2024, month: 10 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { ALSECO_METHOD_NAMES, ALSECO_NAMESPACES } from '../../../src/providers/alseco/codec.ts';
+import { ALSECO_METHOD_NAMES, ALSECO_NAMESPACES } from '../../../src/providers/alseco/codec/index.ts';
 import { renderAlsecoWsdl } from '../../../src/providers/alseco/codec/wsdl.ts';
 
 const wsdl = readFileSync(new URL('../../../src/providers/alseco/alseco.wsdl', import.meta.url), 'utf8');

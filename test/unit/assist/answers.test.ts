@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import {
-  classifyAssistAnswer,
-  parseAssistAnswer,
+  decodeAssistAnswer,
   readAssistOrder,
   type AssistAnswer,
   type AssistFormat,
-} from '../../../src/acquiring/assist/codec.ts';
+} from '../../../src/acquiring/assist/codec/index.ts';
+import { classifyAssistAnswer } from '../../../src/acquiring/assist/mapping.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/assist/${name}`, import.meta.url), 'utf8');
 
@@ -19,7 +19,7 @@ function onlyOrder(answer: AssistAnswer) {
 
 describe('Assist charge answers from the spec', () => {
   it('reads the CSV (key: value) example', () => {
-    const answer = parseAssistAnswer(fixture('charge-answer-csv.txt'), 'csv');
+    const answer = decodeAssistAnswer(fixture('charge-answer-csv.txt'), 'csv');
     const order = onlyOrder(answer);
     expect(order.ordernumber).toBe('0001-01');
     expect(order.responsecode).toBe('AS000');
@@ -45,7 +45,7 @@ describe('Assist charge answers from the spec', () => {
   });
 
   it('reads the XML example despite its inline DTD, "]]>" typo and padded values', () => {
-    const answer = parseAssistAnswer(fixture('charge-answer-xml-approved.xml'), 'xml');
+    const answer = decodeAssistAnswer(fixture('charge-answer-xml-approved.xml'), 'xml');
     expect(answer).toMatchObject({ kind: 'processed', firstcode: '0', secondcode: '0' });
     const order = onlyOrder(answer);
     expect(order.ordernumber).toBe('0001-01');
@@ -65,13 +65,13 @@ describe('Assist charge answers from the spec', () => {
   });
 
   it('reads the XML error example (wrong password, no space between attributes) as not processed → retry', () => {
-    const answer = parseAssistAnswer(fixture('charge-answer-xml-error-wrong-password.xml'), 'xml');
+    const answer = decodeAssistAnswer(fixture('charge-answer-xml-error-wrong-password.xml'), 'xml');
     expect(answer).toEqual({ kind: 'not_processed', firstcode: '7', secondcode: '102' });
     expect(classifyAssistAnswer(answer)).toEqual({ kind: 'retry', firstcode: '7', secondcode: '102' });
   });
 
   it('reads the SOAP example (orderidnumber is the order number)', () => {
-    const answer = parseAssistAnswer(fixture('charge-answer-soap-approved.xml'), 'soap');
+    const answer = decodeAssistAnswer(fixture('charge-answer-soap-approved.xml'), 'soap');
     const order = onlyOrder(answer);
     expect(order.ordernumber).toBe('0001-01');
     expect(order.responsecode).toBe('AS000');
@@ -93,7 +93,7 @@ describe('Assist JSON answers (Format=5; the spec shows none)', () => {
       '{"firstcode":0,"secondcode":0,"count":1,"orders":[{"ordernumber":"T-1","responsecode":"AS000",' +
       '"orderstate":"PartialDelayed","billnumber":"5450000000000011","amount":"450.00","currency":"KZT",' +
       '"orderamount":900.00,"ordercurrency":"KZT"}]}';
-    const answer = parseAssistAnswer(body, 'json');
+    const answer = decodeAssistAnswer(body, 'json');
     const order = onlyOrder(answer);
     expect(order.billnumber).toBe('5450000000000011');
     expect(order.amountMinor).toBe(45000n);
@@ -102,12 +102,12 @@ describe('Assist JSON answers (Format=5; the spec shows none)', () => {
   });
 
   it('reads a flat order object (as Assist SDKs read it)', () => {
-    const answer = parseAssistAnswer('{"ordernumber":"T-2","responsecode":"AS100","orderstate":"Delayed","message":"Declined"}', 'json');
+    const answer = decodeAssistAnswer('{"ordernumber":"T-2","responsecode":"AS100","orderstate":"Delayed","message":"Declined"}', 'json');
     expect(classifyAssistAnswer(answer)).toMatchObject({ kind: 'declined', code: 'AS100', message: 'Declined' });
   });
 
   it('reads codes-only answers', () => {
-    expect(parseAssistAnswer('{"firstcode":"7","secondcode":"102"}', 'json')).toEqual({
+    expect(decodeAssistAnswer('{"firstcode":"7","secondcode":"102"}', 'json')).toEqual({
       kind: 'not_processed',
       firstcode: '7',
       secondcode: '102',
@@ -140,7 +140,7 @@ describe('Assist answers that cannot be trusted are unknown, never a throw', () 
   ];
   for (const [name, body, format] of cases) {
     it(`${name} → unknown`, () => {
-      const outcome = classifyAssistAnswer(parseAssistAnswer(body, format));
+      const outcome = classifyAssistAnswer(decodeAssistAnswer(body, format));
       expect(outcome.kind).toBe('unknown');
     });
   }
@@ -148,7 +148,7 @@ describe('Assist answers that cannot be trusted are unknown, never a throw', () 
   for (const amount of ['10.001', '-1', 'abc', '1e3', '1.', '']) {
     it(`amount "${amount}" is refused and never approved`, () => {
       const body = xml(`<responsecode>AS000</responsecode><orderstate>Approved</orderstate><amount>${amount}</amount>`);
-      const answer = parseAssistAnswer(body, 'xml');
+      const answer = decodeAssistAnswer(body, 'xml');
       const order = onlyOrder(answer);
       expect(order.amountMinor).toBeUndefined();
       if (amount === '') return; // absent, not malformed
@@ -171,6 +171,6 @@ describe('Assist CSV truncation', () => {
     const text = fixture('charge-answer-csv.txt');
     const cut = text.slice(0, text.indexOf('processingname'));
     expect(cut).toContain('orderstate: Approved');
-    expect(classifyAssistAnswer(parseAssistAnswer(cut, 'csv')).kind).toBe('unknown');
+    expect(classifyAssistAnswer(decodeAssistAnswer(cut, 'csv')).kind).toBe('unknown');
   });
 });

@@ -4,21 +4,18 @@ import {
   ASSIST_LANGUAGE_BY_PAGE,
   AssistCodecError,
   assistOrderFormFields,
-  buildAssistCancelRequest,
-  buildAssistChargeRequest,
-  buildAssistOrderForm,
-  buildAssistOrderStateRequest,
+  decodeAssistCancelRequest,
+  decodeAssistChargeRequest,
+  decodeAssistOrderForm,
+  decodeAssistOrderStateRequest,
   encodeAssistCancelRequest,
   encodeAssistChargeRequest,
   encodeAssistOrderForm,
   encodeAssistOrderStateRequest,
   parseAssistAmount,
-  parseAssistCancelRequest,
-  parseAssistChargeRequest,
-  parseAssistOrderForm,
-  parseAssistOrderStateRequest,
   type AssistFormat,
-} from '../../../src/acquiring/assist/codec.ts';
+} from '../../../src/acquiring/assist/codec/index.ts';
+import { assistCancelRequest, assistChargeRequest, assistOrderForm, assistOrderStateRequest } from '../../../src/acquiring/assist/mapping.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/assist/${name}`, import.meta.url), 'utf8');
 
@@ -32,7 +29,7 @@ function formInputs(html: string): Array<[string, string]> {
 const credentials = { merchantId: '123456', login: 'tolem_login', password: 'Secret12345' };
 
 describe('Assist order form (pay/order.cfm, Delay=1)', () => {
-  const form = buildAssistOrderForm({
+  const form = assistOrderForm({
     merchantId: '123456',
     orderNumber: 'A20042011_28',
     amountMinor: 23740n,
@@ -56,7 +53,7 @@ describe('Assist order form (pay/order.cfm, Delay=1)', () => {
   it('round-trips through the simulator parser', () => {
     const { body, contentType } = encodeAssistOrderForm(form);
     expect(contentType).toBe('application/x-www-form-urlencoded');
-    expect(parseAssistOrderForm(body)).toEqual({
+    expect(decodeAssistOrderForm(body)).toEqual({
       ok: true,
       value: {
         merchantId: '123456',
@@ -79,9 +76,9 @@ describe('Assist order form (pay/order.cfm, Delay=1)', () => {
 
   it('refuses non-positive amounts and bad currencies when building', () => {
     const base = { ...credentials, orderNumber: '1', currency: 'KZT', pageLanguage: 'en' as const, returnOkUrl: 'a', returnNoUrl: 'b' };
-    expect(() => buildAssistOrderForm({ ...base, amountMinor: 0n })).toThrow(AssistCodecError);
-    expect(() => buildAssistOrderForm({ ...base, amountMinor: -100n })).toThrow(AssistCodecError);
-    expect(() => buildAssistOrderForm({ ...base, amountMinor: 100n, currency: 'kzt' })).toThrow(AssistCodecError);
+    expect(() => assistOrderForm({ ...base, amountMinor: 0n })).toThrow(AssistCodecError);
+    expect(() => assistOrderForm({ ...base, amountMinor: -100n })).toThrow(AssistCodecError);
+    expect(() => assistOrderForm({ ...base, amountMinor: 100n, currency: 'kzt' })).toThrow(AssistCodecError);
   });
 });
 
@@ -101,13 +98,13 @@ describe('Assist charge.cfm request', () => {
 
   it('the simulator reads the spec example once its placeholders are filled, and refuses the placeholders', () => {
     const pairs = formInputs(fixture('charge-request-form.html'));
-    expect(parseAssistChargeRequest(new URLSearchParams(pairs).toString(), 'application/x-www-form-urlencoded')).toMatchObject({
+    expect(decodeAssistChargeRequest(new URLSearchParams(pairs).toString(), 'application/x-www-form-urlencoded')).toMatchObject({
       ok: false,
     });
     const filled = pairs.map(([k, v]): [string, string] =>
       k === 'Merchant_ID' ? [k, '123456'] : k === 'Login' ? [k, 'tolem_login'] : k === 'Password' ? [k, 'Secret12345'] : [k, v],
     );
-    const parsed = parseAssistChargeRequest(new URLSearchParams(filled).toString(), 'application/x-www-form-urlencoded');
+    const parsed = decodeAssistChargeRequest(new URLSearchParams(filled).toString(), 'application/x-www-form-urlencoded');
     expect(parsed).toEqual({
       ok: true,
       value: {
@@ -125,7 +122,7 @@ describe('Assist charge.cfm request', () => {
   });
 
   it('full charge: no Amount, no Currency', () => {
-    const req = buildAssistChargeRequest({ ...credentials, billnumber: '545000000000001', format: 'json' });
+    const req = assistChargeRequest({ ...credentials, billnumber: '545000000000001', format: 'json' });
     expect(req).toEqual({
       Billnumber: '545000000000001',
       Merchant_ID: '123456',
@@ -139,7 +136,7 @@ describe('Assist charge.cfm request', () => {
   });
 
   it('partial charge: exact decimal Amount with Currency', () => {
-    const req = buildAssistChargeRequest({
+    const req = assistChargeRequest({
       ...credentials,
       billnumber: '50000000000001.2',
       partial: { amountMinor: 45000n, currency: 'KZT' },
@@ -161,14 +158,14 @@ describe('Assist charge.cfm request', () => {
   const formats: AssistFormat[] = ['csv', 'xml', 'soap', 'json'];
   for (const format of formats) {
     it(`round-trips in format ${format}`, () => {
-      const req = buildAssistChargeRequest({
+      const req = assistChargeRequest({
         ...credentials,
         billnumber: '5450000000000011',
         partial: { amountMinor: 1n, currency: 'KGS' },
         format,
       });
       const { contentType, body } = encodeAssistChargeRequest(req);
-      const parsed = parseAssistChargeRequest(body, contentType);
+      const parsed = decodeAssistChargeRequest(body, contentType);
       expect(parsed).toEqual({
         ok: true,
         value: {
@@ -185,7 +182,7 @@ describe('Assist charge.cfm request', () => {
   }
 
   it('the SOAP request is a MakeCharge envelope in Assist message namespace', () => {
-    const { body } = encodeAssistChargeRequest(buildAssistChargeRequest({ ...credentials, billnumber: '1', format: 'soap' }));
+    const { body } = encodeAssistChargeRequest(assistChargeRequest({ ...credentials, billnumber: '1', format: 'soap' }));
     expect(body).toContain("<ASS-NS:MakeCharge xmlns:ASS-NS='http://www.paysecure.ru/message/'>");
     expect(body).toContain('<Billnumber>1</Billnumber>');
   });
@@ -193,21 +190,21 @@ describe('Assist charge.cfm request', () => {
   it('simulator refuses Amount without Currency, and bad amounts', () => {
     const base = 'Billnumber=1&Merchant_ID=1&Login=tolem_login&Password=Secret12345';
     const ct = 'application/x-www-form-urlencoded';
-    expect(parseAssistChargeRequest(`${base}&Amount=10.00`, ct).ok).toBe(false);
+    expect(decodeAssistChargeRequest(`${base}&Amount=10.00`, ct).ok).toBe(false);
     for (const amount of ['10.001', '-1', 'abc', '0', '1e3']) {
-      expect(parseAssistChargeRequest(`${base}&Amount=${amount}&Currency=KZT`, ct).ok).toBe(false);
+      expect(decodeAssistChargeRequest(`${base}&Amount=${amount}&Currency=KZT`, ct).ok).toBe(false);
     }
-    expect(parseAssistChargeRequest(`${base}&Amount=10,50&Currency=KZT`, ct)).toMatchObject({
+    expect(decodeAssistChargeRequest(`${base}&Amount=10,50&Currency=KZT`, ct)).toMatchObject({
       ok: true,
       value: { partial: { amountMinor: 1050n } },
     });
   });
 
   it('refuses bad input when building', () => {
-    expect(() => buildAssistChargeRequest({ ...credentials, billnumber: 'abc', format: 'xml' })).toThrow(AssistCodecError);
-    expect(() => buildAssistChargeRequest({ ...credentials, login: 'short', billnumber: '1', format: 'xml' })).toThrow(AssistCodecError);
+    expect(() => assistChargeRequest({ ...credentials, billnumber: 'abc', format: 'xml' })).toThrow(AssistCodecError);
+    expect(() => assistChargeRequest({ ...credentials, login: 'short', billnumber: '1', format: 'xml' })).toThrow(AssistCodecError);
     expect(() =>
-      buildAssistChargeRequest({ ...credentials, billnumber: '1', format: 'xml', partial: { amountMinor: -1n, currency: 'KZT' } }),
+      assistChargeRequest({ ...credentials, billnumber: '1', format: 'xml', partial: { amountMinor: -1n, currency: 'KZT' } }),
     ).toThrow(AssistCodecError);
   });
 });
@@ -227,9 +224,9 @@ describe('parseAssistAmount', () => {
 
 describe('Assist cancel.cfm and orderstate.cfm requests', () => {
   it('cancel round-trips (full release of the hold)', () => {
-    const req = buildAssistCancelRequest({ ...credentials, billnumber: '5450000000000011', format: 'json', cancelReason: 'provider refused' });
+    const req = assistCancelRequest({ ...credentials, billnumber: '5450000000000011', format: 'json', cancelReason: 'provider refused' });
     const { contentType, body } = encodeAssistCancelRequest(req);
-    expect(parseAssistCancelRequest(body, contentType)).toEqual({
+    expect(decodeAssistCancelRequest(body, contentType)).toEqual({
       ok: true,
       value: {
         billnumber: '5450000000000011',
@@ -244,10 +241,10 @@ describe('Assist cancel.cfm and orderstate.cfm requests', () => {
   });
 
   it('order-state round-trips', () => {
-    const req = buildAssistOrderStateRequest({ ...credentials, orderNumber: 'TLM-42', format: 'xml', since: { year: 2025, month: 1, day: 31 } });
+    const req = assistOrderStateRequest({ ...credentials, orderNumber: 'TLM-42', format: 'xml', since: { year: 2025, month: 1, day: 31 } });
     expect(req).toMatchObject({ Ordernumber: 'TLM-42', Format: '3', StartDay: '31', StartMonth: '1', StartYear: '2025' });
     const { contentType, body } = encodeAssistOrderStateRequest(req);
-    expect(parseAssistOrderStateRequest(body, contentType)).toEqual({
+    expect(decodeAssistOrderStateRequest(body, contentType)).toEqual({
       ok: true,
       value: { orderNumber: 'TLM-42', ...credentials, format: 'xml' },
     });

@@ -2,22 +2,24 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import {
-  ASSIST_CANCEL_STATE_OUTCOME,
-  ASSIST_CHARGE_STATE_OUTCOME,
-  ASSIST_ORDER_STATES,
-  ASSIST_ORDER_STATE_PHASE,
   ASSIST_SIGNED_FIELDS,
-  assistOrderPhase,
-  assistResponseCodeKind,
   assistSignatureBase,
-  classifyAssistAnswer,
+  decodeAssistAnswer,
   encodeAssistAnswer,
-  parseAssistAnswer,
   signAssistResponse,
   verifyAssistSignature,
   type AssistFormat,
   type AssistOrderRecord,
-} from '../../../src/acquiring/assist/codec.ts';
+} from '../../../src/acquiring/assist/codec/index.ts';
+import {
+  ASSIST_CANCEL_STATE_OUTCOME,
+  ASSIST_CHARGE_STATE_OUTCOME,
+  ASSIST_ORDER_STATES,
+  ASSIST_ORDER_STATE_PHASE,
+  assistOrderPhase,
+  assistResponseCodeKind,
+  classifyAssistAnswer,
+} from '../../../src/acquiring/assist/mapping.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/assist/${name}`, import.meta.url), 'utf8');
 
@@ -64,7 +66,7 @@ describe('Assist status tables', () => {
   });
 
   it('AS000 with Canceled is declined for a charge and approved for a cancel', () => {
-    const answer = parseAssistAnswer(
+    const answer = decodeAssistAnswer(
       '<result firstcode="0" secondcode="0" count="1"><orders><order><responsecode>AS000</responsecode><orderstate>Canceled</orderstate></order></orders></result>',
       'xml',
     );
@@ -116,7 +118,7 @@ describe('Assist response signature', () => {
     const signed = { ...record, signature: signAssistResponse(record, privateKey) };
     for (const format of ['csv', 'xml', 'soap', 'json'] as const) {
       const { body } = encodeAssistAnswer({ firstcode: '0', secondcode: '0', orders: [signed] }, format);
-      const answer = parseAssistAnswer(body, format);
+      const answer = decodeAssistAnswer(body, format);
       if (answer.kind !== 'processed') throw new Error(`${format}: ${answer.kind}`);
       const got = answer.orders[0] ?? {};
       expect(verifyAssistSignature(got, got.signature ?? '', publicKey), format).toBe(true);
@@ -138,7 +140,7 @@ describe('Assist response signature', () => {
   });
 
   it('the spec examples carry an empty signature, which never verifies', () => {
-    const answer = parseAssistAnswer(fixture('charge-answer-xml-approved.xml'), 'xml');
+    const answer = decodeAssistAnswer(fixture('charge-answer-xml-approved.xml'), 'xml');
     if (answer.kind !== 'processed') throw new Error(answer.kind);
     const order = answer.orders[0] ?? {};
     expect(order.signature).toBe('');
@@ -151,7 +153,7 @@ describe('Assist answers: simulator encode → client decode', () => {
   for (const format of formats) {
     it(`${format}: a processed answer round-trips field for field`, () => {
       const { body } = encodeAssistAnswer({ firstcode: '0', secondcode: '0', orders: [record] }, format);
-      const answer = parseAssistAnswer(body, format);
+      const answer = decodeAssistAnswer(body, format);
       if (answer.kind !== 'processed') throw new Error(`${format}: ${JSON.stringify(answer)}`);
       const expected = format === 'csv' ? { ...record, signature: '' } : record;
       expect(answer.orders).toEqual([expected]);
@@ -160,7 +162,7 @@ describe('Assist answers: simulator encode → client decode', () => {
 
     it(`${format}: a not-processed answer is retry (SOAP: a Fault, unknown)`, () => {
       const { body } = encodeAssistAnswer({ firstcode: '7', secondcode: '102', orders: [] }, format);
-      const outcome = classifyAssistAnswer(parseAssistAnswer(body, format));
+      const outcome = classifyAssistAnswer(decodeAssistAnswer(body, format));
       if (format === 'soap') expect(outcome.kind).toBe('unknown');
       else expect(outcome).toEqual({ kind: 'retry', firstcode: '7', secondcode: '102' });
     });
@@ -168,7 +170,7 @@ describe('Assist answers: simulator encode → client decode', () => {
     it(`${format}: a decline round-trips as declined with its code`, () => {
       const declined = { ...record, responsecode: 'AS100', orderstate: 'Delayed', message: 'Refused' };
       const { body } = encodeAssistAnswer({ firstcode: '0', secondcode: '0', orders: [declined] }, format);
-      expect(classifyAssistAnswer(parseAssistAnswer(body, format))).toMatchObject({
+      expect(classifyAssistAnswer(decodeAssistAnswer(body, format))).toMatchObject({
         kind: 'declined',
         code: 'AS100',
         message: 'Refused',

@@ -107,22 +107,22 @@ describe('charset: BOM, then XML declaration, then Content-Type charset, then wi
 
   it('bytes that are not UTF-8 under a UTF-8 label are refused, not guessed', () => {
     const bytes = win1251(authorizeBody({ account, head: '<?xml version="1.0" encoding="utf-8"?>' }));
-    expect(decodeElsomRequest(bytes)).toMatchObject({ ok: false, resultCode: 202, reason: 'undecodable_bytes' });
+    expect(decodeElsomRequest(bytes)).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'undecodable_bytes' } });
   });
 
   it('the byte 0x98, undefined in windows-1251, is refused', () => {
     const bytes = Buffer.concat([win1251(authorizeBody()).subarray(0, 60), Buffer.from([0x98])]);
-    expect(decodeElsomRequest(bytes)).toMatchObject({ ok: false, resultCode: 202, reason: 'undecodable_bytes' });
+    expect(decodeElsomRequest(bytes)).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'undecodable_bytes' } });
   });
 
   it('other charsets are refused with 202', () => {
     const koi = win1251(authorizeBody({ head: '<?xml version="1.0" encoding="KOI8-R"?>' }));
     expect(resolveElsomCharset(koi)).toBeUndefined();
-    expect(decodeElsomRequest(koi)).toMatchObject({ ok: false, resultCode: 202, reason: 'unsupported_charset' });
+    expect(decodeElsomRequest(koi)).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'unsupported_charset' } });
     const header = win1251(authorizeBody({ head: '' }));
-    expect(decodeElsomRequest(header, 'text/xml; charset=iso-8859-5')).toMatchObject({ reason: 'unsupported_charset' });
+    expect(decodeElsomRequest(header, 'text/xml; charset=iso-8859-5')).toMatchObject({ failure: { kind: 'unsupported_charset' } });
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(authorizeBody(), 'utf16le')]);
-    expect(decodeElsomRequest(utf16)).toMatchObject({ reason: 'unsupported_charset' });
+    expect(decodeElsomRequest(utf16)).toMatchObject({ failure: { kind: 'unsupported_charset' } });
   });
 
   it('the simulator encodes in both charsets and the gateway reads both back identically', () => {
@@ -152,7 +152,7 @@ describe('hostile XML is refused with 202 and never expanded', () => {
   for (const [name, xml] of Object.entries(cases)) {
     it(name, () => {
       const result = decodeElsomRequest(utf8(xml));
-      expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'doctype_forbidden' });
+      expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'doctype_forbidden' } });
       expect(JSON.stringify(result)).not.toContain('lollol');
       expect(JSON.stringify(result)).not.toContain('root:');
     });
@@ -160,7 +160,7 @@ describe('hostile XML is refused with 202 and never expanded', () => {
 
   it('an undeclared entity reference without a DOCTYPE is refused, not passed through', () => {
     const result = decodeElsomRequest(win1251(authorizeBody({ account: '&lol;' })));
-    expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'entity_forbidden', detail: '&lol;' });
+    expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'entity_forbidden', detail: '&lol;' } });
   });
 
   it('predefined entities and character references are resolved exactly once', () => {
@@ -170,12 +170,12 @@ describe('hostile XML is refused with 202 and never expanded', () => {
 
   it('a bare ampersand is malformed', () => {
     const result = decodeElsomRequest(win1251(authorizeBody({ account: 'A & B' })));
-    expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'malformed_xml' });
+    expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'malformed_xml' } });
   });
 
   it('a character reference to a non-XML character is malformed', () => {
     const result = decodeElsomRequest(win1251(authorizeBody({ account: '&#0;' })));
-    expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'malformed_xml' });
+    expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'malformed_xml' } });
   });
 });
 
@@ -193,7 +193,7 @@ describe('malformed, truncated, oversized and unexpected bodies', () => {
     ['mixed content', body(`garbage<request-type>1</request-type>${CREDENTIALS}`)],
     ['too deeply nested', body('<a>'.repeat(40) + '</a>'.repeat(40))],
   ])('%s → 202 malformed_xml', (_name, xml) => {
-    expect(decodeElsomRequest(win1251(xml))).toMatchObject({ ok: false, resultCode: 202, reason: 'malformed_xml' });
+    expect(decodeElsomRequest(win1251(xml))).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'malformed_xml' } });
   });
 
   it('leading whitespace before the XML declaration is tolerated', () => {
@@ -206,30 +206,30 @@ describe('malformed, truncated, oversized and unexpected bodies', () => {
     expect(exact.length).toBe(ELSOM_DEFAULT_MAX_BYTES);
     expect(decodeElsomRequest(exact)).toMatchObject({ ok: true });
     const over = Buffer.concat([exact, Buffer.from(' ')]);
-    expect(decodeElsomRequest(over)).toMatchObject({ ok: false, resultCode: 202, reason: 'body_too_large' });
+    expect(decodeElsomRequest(over)).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'body_too_large' } });
   });
 
   it('the limit is an option', () => {
     const result = decodeElsomRequest(win1251(full), undefined, { maxBytes: 100 });
-    expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'body_too_large' });
+    expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'body_too_large' } });
   });
 
   it('a root other than <request> is refused', () => {
     const xml = '<?xml version="1.0"?><response><request-type>1</request-type></response>';
-    expect(decodeElsomRequest(utf8(xml))).toMatchObject({ ok: false, resultCode: 202, reason: 'unexpected_root' });
+    expect(decodeElsomRequest(utf8(xml))).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'unexpected_root' } });
   });
 
   it.each(['0', '5', '10', '99', 'abc', '1.0', '-1', '001'])('request-type %s → 202 unknown_request_type', (type) => {
     const result = decodeElsomRequest(win1251(body(`<request-type>${type}</request-type>${CREDENTIALS}`)));
-    expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'unknown_request_type' });
-    expect(result.ok === false && result.echo).toEqual({ terminalId: '1839' });
+    expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'unknown_request_type' } });
+    expect(result.ok === false && result.failure.echo).toEqual({ terminalId: '1839' });
   });
 
   it('a refusal echoes what could be read, for the refusal response', () => {
     const xml = body(`<protocol-version>4.00</protocol-version><request-type>2</request-type>${CREDENTIALS}<transaction-number>42</transaction-number>`);
     const result = decodeElsomRequest(win1251(xml));
-    expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'missing_field', detail: 'from' });
-    expect(result.ok === false && result.echo).toEqual({
+    expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'missing_field', detail: 'from' } });
+    expect(result.ok === false && result.failure.echo).toEqual({
       protocolVersion: '4.00',
       requestType: 2,
       terminalId: '1839',
@@ -239,9 +239,9 @@ describe('malformed, truncated, oversized and unexpected bodies', () => {
 
   it('a repeated element or extra is refused (two password-md5 would be ambiguous)', () => {
     const twice = authorizeBody().replace('<extra name="login">', '<extra name="password-md5">y</extra><extra name="login">');
-    expect(decodeElsomRequest(win1251(twice))).toMatchObject({ resultCode: 202, reason: 'duplicate_field', detail: 'extra password-md5' });
+    expect(decodeElsomRequest(win1251(twice))).toMatchObject({ failure: { resultCode: 202, kind: 'duplicate_field', detail: 'extra password-md5' } });
     const twoNumbers = authorizeBody().replace('<transaction-number>7', '<transaction-number>8</transaction-number><transaction-number>7');
-    expect(decodeElsomRequest(win1251(twoNumbers))).toMatchObject({ resultCode: 202, reason: 'duplicate_field' });
+    expect(decodeElsomRequest(win1251(twoNumbers))).toMatchObject({ failure: { resultCode: 202, kind: 'duplicate_field' } });
   });
 
   it('unknown extras are kept in order, unknown elements ignored', () => {
@@ -308,14 +308,14 @@ describe('mandatory fields per request type (M in the spec tables)', () => {
         const request = requests[type];
         if (request === undefined) throw new Error(type);
         const result = decodeElsomRequest(without(request, pattern));
-        expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'missing_field', detail: field });
+        expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'missing_field', detail: field } });
       });
     }
   }
 
   it('an empty mandatory element counts as missing', () => {
     const xml = authorizeBody().replace('<account-number>1</account-number>', '<account-number> </account-number>');
-    expect(decodeElsomRequest(win1251(xml))).toMatchObject({ reason: 'missing_field', detail: 'to/account-number' });
+    expect(decodeElsomRequest(win1251(xml))).toMatchObject({ failure: { kind: 'missing_field', detail: 'to/account-number' } });
   });
 
   it('optional fields may be absent: protocol-version, client-software, update_condition, from currency-code', () => {
@@ -336,7 +336,7 @@ describe('mandatory fields per request type (M in the spec tables)', () => {
     ['receipt datetime at 24:00', (x: string) => x.replace('20150804000113', '20150804240000')],
     ['an element where text is expected', (x: string) => x.replace('<account-number>1<', '<account-number><b>1</b><')],
   ])('%s → 202 invalid_field', (_name, edit) => {
-    expect(decodeElsomRequest(win1251(edit(authorizeBody())))).toMatchObject({ ok: false, resultCode: 202, reason: 'invalid_field' });
+    expect(decodeElsomRequest(win1251(edit(authorizeBody())))).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'invalid_field' } });
   });
 
   it('keeps a 30-digit transaction-number exactly', () => {
@@ -366,12 +366,12 @@ describe('amounts: exact tyiyn, positive, at most two decimals; anything else is
     '%s → 275 invalid_amount',
     (amount) => {
       const result = decodeElsomRequest(win1251(authorizeBody({ amount })));
-      expect(result).toMatchObject({ ok: false, resultCode: 275, reason: 'invalid_amount' });
+      expect(result).toMatchObject({ ok: false, failure: { resultCode: 275, kind: 'invalid_amount' } });
     },
   );
 
   it('an empty amount is a missing field (202), not an incorrect one', () => {
     const result = decodeElsomRequest(win1251(authorizeBody({ amount: '' })));
-    expect(result).toMatchObject({ ok: false, resultCode: 202, reason: 'missing_field' });
+    expect(result).toMatchObject({ ok: false, failure: { resultCode: 202, kind: 'missing_field' } });
   });
 });

@@ -34,7 +34,7 @@ const text = (bytes: Buffer) => iconv.decode(bytes, 'windows-1251');
 function roundTrip(response: ElsomResponse) {
   const bytes = encodeElsomResponse(response);
   const decoded = decodeElsomResponse(bytes);
-  if (!decoded.ok) throw new Error(`${decoded.reason}: ${decoded.detail}`);
+  if (!decoded.ok) throw new Error(`${decoded.failure.kind}: ${decoded.failure.detail}`);
   return { bytes, decoded: decoded.response };
 }
 
@@ -191,14 +191,14 @@ describe('decodeElsomResponse is strict (simulator side)', () => {
     ['a registry date in the wrong format', '<result-code>0</result-code><rows><row><transaction-number>1</transaction-number><datetime>20150804000359</datetime><account-number>1</account-number><amount>1</amount></row></rows>', 'invalid_field'],
     ['something other than <row> in <rows>', '<result-code>0</result-code><rows><item/></rows>', 'invalid_field'],
   ])('refuses %s', (_name, inner, reason) => {
-    expect(decodeElsomResponse(minimal(inner))).toMatchObject({ ok: false, reason });
+    expect(decodeElsomResponse(minimal(inner))).toMatchObject({ ok: false, failure: { kind: reason } });
   });
 
   it('refuses a DOCTYPE and a <request> root', () => {
     const doctype = Buffer.from('<?xml version="1.0"?><!DOCTYPE response><response/>');
-    expect(decodeElsomResponse(doctype)).toMatchObject({ ok: false, reason: 'doctype_forbidden' });
+    expect(decodeElsomResponse(doctype)).toMatchObject({ ok: false, failure: { kind: 'doctype_forbidden' } });
     const request = Buffer.from('<?xml version="1.0"?><request><result-code>0</result-code></request>');
-    expect(decodeElsomResponse(request)).toMatchObject({ ok: false, reason: 'unexpected_root' });
+    expect(decodeElsomResponse(request)).toMatchObject({ ok: false, failure: { kind: 'unexpected_root' } });
   });
 
   it('accepts every result code and status of the spec tables', () => {

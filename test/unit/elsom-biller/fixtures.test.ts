@@ -231,15 +231,14 @@ describe('payment-list.response.xml: the spec example is not well-formed as prin
   };
 
   it('is refused as printed (split end tag), with the reason', () => {
-    expect(decodeElsomResponse(Buffer.from(asPrinted))).toMatchObject({ ok: false, reason: 'malformed_xml' });
+    expect(decodeElsomResponse(Buffer.from(asPrinted))).toMatchObject({ ok: false, failure: { kind: 'malformed_xml' } });
   });
 
   it('refuses the placeholder text and the 60th second, one at a time', () => {
-    expect(decodeElsomResponse(Buffer.from(joined))).toMatchObject({ ok: false, reason: 'malformed_xml' });
+    expect(decodeElsomResponse(Buffer.from(joined))).toMatchObject({ ok: false, failure: { kind: 'malformed_xml' } });
     expect(decodeElsomResponse(Buffer.from(withoutPlaceholders))).toMatchObject({
       ok: false,
-      reason: 'invalid_field',
-      detail: expect.stringContaining('00:03:60'),
+      failure: { kind: 'invalid_field', detail: expect.stringContaining('00:03:60') },
     });
   });
 

@@ -5,8 +5,6 @@ import {
   ELSOM_PAYMENT_STATUSES,
   ELSOM_PAYMENT_STATUS_OUTCOME,
   ElsomCodecError,
-  buildElsomGetPaymentStatus,
-  buildElsomIaInit,
   elsomGenerateOtpPath,
   elsomPaymentOutcome,
   elsomStatusOutcome,
@@ -16,13 +14,14 @@ import {
   encodeElsomIaInitResponse,
   encodeElsomPaymentResult,
   encodeElsomPaymentResultAnswer,
-  parseElsomGetPaymentStatus,
-  parseElsomGetPaymentStatusResponse,
-  parseElsomIaInit,
-  parseElsomIaInitResponse,
-  parseElsomPaymentResult,
-  parseElsomPaymentResultAnswer,
+  decodeElsomGetPaymentStatus,
+  decodeElsomGetPaymentStatusResponse,
+  decodeElsomIaInit,
+  decodeElsomIaInitResponse,
+  decodeElsomPaymentResult,
+  decodeElsomPaymentResultAnswer,
 } from '../../../src/acquiring/elsom-merchant/codec.ts';
+import { elsomGetPaymentStatusRequest, elsomIaInitRequest } from '../../../src/acquiring/elsom-merchant/mapping.ts';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/elsom-merchant/${name}`, import.meta.url), 'utf8');
@@ -47,7 +46,7 @@ const iaInitInput = {
 
 describe('Elsom IA_Init', () => {
   it('builds every field of the spec table, with the example values', () => {
-    const request = buildElsomIaInit(iaInitInput);
+    const request = elsomIaInitRequest(iaInitInput);
     const example = phpArray(fixture('ia-init-input-php-array.txt'));
     expect(Object.keys(example)).toEqual([
       'CultureInfo', 'MSISDN', 'PmSISDN', 'PartnerCode', 'ChequeNo', 'PartnerTrnID', 'Amount', 'CashierNo', 'UDF', 'Password',
@@ -60,35 +59,35 @@ describe('Elsom IA_Init', () => {
 
   it('unused optional fields travel as empty values, MSISDN as "0"', () => {
     const { msisdn: _m, chequeNo: _c, cashierNo: _k, udf: _u, ...rest } = iaInitInput;
-    expect(buildElsomIaInit(rest).IA_Init).toMatchObject({ MSISDN: '0', ChequeNo: '', CashierNo: '', UDF: '' });
+    expect(elsomIaInitRequest(rest).IA_Init).toMatchObject({ MSISDN: '0', ChequeNo: '', CashierNo: '', UDF: '' });
   });
 
   it('round-trips through the simulator parser; the example amount "10" reads as 1000n', () => {
-    const body = encodeElsomIaInit(buildElsomIaInit(iaInitInput));
-    const parsed = parseElsomIaInit(body);
-    expect(parsed).toEqual({ ok: true, value: { fields: buildElsomIaInit(iaInitInput).IA_Init, amountMinor: 1000n } });
+    const body = encodeElsomIaInit(elsomIaInitRequest(iaInitInput));
+    const parsed = decodeElsomIaInit(body);
+    expect(parsed).toEqual({ ok: true, value: { fields: elsomIaInitRequest(iaInitInput).IA_Init, amountMinor: 1000n } });
     const example = { IA_Init: phpArray(fixture('ia-init-input-php-array.txt')) };
-    expect(parseElsomIaInit(JSON.stringify(example))).toMatchObject({ ok: true, value: { amountMinor: 1000n } });
+    expect(decodeElsomIaInit(JSON.stringify(example))).toMatchObject({ ok: true, value: { amountMinor: 1000n } });
   });
 
   it('refuses amounts 10.001, -1, abc (simulator) and non-positive amounts (builder)', () => {
     for (const amount of ['10.001', '-1', 'abc', '0', '1e3']) {
-      const body = JSON.stringify({ IA_Init: { ...buildElsomIaInit(iaInitInput).IA_Init, Amount: amount } });
-      expect(parseElsomIaInit(body).ok).toBe(false);
+      const body = JSON.stringify({ IA_Init: { ...elsomIaInitRequest(iaInitInput).IA_Init, Amount: amount } });
+      expect(decodeElsomIaInit(body).ok).toBe(false);
     }
-    expect(() => buildElsomIaInit({ ...iaInitInput, amountMinor: 0n })).toThrow(ElsomCodecError);
-    expect(() => buildElsomIaInit({ ...iaInitInput, amountMinor: -5n })).toThrow(ElsomCodecError);
+    expect(() => encodeElsomIaInit(elsomIaInitRequest({ ...iaInitInput, amountMinor: 0n }))).toThrow(ElsomCodecError);
+    expect(() => encodeElsomIaInit(elsomIaInitRequest({ ...iaInitInput, amountMinor: -5n }))).toThrow(ElsomCodecError);
   });
 
   it('refuses fields that break the table (wallet format, Varchar lengths)', () => {
-    expect(() => buildElsomIaInit({ ...iaInitInput, pmsisdn: '556109910' })).toThrow(ElsomCodecError);
-    expect(() => buildElsomIaInit({ ...iaInitInput, partnerTrnId: 'x'.repeat(21) })).toThrow(ElsomCodecError);
-    expect(() => buildElsomIaInit({ ...iaInitInput, partnerCode: '' })).toThrow(ElsomCodecError);
+    expect(() => encodeElsomIaInit(elsomIaInitRequest({ ...iaInitInput, pmsisdn: '556109910' }))).toThrow(ElsomCodecError);
+    expect(() => encodeElsomIaInit(elsomIaInitRequest({ ...iaInitInput, partnerTrnId: 'x'.repeat(21) }))).toThrow(ElsomCodecError);
+    expect(() => encodeElsomIaInit(elsomIaInitRequest({ ...iaInitInput, partnerCode: '' }))).toThrow(ElsomCodecError);
   });
 
   it('maps page languages to the cultures the table allows', () => {
     expect(ELSOM_CULTURE_BY_PAGE_LANGUAGE).toEqual({ ru: 'ru-RU', kk: 'ru-RU', ky: 'ky-KG', en: 'en-US' });
-    expect(buildElsomIaInit({ ...iaInitInput, pageLanguage: 'ky' }).IA_Init.CultureInfo).toBe('ky-KG');
+    expect(elsomIaInitRequest({ ...iaInitInput, pageLanguage: 'ky' }).IA_Init.CultureInfo).toBe('ky-KG');
   });
 
   it('builds the server path with the tenant id', () => {
@@ -105,12 +104,12 @@ describe('Elsom IA_Init answer', () => {
   });
 
   it('reads the PHP class result form ["success", url]', () => {
-    expect(parseElsomIaInitResponse(JSON.stringify(['success', url]))).toEqual({ kind: 'ok', paymentUrl: url });
+    expect(decodeElsomIaInitResponse(JSON.stringify(['success', url]))).toEqual({ kind: 'ok', paymentUrl: url });
   });
 
   it('round-trips our envelope form, success and refusal', () => {
-    expect(parseElsomIaInitResponse(encodeElsomIaInitResponse({ paymentUrl: url }))).toEqual({ kind: 'ok', paymentUrl: url });
-    expect(parseElsomIaInitResponse(encodeElsomIaInitResponse({ errorCode: '150', errorMsg: 'Wrong password' }))).toEqual({
+    expect(decodeElsomIaInitResponse(encodeElsomIaInitResponse({ paymentUrl: url }))).toEqual({ kind: 'ok', paymentUrl: url });
+    expect(decodeElsomIaInitResponse(encodeElsomIaInitResponse({ errorCode: '150', errorMsg: 'Wrong password' }))).toEqual({
       kind: 'refused',
       errorCode: '150',
       errorMsg: 'Wrong password',
@@ -126,45 +125,45 @@ describe('Elsom IA_Init answer', () => {
     ['non-http URL', '{"Response":{"ErrorCode":"0"},"Result":{"URL":"javascript:alert(1)"}}'],
   ] as const) {
     it(`${name} → unreadable`, () => {
-      expect(parseElsomIaInitResponse(body).kind).toBe('unreadable');
+      expect(decodeElsomIaInitResponse(body).kind).toBe('unreadable');
     });
   }
 });
 
 describe('Elsom PartnerGetPaymentStatus', () => {
   it('the spec request example parses to exact values', () => {
-    expect(parseElsomGetPaymentStatus(fixture('get-payment-status-request.json'))).toEqual({
+    expect(decodeElsomGetPaymentStatus(fixture('get-payment-status-request.json'))).toEqual({
       ok: true,
       value: { CultureInfo: 'ru-Ru', MSISDN: '0909002003', PartnerTrnID: '18', Password: 'Password1' },
     });
   });
 
   it('our request has the spec layout byte for byte (same values)', () => {
-    const request = buildElsomGetPaymentStatus({ pageLanguage: 'ru', msisdn: '0909002003', partnerTrnId: '18', password: 'Password1' });
+    const request = elsomGetPaymentStatusRequest({ pageLanguage: 'ru', msisdn: '0909002003', partnerTrnId: '18', password: 'Password1' });
     const expected = fixture('get-payment-status-request.json').trimEnd().replace('"ru-Ru"', '"ru-RU"');
     expect(encodeElsomGetPaymentStatus(request)).toBe(expected);
   });
 
   it('the spec answer example (with its trailing comma) reads as status 1, pending', () => {
-    const answer = parseElsomGetPaymentStatusResponse(fixture('get-payment-status-response-in-processing.json'));
+    const answer = decodeElsomGetPaymentStatusResponse(fixture('get-payment-status-response-in-processing.json'));
     expect(answer).toEqual({ kind: 'status', paymentStatus: '1', outcome: 'pending', message: 'Платеж в обработке' });
   });
 
   it('round-trips every status through the simulator encoder', () => {
     for (const status of [...ELSOM_PAYMENT_STATUSES, 'Z']) {
-      const answer = parseElsomGetPaymentStatusResponse(encodeElsomGetPaymentStatusResponse({ paymentStatus: status, message: 'm' }));
+      const answer = decodeElsomGetPaymentStatusResponse(encodeElsomGetPaymentStatusResponse({ paymentStatus: status, message: 'm' }));
       expect(answer).toEqual({ kind: 'status', paymentStatus: status, outcome: elsomPaymentOutcome(status), message: 'm' });
     }
   });
 
   it('a non-zero ErrorCode is an error with unknown outcome, not a failed payment', () => {
-    const answer = parseElsomGetPaymentStatusResponse(encodeElsomGetPaymentStatusResponse({ errorCode: '404', errorMsg: 'Not found' }));
+    const answer = decodeElsomGetPaymentStatusResponse(encodeElsomGetPaymentStatusResponse({ errorCode: '404', errorMsg: 'Not found' }));
     expect(answer).toEqual({ kind: 'error', errorCode: '404', errorMsg: 'Not found' });
     expect(elsomStatusOutcome(answer)).toBe('unknown');
   });
 
   it('numbers are read exactly (ErrorCode as a number, a PaymentStatus beyond 2^53)', () => {
-    const answer = parseElsomGetPaymentStatusResponse('{"Response":{"ErrorCode":0},"Result":{"PaymentStatus":12345678901234567890}}');
+    const answer = decodeElsomGetPaymentStatusResponse('{"Response":{"ErrorCode":0},"Result":{"PaymentStatus":12345678901234567890}}');
     expect(answer).toMatchObject({ kind: 'status', paymentStatus: '12345678901234567890', outcome: 'unknown' });
   });
 
@@ -177,7 +176,7 @@ describe('Elsom PartnerGetPaymentStatus', () => {
     ['non-numeric ErrorCode', '{"Response":{"ErrorCode":"OK"},"Result":{"PaymentStatus":"A"}}'],
   ] as const) {
     it(`${name} → unreadable, outcome unknown`, () => {
-      const answer = parseElsomGetPaymentStatusResponse(body);
+      const answer = decodeElsomGetPaymentStatusResponse(body);
       expect(answer.kind).toBe('unreadable');
       expect(elsomStatusOutcome(answer)).toBe('unknown');
     });
@@ -186,7 +185,7 @@ describe('Elsom PartnerGetPaymentStatus', () => {
 
 describe('Elsom PartnerPaymentResult callback', () => {
   it('the spec callback parses to exact values', () => {
-    expect(parseElsomPaymentResult(fixture('payment-result-callback.json'))).toEqual({
+    expect(decodeElsomPaymentResult(fixture('payment-result-callback.json'))).toEqual({
       ok: true,
       value: {
         fields: {
@@ -205,27 +204,27 @@ describe('Elsom PartnerPaymentResult callback', () => {
   });
 
   it('the simulator encodes the spec callback byte for byte', () => {
-    const parsed = parseElsomPaymentResult(fixture('payment-result-callback.json'));
-    if (!parsed.ok) throw new Error(parsed.error);
+    const parsed = decodeElsomPaymentResult(fixture('payment-result-callback.json'));
+    if (!parsed.ok) throw new Error(parsed.failure.detail);
     expect(encodeElsomPaymentResult(parsed.value.fields)).toBe(fixture('payment-result-callback.json').trimEnd());
   });
 
   it('our answer is the spec answer byte for byte, and the simulator reads it as accepted', () => {
     const answer = encodeElsomPaymentResultAnswer();
     expect(answer).toBe(fixture('payment-result-answer.json').trimEnd());
-    expect(parseElsomPaymentResultAnswer(answer)).toEqual({ kind: 'accepted' });
-    expect(parseElsomPaymentResultAnswer(fixture('payment-result-answer.json'))).toEqual({ kind: 'accepted' });
-    expect(parseElsomPaymentResultAnswer(encodeElsomPaymentResultAnswer('1', 'Unknown transaction'))).toEqual({
+    expect(decodeElsomPaymentResultAnswer(answer)).toEqual({ kind: 'accepted' });
+    expect(decodeElsomPaymentResultAnswer(fixture('payment-result-answer.json'))).toEqual({ kind: 'accepted' });
+    expect(decodeElsomPaymentResultAnswer(encodeElsomPaymentResultAnswer('1', 'Unknown transaction'))).toEqual({
       kind: 'refused',
       errorCode: '1',
       errorMsg: 'Unknown transaction',
     });
-    expect(parseElsomPaymentResultAnswer('<html>').kind).toBe('unreadable');
+    expect(decodeElsomPaymentResultAnswer('<html>').kind).toBe('unreadable');
   });
 
   it('keeps ids sent as big JSON numbers exact', () => {
     const body = '{"PartnerPaymentResult":{"CultureInfo":"ru-RU","MSISDN":"0555150155","PartnerTrnID":900719925474099312,"PSPTTrnID":123456789012345678901,"PaymentStatus":"A"}}';
-    expect(parseElsomPaymentResult(body)).toMatchObject({
+    expect(decodeElsomPaymentResult(body)).toMatchObject({
       ok: true,
       value: { fields: { PartnerTrnID: '900719925474099312', PSPTTrnID: '123456789012345678901' }, outcome: 'paid' },
     });
@@ -233,7 +232,7 @@ describe('Elsom PartnerPaymentResult callback', () => {
 
   it('an unlisted status is unknown, not failed', () => {
     const body = fixture('payment-result-callback.json').replace('"A"', '"X"');
-    expect(parseElsomPaymentResult(body)).toMatchObject({ ok: true, value: { outcome: 'unknown' } });
+    expect(decodeElsomPaymentResult(body)).toMatchObject({ ok: true, value: { outcome: 'unknown' } });
   });
 
   for (const [name, body] of [
@@ -246,7 +245,7 @@ describe('Elsom PartnerPaymentResult callback', () => {
     ['duplicate key', fixture('payment-result-callback.json').replace('"PaymentStatus": "A",', '"PaymentStatus": "2", "PaymentStatus": "A",')],
   ] as const) {
     it(`${name} → refused without a throw`, () => {
-      expect(parseElsomPaymentResult(body).ok).toBe(false);
+      expect(decodeElsomPaymentResult(body).ok).toBe(false);
     });
   }
 });

@@ -125,7 +125,6 @@ export function decodeElsomRequest(
     return { ok: true, request: readRequest(root), charset };
   } catch (error) {
     if (!(error instanceof ElsomRefusal)) throw error;
-    const { resultCode, reason, detail } = error;
-    return { ok: false, resultCode, reason, detail, echo: readEcho(root) };
+    return { ok: false, failure: { ...error.failure, echo: readEcho(root) } };
   }
 }

@@ -117,6 +117,6 @@ export function decodeElsomResponse(
     return { ok: true, response: readResponse(parseXmlDocument(text)), charset };
   } catch (error) {
     if (!(error instanceof ElsomRefusal)) throw error;
-    return { ok: false, reason: error.reason, detail: error.detail };
+    return { ok: false, failure: error.failure };
   }
 }

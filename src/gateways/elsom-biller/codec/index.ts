@@ -16,7 +16,7 @@ export {
   ElsomAuthorizeRequest, type ElsomPaymentRequest, type ElsomCancelPaymentRequest, type ElsomPaymentListRequest,
   type ElsomRequest, type ElsomResponseToDetails, type ElsomResponseToText, type ElsomResponseTo, type
   ElsomPaymentListRow, type ElsomResponse, type ElsomCharset, type ElsomCharsetSource, type ElsomDecodeReason, type
-  ElsomRequestEcho, type ElsomRequestDecodeResult, type ElsomResponseDecodeResult, type ElsomDecodeOptions,
+  ElsomRequestEcho, type ElsomDecodeFailure, type ElsomRequestFailure, type ElsomRequestDecodeResult, type ElsomResponseDecodeResult, type ElsomDecodeOptions,
 } from './messages.ts';
 export { resolveElsomCharset } from './charset.ts';
 export { decodeElsomRequest } from './decode-request.ts';

@@ -1,5 +1,6 @@
 /** Elsom biller codec — The typed messages of the protocol (requests, responses, payment-list rows) and the results of decoding them. */
 import { type LocalDateTime } from '../../../domain/local-date-time.ts';
+import type { Failed, Failure } from '../../../domain/result.ts';
 import { type ElsomRequestType, type ElsomResultCode, type ElsomStatusId } from './tables.ts';
 
 /** A wall-clock date and time in Elsom's zone, as written on the wire (no offset); only ServerTime has milliseconds. */
@@ -190,19 +191,23 @@ export interface ElsomRequestEcho {
   readonly transactionNumber?: string;
 }
 
+/** Why a document was refused (src/domain/result.ts), with the result code the refusal answers with. */
+export interface ElsomDecodeFailure extends Failure<ElsomDecodeReason> {
+  readonly resultCode: ElsomResultCode;
+}
+
+/** A refused request also carries what could be read of it, to echo in the refusal. */
+export interface ElsomRequestFailure extends ElsomDecodeFailure {
+  readonly echo: ElsomRequestEcho;
+}
+
 export type ElsomRequestDecodeResult =
   | { readonly ok: true; readonly request: ElsomRequest; readonly charset: ElsomCharset }
-  | {
-      readonly ok: false;
-      readonly resultCode: ElsomResultCode;
-      readonly reason: ElsomDecodeReason;
-      readonly detail: string;
-      readonly echo: ElsomRequestEcho;
-    };
+  | Failed<ElsomRequestFailure>;
 
 export type ElsomResponseDecodeResult =
   | { readonly ok: true; readonly response: ElsomResponse; readonly charset: ElsomCharset }
-  | { readonly ok: false; readonly reason: ElsomDecodeReason; readonly detail: string };
+  | Failed<ElsomDecodeFailure>;
 
 export interface ElsomDecodeOptions {
   /** Refuse bodies longer than this many bytes (default 64 KiB). */

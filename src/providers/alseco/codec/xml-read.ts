@@ -4,6 +4,7 @@
  * policy, charset detection and parser options are the shared ones (src/xml/read.ts); this module adds what is
  * Alseco's: HTML error pages, the truncation diagnosis and the SOAP tree helpers.
  */
+import type { Failure } from '../../../domain/result.ts';
 import {
   createXmlParser, decodeXmlBytes, decodeXmlReferences, detectXmlCharset, screenDtd, XmlReferenceError, xmlWellFormedness,
 } from '../../../xml/index.ts';
@@ -23,12 +24,15 @@ export type AlsecoMalformedReason =
   | 'unknown-namespace'
   | 'invalid-value';
 
-/** Why a message could not be read at all; never thrown to the caller. */
+/**
+ * Why a message could not be read at all; never thrown to the caller. Each is a Failure (src/domain/result.ts): a
+ * kind and a detail, with what that kind adds (the sizes, the HTML page's title, what was malformed).
+ */
 export type AlsecoReadFailure =
-  | { kind: 'too-large'; bytes: number; maxBytes: number }
-  | { kind: 'dtd-forbidden'; detail: string }
-  | { kind: 'html'; title: string | undefined }
-  | { kind: 'malformed'; reason: AlsecoMalformedReason; detail: string };
+  | (Failure<'too-large'> & { bytes: number; maxBytes: number })
+  | Failure<'dtd-forbidden'>
+  | (Failure<'html'> & { title: string | undefined })
+  | (Failure<'malformed'> & { reason: AlsecoMalformedReason });
 
 /** fast-xml-parser's output: text, or an object of attributes ('@_name'), '#text', '#cdata' and child elements. */
 export type XValue = string | XObject;
@@ -56,9 +60,13 @@ function malformed(reason: AlsecoMalformedReason, detail: string): { ok: false; 
   return { ok: false, failure: { kind: 'malformed', reason, detail } };
 }
 
+function htmlPage(title: string | undefined): AlsecoReadFailure {
+  return { kind: 'html', detail: title === undefined ? 'an HTML page' : `an HTML page "${title}"`, title };
+}
+
 export function readXml(input: string | Uint8Array, maxBytes = ALSECO_DEFAULT_MAX_BYTES): ReadXml {
   const bytes = typeof input === 'string' ? utf8Length(input, maxBytes) : input.byteLength;
-  if (bytes > maxBytes) return { ok: false, failure: { kind: 'too-large', bytes, maxBytes } };
+  if (bytes > maxBytes) return { ok: false, failure: { kind: 'too-large', detail: `${bytes} bytes, more than ${maxBytes}`, bytes, maxBytes } };
   const text = typeof input === 'string' ? input : bytesToText(input);
   if (text === undefined) return malformed('bad-encoding', 'the bytes are not valid in the declared encoding');
   return readText(normaliseLineEnds(text.replace(/^\uFEFF/, '')));
@@ -82,7 +90,7 @@ function bytesToText(bytes: Uint8Array): string | undefined {
 function readText(text: string): ReadXml {
   const start = text.trimStart();
   if (start === '') return malformed('empty', 'the body is empty');
-  if (looksLikeHtml(start)) return { ok: false, failure: { kind: 'html', title: htmlTitle(start) } };
+  if (looksLikeHtml(start)) return { ok: false, failure: htmlPage(htmlTitle(start)) };
   // Refused before parsing, wherever it appears: no message of this protocol carries a DTD.
   const dtd = screenDtd(text);
   if (!dtd.ok) return { ok: false, failure: { kind: 'dtd-forbidden', detail: `<!${dtd.declaration} at offset ${dtd.offset}` } };

@@ -1,5 +1,6 @@
 import { parseJsonLossless, jsonScalarText } from './json.ts';
-import { isObject, leafText, parseXmlDocument, escapeXml } from './xml.ts';
+import { isObject, leafText, decodeXmlDocument, escapeXml } from './xml.ts';
+import { fail, succeed, type Failure, type Result } from '../../../domain/result.ts';
 
 /** Transport helpers shared by the request codecs: name/value pairs ⇄ form, JSON and SOAP bodies. */
 
@@ -10,7 +11,10 @@ export interface AssistHttpBody {
   readonly body: string;
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+/** Why a request could not be read (simulator side): its body, or one of its parameters. */
+export type AssistDecodeFailure = Failure<'not_json_object' | 'not_xml' | 'no_soap_operation' | 'not_scalar' | 'repeated_parameter' | 'missing_field' | 'invalid_field'>;
+
+export type Decoded<T> = Result<T, AssistDecodeFailure>;
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -49,50 +53,50 @@ export function encodeSoapBody(operation: string, pairs: readonly AssistFieldPai
  */
 export type FieldMap = ReadonlyMap<string, string>;
 
-export function parseRequestBody(body: string, contentType: string): Parsed<FieldMap> {
+export function decodeRequestBody(body: string, contentType: string): Decoded<FieldMap> {
   const type = contentType.toLowerCase();
   if (type.includes('json')) return parseJsonFields(body);
   if (type.includes('xml')) return parseSoapFields(body);
   return parseFormFields(body);
 }
 
-function parseFormFields(body: string): Parsed<FieldMap> {
+function parseFormFields(body: string): Decoded<FieldMap> {
   const fields = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(body)) {
     const key = name.toLowerCase();
-    if (fields.has(key)) return { ok: false, error: `parameter ${name} repeated` };
+    if (fields.has(key)) return fail('repeated_parameter', `parameter ${name} repeated`);
     fields.set(key, value);
   }
-  return { ok: true, value: fields };
+  return succeed(fields);
 }
 
-function parseJsonFields(body: string): Parsed<FieldMap> {
+function parseJsonFields(body: string): Decoded<FieldMap> {
   const parsed = parseJsonLossless(body);
-  if (!isObject(parsed)) return { ok: false, error: 'body is not a JSON object' };
+  if (!isObject(parsed)) return fail('not_json_object', 'body is not a JSON object');
   return collect(Object.entries(parsed), jsonScalarText);
 }
 
-function parseSoapFields(body: string): Parsed<FieldMap> {
-  const doc = parseXmlDocument(body);
-  if (!doc.ok) return { ok: false, error: doc.reason };
-  const envelope = doc.root['Envelope'];
+function parseSoapFields(body: string): Decoded<FieldMap> {
+  const doc = decodeXmlDocument(body);
+  if (!doc.ok) return doc;
+  const envelope = doc.value['Envelope'];
   const soapBody = isObject(envelope) ? envelope['Body'] : undefined;
   const operation = isObject(soapBody) ? Object.values(soapBody).find(isObject) : undefined;
-  if (!operation) return { ok: false, error: 'no operation in SOAP Body' };
+  if (!operation) return fail('no_soap_operation', 'no operation in SOAP Body');
   return collect(
     Object.entries(operation).filter(([k]) => !k.startsWith('@_')),
     leafText,
   );
 }
 
-function collect(entries: [string, unknown][], read: (v: unknown) => string | undefined): Parsed<FieldMap> {
+function collect(entries: [string, unknown][], read: (v: unknown) => string | undefined): Decoded<FieldMap> {
   const fields = new Map<string, string>();
   for (const [name, raw] of entries) {
     const value = read(raw);
     const key = name.toLowerCase();
-    if (value === undefined) return { ok: false, error: `parameter ${name} is not a scalar` };
-    if (fields.has(key)) return { ok: false, error: `parameter ${name} repeated` };
+    if (value === undefined) return fail('not_scalar', `parameter ${name} is not a scalar`);
+    if (fields.has(key)) return fail('repeated_parameter', `parameter ${name} repeated`);
     fields.set(key, value);
   }
-  return { ok: true, value: fields };
+  return succeed(fields);
 }

@@ -1,16 +1,17 @@
-import { formatAmount, parseAmount } from '../../domain/money.ts';
+import { formatAmount, parseAmount } from '../../../domain/money.ts';
 import { ASSIST_FORMAT_CODE, type AssistFormat, type AssistFormatCode } from './answer.ts';
 import {
   definedPairs,
   encodeFormBody,
   encodeJsonBody,
   encodeSoapBody,
-  parseRequestBody,
+  decodeRequestBody,
   type AssistFieldPair,
   type AssistHttpBody,
+  type Decoded,
   type FieldMap,
-  type Parsed,
 } from './form.ts';
+import { fail, succeed } from '../../../domain/result.ts';
 
 /** A request that cannot be built from what the caller gave: a configuration or programming error, not a decline. */
 export class AssistCodecError extends Error {
@@ -38,12 +39,13 @@ export const ASSIST_RULES = {
   clientIp: /^\d{1,3}(?:\.\d{1,3}){3}$/, // at most 15 digits and the dots
 } as const;
 
-function check(rule: keyof typeof ASSIST_RULES, value: string, name: string): void {
+/** An encoder's check of a value against the spec's rule for it. */
+export function checkAssistField(rule: keyof typeof ASSIST_RULES, value: string, name: string): void {
   if (!ASSIST_RULES[rule].test(value)) throw new AssistCodecError(`${name} "${value}" does not match ${ASSIST_RULES[rule]}`);
 }
 
 /** Exact decimal with two places; positive; at most 15 digits ("Число, 15 знаков, два знака после разделителя"). */
-function amountText(minor: bigint, name: string): string {
+export function formatAssistAmount(minor: bigint, name: string): string {
   const text = formatAmount(minor, 2);
   if (minor <= 0n || text.replace('.', '').length > 15) throw new AssistCodecError(`${name} ${text} out of range`);
   return text;
@@ -74,39 +76,6 @@ export interface AssistOrderForm {
   readonly CardPayment: '1';
   readonly WMPayment: '0';
   readonly YMPayment: '0';
-}
-
-export interface AssistOrderFormInput {
-  readonly merchantId: string;
-  readonly orderNumber: string;
-  readonly amountMinor: bigint;
-  readonly currency: string;
-  readonly pageLanguage: PageLanguage;
-  readonly email?: string;
-  readonly comment?: string;
-  readonly returnOkUrl: string;
-  readonly returnNoUrl: string;
-}
-
-export function buildAssistOrderForm(input: AssistOrderFormInput): AssistOrderForm {
-  check('merchantId', input.merchantId, 'Merchant_ID');
-  check('currency', input.currency, 'OrderCurrency');
-  if (input.orderNumber.trim() === '') throw new AssistCodecError('OrderNumber is empty');
-  return {
-    Merchant_ID: input.merchantId,
-    OrderNumber: input.orderNumber,
-    OrderAmount: amountText(input.amountMinor, 'OrderAmount'),
-    OrderCurrency: input.currency,
-    Delay: '1',
-    Language: ASSIST_LANGUAGE_BY_PAGE[input.pageLanguage],
-    ...(input.email === undefined ? {} : { Email: input.email }),
-    ...(input.comment === undefined ? {} : { OrderComment: input.comment }),
-    URL_RETURN_OK: input.returnOkUrl,
-    URL_RETURN_NO: input.returnNoUrl,
-    CardPayment: '1', // card payments only: no WebMoney, no Yandex.Money
-    WMPayment: '0',
-    YMPayment: '0',
-  };
 }
 
 /** The hidden inputs of the form, in the spec's order, for the checkout page to render and auto-submit. */
@@ -147,34 +116,31 @@ export interface AssistOrderFormReceived {
   readonly returnNoUrl: string | undefined;
 }
 
-export function parseAssistOrderForm(
+export function decodeAssistOrderForm(
   body: string,
   contentType = 'application/x-www-form-urlencoded',
-): Parsed<AssistOrderFormReceived> {
-  const parsed = parseRequestBody(body, contentType);
+): Decoded<AssistOrderFormReceived> {
+  const parsed = decodeRequestBody(body, contentType);
   if (!parsed.ok) return parsed;
   const f = parsed.value;
   const missing = ['merchant_id', 'ordernumber', 'orderamount', 'ordercurrency'].filter((k) => !f.get(k)?.trim());
-  if (missing.length > 0) return { ok: false, error: `missing ${missing.join(', ')}` };
+  if (missing.length > 0) return fail('missing_field', `missing ${missing.join(', ')}`);
   const amountMinor = parseAssistAmount(f.get('orderamount') ?? '');
-  if (amountMinor === undefined) return { ok: false, error: `bad OrderAmount "${f.get('orderamount')}"` };
+  if (amountMinor === undefined) return fail('invalid_field', `bad OrderAmount "${f.get('orderamount')}"`);
   const currency = (f.get('ordercurrency') ?? '').trim();
-  if (!ASSIST_RULES.currency.test(currency)) return { ok: false, error: `bad OrderCurrency "${currency}"` };
-  return {
-    ok: true,
-    value: {
-      merchantId: (f.get('merchant_id') ?? '').trim(),
-      orderNumber: (f.get('ordernumber') ?? '').trim(),
-      amountMinor,
-      currency,
-      delayed: f.get('delay')?.trim() === '1',
-      language: languageOf(f),
-      email: f.get('email'),
-      comment: f.get('ordercomment'),
-      returnOkUrl: f.get('url_return_ok'),
-      returnNoUrl: f.get('url_return_no'),
-    },
-  };
+  if (!ASSIST_RULES.currency.test(currency)) return fail('invalid_field', `bad OrderCurrency "${currency}"`);
+  return succeed({
+    merchantId: (f.get('merchant_id') ?? '').trim(),
+    orderNumber: (f.get('ordernumber') ?? '').trim(),
+    amountMinor,
+    currency,
+    delayed: f.get('delay')?.trim() === '1',
+    language: languageOf(f),
+    email: f.get('email'),
+    comment: f.get('ordercomment'),
+    returnOkUrl: f.get('url_return_ok'),
+    returnNoUrl: f.get('url_return_no'),
+  });
 }
 
 /** RU unless EN is asked for; the spec's charge example sends Language=0, which we read as the default. */
@@ -192,15 +158,15 @@ export interface AssistCredentials {
 
 /** Checks the credentials against the spec's rules and answers them under their parameter names. */
 export function assistCredentialFields(c: AssistCredentials) {
-  check('merchantId', c.merchantId, 'Merchant_ID');
-  check('login', c.login, 'Login');
-  check('password', c.password, 'Password');
+  checkAssistField('merchantId', c.merchantId, 'Merchant_ID');
+  checkAssistField('login', c.login, 'Login');
+  checkAssistField('password', c.password, 'Password');
   return { Merchant_ID: c.merchantId, Login: c.login, Password: c.password };
 }
 
 /** Checks a billnumber (plain or extended form) and answers it. */
 export function checkAssistBillnumber(billnumber: string): string {
-  check('billnumber', billnumber, 'Billnumber');
+  checkAssistField('billnumber', billnumber, 'Billnumber');
   return billnumber;
 }
 

@@ -7,11 +7,23 @@
  * ("180310134655", invoice_id varchar(15)) are 12 digits without the check digit.
  */
 
+import type { Failed, Failure } from '../../../domain/result.ts';
+
 export type InvoiceNumberError = 'empty' | 'not-digits' | 'too-short' | 'too-long' | 'bad-period';
 
 export type StrippedInvoiceNumber =
   | { ok: true; invoiceId: string; checkDigit: string; period: { year: number; month: number } }
-  | { ok: false; error: InvoiceNumberError };
+  | Failed<Failure<InvoiceNumberError>>;
+
+const DETAIL = {
+  empty: 'no digits',
+  'not-digits': 'not only digits',
+  'too-short': 'fewer than 6 digits',
+  'too-long': 'more than 16 digits',
+  'bad-period': 'the first four digits are not a YYMM period',
+} as const satisfies Record<InvoiceNumberError, string>;
+
+const refused = (kind: InvoiceNumberError): Failed<Failure<InvoiceNumberError>> => ({ ok: false, failure: { kind, detail: DETAIL[kind] } });
 
 /** Period (4) + at least one digit + check digit. */
 const MIN_TYPED_LENGTH = 6;
@@ -23,13 +35,13 @@ const SEPARATORS = /[\s\u00A0\u2007\u202F.-]+/g;
 
 export function stripInvoiceCheckDigit(typed: string): StrippedInvoiceNumber {
   const digits = typed.replace(SEPARATORS, '');
-  if (digits === '') return { ok: false, error: 'empty' };
-  if (!/^\d+$/.test(digits)) return { ok: false, error: 'not-digits' };
-  if (digits.length < MIN_TYPED_LENGTH) return { ok: false, error: 'too-short' };
-  if (digits.length > MAX_TYPED_LENGTH) return { ok: false, error: 'too-long' };
+  if (digits === '') return refused('empty');
+  if (!/^\d+$/.test(digits)) return refused('not-digits');
+  if (digits.length < MIN_TYPED_LENGTH) return refused('too-short');
+  if (digits.length > MAX_TYPED_LENGTH) return refused('too-long');
   const invoiceId = digits.slice(0, -1);
   const period = alsecoInvoicePeriod(invoiceId);
-  if (period === undefined) return { ok: false, error: 'bad-period' };
+  if (period === undefined) return refused('bad-period');
   return { ok: true, invoiceId, checkDigit: digits.slice(-1), period };
 }
 

@@ -1,13 +1,14 @@
-import { formatAmount } from '../../domain/money.ts';
+import { formatAmount } from '../../../domain/money.ts';
 import { ASSIST_FORMAT_CODE, type AssistFormat, type AssistFormatCode } from './answer.ts';
 import {
   definedPairs,
-  parseRequestBody,
+  decodeRequestBody,
   type AssistFieldPair,
   type AssistHttpBody,
+  type Decoded,
   type FieldMap,
-  type Parsed,
 } from './form.ts';
+import { fail, succeed } from '../../../domain/result.ts';
 import {
   ASSIST_RULES,
   AssistCodecError,
@@ -50,42 +51,6 @@ export interface AssistChargeRequest {
   readonly AutoDeposit?: '0' | '1';
 }
 
-export interface AssistChargeInput extends AssistCredentials {
-  readonly billnumber: string;
-  /** Absent: charge the full authorised amount. */
-  readonly partial?: AssistPartialAmount;
-  readonly format: AssistFormat;
-  readonly language?: AssistLanguage;
-  readonly clientIp?: string;
-  /** Release the uncharged rest of the hold at once (AutoDeposit=1). */
-  readonly autoDeposit?: boolean;
-}
-
-function partialFields(partial: AssistPartialAmount | undefined): { Amount?: string; Currency?: string } {
-  if (!partial) return {};
-  if (partial.amountMinor <= 0n) throw new AssistCodecError('Amount must be positive');
-  if (!ASSIST_RULES.currency.test(partial.currency)) throw new AssistCodecError(`bad Currency "${partial.currency}"`);
-  return { Amount: formatAmount(partial.amountMinor, 2), Currency: partial.currency };
-}
-
-function optionalIp(ip: string | undefined): { ClientIP?: string } {
-  if (ip === undefined) return {};
-  if (!ASSIST_RULES.clientIp.test(ip)) throw new AssistCodecError(`bad ClientIP "${ip}"`);
-  return { ClientIP: ip };
-}
-
-export function buildAssistChargeRequest(input: AssistChargeInput): AssistChargeRequest {
-  return {
-    Billnumber: checkAssistBillnumber(input.billnumber),
-    ...assistCredentialFields(input),
-    ...partialFields(input.partial),
-    ...optionalIp(input.clientIp),
-    ...(input.language === undefined ? {} : { Language: input.language }),
-    Format: ASSIST_FORMAT_CODE[input.format],
-    ...(input.autoDeposit === undefined ? {} : { AutoDeposit: input.autoDeposit ? '1' : '0' }),
-  };
-}
-
 export function assistChargeFields(req: AssistChargeRequest): AssistFieldPair[] {
   return definedPairs([
     ['Billnumber', req.Billnumber],
@@ -120,8 +85,8 @@ export interface AssistChargeReceived {
   readonly autoDeposit: boolean;
 }
 
-export function parseAssistChargeRequest(body: string, contentType: string): Parsed<AssistChargeReceived> {
-  const parsed = parseRequestBody(body, contentType);
+export function decodeAssistChargeRequest(body: string, contentType: string): Decoded<AssistChargeReceived> {
+  const parsed = decodeRequestBody(body, contentType);
   if (!parsed.ok) return parsed;
   const f = parsed.value;
   const common = readCommon(f, 'billnumber');
@@ -131,16 +96,13 @@ export function parseAssistChargeRequest(body: string, contentType: string): Par
   const format = readFormat(f, contentType);
   if (!format.ok) return format;
   const { id, ...credentials } = common.value;
-  return {
-    ok: true,
-    value: {
-      billnumber: id,
-      ...credentials,
-      partial: partial.value,
-      format: format.value,
-      autoDeposit: f.get('autodeposit')?.trim() === '1',
-    },
-  };
+  return succeed({
+    billnumber: id,
+    ...credentials,
+    partial: partial.value,
+    format: format.value,
+    autoDeposit: f.get('autodeposit')?.trim() === '1',
+  });
 }
 
 // ── shared readers (simulator side) ──────────────────────────────────────────────────────────────────────────────
@@ -155,7 +117,7 @@ interface CommonReceived {
 }
 
 /** Reads and checks credentials plus the identifying parameter (`billnumber` or `ordernumber`) against the spec. */
-function readCommon(f: FieldMap, idKey: 'billnumber' | 'ordernumber'): Parsed<CommonReceived> {
+function readCommon(f: FieldMap, idKey: 'billnumber' | 'ordernumber'): Decoded<CommonReceived> {
   const get = (key: string) => f.get(key)?.trim() ?? '';
   const rules: Array<[string, RegExp]> = [
     [idKey, idKey === 'billnumber' ? ASSIST_RULES.billnumber : /^\S{1,128}$/],
@@ -164,9 +126,9 @@ function readCommon(f: FieldMap, idKey: 'billnumber' | 'ordernumber'): Parsed<Co
     ['password', ASSIST_RULES.password],
   ];
   const bad = rules.filter(([key, rule]) => !rule.test(get(key))).map(([key]) => key);
-  if (bad.length > 0) return { ok: false, error: `missing or invalid ${bad.join(', ')}` };
+  if (bad.length > 0) return fail('invalid_field', `missing or invalid ${bad.join(', ')}`);
   const clientIp = f.get('clientip')?.trim();
-  if (clientIp && !ASSIST_RULES.clientIp.test(clientIp)) return { ok: false, error: `invalid clientip` };
+  if (clientIp && !ASSIST_RULES.clientIp.test(clientIp)) return fail('invalid_field', `invalid clientip`);
   const language: AssistLanguage = get('language').toUpperCase() === 'EN' ? 'EN' : 'RU';
   const value: CommonReceived = {
     id: get(idKey),
@@ -176,25 +138,25 @@ function readCommon(f: FieldMap, idKey: 'billnumber' | 'ordernumber'): Parsed<Co
     clientIp: clientIp || undefined,
     language,
   };
-  return { ok: true, value };
+  return succeed(value);
 }
 
-function readPartial(f: FieldMap): Parsed<AssistPartialAmount | undefined> {
+function readPartial(f: FieldMap): Decoded<AssistPartialAmount | undefined> {
   const amount = f.get('amount')?.trim();
   const currency = f.get('currency')?.trim();
-  if (!amount && !currency) return { ok: true, value: undefined };
-  if (!amount || !currency) return { ok: false, error: 'Amount and Currency go together' };
+  if (!amount && !currency) return succeed(undefined);
+  if (!amount || !currency) return fail('missing_field', 'Amount and Currency go together');
   const amountMinor = parseAssistAmount(amount);
-  if (amountMinor === undefined) return { ok: false, error: `invalid amount "${amount}"` };
-  if (!ASSIST_RULES.currency.test(currency)) return { ok: false, error: `invalid currency "${currency}"` };
-  return { ok: true, value: { amountMinor, currency } };
+  if (amountMinor === undefined) return fail('invalid_field', `invalid amount "${amount}"`);
+  if (!ASSIST_RULES.currency.test(currency)) return fail('invalid_field', `invalid currency "${currency}"`);
+  return succeed({ amountMinor, currency });
 }
 
 /** A JSON request is answered in JSON whatever its Format; otherwise Format decides (default 1, CSV). */
-function readFormat(f: FieldMap, contentType: string): Parsed<AssistFormat> {
-  if (contentType.toLowerCase().includes('json')) return { ok: true, value: 'json' };
+function readFormat(f: FieldMap, contentType: string): Decoded<AssistFormat> {
+  if (contentType.toLowerCase().includes('json')) return succeed('json');
   const format = parseAssistFormatCode(f.get('format'));
-  return format ? { ok: true, value: format } : { ok: false, error: `invalid format "${f.get('format')}"` };
+  return format ? succeed(format) : fail('invalid_field', `invalid format "${f.get('format')}"`);
 }
 
 // ── cancel.cfm (not in the spec: parameters as Assist's public SDKs send them) ───────────────────────────────────
@@ -210,28 +172,6 @@ export interface AssistCancelRequest {
   readonly ClientIP?: string;
   readonly Language?: AssistLanguage;
   readonly Format?: AssistFormatCode;
-}
-
-export interface AssistCancelInput extends AssistCredentials {
-  readonly billnumber: string;
-  /** Absent: release / return the whole amount. */
-  readonly partial?: AssistPartialAmount;
-  readonly format: Exclude<AssistFormat, 'soap'>;
-  readonly cancelReason?: string;
-  readonly language?: AssistLanguage;
-  readonly clientIp?: string;
-}
-
-export function buildAssistCancelRequest(input: AssistCancelInput): AssistCancelRequest {
-  return {
-    Billnumber: checkAssistBillnumber(input.billnumber),
-    ...assistCredentialFields(input),
-    ...partialFields(input.partial),
-    ...(input.cancelReason === undefined ? {} : { CancelReason: input.cancelReason }),
-    ...optionalIp(input.clientIp),
-    ...(input.language === undefined ? {} : { Language: input.language }),
-    Format: ASSIST_FORMAT_CODE[input.format],
-  };
 }
 
 export function encodeAssistCancelRequest(req: AssistCancelRequest): AssistHttpBody {
@@ -254,13 +194,13 @@ export interface AssistCancelReceived extends Omit<AssistChargeReceived, 'autoDe
   readonly cancelReason: string | undefined;
 }
 
-export function parseAssistCancelRequest(body: string, contentType: string): Parsed<AssistCancelReceived> {
-  const charge = parseAssistChargeRequest(body, contentType);
+export function decodeAssistCancelRequest(body: string, contentType: string): Decoded<AssistCancelReceived> {
+  const charge = decodeAssistChargeRequest(body, contentType);
   if (!charge.ok) return charge;
   const { autoDeposit: _ignored, ...rest } = charge.value;
-  const fields = parseRequestBody(body, contentType);
+  const fields = decodeRequestBody(body, contentType);
   const cancelReason = fields.ok ? fields.value.get('cancelreason') : undefined;
-  return { ok: true, value: { ...rest, cancelReason } };
+  return succeed({ ...rest, cancelReason });
 }
 
 // ── orderstate.cfm (not in the spec: parameters as Assist's public integrations send them) ──────────────────────
@@ -274,24 +214,6 @@ export interface AssistOrderStateRequest {
   readonly StartDay?: string;
   readonly StartMonth?: string;
   readonly StartYear?: string;
-}
-
-export interface AssistOrderStateInput extends AssistCredentials {
-  readonly orderNumber: string;
-  readonly format: Exclude<AssistFormat, 'soap'>;
-  /** Where to start looking (UTC date); Assist searches a limited period by default. */
-  readonly since?: { readonly year: number; readonly month: number; readonly day: number };
-}
-
-export function buildAssistOrderStateRequest(input: AssistOrderStateInput): AssistOrderStateRequest {
-  if (!/^\S{1,128}$/.test(input.orderNumber)) throw new AssistCodecError(`bad Ordernumber "${input.orderNumber}"`);
-  const since = input.since;
-  return {
-    Ordernumber: input.orderNumber,
-    ...assistCredentialFields(input),
-    Format: ASSIST_FORMAT_CODE[input.format],
-    ...(since ? { StartDay: String(since.day), StartMonth: String(since.month), StartYear: String(since.year) } : {}),
-  };
 }
 
 export function encodeAssistOrderStateRequest(req: AssistOrderStateRequest): AssistHttpBody {
@@ -316,13 +238,13 @@ export interface AssistOrderStateReceived {
   readonly format: AssistFormat;
 }
 
-export function parseAssistOrderStateRequest(body: string, contentType: string): Parsed<AssistOrderStateReceived> {
-  const parsed = parseRequestBody(body, contentType);
+export function decodeAssistOrderStateRequest(body: string, contentType: string): Decoded<AssistOrderStateReceived> {
+  const parsed = decodeRequestBody(body, contentType);
   if (!parsed.ok) return parsed;
   const common = readCommon(parsed.value, 'ordernumber');
   if (!common.ok) return common;
   const format = readFormat(parsed.value, contentType);
   if (!format.ok) return format;
   const { id, merchantId, login, password } = common.value;
-  return { ok: true, value: { orderNumber: id, merchantId, login, password, format: format.value } };
+  return succeed({ orderNumber: id, merchantId, login, password, format: format.value });
 }

@@ -1,11 +1,12 @@
-import { parseAmount } from '../../domain/money.ts';
+import { parseAmount } from '../../../domain/money.ts';
 import {
   ASSIST_KEY_SPELLINGS,
   canonicalAssistField,
   type AssistAnswerField,
   type AssistOrderRecord,
 } from './fields.ts';
-import { isObject, leafText, parseXmlDocument } from './xml.ts';
+import { isObject, leafText, decodeXmlDocument } from './xml.ts';
+import type { Failure } from '../../../domain/result.ts';
 import { jsonScalarText, parseJsonLossless } from './json.ts';
 
 /** Answer formats of the Assist web services (spec, charge table, parameter `Format`). 2 (WDDX) is not in the spec. */
@@ -27,9 +28,9 @@ export type AssistFormatCode = (typeof ASSIST_FORMAT_CODE)[AssistFormat];
 export type AssistAnswer =
   | { kind: 'processed'; firstcode: string | undefined; secondcode: string | undefined; orders: AssistOrderRecord[] }
   | { kind: 'not_processed'; firstcode: string; secondcode: string }
-  | { kind: 'unreadable'; reason: string };
+  | Failure<'unreadable'>;
 
-const unreadable = (reason: string): AssistAnswer => ({ kind: 'unreadable', reason });
+const unreadable = (detail: string): AssistAnswer => ({ kind: 'unreadable', detail });
 
 const ANSWER_READERS = {
   xml: parseXmlAnswer,
@@ -39,7 +40,7 @@ const ANSWER_READERS = {
 } satisfies Record<AssistFormat, (body: string) => AssistAnswer>;
 
 /** Reads an answer in the given format. Never throws: anything it cannot read is `unreadable`. */
-export function parseAssistAnswer(body: string, format: AssistFormat): AssistAnswer {
+export function decodeAssistAnswer(body: string, format: AssistFormat): AssistAnswer {
   const read = ANSWER_READERS[format];
   if (body.trim() === '') return unreadable('empty body');
   try {
@@ -99,9 +100,9 @@ function recordsFrom(nodes: unknown, read: FieldReader): AssistOrderRecord[] | u
 // ── XML (Format=3) ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 function parseXmlAnswer(body: string): AssistAnswer {
-  const doc = parseXmlDocument(body);
-  if (!doc.ok) return unreadable(doc.reason);
-  const result = doc.root['result'];
+  const doc = decodeXmlDocument(body);
+  if (!doc.ok) return unreadable(doc.failure.detail);
+  const result = doc.value['result'];
   if (!isObject(result)) return unreadable('no <result> root');
   const firstcode = leafAttr(result['@_firstcode']);
   const secondcode = leafAttr(result['@_secondcode']);
@@ -126,9 +127,9 @@ function xmlOrders(result: Record<string, unknown>): AssistOrderRecord[] | undef
 // ── SOAP (Format=4) ────────────────────────────────────────────────────────────────────────────────────────────────
 
 function parseSoapAnswer(body: string): AssistAnswer {
-  const doc = parseXmlDocument(body);
-  if (!doc.ok) return unreadable(doc.reason);
-  const envelope = doc.root['Envelope'];
+  const doc = decodeXmlDocument(body);
+  if (!doc.ok) return unreadable(doc.failure.detail);
+  const envelope = doc.value['Envelope'];
   const soapBody = isObject(envelope) ? envelope['Body'] : undefined;
   if (!isObject(soapBody)) return unreadable('no SOAP Body');
   if (soapBody['Fault'] !== undefined) return unreadable(`SOAP Fault: ${faultText(soapBody['Fault'])}`);

@@ -1,4 +1,4 @@
-import { readJsonLossless } from '../../domain/lossless-json.ts';
+import { readJsonLossless } from '../../../domain/lossless-json.ts';
 
 /** Upper bound on a JSON body we parse; real Assist messages are a few kilobytes. */
 export const MAX_JSON_CHARS = 256 * 1024;

@@ -1,5 +1,132 @@
+/**
+ * Assist mapping: our order ⇄ Assist's request messages (built here, written as bytes by codec/), and Assist's
+ * answers → outcomes (the order-state tables). Pure: no I/O.
+ */
 import { assertNever } from '../../domain/assert.ts';
-import { readAssistOrder, type AssistAnswer, type AssistOrderResult } from './answer.ts';
+import { formatAmount } from '../../domain/money.ts';
+import {
+  ASSIST_FORMAT_CODE, ASSIST_LANGUAGE_BY_PAGE, ASSIST_RULES, AssistCodecError, assistCredentialFields, checkAssistBillnumber,
+  checkAssistField, formatAssistAmount, readAssistOrder,
+  type AssistAnswer, type AssistCancelRequest, type AssistChargeRequest, type AssistCredentials, type AssistFormat,
+  type AssistLanguage, type AssistOrderForm, type AssistOrderResult, type AssistOrderStateRequest, type AssistPartialAmount,
+  type PageLanguage,
+} from './codec/index.ts';
+
+// ── requests: our values → Assist's messages ─────────────────────────────────────────────────────────────────────
+
+export interface AssistOrderFormInput {
+  readonly merchantId: string;
+  readonly orderNumber: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly pageLanguage: PageLanguage;
+  readonly email?: string;
+  readonly comment?: string;
+  readonly returnOkUrl: string;
+  readonly returnNoUrl: string;
+}
+
+/** The authorisation form from our order; refuses (AssistCodecError) what the spec's rules do not allow. */
+export function assistOrderForm(input: AssistOrderFormInput): AssistOrderForm {
+  checkAssistField('merchantId', input.merchantId, 'Merchant_ID');
+  checkAssistField('currency', input.currency, 'OrderCurrency');
+  if (input.orderNumber.trim() === '') throw new AssistCodecError('OrderNumber is empty');
+  return {
+    Merchant_ID: input.merchantId,
+    OrderNumber: input.orderNumber,
+    OrderAmount: formatAssistAmount(input.amountMinor, 'OrderAmount'),
+    OrderCurrency: input.currency,
+    Delay: '1',
+    Language: ASSIST_LANGUAGE_BY_PAGE[input.pageLanguage],
+    ...(input.email === undefined ? {} : { Email: input.email }),
+    ...(input.comment === undefined ? {} : { OrderComment: input.comment }),
+    URL_RETURN_OK: input.returnOkUrl,
+    URL_RETURN_NO: input.returnNoUrl,
+    CardPayment: '1', // card payments only: no WebMoney, no Yandex.Money
+    WMPayment: '0',
+    YMPayment: '0',
+  };
+}
+
+export interface AssistChargeInput extends AssistCredentials {
+  readonly billnumber: string;
+  /** Absent: charge the full authorised amount. */
+  readonly partial?: AssistPartialAmount;
+  readonly format: AssistFormat;
+  readonly language?: AssistLanguage;
+  readonly clientIp?: string;
+  /** Release the uncharged rest of the hold at once (AutoDeposit=1). */
+  readonly autoDeposit?: boolean;
+}
+
+function partialFields(partial: AssistPartialAmount | undefined): { Amount?: string; Currency?: string } {
+  if (!partial) return {};
+  if (partial.amountMinor <= 0n) throw new AssistCodecError('Amount must be positive');
+  if (!ASSIST_RULES.currency.test(partial.currency)) throw new AssistCodecError(`bad Currency "${partial.currency}"`);
+  return { Amount: formatAmount(partial.amountMinor, 2), Currency: partial.currency };
+}
+
+function optionalIp(ip: string | undefined): { ClientIP?: string } {
+  if (ip === undefined) return {};
+  if (!ASSIST_RULES.clientIp.test(ip)) throw new AssistCodecError(`bad ClientIP "${ip}"`);
+  return { ClientIP: ip };
+}
+
+export function assistChargeRequest(input: AssistChargeInput): AssistChargeRequest {
+  return {
+    Billnumber: checkAssistBillnumber(input.billnumber),
+    ...assistCredentialFields(input),
+    ...partialFields(input.partial),
+    ...optionalIp(input.clientIp),
+    ...(input.language === undefined ? {} : { Language: input.language }),
+    Format: ASSIST_FORMAT_CODE[input.format],
+    ...(input.autoDeposit === undefined ? {} : { AutoDeposit: input.autoDeposit ? '1' : '0' }),
+  };
+}
+
+
+export interface AssistCancelInput extends AssistCredentials {
+  readonly billnumber: string;
+  /** Absent: release / return the whole amount. */
+  readonly partial?: AssistPartialAmount;
+  readonly format: Exclude<AssistFormat, 'soap'>;
+  readonly cancelReason?: string;
+  readonly language?: AssistLanguage;
+  readonly clientIp?: string;
+}
+
+export function assistCancelRequest(input: AssistCancelInput): AssistCancelRequest {
+  return {
+    Billnumber: checkAssistBillnumber(input.billnumber),
+    ...assistCredentialFields(input),
+    ...partialFields(input.partial),
+    ...(input.cancelReason === undefined ? {} : { CancelReason: input.cancelReason }),
+    ...optionalIp(input.clientIp),
+    ...(input.language === undefined ? {} : { Language: input.language }),
+    Format: ASSIST_FORMAT_CODE[input.format],
+  };
+}
+
+
+export interface AssistOrderStateInput extends AssistCredentials {
+  readonly orderNumber: string;
+  readonly format: Exclude<AssistFormat, 'soap'>;
+  /** Where to start looking (UTC date); Assist searches a limited period by default. */
+  readonly since?: { readonly year: number; readonly month: number; readonly day: number };
+}
+
+export function assistOrderStateRequest(input: AssistOrderStateInput): AssistOrderStateRequest {
+  if (!/^\S{1,128}$/.test(input.orderNumber)) throw new AssistCodecError(`bad Ordernumber "${input.orderNumber}"`);
+  const since = input.since;
+  return {
+    Ordernumber: input.orderNumber,
+    ...assistCredentialFields(input),
+    Format: ASSIST_FORMAT_CODE[input.format],
+    ...(since ? { StartDay: String(since.day), StartMonth: String(since.month), StartYear: String(since.year) } : {}),
+  };
+}
+
+// ── answers → outcomes ───────────────────────────────────────────────────────────────────────────────────────────
 
 /**
  * Assist order states. The spec names Delayed, Approved and PartialDelayed and links the full list ("статусы заказа")
@@ -105,7 +232,7 @@ export function classifyAssistAnswer(
   answer: AssistAnswer,
   table: AssistStateTable = ASSIST_CHARGE_STATE_OUTCOME,
 ): AssistOutcome {
-  if (answer.kind === 'unreadable') return { kind: 'unknown', reason: answer.reason };
+  if (answer.kind === 'unreadable') return { kind: 'unknown', reason: answer.detail };
   if (answer.kind === 'not_processed') return { kind: 'retry', ...codesOf(answer) };
   const [record, ...others] = answer.orders;
   if (!record || others.length > 0) return { kind: 'unknown', reason: `${answer.orders.length} orders in the answer` };

@@ -1,7 +1,9 @@
 /**
- * Assist card gateway codec (spec: assist-two-stage.txt). Tolem is the merchant: authorise with the order form
+ * Assist card gateway codec (docs/protocols/assist.md). Tolem is the merchant: authorise with the order form
  * (Delay=1), then charge (charge.cfm) or release the hold (cancel.cfm); order-state lookups resolve unknowns.
- * Pure: bytes ⇄ typed messages in both directions (our client and the Assist simulator). No I/O, no business rules.
+ * Pure: bytes ⇄ typed messages in both directions (our client and the Assist simulator), `decode*` and `encode*`; the
+ * messages are built from our values in ../mapping.ts. A decoder never throws: a request it cannot read is
+ * `{ ok: false, failure }` (src/domain/result.ts), an answer it cannot read `{ kind: 'unreadable', detail }`.
  */
 export {
   ASSIST_ANSWER_FIELDS,
@@ -12,7 +14,7 @@ export {
 } from './fields.ts';
 export {
   ASSIST_FORMAT_CODE,
-  parseAssistAnswer,
+  decodeAssistAnswer,
   readAssistOrder,
   type AssistAnswer,
   type AssistFormat,
@@ -21,65 +23,46 @@ export {
 } from './answer.ts';
 export { encodeAssistAnswer, type AssistAnswerToEncode } from './answer-encode.ts';
 export {
-  ASSIST_CANCEL_STATE_OUTCOME,
-  ASSIST_CHARGE_STATE_OUTCOME,
-  ASSIST_ORDER_STATES,
-  ASSIST_ORDER_STATE_PHASE,
-  assistOrderPhase,
-  assistResponseCodeKind,
-  classifyAssistAnswer,
-  parseAssistOrderState,
-  type AssistOrderPhase,
-  type AssistOrderState,
-  type AssistOutcome,
-  type AssistOutcomeKind,
-  type AssistResponseCodeKind,
-  type AssistStateTable,
-} from './status.ts';
-export {
   DEFAULT_ASSIST_SIGNATURE_DIGEST,
   assistSignatureBase,
   signAssistResponse,
   verifyAssistSignature,
   type AssistSignatureDigest,
 } from './signature.ts';
-export type { AssistFieldPair, AssistHttpBody, Parsed } from './form.ts';
+export type { AssistDecodeFailure, AssistFieldPair, AssistHttpBody, Decoded } from './form.ts';
 export {
   ASSIST_LANGUAGE_BY_PAGE,
+  ASSIST_RULES,
   AssistCodecError,
+  assistCredentialFields,
   assistOrderFormFields,
   assistTransportFor,
-  buildAssistOrderForm,
+  checkAssistBillnumber,
+  checkAssistField,
+  decodeAssistOrderForm,
   encodeAssistOrderForm,
+  formatAssistAmount,
   parseAssistAmount,
   parseAssistFormatCode,
-  parseAssistOrderForm,
   type AssistCredentials,
   type AssistLanguage,
   type AssistOrderForm,
-  type AssistOrderFormInput,
   type AssistOrderFormReceived,
   type PageLanguage,
 } from './requests.ts';
 export {
   ASSIST_PATHS,
   assistChargeFields,
-  buildAssistCancelRequest,
-  buildAssistChargeRequest,
-  buildAssistOrderStateRequest,
+  decodeAssistCancelRequest,
+  decodeAssistChargeRequest,
+  decodeAssistOrderStateRequest,
   encodeAssistCancelRequest,
   encodeAssistChargeRequest,
   encodeAssistOrderStateRequest,
-  parseAssistCancelRequest,
-  parseAssistChargeRequest,
-  parseAssistOrderStateRequest,
-  type AssistCancelInput,
   type AssistCancelReceived,
   type AssistCancelRequest,
-  type AssistChargeInput,
   type AssistChargeReceived,
   type AssistChargeRequest,
-  type AssistOrderStateInput,
   type AssistOrderStateReceived,
   type AssistOrderStateRequest,
   type AssistPartialAmount,

@@ -8,28 +8,29 @@
 import {
   readFault, readSoapBody, writeEnvelope, writeFault,
   type AlsecoFault, type AlsecoFaultInput, type AlsecoSoapVersion, type SoapBodyElement,
-} from './codec/envelope.ts';
+} from './envelope.ts';
 import {
   ALSECO_METHODS, ALSECO_NAMESPACES, isAlsecoMethod, isAlsecoNamespace,
   type AlsecoMethod, type AlsecoMethodSpec, type AlsecoNamespace, type AlsecoParams, type AlsecoRequest,
   type AlsecoResult,
-} from './codec/messages.ts';
-import { decodeField, decodeNode, encodeField, encodeFields } from './codec/walk.ts';
-import { AlsecoDecodeError, childrenByLocalName, type AlsecoReadFailure } from './codec/xml-read.ts';
-import type { XmlWriter } from './codec/xml-write.ts';
+} from './messages.ts';
+import { decodeField, decodeNode, encodeField, encodeFields } from './walk.ts';
+import { AlsecoDecodeError, childrenByLocalName, type AlsecoReadFailure } from './xml-read.ts';
+import type { XmlWriter } from './xml-write.ts';
 
-export * from './codec/messages.ts';
-export { ALSECO_DEFAULT_MAX_BYTES, type AlsecoMalformedReason, type AlsecoReadFailure } from './codec/xml-read.ts';
-export { AlsecoEncodeError } from './codec/xml-write.ts';
+export * from './messages.ts';
+export { ALSECO_DEFAULT_MAX_BYTES, type AlsecoMalformedReason, type AlsecoReadFailure } from './xml-read.ts';
+export { AlsecoEncodeError } from './xml-write.ts';
 export {
   SOAP11_NAMESPACE, SOAP12_NAMESPACE, type AlsecoFault, type AlsecoFaultInput, type AlsecoFaultSide,
   type AlsecoSoapVersion,
-} from './codec/envelope.ts';
+} from './envelope.ts';
 export {
   ALSECO_MONEY_SCALE, formatAlsecoMoney, parseAlsecoMoney, parseAlsecoDateTime, parseAlsecoDotDate,
   type AlsecoDateTimeParts,
-} from './codec/values.ts';
-export type { AlsecoLeafKind } from './codec/schema.ts';
+} from './values.ts';
+export type { AlsecoLeafKind } from './schema.ts';
+export { alsecoInvoicePeriod, stripInvoiceCheckDigit, type InvoiceNumberError, type StrippedInvoiceNumber } from './invoice-number.ts';
 
 export interface AlsecoEncodeOptions {
   /** Defaults to the namespace the spec shows for the method. */

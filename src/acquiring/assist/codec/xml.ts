@@ -1,6 +1,7 @@
+import { fail, succeed, type Failure, type Result } from '../../../domain/result.ts';
 import {
   createXmlParser, decodeXmlReferences, escapeXmlText, PLAIN_UTF8_STYLE, screenDtd, xmlWellFormedness,
-} from '../../xml/index.ts';
+} from '../../../xml/index.ts';
 
 /**
  * Safe XML reading for Assist answers, with the shared policy (src/xml/read.ts).
@@ -12,7 +13,7 @@ import {
  * five predefined ones and character references are decoded, anything else is left as the text it is.
  */
 
-export type XmlDocument = { ok: true; root: Record<string, unknown> } | { ok: false; reason: string };
+export type XmlDocument = Result<Record<string, unknown>, Failure<'not_xml'>>;
 
 /** Upper bound on an answer we are willing to parse; a real charge answer is about 3 KB. */
 export const MAX_XML_ANSWER_CHARS = 256 * 1024;
@@ -30,16 +31,16 @@ function spaceOutAttributes(text: string): string {
   return text.replace(/<[A-Za-z][^<>]*>/g, (tag) => tag.replace(/(?<!=\s*)(["'])(?=[A-Za-z_][\w:.-]*\s*=)/g, '$1 '));
 }
 
-export function parseXmlDocument(body: string): XmlDocument {
-  if (body.length > MAX_XML_ANSWER_CHARS) return { ok: false, reason: 'body too large' };
+export function decodeXmlDocument(body: string): XmlDocument {
+  if (body.length > MAX_XML_ANSWER_CHARS) return fail('not_xml', 'body too large');
   const stripped = stripDoctype(body.trim());
-  if (stripped === undefined) return { ok: false, reason: 'DOCTYPE with entities refused' };
+  if (stripped === undefined) return fail('not_xml', 'DOCTYPE with entities refused');
   const text = spaceOutAttributes(stripped.trim());
-  if (!text.startsWith('<')) return { ok: false, reason: 'not XML' };
+  if (!text.startsWith('<')) return fail('not_xml', 'not XML');
   const invalid = xmlWellFormedness(text);
-  if (invalid) return { ok: false, reason: `malformed XML: ${invalid.message}` };
+  if (invalid) return fail('not_xml', `malformed XML: ${invalid.message}`);
   const root: unknown = parser.parse(text);
-  return isObject(root) ? { ok: true, root } : { ok: false, reason: 'empty XML' };
+  return isObject(root) ? succeed(root) : fail('not_xml', 'empty XML');
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
