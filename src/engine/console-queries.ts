@@ -1,0 +1,101 @@
+/**
+ * The console's own reads that no other service has: the counters of its menu and dashboard, and the agents below
+ * their notification threshold with the forecast of when each runs out at its current rate of spending.
+ */
+import type { Clock } from '../domain/clock.ts';
+import type { Queryable } from '../store/db.ts';
+import type { PaymentRecord } from './payment-record.ts';
+
+export interface ConsoleCounts {
+  /** Payments the provider has not answered finally yet (accepted) or waiting for funds (waiting, 220). */
+  pending: number;
+  /** Held for the security service (153). */
+  review: number;
+  /** Open attention items. */
+  attention: number;
+  /** Money movements waiting for a second operator. */
+  proposals: number;
+}
+
+export async function consoleCounts(q: Queryable, open: () => Promise<Record<'waiting' | 'review' | 'accepted', number>>): Promise<ConsoleCounts> {
+  const [states, rest] = await Promise.all([
+    open(),
+    q.query<{ attention: bigint; proposals: bigint }>(
+      `SELECT (SELECT count(*) FROM attention_items WHERE resolved_at IS NULL)::bigint AS attention,
+              (SELECT count(*) FROM money_proposals WHERE state = 'proposed')::bigint AS proposals`),
+  ]);
+  const row = rest.rows[0];
+  return {
+    pending: states.accepted + states.waiting, review: states.review,
+    attention: Number(row?.attention ?? 0n), proposals: Number(row?.proposals ?? 0n),
+  };
+}
+
+export interface LowAgent {
+  id: bigint;
+  name: string;
+  currency: string;
+  availableMinor: bigint;
+  notificationMinor: bigint;
+  /** What it spent in the last hour (payments accepted, by their amount debited). */
+  spentLastHourMinor: bigint;
+  /** When the available balance reaches the overdraft floor at that rate; null when it spends nothing. */
+  runsOutAt: Date | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Agents whose available balance is below their notification threshold, lowest first. */
+export async function lowAgents(q: Queryable, clock: Clock): Promise<LowAgent[]> {
+  const now = clock.now();
+  const rows = await q.query<{
+    id: bigint; name: string; currency: string; notification_minor: bigint; overdraft_minor: bigint; available: bigint; spent: bigint;
+  }>(
+    `SELECT a.id, a.name, a.currency, a.notification_minor, a.overdraft_minor,
+            (l.credits_posted - l.debits_posted - l.debits_pending) AS available,
+            COALESCE((SELECT sum(COALESCE(p.amount_from_minor, p.amount_to_minor)) FROM payments p
+                       WHERE p.agent_id = a.id AND p.paid_at >= $1 AND p.paid_at < $2 AND p.state IN ('accepted', 'succeeded')), 0)::bigint AS spent
+       FROM agents a JOIN ledger_accounts l ON l.id = a.ledger_account_id
+      WHERE a.notification_minor IS NOT NULL AND (l.credits_posted - l.debits_posted - l.debits_pending) < a.notification_minor
+      ORDER BY available`,
+    [new Date(now.getTime() - HOUR_MS), now],
+  );
+  return rows.rows.map((row) => {
+    const left = row.available - row.overdraft_minor;
+    const runsOutAt = row.spent > 0n && left > 0n ? new Date(now.getTime() + Number((left * BigInt(HOUR_MS)) / row.spent)) : row.spent > 0n ? now : null;
+    return {
+      id: row.id, name: row.name, currency: row.currency, availableMinor: row.available, notificationMinor: row.notification_minor,
+      spentLastHourMinor: row.spent, runsOutAt,
+    };
+  });
+}
+
+/** One line of a payment's history as the console shows it. */
+export interface TimelineItem {
+  at: Date;
+  kind: 'state' | 'ledger' | 'job' | 'exchange' | 'attention';
+  title: string;
+  detail?: string;
+  /** A partner exchange's bodies as sent and received, secrets masked. */
+  request?: string;
+  response?: string;
+}
+
+/**
+ * A payment's history from its stored record alone (its row's dates, its ledger transfers, its attention items), for
+ * when no fuller timeline is recorded.
+ */
+export function recordTimeline(record: PaymentRecord): TimelineItem[] {
+  const p = record.payment;
+  const items: TimelineItem[] = [];
+  const at = (name: string) => (p[name] instanceof Date ? (p[name] as Date) : undefined);
+  const created = at('created_at');
+  if (created) items.push({ at: created, kind: 'state', title: 'created', detail: String(p['service_id'] ?? '') });
+  const paid = at('paid_at');
+  if (paid) items.push({ at: paid, kind: 'state', title: 'accepted', detail: `attempts ${String(p['attempts'] ?? 0)}` });
+  const status = at('status_at');
+  if (status) items.push({ at: status, kind: 'state', title: String(p['state']), detail: `${String(p['result_code'])} ${String(p['result_message'] ?? '')}` });
+  for (const t of record.transfers) items.push({ at: t.createdAt, kind: 'ledger', title: `${t.kind} ${t.amountMinor.toString()}`, detail: `${t.debit} → ${t.credit} · ${t.reason}` });
+  for (const a of record.attention) items.push({ at: a.createdAt, kind: 'attention', title: a.kind, detail: a.resolution ? `${a.reason} · ${a.resolution}` : a.reason });
+  return items.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
