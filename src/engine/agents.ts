@@ -120,14 +120,20 @@ export async function createAgentIn(q: Queryable, input: CreateAgentInput): Prom
   return token ? { agent, token } : { agent };
 }
 
-async function topUpIn(q: Queryable, agent: Agent, amountMinor: bigint, reason: string): Promise<bigint> {
+/**
+ * A top-up (positive) or correction (negative) in the caller's transaction, dated `at` (the engine's clock; default the
+ * database's now()). A correction may not push the agent below its overdraft floor (the ledger refuses: exceeds_floor).
+ */
+export async function topUpIn(
+  q: Queryable, agent: Agent, amountMinor: bigint, reason: string, options: { at?: Date } = {},
+): Promise<bigint> {
   const funding = await ensureAccount(q, fundingAccountCode(agent.currency), 'funding', agent.currency);
+  const at = options.at ? { at: options.at } : {};
   if (amountMinor > 0n) {
-    return transfer(q, { debitAccountId: funding, creditAccountId: agent.ledgerAccountId, amountMinor, currency: agent.currency, reason });
+    return transfer(q, { debitAccountId: funding, creditAccountId: agent.ledgerAccountId, amountMinor, currency: agent.currency, reason, ...at });
   }
-  // A negative top-up is a correction taking money back; it may not push the agent below its floor.
   return transfer(q, {
-    debitAccountId: agent.ledgerAccountId, creditAccountId: funding, amountMinor: -amountMinor, currency: agent.currency, reason,
+    debitAccountId: agent.ledgerAccountId, creditAccountId: funding, amountMinor: -amountMinor, currency: agent.currency, reason, ...at,
     debitFloorMinor: agent.overdraftMinor,
   });
 }
