@@ -32,6 +32,9 @@ import { publicBaseUrl, selfBaseUrl } from './http/self-url.ts';
 import { registerAuthThrottle } from './http/auth-throttle.ts';
 import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
 import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
+import { consoleRoutes } from './console/routes.ts';
+import { consoleServices } from './engine/console-services.ts';
+import { DEFAULT_SESSION_TIMEOUTS } from './engine/sessions.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
 export const REDACTED_PATHS = [
@@ -120,6 +123,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config),
   });
   if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
+  const secureCookies = config.publicUrl?.startsWith('https:') ?? false;
+  await app.register(consoleRoutes, { prefix: '/console', services: consoleServices(db, { clock, engine, timeouts: DEFAULT_SESSION_TIMEOUTS }), secureCookies, offsetMinutes: config.hubOffsetMinutes });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', clock, host: config.host, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
 
   if (queue) {

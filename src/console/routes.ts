@@ -71,6 +71,41 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
     refuse: (request, reply) => sendPage(reply, 403, errorPage(anonymousView(request, reply), text(langOf(request, reply), 'err_csrf'))),
   });
 
+  const { langOf, anonymousView, signedView } = viewContexts(services, options);
+  const send = (reply: FastifyReply, code: number, page: Page) => sendPage(reply, code, page);
+  const forbidden = async (request: FastifyRequest, reply: FastifyReply, view: ViewContext) => {
+    await send(reply, 403, errorPage(view, text(view.lang, 'err_forbidden')));
+    return null;
+  };
+  async function signed(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction, post: boolean, current?: NavKey): Promise<Signed | null> {
+    const signedIn = post ? await guard.action(request, reply) : await guard.page(request, reply);
+    if (!signedIn) return null;
+    const { session } = signedIn;
+    // A cabinet user's cookie never reaches /console (another path), and a session of another kind is no operator.
+    if (session.principal.kind !== 'operator') return forbidden(request, reply, anonymousView(request, reply));
+    const view = await signedView(request, reply, session, signedIn.csrf, current);
+    if (!services.can(session.principal, action)) return forbidden(request, reply, view);
+    return { view, session, actor: { principal: session.principal, ip: request.ip }, form: formFields(request.body), query: queryFields(request.query) };
+  }
+  const deps: ConsoleDeps = {
+    services,
+    page: (request, reply, action, current) => signed(request, reply, action, false, current),
+    act: (request, reply, action) => signed(request, reply, action, true),
+    send,
+    back: (reply, path, flash) => reply.code(303).header('location', `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(flash).toString()}`).send(),
+  };
+
+  registerErrorPages(app, anonymousView, options.offsetMinutes);
+  registerLogin(app, { services, guard, anonymousView, send, secureCookies: options.secureCookies });
+  registerDashboard(app, deps);
+  registerPayments(app, deps);
+  registerAgents(app, deps);
+  registerQueues(app, deps);
+  registerOperators(app, deps);
+}
+
+/** The page context of a request: language (query, cookie, Accept-Language), path, the operator and their menu. */
+function viewContexts(services: ConsoleServices, options: ConsolePluginOptions) {
   const langOf = (request: FastifyRequest, reply: FastifyReply): ConsoleLang => {
     const query = queryFields(request.query);
     const lang = pickLanguage(CONSOLE_LANGUAGES, query['lang'], request.cookies[LANG_COOKIE], request.headers['accept-language']);
@@ -96,30 +131,12 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
       idleMs: services.idleMs, offsetMinutes: options.offsetMinutes, nav, ...(current ? { current } : {}), flash: flashOf(queryFields(request.query), lang),
     };
   }
+  return { langOf, anonymousView, signedView };
+}
 
+/** Error and not-found pages in the console's own layout: never a stack trace, never Fastify's bare 500. */
+function registerErrorPages(app: FastifyInstance, anonymousView: (request: FastifyRequest, reply: FastifyReply) => ViewContext, offsetMinutes: number): void {
   const send = (reply: FastifyReply, code: number, page: Page) => sendPage(reply, code, page);
-  const forbidden = async (request: FastifyRequest, reply: FastifyReply, view: ViewContext) => {
-    await send(reply, 403, errorPage(view, text(view.lang, 'err_forbidden')));
-    return null;
-  };
-  async function signed(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction, post: boolean, current?: NavKey): Promise<Signed | null> {
-    const signedIn = post ? await guard.action(request, reply) : await guard.page(request, reply);
-    if (!signedIn) return null;
-    const { session } = signedIn;
-    // A cabinet user's cookie never reaches /console (another path), and a session of another kind is no operator.
-    if (session.principal.kind !== 'operator') return forbidden(request, reply, anonymousView(request, reply));
-    const view = await signedView(request, reply, session, signedIn.csrf, current);
-    if (!services.can(session.principal, action)) return forbidden(request, reply, view);
-    return { view, session, actor: { principal: session.principal, ip: request.ip }, form: formFields(request.body), query: queryFields(request.query) };
-  }
-  const deps: ConsoleDeps = {
-    services,
-    page: (request, reply, action, current) => signed(request, reply, action, false, current),
-    act: (request, reply, action) => signed(request, reply, action, true),
-    send,
-    back: (reply, path, flash) => reply.code(303).header('location', `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(flash).toString()}`).send(),
-  };
-
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
     const client = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
     if (!client) request.log.error({ err: error }, 'console page failed');
@@ -130,20 +147,13 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
     try {
       return anonymousView(request, reply);
     } catch {
-      return { lang: 'ru', path: PREFIX, who: undefined, csrf: '', idleMs: 0, offsetMinutes: options.offsetMinutes, nav: [], flash: undefined };
+      return { lang: 'ru', path: PREFIX, who: undefined, csrf: '', idleMs: 0, offsetMinutes: offsetMinutes, nav: [], flash: undefined };
     }
   }
   app.setNotFoundHandler((request, reply) => {
     const view = anonymousView(request, reply);
     return send(reply, 404, errorPage(view, text(view.lang, 'err_not_found')));
   });
-
-  registerLogin(app, { services, guard, anonymousView, send, secureCookies: options.secureCookies });
-  registerDashboard(app, deps);
-  registerPayments(app, deps);
-  registerAgents(app, deps);
-  registerQueues(app, deps);
-  registerOperators(app, deps);
 }
 
 const NAV: { key: NavKey; href: string; action: ConsoleAction }[] = [

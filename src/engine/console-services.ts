@@ -42,7 +42,7 @@ export interface ConsoleServices {
   csrfOk(session: Session, presented: string | undefined): boolean;
   signOut(token: string, actor: Actor): Promise<void>;
   can(principal: Principal, action: Action, target?: { agentId?: bigint }): boolean;
-  navCounts(principal: Principal): Promise<Partial<Record<'attention' | 'review' | 'approvals', number>>>;
+  navCounts(principal: Principal): Promise<Partial<Record<string, number>>>;
 
   counts(): Promise<ConsoleCounts>;
   rates(by: 'service' | 'agent', minutes: number): Promise<PaymentRates>;

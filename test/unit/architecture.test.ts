@@ -30,6 +30,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   providers: ['domain', 'engine', 'http', 'xml'],
   acquiring: ['domain', 'engine', 'http', 'xml'],
   checkout: ['domain', 'engine', 'http', 'web'],
+  // The operator console and the agent cabinet: server-rendered pages over the engine's services for people.
+  console: ['domain', 'engine', 'web'],
+  cabinet: ['domain', 'engine', 'web'],
   // Simulators play the partners' side: they may borrow our codecs (the same bytes on the wire), never the engine.
   sandbox: ['domain', 'http', 'xml', 'web', 'gateways', 'providers', 'acquiring'],
   // Shared by the plugins: what one running Tolem holds, and its configuration.
