@@ -34,6 +34,8 @@ import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
 import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { consoleServices } from './engine/console-services.ts';
+import { cabinetRoutes } from './cabinet/routes.ts';
+import { cabinetServices } from './engine/cabinet-services.ts';
 import { DEFAULT_SESSION_TIMEOUTS } from './engine/sessions.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
@@ -125,6 +127,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
   const secureCookies = config.publicUrl?.startsWith('https:') ?? false;
   await app.register(consoleRoutes, { prefix: '/console', services: consoleServices(db, { clock, engine, timeouts: DEFAULT_SESSION_TIMEOUTS }), secureCookies, offsetMinutes: config.hubOffsetMinutes });
+  await app.register(cabinetRoutes, { prefix: '/cabinet', services: cabinetServices(db, { clock, timeouts: DEFAULT_SESSION_TIMEOUTS }), secureCookies, offsetMinutes: config.hubOffsetMinutes });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', clock, host: config.host, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
 
   if (queue) {

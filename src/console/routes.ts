@@ -1,4 +1,3 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +7,7 @@ import type { ConsoleAction, ConsoleServices } from '../engine/console-services.
 import { registerPages, sendPage, type Page } from '../web/pages.ts';
 import { PanelGuard } from '../web/panel-session.ts';
 import {
-  CSRF_FIELD, PANEL_ASSETS, formFields, pickLanguage, queryFields, registerFormBody, safeNext, setSessionCookie, strictPanelHeaders,
+  PANEL_ASSETS, formFields, pickLanguage, queryFields, registerFormBody, safeNext, strictPanelHeaders,
 } from '../web/panel.ts';
 import { CONSOLE_LANGUAGES, type ConsoleLang } from './i18n.ts';
 import { consolePage, errorPage, flashOf, text, type NavKey, type ViewContext } from './page.ts';
@@ -24,7 +23,6 @@ const ASSETS = fileURLToPath(new URL('./static/', import.meta.url));
 const CHART_ASSETS = dirname(createRequire(import.meta.url).resolve('uplot'));
 const PREFIX = '/console';
 const LANG_COOKIE = 'tolem_console_lang';
-const PRE_CSRF_COOKIE = 'tolem_console_login';
 
 export interface ConsolePluginOptions {
   services: ConsoleServices;
@@ -96,7 +94,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
   };
 
   registerErrorPages(app, anonymousView, options.offsetMinutes);
-  registerLogin(app, { services, guard, anonymousView, send, secureCookies: options.secureCookies });
+  registerLogin(app, { services, guard, anonymousView, send });
   registerDashboard(app, deps);
   registerPayments(app, deps);
   registerAgents(app, deps);
@@ -172,18 +170,13 @@ interface LoginDeps {
   guard: PanelGuard<Session>;
   anonymousView(request: FastifyRequest, reply: FastifyReply): ViewContext;
   send(reply: FastifyReply, code: number, page: Page): Promise<FastifyReply>;
-  secureCookies: boolean;
 }
 
-/**
- * The login page and logout. The login form carries its own CSRF token (a random cookie of the page, compared with
- * the hidden field) so that no other site can sign a browser in under someone else's account.
- */
+/** The login page (with its own CSRF token, see PanelGuard.loginToken) and logout. */
 function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
   const { services, guard, send } = deps;
   const loginPage = (request: FastifyRequest, reply: FastifyReply, code: number, values: { login: string; next: string; askTotp: boolean; error?: string }) => {
-    const preCsrf = randomBytes(24).toString('base64url');
-    setSessionCookie(reply, { name: PRE_CSRF_COOKIE, path: `${PREFIX}/login`, secure: deps.secureCookies }, preCsrf);
+    const preCsrf = guard.loginToken(reply);
     const view = deps.anonymousView(request, reply);
     if (values.error) view.flash = { kind: 'error', text: text(view.lang, values.error as 'err_login') };
     return send(reply, code, consolePage(view, 'login', text(view.lang, 'login_title'), { ...values, preCsrf }));
@@ -200,7 +193,7 @@ function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     const form = formFields(request.body);
     const next = safeNext(form['next'], PREFIX);
     const login = (form['login'] ?? '').trim().slice(0, 100);
-    if (!sameToken(request.cookies[PRE_CSRF_COOKIE], form[CSRF_FIELD])) {
+    if (!guard.loginTokenOk(request)) {
       return loginPage(request, reply, 403, { login, next, askTotp: false, error: 'err_csrf' });
     }
     const answer = await services.signIn(login, form['password'] ?? '', form['totp']?.trim() || undefined, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
@@ -208,7 +201,6 @@ function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
       const totp = answer.reason === 'totp_required';
       return loginPage(request, reply, totp ? 200 : 401, { login, next, askTotp: totp || Boolean(form['totp']), error: totp ? 'err_totp_required' : 'err_login' });
     }
-    reply.clearCookie(PRE_CSRF_COOKIE, { path: `${PREFIX}/login` });
     return guard.start(reply, answer).code(303).header('location', next).send();
   });
 
@@ -218,9 +210,4 @@ function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     await services.signOut(guard.token(request)!, { principal: signedIn.session.principal, ip: request.ip });
     return guard.end(reply).code(303).header('location', `${PREFIX}/login`).send();
   });
-}
-
-function sameToken(a: string | undefined, b: string | undefined): boolean {
-  if (!a || !b || a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }

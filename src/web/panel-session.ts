@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clearSessionCookie, CSRF_FIELD, formFields, setSessionCookie, type SessionCookie } from './panel.ts';
 
@@ -38,6 +39,7 @@ export class PanelGuard<S> {
 
   /** After a successful login: both cookies. */
   start(reply: FastifyReply, tokens: { token: string; csrfToken: string }): FastifyReply {
+    clearSessionCookie(reply, this.loginCookie);
     setSessionCookie(reply, this.options.cookie, tokens.token);
     return setSessionCookie(reply, this.csrfCookie, tokens.csrfToken);
   }
@@ -45,6 +47,27 @@ export class PanelGuard<S> {
   end(reply: FastifyReply): FastifyReply {
     clearSessionCookie(reply, this.options.cookie);
     return clearSessionCookie(reply, this.csrfCookie);
+  }
+
+  /**
+   * The login form's own CSRF token: a random cookie on the login path, repeated in a hidden field, so that no other
+   * site can sign a browser in under someone else's account.
+   */
+  loginToken(reply: FastifyReply): string {
+    const token = randomBytes(24).toString('base64url');
+    setSessionCookie(reply, this.loginCookie, token);
+    return token;
+  }
+
+  loginTokenOk(request: FastifyRequest): boolean {
+    const cookie = request.cookies[this.loginCookie.name];
+    const presented = formFields(request.body)[CSRF_FIELD];
+    if (!cookie || !presented || cookie.length !== presented.length) return false;
+    return timingSafeEqual(Buffer.from(cookie), Buffer.from(presented));
+  }
+
+  private get loginCookie(): SessionCookie {
+    return { ...this.options.cookie, name: `${this.options.cookie.name}_login`, path: `${this.options.prefix}/login` };
   }
 
   token(request: FastifyRequest): string | undefined {
