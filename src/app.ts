@@ -8,6 +8,9 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { PaymentEngine } from './engine/payments.ts';
+import { ExchangeJournal } from './engine/exchanges.ts';
+import { captureHttpExchanges } from './http/exchange-journal.ts';
+import { agentApiProtocol, elsomBillerProtocol, registerInboundCapture } from './http/inbound-capture.ts';
 import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
 import { createJobQueue } from './jobs/queue.ts';
@@ -83,7 +86,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const catalog = new Catalog(db);
   let selfUrl = config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`;
   const providers = buildProviderRegistry(config.alseco, () => selfUrl, clock);
-  const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock);
+  // Every partner exchange of a payment is recorded for its timeline, seen where the HTTP client sends it.
+  const exchanges = new ExchangeJournal(db, clock, log.child({ module: 'exchanges' }), { capture: captureHttpExchanges });
+  const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock, exchanges);
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
@@ -100,6 +105,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
+  // The agents' and the Elsom wallet's requests about a payment, and our answers, join its timeline.
+  registerInboundCapture(app as unknown as FastifyInstance, [agentApiProtocol('/api/v20'), elsomBillerProtocol(config.elsom.path)], (exchange) => exchanges.recordInbound(exchange));
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     try {

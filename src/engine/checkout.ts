@@ -160,6 +160,11 @@ export class Checkout {
   }
 
   /** The acquirer of an order's method (an order only ever has a method that had one). */
+  /** An acquirer call, its messages recorded for the order's payment (engine/exchanges.ts). */
+  private exchange<T>(order: OrderRow, acquirer: Acquirer, operation: string, call: () => Promise<T>): Promise<T> {
+    return this.deps.engine.exchanges.around({ paymentId: order.payment_id, orderId: order.id, partner: acquirer.name, operation }, call);
+  }
+
   private acquirer(method: PaymentMethod | null): Acquirer {
     const acquirer = method ? this.deps.acquirers[method] : undefined;
     if (!acquirer) throw new Error(`no acquirer for payment method ${method}`);
@@ -293,11 +298,11 @@ export class Checkout {
 
   private async startPayment(order: OrderRow, baseUrl: string): Promise<PayAnswer> {
     const acquirer = this.acquirer(order.method);
-    const started = await acquirer.start({
+    const started = await this.exchange(order, acquirer, 'start', () => acquirer.start({
       ...this.acquirerOrder(order), comment: `${order.service_id} ${order.account}`,
       returnOkUrl: `${baseUrl}/pay/return/${order.token}/ok`, returnNoUrl: `${baseUrl}/pay/return/${order.token}/no`,
       ...(order.email ? { email: order.email } : {}),
-    });
+    }));
     switch (started.kind) {
       case 'form':
         // The browser posts the form itself; a lost return is recovered by asking the acquirer for the order's state.
@@ -417,7 +422,7 @@ export class Checkout {
    */
   private async lateDebit(order: OrderRow, acquirer: Acquirer): Promise<void> {
     try {
-      const status = await acquirer.status(this.acquirerOrder(order));
+      const status = await this.exchange(order, acquirer, 'status', () => acquirer.status(this.acquirerOrder(order)));
       if (status.kind !== 'captured') return;
       await this.deps.engine.raiseAttention(this.deps.db, order.payment_id, 'refund',
         `${acquirer.label} debited the wallet for payment ${order.payment_id} after its order had expired; nothing was paid to the provider: refund ${formatAmount(order.amount_minor!)} ${order.currency} to the payer's wallet`,
@@ -525,7 +530,7 @@ export class Checkout {
   /** Card and wallet alike: only the acquirer's own status moves the order (held or taken, refused, or still open). */
   private async confirm(order: OrderRow): Promise<StepResult> {
     const acquirer = this.acquirer(order.method);
-    const status = await acquirer.status(this.acquirerOrder(order));
+    const status = await this.exchange(order, acquirer, 'status', () => acquirer.status(this.acquirerOrder(order)));
     switch (status.kind) {
       case 'held':
       case 'captured':
@@ -658,7 +663,7 @@ export class Checkout {
   private async askThenCharge(order: OrderRow): Promise<ChargeOutcome> {
     const acquirer = this.acquirer(order.method);
     if (await attemptedBefore(this.deps.db, order.payment_id, 'charge')) {
-      const state = await acquirer.status(this.acquirerOrder(order));
+      const state = await this.exchange(order, acquirer, 'status', () => acquirer.status(this.acquirerOrder(order)));
       switch (state.kind) {
         case 'captured':
           return { kind: 'charged', state: state.state };
@@ -672,7 +677,7 @@ export class Checkout {
       }
     }
     const attempt = await startAttempt(this.deps.db, order.payment_id, acquirer.name, 'charge');
-    const outcome = await acquirer.capture(order.acquirer_ref!);
+    const outcome = await this.exchange(order, acquirer, 'capture', () => acquirer.capture(order.acquirer_ref!));
     await answerAttempt(this.deps.db, attempt, outcome.kind === 'declined' ? `declined ${outcome.code}` : outcome.kind);
     switch (outcome.kind) {
       case 'approved':
@@ -704,7 +709,7 @@ export class Checkout {
 
   private async release(order: OrderRow): Promise<StepResult> {
     const acquirer = this.acquirer(order.method);
-    const outcome = await acquirer.release(order.acquirer_ref!, 'provider refused');
+    const outcome = await this.exchange(order, acquirer, 'release', () => acquirer.release(order.acquirer_ref!, 'provider refused'));
     switch (outcome.kind) {
       case 'approved':
         await this.moveTo(order.id, 'releasing', 'released', null, outcome.state);

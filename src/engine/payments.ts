@@ -18,6 +18,8 @@ import type { EngineMetrics } from './metrics.ts';
 import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
 import { closeSettledAttention, raiseAttention } from './attention.ts';
 import { ServiceError } from './errors.ts';
+import { ExchangeJournal, type HeldExchanges } from './exchanges.ts';
+import { recordStateChange } from './payment-events.ts';
 
 export interface EngineConfig {
   /** How long a pay waits for the provider before answering 1 (in processing). */
@@ -215,6 +217,8 @@ export class PaymentEngine {
     private readonly log: Logger,
     private readonly metrics?: EngineMetrics,
     private readonly clock: Clock = systemClock,
+    /** The record of partner exchanges (the operator's timeline); without a transport capture it records nothing. */
+    readonly exchanges: ExchangeJournal = new ExchangeJournal(db, clock, log),
   ) {
     this.settled.setMaxListeners(0);
   }
@@ -232,7 +236,7 @@ export class PaymentEngine {
   /** Waits (at most `timeoutMs`) for pays and drives in progress; what does not finish is resumed by the next sweep. */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([Promise.allSettled([...this.active]), deadline]);
+    await Promise.race([Promise.allSettled([...this.active]).then(() => this.exchanges.idle()), deadline]);
   }
 
   /** Wires the durable queue; until then, drives are only picked up by the sweeper. */
@@ -243,6 +247,14 @@ export class PaymentEngine {
   // ---------------------------------------------------------------- check
 
   async check(agent: Agent, command: CheckCommand): Promise<EngineAnswer> {
+    const held = this.exchanges.held();
+    const answer = await this.checkOnce(agent, command, held);
+    // The provider's messages belong to the payment the check stored (none when it stored nothing).
+    held.attach(answer.kind === 'payment' ? answer.payment.transactionId : null);
+    return answer;
+  }
+
+  private async checkOnce(agent: Agent, command: CheckCommand, held: HeldExchanges): Promise<EngineAnswer> {
     if (command.strictRepeats && (await this.findByAgentTxn(this.db, agent.id, command.agentTxnId))) return alreadyHeld();
     const service = await this.catalog.get(command.serviceId);
     const verdict = validateServiceRequest(service, agent, command);
@@ -253,12 +265,12 @@ export class PaymentEngine {
 
     const adapter = this.adapterFor(service);
     if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
-    const result = await this.askCheck(adapter, service, command);
+    const result = await this.askCheck(adapter, service, command, held);
     if (result.kind === 'unknown') return providerSilent();
     const outcome = result.kind === 'ok'
       ? { state: 'checked' as const, code: RESULT.OK, message: 'OK', data: result.data }
       : { state: 'check_failed' as const, code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message, data: null };
-    const inserted = await this.db.query<PaymentRow>(
+    const inserted = await this.db.tx(async (q) => this.insertChecked(q, await q.query<PaymentRow>(
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
                              agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data, created_at,
                              agent_reference)
@@ -269,18 +281,24 @@ export class PaymentEngine {
         command.amountFromMinor ?? null, command.agentTxnDate ?? null, JSON.stringify(storedRequest(command)), digest,
         outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null, this.clock.now(),
         command.agentReference ?? null],
-    );
+    )));
     if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
     // A concurrent duplicate won the insert: answer as a repeat of it.
     const winner = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
     return winner ? this.repeatedCheck(winner, digest, command) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
   }
 
-  private async askCheck(adapter: ProviderAdapter, service: Service, command: CheckCommand): Promise<ProviderCheckResult> {
-    const result = await adapter.check(
+  /** A stored check's first state, in the transaction that stored it. */
+  private async insertChecked(q: Queryable, inserted: { rows: PaymentRow[]; rowCount: number }): Promise<{ rows: PaymentRow[]; rowCount: number }> {
+    if (inserted.rows[0]) await this.noteState(q, inserted.rows[0]);
+    return inserted;
+  }
+
+  private async askCheck(adapter: ProviderAdapter, service: Service, command: CheckCommand, held: HeldExchanges): Promise<ProviderCheckResult> {
+    const result = await held.around(adapter.name, 'check', () => adapter.check(
       { transactionId: 0n, service, account: command.account, extras: command.extras, ...(command.amountToMinor !== undefined ? { amountMinor: command.amountToMinor } : {}) },
       { signal: AbortSignal.timeout(this.config.providerDeadlineMs) },
-    );
+    ));
     if (result.kind === 'unknown') this.log.warn({ serviceId: service.serviceId, reason: result.reason }, 'provider check outcome unknown');
     return result;
   }
@@ -314,6 +332,18 @@ export class PaymentEngine {
   }
 
   private async payOnce(agent: Agent, command: PayCommand, digest: string): Promise<EngineAnswer> {
+    const held = this.exchanges.held();
+    let answer: EngineAnswer | undefined;
+    try {
+      answer = await this.acceptAndCall(agent, command, digest, held);
+      return answer;
+    } finally {
+      // A check asked for the pay's quote belongs to the payment the pay stored (none when it stored nothing).
+      held.attach(answer?.kind === 'payment' ? answer.payment.transactionId : null);
+    }
+  }
+
+  private async acceptAndCall(agent: Agent, command: PayCommand, digest: string, held: HeldExchanges): Promise<EngineAnswer> {
     const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
     if (existing && command.strictRepeats && endedUnpaid(existing)) return { kind: 'payment', payment: toView(existing) };
     if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest, command);
@@ -323,7 +353,7 @@ export class PaymentEngine {
     if (!verdict.ok || !service) return refusal(verdict);
     const adapter = this.adapterFor(service);
     if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
-    const quote = await this.quoteForPay(adapter, service, command, existing);
+    const quote = await this.quoteForPay(adapter, service, command, existing, held);
     if (quote.kind === 'refused') return quote;
     const shape = validatePayShape(service, command, quote.data);
     if (!shape.ok) return refusal(shape);
@@ -361,12 +391,12 @@ export class PaymentEngine {
    * (`quoteNeeded`: a fixed amount not known, a conversion for another amount) — a check asked now with the pay's
    * amount, which the accepted pay then keeps (`fresh`). A refusal of that check writes nothing.
    */
-  private async quoteForPay(adapter: ProviderAdapter, service: Service, command: PayCommand, checked: PaymentRow | undefined): Promise<
+  private async quoteForPay(adapter: ProviderAdapter, service: Service, command: PayCommand, checked: PaymentRow | undefined, held: HeldExchanges): Promise<
     { kind: 'quote'; data: ProviderCheckData | undefined; fresh: ProviderCheckData | undefined } | Extract<EngineAnswer, { kind: 'refused' }>
   > {
     const stored = checked?.provider_data ?? undefined;
     if (!quoteNeeded(service, stored, checked?.amount_to_minor ?? null, command.amountToMinor)) return { kind: 'quote', data: stored, fresh: undefined };
-    const result = await this.askCheck(adapter, service, command);
+    const result = await this.askCheck(adapter, service, command, held);
     switch (result.kind) {
       case 'unknown':
         return providerSilent();
@@ -414,6 +444,7 @@ export class PaymentEngine {
         return { kind: 'repeat', row: current.rows[0]! };
       }
     }
+    await this.noteState(q, row);
     return { kind: 'accepted', row: await this.reserveFunds(q, agent, row) };
   }
 
@@ -439,7 +470,7 @@ export class PaymentEngine {
             WHERE id = $1 RETURNING *, false AS lease_active`,
           [row.id, reservationId, defaultMessage(RESULT.SECURITY_REVIEW)],
         );
-        return held.rows[0]!;
+        return this.noteState(q, held.rows[0]!);
       }
       const updated = await q.query<PaymentRow>(
         `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', reservation_id = $2,
@@ -448,7 +479,7 @@ export class PaymentEngine {
           WHERE id = $1 RETURNING *, true AS lease_active`,
         [row.id, reservationId, this.config.leaseMs, leaseToken()],
       );
-      return updated.rows[0]!;
+      return this.noteState(q, updated.rows[0]!);
     } catch (error) {
       if (!(error instanceof LedgerError && error.code === 'exceeds_floor')) throw error;
       await refreshNotification(q, agent, this.clock.now());
@@ -458,7 +489,7 @@ export class PaymentEngine {
           WHERE id = $1 RETURNING *, false AS lease_active`,
         [row.id, defaultMessage(RESULT.INSUFFICIENT_FUNDS), this.config.retryBaseMs],
       );
-      return updated.rows[0]!;
+      return this.noteState(q, updated.rows[0]!);
     }
   }
 
@@ -588,11 +619,11 @@ export class PaymentEngine {
   private async askProvider(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, signal: AbortSignal): Promise<ProviderPayResult> {
     try {
       if (row.provider_outcome !== null || (await attemptedBefore(this.db, row.id, 'pay'))) {
-        const status = await adapter.status(request, { signal });
+        const status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => adapter.status(request, { signal }));
         if (status.kind !== 'not_found') return status;
       }
       const attempt = await startAttempt(this.db, row.id, adapter.name, 'pay');
-      const result = await adapter.pay(request, { signal });
+      const result = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'pay' }, () => adapter.pay(request, { signal }));
       await answerAttempt(this.db, attempt, result.kind === 'declined' ? `declined ${result.code}` : result.kind);
       return result;
     } catch (error) {
@@ -670,7 +701,7 @@ export class PaymentEngine {
       if (agent) await refreshNotification(q, agent, this.clock.now());
     }
     await closeSettledAttention(q, row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now());
-    return updated.rows[0]!;
+    return this.noteState(q, updated.rows[0]!);
   }
 
   private async postpone(row: PaymentRow, outcome: 'pending' | 'unknown', reason: string, inline: boolean): Promise<void> {
@@ -745,7 +776,7 @@ export class PaymentEngine {
         WHERE id = $1 RETURNING *, false AS lease_active`,
       [current.id, note],
     );
-    return approved.rows[0]!;
+    return this.noteState(q, approved.rows[0]!, `approved: ${note}`);
   }
 
   // ---------------------------------------------------------------- cancel
@@ -777,12 +808,16 @@ export class PaymentEngine {
   }
 
   private async closeUnpaid(row: PaymentRow, reason: string): Promise<CancelAnswer> {
-    const closed = await this.db.query<PaymentRow>(
-      `UPDATE payments SET state = 'failed', result_code = $2, result_message = $3, status_at = $5, cancelled_at = $5,
-              cancel_reason = $4, next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 AND state IN ('checked', 'check_failed', 'waiting') RETURNING *, false AS lease_active`,
-      [row.id, RESULT.OTHER_ERROR, 'Cancelled before payment', reason, this.clock.now()],
-    );
+    const closed = await this.db.tx(async (q) => {
+      const updated = await q.query<PaymentRow>(
+        `UPDATE payments SET state = 'failed', result_code = $2, result_message = $3, status_at = $5, cancelled_at = $5,
+                cancel_reason = $4, next_attempt_at = NULL, updated_at = now()
+          WHERE id = $1 AND state IN ('checked', 'check_failed', 'waiting') RETURNING *, false AS lease_active`,
+        [row.id, RESULT.OTHER_ERROR, 'Cancelled before payment', reason, this.clock.now()],
+      );
+      if (updated.rows[0]) await this.noteState(q, updated.rows[0], `cancelled: ${reason}`);
+      return updated;
+    });
     const current = closed.rows[0] ?? (await this.findById(this.db, row.id))!;
     return closed.rows[0] ? { kind: 'cancelled', payment: toView(current) } : this.cancel(row.agent_id, row.agent_txn_id, reason);
   }
@@ -791,7 +826,8 @@ export class PaymentEngine {
     const service = await this.catalog.get(row.service_id);
     const adapter = service && this.adapterFor(service);
     if (!service || !adapter?.cancel) return { kind: 'refused', reason: 'not_supported', payment: toView(row) };
-    const result = await adapter.cancel(this.payRequest(row, service), { signal: AbortSignal.timeout(this.config.providerTimeoutMs) });
+    const result = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'cancel' },
+      () => adapter.cancel!(this.payRequest(row, service), { signal: AbortSignal.timeout(this.config.providerTimeoutMs) }));
     switch (result.kind) {
       case 'refused':
         return { kind: 'refused', reason: 'provider_refused', message: result.message, payment: toView(row) };
@@ -820,8 +856,14 @@ export class PaymentEngine {
           WHERE id = $1 RETURNING *, false AS lease_active`,
         [row.id, reason, this.clock.now()],
       );
-      return updated.rows[0]!;
+      return this.noteState(q, updated.rows[0]!, `cancelled: ${reason}`);
     });
+  }
+
+  /** Writes the state a statement just gave a payment into its history, in the statement's transaction. */
+  private async noteState(q: Queryable, row: PaymentRow, note?: string): Promise<PaymentRow> {
+    await recordStateChange(q, row, this.clock.now(), note ?? row.result_message);
+    return row;
   }
 
   /** Successful payments of an agent whose status date is in [from, to), for registries and reconciliation. */

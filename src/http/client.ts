@@ -2,6 +2,8 @@
  * Outbound HTTP for partner adapters: one place for timeouts, body limits and the classification of failures.
  * It never throws: a transport failure is data, so that adapters can map it to "outcome unknown".
  */
+import { noteHttpExchange } from './exchange-journal.ts';
+
 export type HttpResult =
   | { kind: 'response'; status: number; headers: Headers; body: Buffer }
   | { kind: 'timeout' }
@@ -18,7 +20,15 @@ export interface HttpRequest {
   maxResponseBytes?: number;
 }
 
+/** One call; inside an exchange capture (exchange-journal.ts) what it sent and got is noted for the engine's record. */
 export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
+  const startedMs = Date.now();
+  const result = await send(request);
+  noteHttpExchange(request, result, startedMs);
+  return result;
+}
+
+async function send(request: HttpRequest): Promise<HttpResult> {
   const limit = request.maxResponseBytes ?? 8 * 1024 * 1024;
   try {
     const response = await fetch(request.url, {

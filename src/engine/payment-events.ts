@@ -1,0 +1,18 @@
+import type { Queryable } from '../store/db.ts';
+
+/**
+ * The history of a payment's states, for the operator's timeline: each change is written by the statement's caller
+ * in the same transaction as the change itself (the row lock of the change orders a payment's events). The state it
+ * came from is the last one recorded, so a call that leaves the state as it was writes nothing.
+ */
+export async function recordStateChange(
+  q: Queryable, payment: { id: bigint; state: string; result_code: number }, at: Date, note?: string | null,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO payment_events (payment_id, at, from_state, to_state, result_code, note)
+     SELECT $1::bigint, $2::timestamptz, last.state, $3::text, $4::integer, $5::text
+       FROM (SELECT (SELECT to_state FROM payment_events WHERE payment_id = $1 ORDER BY id DESC LIMIT 1) AS state) last
+      WHERE last.state IS DISTINCT FROM $3::text`,
+    [payment.id, at, payment.state, payment.result_code, note?.slice(0, 500) ?? null],
+  );
+}
