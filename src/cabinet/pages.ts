@@ -55,7 +55,7 @@ export function registerCabinetPages(app: FastifyInstance, deps: CabinetDeps): v
     try {
       await deps.services.setIpAllow(signed.actor, signed.agentId, (signed.form['ipAllow'] ?? '').split(/[\s,]+/));
     } catch (error) {
-      if (error instanceof ServiceError) return deps.back(reply, '/cabinet/ip', { err: error.code === 'bad_ip' ? 'bad_ip' : 'bad_input' });
+      if (error instanceof ServiceError) return deps.back(reply, '/cabinet/ip', { err: ['bad_cidr', 'too_many_addresses', 'ip_only_needs_address'].includes(error.code) ? 'bad_ip' : 'bad_input' });
       throw error;
     }
     return deps.back(reply, '/cabinet/ip', { ok: 'ip_saved' });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isoLocal } from '../domain/time.ts';
 import { filterForm, filterQuery, parseFilters, SEARCHABLE_STATES, type FilterForm } from '../engine/payment-filters.ts';
 import type { PaymentFilters, PaymentSummary } from '../engine/payment-search.ts';
+import type { ExchangeView, TimelineEntry } from '../engine/timeline.ts';
 import { formatAmount } from '../domain/money.ts';
 import { toCsv } from '../web/csv.ts';
 import { consolePage, text } from './page.ts';
@@ -44,7 +45,7 @@ export function registerPayments(app: FastifyInstance, deps: ConsoleDeps): void 
     const lang = signed.view.lang;
     const record = /^\d{1,18}$/.test(request.params.id) ? await deps.services.payment(BigInt(request.params.id)) : undefined;
     if (!record) return deps.send(reply, 404, consolePage(signed.view, 'error', text(lang, 'payment'), { message: text(lang, 'err_not_found') }));
-    const timeline = await deps.services.timeline(BigInt(request.params.id));
+    const timeline = (await deps.services.timeline(BigInt(request.params.id))).map(timelineItem);
     const facts = Object.entries(record.payment).map(([name, value]) => ({ name, value: value instanceof Date ? isoLocal(value, signed.view.offsetMinutes) : value === null ? '' : String(value) }));
     return deps.send(reply, 200, consolePage(signed.view, 'payment', `${text(lang, 'payment')} ${request.params.id}`, { id: request.params.id, record, facts, timeline }));
   });
@@ -78,3 +79,37 @@ function sendPaymentsCsv(reply: FastifyReply, rows: PaymentSummary[], offsetMinu
 }
 
 export type { FilterForm };
+
+/** One line of the timeline as the page shows it: what happened, and a partner exchange's bodies (already masked). */
+interface TimelineItem {
+  at: Date;
+  kind: TimelineEntry['kind'];
+  title: string;
+  detail: string;
+  request?: string;
+  response?: string;
+}
+
+function timelineItem(entry: TimelineEntry): TimelineItem {
+  switch (entry.kind) {
+    case 'state':
+      return { at: entry.at, kind: 'state', title: `${entry.fromState ?? '∅'} → ${entry.toState}`, detail: `${entry.resultCode}${entry.note ? ` · ${entry.note}` : ''}` };
+    case 'transfer':
+      return { at: entry.at, kind: 'transfer', title: `${entry.transferKind} ${formatAmount(BigInt(entry.amountMinor))} ${entry.currency}`, detail: `${entry.debitAccount} → ${entry.creditAccount} · ${entry.reason}` };
+    case 'job':
+      return { at: entry.at, kind: 'job', title: `${entry.source} ${entry.name}`, detail: entry.state };
+    case 'exchange':
+      return exchangeItem(entry.at, entry.exchange);
+  }
+}
+
+function exchangeItem(at: Date, x: ExchangeView): TimelineItem {
+  const headers = (h: Record<string, string>) => Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\n');
+  const truncated = (flag: boolean) => (flag ? '\n…' : '');
+  return {
+    at, kind: 'exchange', title: `${x.direction} ${x.partner} · ${x.operation}`,
+    detail: `${x.method} ${x.url} → ${x.responseStatus ?? x.outcome}${x.error ? ` (${x.error})` : ''} · ${x.durationMs} ms`,
+    request: `${headers(x.requestHeaders)}\n\n${x.requestBody ?? ''}${truncated(x.requestTruncated)}`,
+    response: `${headers(x.responseHeaders)}\n\n${x.responseBody ?? ''}${truncated(x.responseTruncated)}`,
+  };
+}

@@ -7,7 +7,9 @@ import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/db.ts';
 import { agentFunds, findAgent, listTokens, type AgentFunds, type TokenInfo } from './agents.ts';
 import { verifyAgentUserPassword } from './agent-users.ts';
-import { issueTokenAudited, revokeTokenAudited, setIpAllowAudited } from './agent-access.ts';
+import { issueAgentToken, revokeAgentToken, setAgentIpAllow, type IssuedToken } from './operator-actions.ts';
+import { cleanIpList } from './console-services.ts';
+import { tokenOfAgent } from './console-queries.ts';
 import { appendAudit } from './audit.ts';
 import { can, type Action } from './authorization.ts';
 import { searchPayments, type PaymentFilters, type PaymentPage, type PaymentSearchResult, type PaymentSummary } from './payment-search.ts';
@@ -24,7 +26,7 @@ export interface CabinetServices {
 
   funds(agentId: bigint): Promise<AgentFunds | undefined>;
   tokens(agentId: bigint): Promise<TokenInfo[]>;
-  issueToken(actor: Actor, agentId: bigint): Promise<{ token: string; info: TokenInfo }>;
+  issueToken(actor: Actor, agentId: bigint): Promise<IssuedToken>;
   revokeToken(actor: Actor, agentId: bigint, tokenId: bigint): Promise<boolean>;
   setIpAllow(actor: Actor, agentId: bigint, list: string[]): Promise<string[]>;
   /** The agent's payments; the agent filter is the cabinet's own, whatever the filters say. */
@@ -61,9 +63,10 @@ export function cabinetServices(db: Db, parts: { clock: Clock; timeouts: Session
       return agent ? agentFunds(db, agent) : undefined;
     },
     tokens: (agentId) => listTokens(db, agentId),
-    issueToken: (actor, agentId) => issueTokenAudited(db, actor, agentId, clock),
-    revokeToken: (actor, agentId, tokenId) => revokeTokenAudited(db, actor, agentId, tokenId, clock),
-    setIpAllow: async (actor, agentId, list) => (await setIpAllowAudited(db, actor, agentId, list, clock)).ipAllow,
+    issueToken: (actor, agentId) => issueAgentToken(db, actor, agentId, { confirm: false }, clock),
+    // A token id names a token of the session's agent or nothing: another agent's is "not found", never revoked.
+    revokeToken: async (actor, agentId, tokenId) => (await tokenOfAgent(db, agentId, tokenId)) && (await revokeAgentToken(db, actor, tokenId, clock)).changed,
+    setIpAllow: async (actor, agentId, list) => (await setAgentIpAllow(db, actor, agentId, cleanIpList(list), clock)).ipAllow,
     searchPayments: (agentId, filters, page) => searchPayments(db, { ...filters, agentId }, page),
     payment: async (agentId, transactionId) => (await searchPayments(db, { agentId, transactionId }, { limit: 1 })).payments[0],
   };

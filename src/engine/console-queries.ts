@@ -4,7 +4,6 @@
  */
 import type { Clock } from '../domain/clock.ts';
 import type { Queryable } from '../store/db.ts';
-import type { PaymentRecord } from './payment-record.ts';
 
 export interface ConsoleCounts {
   /** Payments the provider has not answered finally yet (accepted) or waiting for funds (waiting, 220). */
@@ -70,32 +69,8 @@ export async function lowAgents(q: Queryable, clock: Clock): Promise<LowAgent[]>
   });
 }
 
-/** One line of a payment's history as the console shows it. */
-export interface TimelineItem {
-  at: Date;
-  kind: 'state' | 'ledger' | 'job' | 'exchange' | 'attention';
-  title: string;
-  detail?: string;
-  /** A partner exchange's bodies as sent and received, secrets masked. */
-  request?: string;
-  response?: string;
-}
-
-/**
- * A payment's history from its stored record alone (its row's dates, its ledger transfers, its attention items), for
- * when no fuller timeline is recorded.
- */
-export function recordTimeline(record: PaymentRecord): TimelineItem[] {
-  const p = record.payment;
-  const items: TimelineItem[] = [];
-  const at = (name: string) => (p[name] instanceof Date ? (p[name] as Date) : undefined);
-  const created = at('created_at');
-  if (created) items.push({ at: created, kind: 'state', title: 'created', detail: String(p['service_id'] ?? '') });
-  const paid = at('paid_at');
-  if (paid) items.push({ at: paid, kind: 'state', title: 'accepted', detail: `attempts ${String(p['attempts'] ?? 0)}` });
-  const status = at('status_at');
-  if (status) items.push({ at: status, kind: 'state', title: String(p['state']), detail: `${String(p['result_code'])} ${String(p['result_message'] ?? '')}` });
-  for (const t of record.transfers) items.push({ at: t.createdAt, kind: 'ledger', title: `${t.kind} ${t.amountMinor.toString()}`, detail: `${t.debit} → ${t.credit} · ${t.reason}` });
-  for (const a of record.attention) items.push({ at: a.createdAt, kind: 'attention', title: a.kind, detail: a.resolution ? `${a.reason} · ${a.resolution}` : a.reason });
-  return items.sort((a, b) => a.at.getTime() - b.at.getTime());
+/** Whether the token is one of this agent's (the panels name the agent; a token id alone never crosses agents). */
+export async function tokenOfAgent(q: Queryable, agentId: bigint, tokenId: bigint): Promise<boolean> {
+  const found = await q.query('SELECT 1 FROM agent_tokens WHERE id = $1 AND agent_id = $2', [tokenId, agentId]);
+  return found.rows.length > 0;
 }

@@ -15,13 +15,14 @@ import { appendAudit, listAudit, verifyAuditChain, type AuditEntry, type AuditFi
 import { approveProposal, listProposals, proposeMoneyMovement, rejectProposal, type MoneyProposal, type ProposalInput, type ProposalState } from './approvals.ts';
 import { createAgentUser, listAgentUsers, type AgentUser } from './agent-users.ts';
 import { paymentRecord, type PaymentRecord } from './payment-record.ts';
+import type { TimelineEntry } from './timeline.ts';
 import {
   listAgents, openPaymentCounts, paymentsPerMinute, searchPayments,
   type AgentListing, type PaymentFilters, type PaymentPage, type PaymentRates, type PaymentSearchResult,
 } from './payment-search.ts';
-import { consoleCounts, lowAgents, recordTimeline, type ConsoleCounts, type LowAgent, type TimelineItem } from './console-queries.ts';
-import { confirmTokenAudited, revokeTokenAudited, setIpAllowAudited } from './agent-access.ts';
-import { decideReviewAudited, resolveAttentionAudited } from './console-actions.ts';
+import { consoleCounts, lowAgents, tokenOfAgent, type ConsoleCounts, type LowAgent } from './console-queries.ts';
+import { confirmAgentToken, decideHeldPayment, resolveAttentionItem, revokeAgentToken, setAgentIpAllow } from './operator-actions.ts';
+import { paymentTimeline } from './timeline.ts';
 
 export type ConsoleAction = Action;
 
@@ -50,8 +51,8 @@ export interface ConsoleServices {
 
   searchPayments(filters: PaymentFilters, page: PaymentPage): Promise<PaymentSearchResult>;
   payment(id: bigint): Promise<PaymentRecord | undefined>;
-  /** State changes, ledger transfers, jobs and partner exchanges, oldest first. */
-  timeline(id: bigint): Promise<TimelineItem[]>;
+  /** State changes, ledger transfers, jobs and partner exchanges (masked), oldest first. */
+  timeline(id: bigint): Promise<TimelineEntry[]>;
 
   agents(): Promise<AgentListing[]>;
   agent(id: bigint): Promise<AgentDetail | undefined>;
@@ -79,7 +80,12 @@ export interface ConsoleServices {
   verifyAudit(): Promise<AuditVerification>;
 }
 
-export function consoleServices(db: Db, parts: { clock: Clock; engine: PaymentEngine; timeouts: SessionTimeouts }): ConsoleServices {
+/** An allow-list as typed in a textarea: one entry a line (or comma), blanks and repeats dropped. */
+export function cleanIpList(list: string[]): string[] {
+  return [...new Set(list.map((entry) => entry.trim()).filter(Boolean))];
+}
+
+export function consoleServices(db: Db, parts: { clock: Clock; engine: PaymentEngine; timeouts: SessionTimeouts; queueSchema: string }): ConsoleServices {
   const { clock, engine, timeouts } = parts;
   return {
     idleMs: timeouts.idleMs,
@@ -98,24 +104,21 @@ export function consoleServices(db: Db, parts: { clock: Clock; engine: PaymentEn
     lowAgents: () => lowAgents(db, clock),
     searchPayments: (filters, page) => searchPayments(db, filters, page),
     payment: (id) => paymentRecord(db, id),
-    timeline: async (id) => {
-      const record = await paymentRecord(db, id);
-      return record ? recordTimeline(record) : [];
-    },
+    timeline: (id) => paymentTimeline(db, id, { clock, queueSchema: parts.queueSchema }),
     agents: () => listAgents(db),
     agent: (id) => agentDetail(db, id),
-    confirmToken: (actor, agentId, tokenId) => confirmTokenAudited(db, actor, agentId, tokenId, clock),
-    revokeToken: (actor, agentId, tokenId) => revokeTokenAudited(db, actor, agentId, tokenId, clock),
-    setIpAllow: (actor, agentId, list) => setIpAllowAudited(db, actor, agentId, list, clock),
+    confirmToken: async (actor, agentId, tokenId) => (await tokenOfAgent(db, agentId, tokenId)) && (await confirmAgentToken(db, actor, tokenId, clock)).changed,
+    revokeToken: async (actor, agentId, tokenId) => (await tokenOfAgent(db, agentId, tokenId)) && (await revokeAgentToken(db, actor, tokenId, clock)).changed,
+    setIpAllow: (actor, agentId, list) => setAgentIpAllow(db, actor, agentId, cleanIpList(list), clock),
     createAgentUser: (actor, agentId, login, password) => createAgentUser(db, agentId, { login, password }, clock, actor),
     proposals: (state) => listProposals(db, state ? { state } : {}),
     propose: (actor, input) => proposeMoneyMovement(db, actor, input, clock),
     approve: async (actor, id, note) => (await approveProposal(db, actor, id, clock, note)).proposal,
     reject: (actor, id, note) => rejectProposal(db, actor, id, clock, note),
     attention: (includeResolved) => listAttention(db, includeResolved),
-    resolveAttention: (actor, id, note) => resolveAttentionAudited(db, actor, id, note, clock),
+    resolveAttention: async (actor, id, note) => Boolean(await resolveAttentionItem(db, actor, id, note, clock)),
     review: () => engine.underReview(),
-    decideReview: (actor, id, decision, note) => decideReviewAudited(db, engine, actor, id, decision, note, clock),
+    decideReview: (actor, id, decision, note) => decideHeldPayment(engine, actor, id, decision, note, clock),
     operators: () => listOperators(db),
     createOperator: (actor, input) => createOperator(db, input, clock, actor),
     setRole: (actor, id, role) => setOperatorRole(db, id, role, clock, actor),
