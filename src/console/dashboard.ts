@@ -23,7 +23,7 @@ export function registerDashboard(app: FastifyInstance, deps: ConsoleDeps): void
     ]);
     const lang = signed.view.lang;
     const data = {
-      counts, low,
+      counts, low, offsetMinutes: signed.view.offsetMinutes,
       service: rateView(byService.groups, byService.from),
       agent: rateView(byAgent.groups, byAgent.from),
     };

@@ -8,6 +8,7 @@
     try { data = JSON.parse(el.getAttribute('data-chart')); } catch (e) { return; }
     if (!data.series.length) return;
     el.textContent = '';
+    var offsetMinutes = Number(el.getAttribute('data-offset-minutes')) || 0;
     var width = function () { return Math.max(260, el.clientWidth); };
     var plot = new uPlot({
       width: width(), height: 220,
@@ -16,6 +17,11 @@
       })),
       axes: [{}, { size: 40 }],
       scales: { x: { time: true } },
+      // The axis reads in the hub's zone, as every time on the pages does (not the browser's).
+      tzDate: function (ts) {
+        var d = new Date(ts * 1000 + offsetMinutes * 60000);
+        return new Date(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds());
+      },
     }, [data.x].concat(data.series.map(function (s) { return s.values; })), el);
     window.addEventListener('resize', function () { plot.setSize({ width: width(), height: 220 }); });
   });
