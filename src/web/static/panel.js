@@ -28,6 +28,9 @@
   var idle = Number(body.getAttribute('data-idle-ms'));
   var login = body.getAttribute('data-login');
   if (idle > 0 && login) setTimeout(function () { window.location.assign(login); }, idle + 1000);
+  // The menu is open in the markup (a page without scripts shows it); on a phone it starts folded under its button.
+  var menu = document.querySelector('details.menu');
+  if (menu && window.matchMedia('(max-width: 48rem)').matches) menu.removeAttribute('open');
   // Selects marked data-autosubmit send their form when changed (the language of a filter, the page size).
   document.querySelectorAll('select[data-autosubmit]').forEach(function (select) {
     select.addEventListener('change', function () { if (select.form) select.form.submit(); });
