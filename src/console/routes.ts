@@ -16,6 +16,7 @@ import { registerPayments } from './payments.ts';
 import { registerAgents } from './agents.ts';
 import { registerQueues } from './queues.ts';
 import { registerOperators } from './operators.ts';
+import { registerRegistry } from './registry.ts';
 
 const VIEWS = fileURLToPath(new URL('./views/', import.meta.url));
 const ASSETS = fileURLToPath(new URL('./static/', import.meta.url));
@@ -100,6 +101,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
   registerAgents(app, deps);
   registerQueues(app, deps);
   registerOperators(app, deps);
+  registerRegistry(app, deps);
 }
 
 /** The page context of a request: language (query, cookie, Accept-Language), path, the operator and their menu. */
@@ -155,13 +157,14 @@ function registerErrorPages(app: FastifyInstance, anonymousView: (request: Fasti
 }
 
 const NAV: { key: NavKey; href: string; action: ConsoleAction }[] = [
-  { key: 'dashboard', href: `${PREFIX}/`, action: 'payments.read' },
+  { key: 'dashboard', href: `${PREFIX}/`, action: 'dashboard.read' },
   { key: 'payments', href: `${PREFIX}/payments`, action: 'payments.read' },
   { key: 'agents', href: `${PREFIX}/agents`, action: 'agents.read' },
-  { key: 'approvals', href: `${PREFIX}/approvals`, action: 'agents.read' },
-  { key: 'attention', href: `${PREFIX}/attention`, action: 'payments.read' },
-  { key: 'review', href: `${PREFIX}/review`, action: 'payments.read' },
-  { key: 'operators', href: `${PREFIX}/operators`, action: 'operators.manage' },
+  { key: 'approvals', href: `${PREFIX}/approvals`, action: 'proposals.read' },
+  { key: 'registry', href: `${PREFIX}/registry`, action: 'payments.read' },
+  { key: 'attention', href: `${PREFIX}/attention`, action: 'attention.read' },
+  { key: 'review', href: `${PREFIX}/review`, action: 'reviews.read' },
+  { key: 'operators', href: `${PREFIX}/operators`, action: 'operators.read' },
   { key: 'audit', href: `${PREFIX}/audit`, action: 'audit.read' },
 ];
 

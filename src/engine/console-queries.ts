@@ -74,3 +74,40 @@ export async function tokenOfAgent(q: Queryable, agentId: bigint, tokenId: bigin
   const found = await q.query('SELECT 1 FROM agent_tokens WHERE id = $1 AND agent_id = $2', [tokenId, agentId]);
   return found.rows.length > 0;
 }
+
+export interface RegistryLine {
+  transactionId: bigint;
+  agentId: bigint;
+  agentTransactionId: bigint;
+  serviceId: string;
+  account: string;
+  currency: string;
+  amountToMinor: bigint | null;
+  providerRef: string | null;
+  paidAt: Date | null;
+  statusAt: Date;
+}
+
+/** A registry holds at most this many lines (a provider's month is far below it); more is a narrower period. */
+export const REGISTRY_MAX_LINES = 100_000;
+
+/**
+ * A provider's registry: its succeeded payments whose final status fell in [from, to), by that time (the index
+ * payments_provider_day), as the partners' own registries and the reconciliation count them.
+ */
+export async function providerRegistry(q: Queryable, provider: string, from: Date, to: Date): Promise<{ lines: RegistryLine[]; capped: boolean }> {
+  const rows = await q.query<{
+    id: bigint; agent_id: bigint; agent_txn_id: bigint; service_id: string; account: string; currency: string;
+    amount_to_minor: bigint | null; provider_ref: string | null; paid_at: Date | null; status_at: Date;
+  }>(
+    `SELECT id, agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, provider_ref, paid_at, status_at
+       FROM payments WHERE provider = $1 AND state = 'succeeded' AND status_at >= $2 AND status_at < $3
+      ORDER BY status_at, id LIMIT ${REGISTRY_MAX_LINES + 1}`,
+    [provider, from, to],
+  );
+  const lines = rows.rows.slice(0, REGISTRY_MAX_LINES).map((row) => ({
+    transactionId: row.id, agentId: row.agent_id, agentTransactionId: row.agent_txn_id, serviceId: row.service_id, account: row.account,
+    currency: row.currency, amountToMinor: row.amount_to_minor, providerRef: row.provider_ref, paidAt: row.paid_at, statusAt: row.status_at,
+  }));
+  return { lines, capped: rows.rows.length > REGISTRY_MAX_LINES };
+}

@@ -20,7 +20,8 @@ import {
   listAgents, openPaymentCounts, paymentsPerMinute, searchPayments,
   type AgentListing, type PaymentFilters, type PaymentPage, type PaymentRates, type PaymentSearchResult,
 } from './payment-search.ts';
-import { consoleCounts, lowAgents, tokenOfAgent, type ConsoleCounts, type LowAgent } from './console-queries.ts';
+import { consoleCounts, lowAgents, providerRegistry, tokenOfAgent, type ConsoleCounts, type LowAgent, type RegistryLine } from './console-queries.ts';
+import type { Catalog } from './catalog.ts';
 import { confirmAgentToken, decideHeldPayment, resolveAttentionItem, revokeAgentToken, setAgentIpAllow } from './operator-actions.ts';
 import { paymentTimeline } from './timeline.ts';
 
@@ -54,6 +55,10 @@ export interface ConsoleServices {
   /** State changes, ledger transfers, jobs and partner exchanges (masked), oldest first. */
   timeline(id: bigint): Promise<TimelineEntry[]>;
 
+  /** The providers of the catalog's services (the registry's choice). */
+  providers(): Promise<string[]>;
+  registry(provider: string, from: Date, to: Date): Promise<{ lines: RegistryLine[]; capped: boolean }>;
+
   agents(): Promise<AgentListing[]>;
   agent(id: bigint): Promise<AgentDetail | undefined>;
   confirmToken(actor: Actor, agentId: bigint, tokenId: bigint): Promise<boolean>;
@@ -85,7 +90,7 @@ export function cleanIpList(list: string[]): string[] {
   return [...new Set(list.map((entry) => entry.trim()).filter(Boolean))];
 }
 
-export function consoleServices(db: Db, parts: { clock: Clock; engine: PaymentEngine; timeouts: SessionTimeouts; queueSchema: string }): ConsoleServices {
+export function consoleServices(db: Db, parts: { clock: Clock; engine: PaymentEngine; catalog: Catalog; timeouts: SessionTimeouts; queueSchema: string }): ConsoleServices {
   const { clock, engine, timeouts } = parts;
   return {
     idleMs: timeouts.idleMs,
@@ -105,6 +110,8 @@ export function consoleServices(db: Db, parts: { clock: Clock; engine: PaymentEn
     searchPayments: (filters, page) => searchPayments(db, filters, page),
     payment: (id) => paymentRecord(db, id),
     timeline: (id) => paymentTimeline(db, id, { clock, queueSchema: parts.queueSchema }),
+    providers: async () => [...new Set((await parts.catalog.all()).map((service) => service.provider))].sort(),
+    registry: (provider, from, to) => providerRegistry(db, provider, from, to),
     agents: () => listAgents(db),
     agent: (id) => agentDetail(db, id),
     confirmToken: async (actor, agentId, tokenId) => (await tokenOfAgent(db, agentId, tokenId)) && (await confirmAgentToken(db, actor, tokenId, clock)).changed,

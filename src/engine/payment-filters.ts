@@ -28,7 +28,7 @@ export function filterForm(query: Record<string, string>): FilterForm {
 }
 
 /** A day typed in the hub's zone → the instant it starts (`to` days are inclusive: the next day's start). */
-function dayStart(text: string, offsetMinutes: number, nextDay: boolean): Date | undefined {
+export function dayStart(text: string, offsetMinutes: number, nextDay: boolean): Date | undefined {
   const match = DAY.exec(text);
   if (!match) return undefined;
   const utc = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + (nextDay ? 1 : 0));

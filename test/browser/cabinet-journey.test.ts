@@ -64,6 +64,12 @@ async function cabinet(): Promise<Page> {
   return page;
 }
 
+/** On a phone the menu starts folded: open it, then follow the entry (as a person does). */
+async function nav(page: Page, key: string): Promise<void> {
+  if (!(await page.isVisible(`#nav-${key}`))) await page.click('details.menu summary');
+  await page.click(`#nav-${key}`);
+}
+
 const pay = (id: number) => `{"serviceId":"P1011","account":"7770017711","agentTransactionId":${id},"agentTransactionDate":"2026-11-22T10:00:00","amountTo":300.00,"amountFrom":300.00}`;
 
 describe('agent cabinet and console: a token from request to payment', () => {
@@ -81,7 +87,7 @@ describe('agent cabinet and console: a token from request to payment', () => {
     const page = await cabinet();
     await shot(page, 'cabinet-1-balance');
     expect(await page.textContent('#available')).toBe('50000.00');
-    await page.click('#nav-tokens');
+    await nav(page, 'tokens');
     await page.click('#create-token');
     await page.waitForSelector('#new-token');
     token = (await page.textContent('#new-token'))!.trim();
@@ -106,9 +112,9 @@ describe('agent cabinet and console: a token from request to payment', () => {
     expect(num(paid.body.result)).toBe('0');
 
     const page = await cabinet();
-    await page.click('#nav-tokens');
+    await nav(page, 'tokens');
     expect(await page.textContent('#tokens')).toContain('Подтверждён');
-    await page.click('#nav-payments');
+    await nav(page, 'payments');
     await page.fill('#f-agentTxn', '2');
     await page.click('#search');
     await page.waitForSelector(`tr[data-payment="${num(paid.body.transactionId)}"]`);
@@ -122,7 +128,7 @@ describe('agent cabinet and console: a token from request to payment', () => {
 
   it('manages its IP addresses, speaks Kazakh, and revokes the token: "Токен отозван", then refused', async () => {
     const page = await cabinet();
-    await page.click('#nav-ip');
+    await nav(page, 'ip');
     await page.fill('#ip-allow', '127.0.0.1\n::1');
     await page.click('#save-ip');
     await page.waitForSelector('#flash');
@@ -130,7 +136,7 @@ describe('agent cabinet and console: a token from request to payment', () => {
     await page.click('a[lang="kk"]');
     expect(await page.textContent('h1')).toContain('IP-мекенжайлар');
     await page.click('a[lang="ru"]');
-    await page.click('#nav-tokens');
+    await nav(page, 'tokens');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#tokens tr[data-status="confirmed"] button');
     await page.waitForSelector('#flash');

@@ -6,6 +6,7 @@
  * vitest run test/browser` refreshes the README's in docs/screenshots/.
  */
 import { mkdirSync } from 'node:fs';
+import ExcelJS from 'exceljs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftedClock } from '../../src/domain/clock.ts';
@@ -41,7 +42,7 @@ afterAll(async () => {
 });
 
 async function laptop(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, locale: 'ru' });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, locale: 'ru', acceptDownloads: true });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   // A strict CSP that the pages themselves broke would show here (an inline style or script refused).
@@ -113,6 +114,34 @@ describe('operator console in the browser', () => {
     expect(await exchanges.first().locator('pre.exchange-request').textContent()).toBeTruthy();
     expect(await page.textContent('#timeline')).not.toContain(agent.token); // the bearer token is masked
     await shot(page, 'console-4-payment-timeline');
+  });
+
+  it('exports a provider\'s registry of a period as XLSX that reads back with every payment', async () => {
+    const paid = await agentApi(h.url, agent.token)('pay', body(11, '333.33'));
+    const transactionId = num(paid.body.transactionId);
+    const page = await laptop();
+    await logIn(page, 'vera');
+    await page.goto(`${h.url}/console/registry`);
+    const today = await page.evaluate(() => new Date().toISOString().slice(0, 10));
+    const day = (offsetDays: number) => new Date(Date.parse(today) + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    await page.selectOption('#r-provider', 'sandbox-mobile');
+    await page.fill('#r-from', day(-1)); // the hub's day may be the machine's next one (or previous): a three-day period holds it
+    await page.fill('#r-to', day(1));
+    await page.click('#show-registry');
+    await page.waitForSelector('#registry');
+    await shot(page, 'console-11-registry');
+    const download = page.waitForEvent('download');
+    await page.click('#export-xlsx');
+    const file = await (await download).path();
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.readFile(file!);
+    const sheet = book.worksheets[0]!;
+    expect(sheet.getRow(1).values).toContain('transactionId');
+    const rows = sheet.getSheetValues().filter(Boolean) as unknown[][];
+    const line = rows.find((row) => row[1] === transactionId);
+    expect(line).toBeDefined(); // 18 digits, exact: a text cell
+    expect(line![6]).toBe(333.33);
+    expect(line![4]).toBe('P1011');
   });
 
   it('tops up an agent with maker-checker: the proposer cannot approve, a second operator does', async () => {
