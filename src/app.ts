@@ -32,6 +32,9 @@ import { publicBaseUrl, selfBaseUrl } from './http/self-url.ts';
 import { registerAuthThrottle } from './http/auth-throttle.ts';
 import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
 import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
+import { createAdminServices } from './engine/admin-services.ts';
+import { adminApiRoutes } from './admin/plugin.ts';
+import { ADMIN_PREFIX, listenAdminSocket } from './admin/socket.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
 export const REDACTED_PATHS = [
@@ -53,6 +56,8 @@ export interface Tolem {
   ctx: TolemContext;
   /** Listens on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<string>;
+  /** Serves the admin API on a Unix socket too (`tolem start`: config.adminSocket); closed with the rest. */
+  listenAdminSocket(path: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,7 +87,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
-  const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, sandbox };
+  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions });
+  const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
+  let adminSocket: { close(): Promise<void> } | undefined;
   const throttleLimits = config.authThrottle;
 
   const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) });
@@ -107,6 +114,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.register(agentApiRoutes, { prefix: '/api/v20', services: { ...services, authThrottle: throttleLimits, hubOffsetMinutes: config.hubOffsetMinutes } });
   await app.register(agentApiDocs, { prefix: '/docs' });
+  await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services: admin, mode: 'http', secureCookies: config.publicUrl?.startsWith('https:') ?? false });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   const controlAllow = config.sandboxControlAllow;
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
@@ -150,11 +158,15 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       if (queue) await engine.sweep();
       return base;
     },
+    async listenAdminSocket(path) {
+      adminSocket = await listenAdminSocket(path, admin, log);
+    },
     async close() {
       if (closed) return;
       closed = true;
       // Each step is bounded: a shutdown that hangs on one part still releases the others (and the process).
       await bounded(app.close(), 10_000, 'HTTP server', log);
+      if (adminSocket) await bounded(adminSocket.close(), 5_000, 'admin socket', log);
       // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
       await engine.drain(10_000);
       if (queue) await bounded(queue.stop(), 15_000, 'job queue', log);
