@@ -39,7 +39,9 @@ import { consoleRoutes } from './console/routes.ts';
 import { consoleServices } from './engine/console-services.ts';
 import { cabinetRoutes } from './cabinet/routes.ts';
 import { cabinetServices } from './engine/cabinet-services.ts';
-import { DEFAULT_SESSION_TIMEOUTS } from './engine/sessions.ts';
+import { createAdminServices } from './engine/admin-services.ts';
+import { adminApiRoutes } from './admin/plugin.ts';
+import { ADMIN_PREFIX, listenAdminSocket } from './admin/socket.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
 export const REDACTED_PATHS = [
@@ -61,6 +63,8 @@ export interface Tolem {
   ctx: TolemContext;
   /** Listens on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<string>;
+  /** Serves the admin API on a Unix socket too (`tolem start`: config.adminSocket); closed with the rest. */
+  listenAdminSocket(path: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,7 +96,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
-  const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, sandbox };
+  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions });
+  const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
+  let adminSocket: { close(): Promise<void> } | undefined;
   const throttleLimits = config.authThrottle;
 
   const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) });
@@ -119,6 +125,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.register(agentApiRoutes, { prefix: '/api/v20', services: { ...services, authThrottle: throttleLimits, hubOffsetMinutes: config.hubOffsetMinutes } });
   await app.register(agentApiDocs, { prefix: '/docs' });
+  await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services: admin, mode: 'http', secureCookies: config.publicUrl?.startsWith('https:') ?? false });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   const controlAllow = config.sandboxControlAllow;
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });
@@ -133,8 +140,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   });
   if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
   const secureCookies = config.publicUrl?.startsWith('https:') ?? false;
-  await app.register(consoleRoutes, { prefix: '/console', services: consoleServices(db, { clock, engine, catalog, timeouts: DEFAULT_SESSION_TIMEOUTS, queueSchema: config.queueSchema }), secureCookies, offsetMinutes: config.hubOffsetMinutes });
-  await app.register(cabinetRoutes, { prefix: '/cabinet', services: cabinetServices(db, { clock, timeouts: DEFAULT_SESSION_TIMEOUTS }), secureCookies, offsetMinutes: config.hubOffsetMinutes });
+  await app.register(consoleRoutes, { prefix: '/console', services: consoleServices(db, admin, { catalog, queueSchema: config.queueSchema }), secureCookies, offsetMinutes: config.hubOffsetMinutes });
+  await app.register(cabinetRoutes, { prefix: '/cabinet', services: cabinetServices(db, admin), secureCookies, offsetMinutes: config.hubOffsetMinutes });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', clock, host: config.host, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
 
   if (queue) {
@@ -165,11 +172,15 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       if (queue) await engine.sweep();
       return base;
     },
+    async listenAdminSocket(path) {
+      adminSocket = await listenAdminSocket(path, admin, log);
+    },
     async close() {
       if (closed) return;
       closed = true;
       // Each step is bounded: a shutdown that hangs on one part still releases the others (and the process).
       await bounded(app.close(), 10_000, 'HTTP server', log);
+      if (adminSocket) await bounded(adminSocket.close(), 5_000, 'admin socket', log);
       // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
       await engine.drain(10_000);
       if (queue) await bounded(queue.stop(), 15_000, 'job queue', log);

@@ -1,19 +1,17 @@
 /**
  * What the agent cabinet (/cabinet) is given. Every method takes the agent of the signed-in cabinet user and reads or
  * changes only that agent's data: a payment, a token or a reservation of another agent is simply not found, whatever
- * id a request names. Actions write the audit log with the cabinet user and their address.
+ * id a request names. Actions go through the admin services, which write the audit log with the cabinet user.
  */
-import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/db.ts';
-import { agentFunds, findAgent, listTokens, type AgentFunds, type TokenInfo } from './agents.ts';
-import { verifyAgentUserPassword } from './agent-users.ts';
-import { issueAgentToken, revokeAgentToken, setAgentIpAllow, type IssuedToken } from './operator-actions.ts';
-import { cleanIpList } from './console-services.ts';
-import { tokenOfAgent } from './console-queries.ts';
+import type { AgentFunds, TokenInfo } from './agents.ts';
+import type { AdminServices } from './admin-services.ts';
 import { appendAudit } from './audit.ts';
 import { can, type Action } from './authorization.ts';
-import { searchPayments, type PaymentFilters, type PaymentPage, type PaymentSearchResult, type PaymentSummary } from './payment-search.ts';
-import { checkCsrf, createSession, endSession, readSession, type Actor, type Principal, type Session, type SessionTimeouts } from './sessions.ts';
+import { cleanIpList, tokenOfAgent } from './console-services.ts';
+import type { IssuedToken } from './operator-actions.ts';
+import type { PaymentFilters, PaymentPage, PaymentSearchResult, PaymentSummary } from './payment-search.ts';
+import { checkCsrf, type Actor, type Principal, type Session } from './sessions.ts';
 
 export interface CabinetServices {
   idleMs: number;
@@ -34,40 +32,35 @@ export interface CabinetServices {
   payment(agentId: bigint, transactionId: bigint): Promise<PaymentSummary | undefined>;
 }
 
-export function cabinetServices(db: Db, parts: { clock: Clock; timeouts: SessionTimeouts }): CabinetServices {
-  const { clock, timeouts } = parts;
+/** The cabinet's services over the admin services, each bound to the agent the caller names (the session's). */
+export function cabinetServices(db: Db, admin: AdminServices): CabinetServices {
+  const { clock } = admin;
   return {
-    idleMs: timeouts.idleMs,
+    idleMs: admin.sessionTimeouts.idleMs,
     signIn: async (login, password, from) => {
-      const user = await verifyAgentUserPassword(db, login, password);
-      if (!user) return { ok: false };
-      const principal = { kind: 'agent_user' as const, id: user.id, login: user.login, agentId: user.agentId };
-      return db.tx(async (q) => {
-        const opened = await createSession(q, principal, from, clock, timeouts);
-        await appendAudit(q, { principal, ip: from.ip }, { action: 'sessions.login', targetKind: 'agent_user', targetId: user.id }, clock);
-        return { ok: true as const, token: opened.token, csrfToken: opened.csrfToken };
-      });
+      const opened = await admin.sessions.loginAgentUser(login, password, from);
+      if (!opened) return { ok: false };
+      await db.tx((q) => appendAudit(q, { principal: opened.principal, ip: from.ip }, { action: 'sessions.login', targetKind: 'agent_user', targetId: opened.user.id }, clock));
+      return { ok: true as const, token: opened.token, csrfToken: opened.csrfToken };
     },
     session: async (token) => {
-      const session = await readSession(db, token, clock, timeouts);
+      const session = await admin.sessions.read(token);
       return session?.principal.kind === 'agent_user' ? session : null;
     },
     csrfOk: (session, presented) => checkCsrf(session, presented),
-    signOut: (token, actor) => db.tx(async (q) => {
-      await endSession(q, token);
-      if (actor.principal.kind === 'agent_user') await appendAudit(q, actor, { action: 'sessions.logout', targetKind: 'agent_user', targetId: actor.principal.id }, clock);
-    }),
-    can: (principal, action, agentId) => can(principal, action, { agentId }),
-    funds: async (agentId) => {
-      const agent = await findAgent(db, agentId);
-      return agent ? agentFunds(db, agent) : undefined;
+    signOut: async (token, actor) => {
+      await admin.sessions.end(token);
+      const principal = actor.principal;
+      if (principal.kind === 'agent_user') await db.tx((q) => appendAudit(q, actor, { action: 'sessions.logout', targetKind: 'agent_user', targetId: principal.id }, clock));
     },
-    tokens: (agentId) => listTokens(db, agentId),
-    issueToken: (actor, agentId) => issueAgentToken(db, actor, agentId, { confirm: false }, clock),
+    can: (principal, action, agentId) => can(principal, action, { agentId }),
+    funds: async (agentId) => (await admin.agents.show(agentId))?.funds,
+    tokens: (agentId) => admin.agents.tokens(agentId),
+    issueToken: (actor, agentId) => admin.agents.issueToken(actor, agentId, false),
     // A token id names a token of the session's agent or nothing: another agent's is "not found", never revoked.
-    revokeToken: async (actor, agentId, tokenId) => (await tokenOfAgent(db, agentId, tokenId)) && (await revokeAgentToken(db, actor, tokenId, clock)).changed,
-    setIpAllow: async (actor, agentId, list) => (await setAgentIpAllow(db, actor, agentId, cleanIpList(list), clock)).ipAllow,
-    searchPayments: (agentId, filters, page) => searchPayments(db, { ...filters, agentId }, page),
-    payment: async (agentId, transactionId) => (await searchPayments(db, { agentId, transactionId }, { limit: 1 })).payments[0],
+    revokeToken: async (actor, agentId, tokenId) => (await tokenOfAgent(admin, agentId, tokenId)) && (await admin.agents.revokeToken(actor, tokenId)).changed,
+    setIpAllow: async (actor, agentId, list) => (await admin.agents.setIpAllow(actor, agentId, cleanIpList(list))).ipAllow,
+    searchPayments: (agentId, filters, page) => admin.payments.search({ ...filters, agentId }, page),
+    payment: async (agentId, transactionId) => (await admin.payments.search({ agentId, transactionId }, { limit: 1 })).payments[0],
   };
 }

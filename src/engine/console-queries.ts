@@ -69,11 +69,6 @@ export async function lowAgents(q: Queryable, clock: Clock): Promise<LowAgent[]>
   });
 }
 
-/** Whether the token is one of this agent's (the panels name the agent; a token id alone never crosses agents). */
-export async function tokenOfAgent(q: Queryable, agentId: bigint, tokenId: bigint): Promise<boolean> {
-  const found = await q.query('SELECT 1 FROM agent_tokens WHERE id = $1 AND agent_id = $2', [tokenId, agentId]);
-  return found.rows.length > 0;
-}
 
 export interface RegistryLine {
   transactionId: bigint;

@@ -1,29 +1,25 @@
 /**
  * What the operator console (/console) is given: the engine's services for people, bound to one store and clock, so
- * that the console's routes hold no SQL and no database. Every action goes through the service that writes the audit
- * log (operators, approvals, tokens, …) with the acting operator and their address; reads use the engine's queries.
+ * that the console's routes hold no SQL and no database. Every action goes through the admin services (the admin
+ * API's own), which write the audit log with the acting operator and their address; reads use the engine's queries.
  */
-import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/db.ts';
-import type { PaymentEngine, PaymentView } from './payments.ts';
-import { agentFunds, findAgent, listTokens, recentAgentEvents, type Agent, type AgentEvent, type AgentFunds, type TokenInfo } from './agents.ts';
-import { listAttention, type AttentionItem } from './attention.ts';
+import type { PaymentView } from './payments.ts';
+import type { Agent, AgentEvent, AgentFunds, TokenInfo } from './agents.ts';
+import type { AttentionItem } from './attention.ts';
 import { can, type Action } from './authorization.ts';
-import { checkOperatorLogin, createOperator, disableOperator, listOperators, setOperatorRole, type Operator, type Role } from './operators.ts';
-import { createSession, checkCsrf, endSession, readSession, type Actor, type Principal, type Session, type SessionTimeouts } from './sessions.ts';
-import { appendAudit, listAudit, verifyAuditChain, type AuditEntry, type AuditFilters, type AuditVerification } from './audit.ts';
-import { approveProposal, listProposals, proposeMoneyMovement, rejectProposal, type MoneyProposal, type ProposalInput, type ProposalState } from './approvals.ts';
-import { createAgentUser, listAgentUsers, type AgentUser } from './agent-users.ts';
-import { paymentRecord, type PaymentRecord } from './payment-record.ts';
+import type { Operator, Role } from './operators.ts';
+import { checkCsrf, type Actor, type Principal, type Session } from './sessions.ts';
+import { appendAudit, type AuditEntry, type AuditFilters, type AuditVerification } from './audit.ts';
+import type { MoneyProposal, ProposalInput, ProposalState } from './approvals.ts';
+import type { AgentUser } from './agent-users.ts';
+import type { PaymentRecord } from './payment-record.ts';
 import type { TimelineEntry } from './timeline.ts';
-import {
-  listAgents, openPaymentCounts, paymentsPerMinute, searchPayments,
-  type AgentListing, type PaymentFilters, type PaymentPage, type PaymentRates, type PaymentSearchResult,
-} from './payment-search.ts';
-import { consoleCounts, lowAgents, providerRegistry, tokenOfAgent, type ConsoleCounts, type LowAgent, type RegistryLine } from './console-queries.ts';
-import type { Catalog } from './catalog.ts';
-import { confirmAgentToken, decideHeldPayment, resolveAttentionItem, revokeAgentToken, setAgentIpAllow } from './operator-actions.ts';
 import { paymentTimeline } from './timeline.ts';
+import type { AgentListing, PaymentFilters, PaymentPage, PaymentRates, PaymentSearchResult } from './payment-search.ts';
+import { consoleCounts, lowAgents, providerRegistry, type ConsoleCounts, type LowAgent, type RegistryLine } from './console-queries.ts';
+import type { Catalog } from './catalog.ts';
+import type { AdminServices } from './admin-services.ts';
 
 export type ConsoleAction = Action;
 
@@ -90,83 +86,83 @@ export function cleanIpList(list: string[]): string[] {
   return [...new Set(list.map((entry) => entry.trim()).filter(Boolean))];
 }
 
-export function consoleServices(db: Db, parts: { clock: Clock; engine: PaymentEngine; catalog: Catalog; timeouts: SessionTimeouts; queueSchema: string }): ConsoleServices {
-  const { clock, engine, timeouts } = parts;
+/** Whether a token is one of this agent's: a page names the agent, and a token id alone never crosses agents. */
+export async function tokenOfAgent(admin: AdminServices, agentId: bigint, tokenId: bigint): Promise<boolean> {
+  return (await admin.agents.tokenAgent(tokenId)) === agentId;
+}
+
+/**
+ * The console's services: the admin services (the same ones the admin API serves), plus the few reads only the
+ * console's pages make (counters, low agents, registries, the timeline).
+ */
+export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: Catalog; queueSchema: string }): ConsoleServices {
+  const { clock } = admin;
   return {
-    idleMs: timeouts.idleMs,
-    ...consoleAuth(db, clock, timeouts),
+    idleMs: admin.sessionTimeouts.idleMs,
+    ...consoleAuth(db, admin),
     can: (principal, action, target) => can(principal, action, target),
     navCounts: async (principal) => {
-      const counts = await consoleCounts(db, () => openPaymentCounts(db));
+      const counts = await consoleCounts(db, admin.payments.openCounts);
       return {
         ...(can(principal, 'attention.read') ? { attention: counts.attention } : {}),
         ...(can(principal, 'reviews.read') ? { review: counts.review } : {}),
         ...(can(principal, 'proposals.read') ? { approvals: counts.proposals } : {}),
       };
     },
-    counts: () => consoleCounts(db, () => openPaymentCounts(db)),
-    rates: (by, minutes) => paymentsPerMinute(db, { by, minutes }, clock),
+    counts: () => consoleCounts(db, admin.payments.openCounts),
+    rates: (by, minutes) => admin.payments.rates(by, minutes),
     lowAgents: () => lowAgents(db, clock),
-    searchPayments: (filters, page) => searchPayments(db, filters, page),
-    payment: (id) => paymentRecord(db, id),
+    searchPayments: (filters, page) => admin.payments.search(filters, page),
+    payment: (id) => admin.payments.record(id),
     timeline: (id) => paymentTimeline(db, id, { clock, queueSchema: parts.queueSchema }),
     providers: async () => [...new Set((await parts.catalog.all()).map((service) => service.provider))].sort(),
     registry: (provider, from, to) => providerRegistry(db, provider, from, to),
-    agents: () => listAgents(db),
-    agent: (id) => agentDetail(db, id),
-    confirmToken: async (actor, agentId, tokenId) => (await tokenOfAgent(db, agentId, tokenId)) && (await confirmAgentToken(db, actor, tokenId, clock)).changed,
-    revokeToken: async (actor, agentId, tokenId) => (await tokenOfAgent(db, agentId, tokenId)) && (await revokeAgentToken(db, actor, tokenId, clock)).changed,
-    setIpAllow: (actor, agentId, list) => setAgentIpAllow(db, actor, agentId, cleanIpList(list), clock),
-    createAgentUser: (actor, agentId, login, password) => createAgentUser(db, agentId, { login, password }, clock, actor),
-    proposals: (state) => listProposals(db, state ? { state } : {}),
-    propose: (actor, input) => proposeMoneyMovement(db, actor, input, clock),
-    approve: async (actor, id, note) => (await approveProposal(db, actor, id, clock, note)).proposal,
-    reject: (actor, id, note) => rejectProposal(db, actor, id, clock, note),
-    attention: (includeResolved) => listAttention(db, includeResolved),
-    resolveAttention: async (actor, id, note) => Boolean(await resolveAttentionItem(db, actor, id, note, clock)),
-    review: () => engine.underReview(),
-    decideReview: (actor, id, decision, note) => decideHeldPayment(engine, actor, id, decision, note, clock),
-    operators: () => listOperators(db),
-    createOperator: (actor, input) => createOperator(db, input, clock, actor),
-    setRole: (actor, id, role) => setOperatorRole(db, id, role, clock, actor),
-    disableOperator: (actor, id) => disableOperator(db, id, clock, actor),
-    audit: (filters, page) => listAudit(db, filters, page),
-    verifyAudit: () => verifyAuditChain(db),
+    agents: () => admin.agents.list(),
+    agent: async (id) => {
+      const shown = await admin.agents.show(id);
+      return shown ? { ...shown, proposals: await admin.proposals.list({ agentId: id }, 50) } : undefined;
+    },
+    confirmToken: async (actor, agentId, tokenId) => (await tokenOfAgent(admin, agentId, tokenId)) && (await admin.agents.confirmToken(actor, tokenId)).changed,
+    revokeToken: async (actor, agentId, tokenId) => (await tokenOfAgent(admin, agentId, tokenId)) && (await admin.agents.revokeToken(actor, tokenId)).changed,
+    setIpAllow: (actor, agentId, list) => admin.agents.setIpAllow(actor, agentId, cleanIpList(list)),
+    createAgentUser: (actor, agentId, login, password) => admin.agents.createUser(actor, agentId, { login, password }),
+    proposals: (state) => admin.proposals.list(state ? { state } : {}),
+    propose: (actor, input) => admin.proposals.propose(actor, input),
+    approve: async (actor, id, note) => (await admin.proposals.approve(actor, id, note)).proposal,
+    reject: (actor, id, note) => admin.proposals.reject(actor, id, note),
+    attention: (includeResolved) => admin.attention.list(includeResolved),
+    resolveAttention: async (actor, id, note) => Boolean(await admin.attention.resolve(actor, id, note)),
+    review: () => admin.reviews.list(),
+    decideReview: (actor, id, decision, note) => admin.reviews.decide(actor, id, decision, note),
+    operators: () => admin.operators.list(),
+    createOperator: (actor, input) => admin.operators.create(actor, input),
+    setRole: (actor, id, role) => admin.operators.setRole(actor, id, role),
+    disableOperator: (actor, id) => admin.operators.disable(actor, id),
+    audit: (filters, page) => admin.audit.list(filters, page),
+    verifyAudit: () => admin.audit.verify(),
   };
 }
 
-function consoleAuth(db: Db, clock: Clock, timeouts: SessionTimeouts): Pick<ConsoleServices, 'signIn' | 'session' | 'csrfOk' | 'signOut'> {
+/** Logins and logouts are audited here: the admin services open and end sessions, the panels say who came and went. */
+function consoleAuth(db: Db, admin: AdminServices): Pick<ConsoleServices, 'signIn' | 'session' | 'csrfOk' | 'signOut'> {
+  const { clock } = admin;
   return {
     signIn: async (login, password, totp, from) => {
-      const checked = await checkOperatorLogin(db, login, password, totp, clock);
-      if (!checked.ok) return checked;
-      const { operator } = checked;
-      const principal = { kind: 'operator' as const, id: operator.id, login: operator.login, role: operator.role };
-      return db.tx(async (q) => {
-        const opened = await createSession(q, principal, from, clock, timeouts);
-        await appendAudit(q, { principal, ip: from.ip }, { action: 'sessions.login', targetKind: 'operator', targetId: operator.id }, clock);
-        return { ok: true as const, token: opened.token, csrfToken: opened.csrfToken };
-      });
+      const opened = await admin.sessions.loginOperator(login, password, totp, from);
+      if (!opened.ok) return opened;
+      await db.tx((q) => appendAudit(q, { principal: opened.principal, ip: from.ip }, { action: 'sessions.login', targetKind: 'operator', targetId: opened.operator.id }, clock));
+      return { ok: true as const, token: opened.token, csrfToken: opened.csrfToken };
     },
     session: async (token) => {
-      const session = await readSession(db, token, clock, timeouts);
+      const session = await admin.sessions.read(token);
       return session?.principal.kind === 'operator' ? session : null;
     },
     csrfOk: (session, presented) => checkCsrf(session, presented),
-    signOut: (token, actor) => db.tx(async (q) => {
-      await endSession(q, token);
+    signOut: async (token, actor) => {
+      await admin.sessions.end(token);
       if (actor.principal.kind === 'operator') {
-        await appendAudit(q, actor, { action: 'sessions.logout', targetKind: 'operator', targetId: actor.principal.id }, clock);
+        await db.tx((q) => appendAudit(q, actor, { action: 'sessions.logout', targetKind: 'operator', targetId: actor.principal.kind === 'operator' ? actor.principal.id : undefined }, clock));
       }
-    }),
+    },
   };
-}
-
-async function agentDetail(db: Db, id: bigint): Promise<AgentDetail | undefined> {
-  const agent = await findAgent(db, id);
-  if (!agent) return undefined;
-  const [funds, tokens, users, proposals, events] = await Promise.all([
-    agentFunds(db, agent), listTokens(db, id), listAgentUsers(db, id), listProposals(db, { agentId: id }, 50), recentAgentEvents(db, id, 10),
-  ]);
-  return { funds, tokens, users, proposals, events };
 }

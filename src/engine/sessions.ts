@@ -30,6 +30,12 @@ export interface SessionTimeouts {
   lifetimeMs: number;
 }
 
+/**
+ * The cookies that carry a session's token: the console's (operators) and the cabinet's (agent users). The admin API
+ * accepts either, so the pages can call it with the session they already have (plus the X-CSRF-Token header).
+ */
+export const SESSION_COOKIES = { operator: 'tolem_console', agent_user: 'tolem_cabinet' } as const;
+
 export const DEFAULT_SESSION_TIMEOUTS: SessionTimeouts = { idleMs: 15 * 60_000, lifetimeMs: 12 * 3_600_000 };
 
 export interface Session {

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftedClock } from '../../src/domain/clock.ts';
 import { agentFunds, findAgent } from '../../src/engine/agents.ts';
 import { createOperator } from '../../src/engine/operators.ts';
-import { DEFAULT_SESSION_TIMEOUTS } from '../../src/engine/sessions.ts';
 import { agentApi, eventually, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
 const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url).pathname;
@@ -226,7 +225,7 @@ describe('operator console in the browser', () => {
   it('ends an idle session: the next click goes to the login', async () => {
     const page = await laptop();
     await logIn(page, 'olga');
-    clock.advance(DEFAULT_SESSION_TIMEOUTS.idleMs + 60_000);
+    clock.advance(h.tolem.ctx.config.sessions.idleMs + 60_000);
     await page.click('#nav-payments');
     await page.waitForURL(/\/console\/login/);
     expect(await page.textContent('#flash')).toContain('Сессия истекла');
