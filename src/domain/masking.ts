@@ -180,9 +180,9 @@ function decodeFormName(name: string): string {
   }
 }
 
-/** `name: value` on one line (Assist's key-value answers: `signature: …`, `meannumber: …`). */
+/** `name: value` on one line (Assist's key-value answers: `signature: …`, `meannumber: …`; a header written in a body). */
 const maskColonPairs: Pass = (text) => text.replace(
-  /(^|[\s;,])([A-Za-z_][\w-]{0,63})([ \t]*:[ \t]*)([^\s;,<>"]+)/gm,
+  /(^|[\s;,])([A-Za-z_][\w-]{0,63})([ \t]*:[ \t]*)((?:(?:Bearer|Basic|Digest)[ \t]+)?[^\s;,<>"]+)/gm,
   (all, lead: string, name: string, colon: string, value: string) => {
     const out = replaced(name, value, asIs);
     return out === undefined ? all : `${lead}${name}${colon}${out}`;

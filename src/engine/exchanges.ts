@@ -104,8 +104,8 @@ export class ExchangeJournal {
 
   /** Records a request a partner made to us and our answer, in the background. */
   recordInbound(exchange: InboundExchange): void {
-    const row = inboundRow(exchange, this.clock.now().getTime());
-    this.background(() => insertExchange(this.db, row));
+    const endedAt = this.clock.now().getTime();
+    this.background(() => insertExchange(this.db, inboundRow(exchange, endedAt)));
   }
 
   /** Resolves when every write started so far has ended (written or logged as failed). */
@@ -113,8 +113,9 @@ export class ExchangeJournal {
     while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
   }
 
+  /** Masking and writing start only once the call's caller has gone on (the next turn of the event loop). */
   private background(work: () => Promise<void>): void {
-    const running = work().catch((error: unknown) => {
+    const running = new Promise((resolve) => setImmediate(resolve)).then(work).catch((error: unknown) => {
       this.log.error({ err: error }, 'partner exchange not recorded');
     });
     this.writing.add(running);

@@ -36,6 +36,9 @@ async function timelineOf(transactionId: string): Promise<TimelineEntry[]> {
 const states = (entries: TimelineEntry[]) =>
   entries.filter((entry): entry is StateEntry => entry.kind === 'state').map((entry) => `${entry.fromState ?? '-'}→${entry.toState} ${entry.resultCode}`);
 
+/** The operations of the calls we made (the agent's own requests are recorded too, as inbound). */
+const outboundCalls = (entries: TimelineEntry[]) => entries.flatMap((entry) => (entry.kind === 'exchange' && entry.exchange.direction === 'outbound' ? [entry.exchange.operation] : []));
+
 /** A sink for the journal's log, to read what it said. */
 function capturedLog() {
   const lines: string[] = [];
@@ -54,7 +57,7 @@ describe('the history of states', () => {
     expect(states(entries)).toEqual(['-→checked 0', 'checked→accepted 1', 'accepted→succeeded 0']);
     expect(entries.filter((entry) => entry.kind === 'transfer').map((entry) => entry.kind === 'transfer' && entry.transferKind)).toEqual(['pending', 'post']);
     // The check's own exchange was made before its payment existed, and is attached to it.
-    const calls = entries.filter((entry) => entry.kind === 'exchange').map((entry) => entry.kind === 'exchange' && entry.exchange.operation);
+    const calls = outboundCalls(entries);
     expect(calls).toEqual(['check', 'pay']);
   });
 
@@ -75,7 +78,7 @@ describe('the history of states', () => {
     const transfers = reversed.filter((entry) => entry.kind === 'transfer');
     expect(transfers.map((entry) => entry.kind === 'transfer' && entry.transferKind)).toEqual(['pending', 'post', 'single']);
     expect(transfers[2]).toMatchObject({ debitAccount: 'provider:sandbox-mobile:KZT', creditAccount: `agent:${agentId}`, amountMinor: '10000', currency: 'KZT' });
-    expect(reversed.filter((entry) => entry.kind === 'exchange').map((entry) => entry.kind === 'exchange' && entry.exchange.operation)).toEqual(['pay', 'cancel']);
+    expect(outboundCalls(reversed)).toEqual(['pay', 'cancel']);
   });
 
   it('a pay beyond the balance waits (220) after its acceptance', async () => {

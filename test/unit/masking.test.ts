@@ -136,6 +136,10 @@ describe('rules', () => {
     expect(maskBody('pan=5555555555554444&cvc2=123')).toBe('pan=555555******4444&cvc2=');
   });
 
+  it('a header written into a body loses its credentials whole', () => {
+    expect(maskBody('GET / HTTP/1.1\r\nAuthorization: Bearer abc.def\r\nAccept: */*')).toBe('GET / HTTP/1.1\r\nAuthorization: ***\r\nAccept: */*');
+  });
+
   it('XML attributes and namespaced elements', () => {
     expect(maskBody('<a:Auth a:password="p@ss" user="u"><a:Token>abc</a:Token></a:Auth>')).toBe('<a:Auth a:password="***" user="u"><a:Token>***</a:Token></a:Auth>');
   });
