@@ -173,6 +173,13 @@ const ru = {
   chain_broken: 'Цепочка нарушена на записи',
   back: 'Назад',
   details: 'Подробности',
+  change_password: 'Сменить пароль',
+  must_change_password: 'Вы вошли с одноразовым паролем: задайте свой, чтобы продолжить.',
+  current_password: 'Текущий пароль',
+  new_password: 'Новый пароль',
+  repeat_password: 'Новый пароль ещё раз',
+  err_passwords_differ: 'Новые пароли не совпадают.',
+  ok_password_changed: 'Пароль изменён. Войдите с новым паролем.',
 };
 
 type Dict = typeof ru;
@@ -348,6 +355,13 @@ const en: Dict = {
   chain_broken: 'The chain is broken at entry',
   back: 'Back',
   details: 'Details',
+  change_password: 'Change password',
+  must_change_password: 'You signed in with a one-time password: set your own to go on.',
+  current_password: 'Current password',
+  new_password: 'New password',
+  repeat_password: 'New password again',
+  err_passwords_differ: 'The new passwords differ.',
+  ok_password_changed: 'Password changed. Sign in with the new one.',
 };
 
 export const CONSOLE_TEXTS: Record<ConsoleLang, Dict> = { ru, en };

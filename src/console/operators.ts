@@ -15,6 +15,7 @@ const AUDIT_EXPORT_MAX = 20_000;
 
 /** Operators and roles (admins only), and the audit log: view with filters, verify the hash chain, export as CSV. */
 export function registerOperators(app: FastifyInstance, deps: ConsoleDeps): void {
+  registerOwnPassword(app, deps);
   app.get('/operators', async (request, reply) => {
     const signed = await deps.page(request, reply, 'operators.read', 'operators');
     if (!signed) return reply;
@@ -91,4 +92,27 @@ async function operatorAction(deps: ConsoleDeps, request: FastifyRequest<IdParam
   } catch (error) {
     return deps.back(reply, '/console/operators', { err: refusalKey(error) });
   }
+}
+
+/** One's own password: asked for at once after a one-time password; a change ends every session (sign in again). */
+function registerOwnPassword(app: FastifyInstance, deps: ConsoleDeps): void {
+  app.get('/password', async (request, reply) => {
+    const signed = await deps.page(request, reply, 'own.password');
+    if (!signed) return reply;
+    const must = await deps.services.mustChangePassword(signed.session.principal);
+    if (must && !signed.view.flash) signed.view.flash = { kind: 'error', text: text(signed.view.lang, 'must_change_password') };
+    return deps.send(reply, 200, consolePage(signed.view, 'password', text(signed.view.lang, 'change_password'), {}));
+  });
+  app.post('/password', async (request, reply) => {
+    const signed = await deps.act(request, reply, 'own.password');
+    if (!signed) return reply;
+    const next = signed.form['next'] ?? '';
+    if (next !== signed.form['repeat']) return deps.back(reply, '/console/password', { err: 'passwords_differ' });
+    try {
+      if (!(await deps.services.changeOwnPassword(signed.actor, signed.form['current'] ?? '', next))) return deps.back(reply, '/console/password', { err: 'login' });
+    } catch (error) {
+      return deps.back(reply, '/console/password', { err: refusalKey(error) });
+    }
+    return deps.back(reply, '/console/login', { ok: 'password_changed' });
+  });
 }

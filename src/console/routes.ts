@@ -37,9 +37,9 @@ export interface ConsolePluginOptions {
 export interface ConsoleDeps {
   services: ConsoleServices;
   /** A page an operator with `action` may open: the signed-in context, or null once the answer was sent. */
-  page(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction, current?: NavKey): Promise<Signed | null>;
+  page(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction | 'own.password', current?: NavKey): Promise<Signed | null>;
   /** A form that does `action`: also checks the CSRF field. */
-  act(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction): Promise<Signed | null>;
+  act(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction | 'own.password'): Promise<Signed | null>;
   send(reply: FastifyReply, code: number, page: Page): Promise<FastifyReply>;
   /** 303 back to a console page with a flash (`ok=…` or `err=…`). */
   back(reply: FastifyReply, path: string, flash: { ok: string } | { err: string }): FastifyReply;
@@ -76,14 +76,20 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
     await send(reply, 403, errorPage(view, text(view.lang, 'err_forbidden')));
     return null;
   };
-  async function signed(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction, post: boolean, current?: NavKey): Promise<Signed | null> {
+  async function signed(request: FastifyRequest, reply: FastifyReply, action: ConsoleAction | 'own.password', post: boolean, current?: NavKey): Promise<Signed | null> {
     const signedIn = post ? await guard.action(request, reply) : await guard.page(request, reply);
     if (!signedIn) return null;
     const { session } = signedIn;
     // A cabinet user's cookie never reaches /console (another path), and a session of another kind is no operator.
     if (session.principal.kind !== 'operator') return forbidden(request, reply, anonymousView(request, reply));
+    // A one-time password (the first admin's, an admin's reset) opens only the page that replaces it.
+    if (action !== 'own.password' && (await services.mustChangePassword(session.principal))) {
+      await reply.code(303).header('location', `${PREFIX}/password`).send();
+      return null;
+    }
     const view = await signedView(request, reply, session, signedIn.csrf, current);
-    if (!services.can(session.principal, action)) return forbidden(request, reply, view);
+    // Changing one's own password is every signed-in operator's.
+    if (action !== 'own.password' && !services.can(session.principal, action)) return forbidden(request, reply, view);
     return { view, session, actor: { principal: session.principal, ip: request.ip }, form: formFields(request.body), query: queryFields(request.query) };
   }
   const deps: ConsoleDeps = {

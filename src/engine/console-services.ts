@@ -8,7 +8,7 @@ import type { PaymentView } from './payments.ts';
 import type { Agent, AgentEvent, AgentFunds, TokenInfo } from './agents.ts';
 import type { AttentionItem } from './attention.ts';
 import { can, type Action } from './authorization.ts';
-import type { Operator, Role } from './operators.ts';
+import { checkOperatorLogin, type Operator, type Role } from './operators.ts';
 import { checkCsrf, type Actor, type Principal, type Session } from './sessions.ts';
 import { appendAudit, type AuditEntry, type AuditFilters, type AuditVerification } from './audit.ts';
 import type { MoneyProposal, ProposalInput, ProposalState } from './approvals.ts';
@@ -72,6 +72,10 @@ export interface ConsoleServices {
   review(): Promise<PaymentView[]>;
   decideReview(actor: Actor, id: bigint, decision: 'approve' | 'reject', note: string): Promise<PaymentView>;
 
+  /** Whether the operator signed in with a one-time password that must be replaced first. */
+  mustChangePassword(principal: Principal): Promise<boolean>;
+  /** Replaces one's own password (the current one proves it is them); every session of theirs ends. */
+  changeOwnPassword(actor: Actor, current: string, next: string): Promise<boolean>;
   operators(): Promise<Operator[]>;
   createOperator(actor: Actor, input: { login: string; password: string; role: Role }): Promise<Operator>;
   setRole(actor: Actor, id: bigint, role: Role): Promise<Operator>;
@@ -134,6 +138,16 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     resolveAttention: async (actor, id, note) => Boolean(await admin.attention.resolve(actor, id, note)),
     review: () => admin.reviews.list(),
     decideReview: (actor, id, decision, note) => admin.reviews.decide(actor, id, decision, note),
+    mustChangePassword: async (principal) => principal.kind === 'operator' && Boolean((await admin.operators.find(principal.id))?.mustChangePassword),
+    changeOwnPassword: async (actor, current, next) => {
+      const principal = actor.principal;
+      if (principal.kind !== 'operator') return false;
+      // "totp_required" is said only once the password matched: the password is right either way.
+      const checked = await checkOperatorLogin(db, principal.login, current, undefined, clock);
+      if (!checked.ok && checked.reason !== 'totp_required') return false;
+      await admin.operators.setPassword(actor, principal.id, next);
+      return true;
+    },
     operators: () => admin.operators.list(),
     createOperator: (actor, input) => admin.operators.create(actor, input),
     setRole: (actor, id, role) => admin.operators.setRole(actor, id, role),

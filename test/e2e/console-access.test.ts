@@ -12,7 +12,7 @@ let h: Harness;
 let agentId: bigint;
 const PASSWORD = 'correct horse battery';
 
-const PAGES = ['/', '/payments', '/payments.csv', '/payments/1', '/registry', '/registry.xlsx', '/registry.csv', '/agents', '/agents/1', '/approvals', '/attention', '/review', '/operators', '/audit', '/audit.csv'];
+const PAGES = ['/password', '/', '/payments', '/payments.csv', '/payments/1', '/registry', '/registry.xlsx', '/registry.csv', '/agents', '/agents/1', '/approvals', '/attention', '/review', '/operators', '/audit', '/audit.csv'];
 const ADMIN_PAGES = new Set(['/operators']);
 const ACTIONS = [
   '/agents/1/tokens/1/confirm', '/agents/1/tokens/1/revoke', '/agents/1/proposals', '/agents/1/ip-allow', '/agents/1/users',
@@ -119,6 +119,21 @@ describe('console access control', () => {
     expect(wrong.status).toBe(401);
     const right = await client.login('tina', PASSWORD, totpCode(secret, clock));
     expect(right.status).toBe(303);
+    expect((await client.get('/')).status).toBe(200);
+  });
+
+  it('opens only the password page after a one-time password, until the operator sets their own', async () => {
+    await createOperator(h.db, { login: 'fresh', password: 'one-time pass', role: 'admin', mustChangePassword: true }, h.tolem.ctx.clock);
+    const client = new PanelClient(h.url, '/console');
+    expect((await client.login('fresh', 'one-time pass')).status).toBe(303);
+    for (const path of ['/', '/operators', '/payments']) expect((await client.get(path)).location, path).toBe('/console/password');
+    expect((await client.post('/operators', { login: 'sneaky', password: PASSWORD, role: 'admin' })).location).toBe('/console/password');
+    expect((await client.get('/password')).status).toBe(200);
+    expect((await client.post('/password', { current: 'one-time pass', next: 'my own password', repeat: 'different one' })).location).toContain('err=passwords_differ');
+    expect((await client.post('/password', { current: 'wrong', next: 'my own password', repeat: 'my own password' })).location).toContain('err=login');
+    expect((await client.post('/password', { current: 'one-time pass', next: 'my own password', repeat: 'my own password' })).location).toContain('ok=password_changed');
+    expect((await client.get('/')).status).toBe(303); // the change ended the session
+    expect((await client.login('fresh', 'my own password')).status).toBe(303);
     expect((await client.get('/')).status).toBe(200);
   });
 
