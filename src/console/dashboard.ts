@@ -11,19 +11,20 @@ const CHART_SERIES = 6;
 /**
  * The dashboard: what waits (in processing, in review, attention, approvals), payments per minute and the success
  * rate by service and by agent over the last hour, and the agents below their notification threshold with the time
- * each runs out at its current rate. The charts are uPlot, from node_modules, drawn by static/dashboard.js from the
+ * each runs out at its current rate, and the partners' health (latency, failures, unknown outcomes). The charts are uPlot, from node_modules, drawn by static/dashboard.js from the
  * numbers in a data attribute; the same numbers are a table for a page without scripts.
  */
 export function registerDashboard(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/', async (request, reply) => {
     const signed = await deps.page(request, reply, 'dashboard.read', 'dashboard');
     if (!signed) return reply;
-    const [counts, byService, byAgent, low] = await Promise.all([
+    const [counts, byService, byAgent, low, health] = await Promise.all([
       deps.services.counts(), deps.services.rates('service', WINDOW_MINUTES), deps.services.rates('agent', WINDOW_MINUTES), deps.services.lowAgents(),
+      deps.services.providerHealth(WINDOW_MINUTES),
     ]);
     const lang = signed.view.lang;
     const data = {
-      counts, low, offsetMinutes: signed.view.offsetMinutes,
+      counts, low, health: health.map((p) => ({ ...p, errorPercent: `${(p.errorRate * 100).toFixed(1)} %` })), offsetMinutes: signed.view.offsetMinutes,
       service: rateView(byService.groups, byService.from),
       agent: rateView(byAgent.groups, byAgent.from),
     };

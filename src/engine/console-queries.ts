@@ -106,3 +106,43 @@ export async function providerRegistry(q: Queryable, provider: string, from: Dat
   }));
   return { lines, capped: rows.rows.length > REGISTRY_MAX_LINES };
 }
+
+export interface ProviderHealth {
+  partner: string;
+  calls: number;
+  /** Calls that got no answer (timeout, network, too large) or an HTTP 5xx. */
+  errors: number;
+  errorRate: number;
+  avgMs: number;
+  p95Ms: number;
+  /** Payments with this provider still open whose last outcome is unknown (asked again by the drive). */
+  unknown: number;
+}
+
+/**
+ * How the partners we call are doing over the last `minutes`: outbound exchanges (every provider and acquirer call
+ * is journaled) by partner, with latency and failures, and the open payments whose outcome is unknown.
+ */
+export async function providerHealth(q: Queryable, clock: Clock, minutes: number): Promise<ProviderHealth[]> {
+  const now = clock.now();
+  const calls = await q.query<{ partner: string; calls: bigint; errors: bigint; avg_ms: number | null; p95_ms: number | null }>(
+    `SELECT partner, count(*)::bigint AS calls,
+            count(*) FILTER (WHERE outcome <> 'response' OR response_status >= 500)::bigint AS errors,
+            avg(duration_ms)::float8 AS avg_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p95_ms
+       FROM partner_exchanges WHERE direction = 'outbound' AND started_at >= $1 AND started_at <= $2 GROUP BY partner ORDER BY partner`,
+    [new Date(now.getTime() - minutes * 60_000), now],
+  );
+  const unknown = await q.query<{ provider: string; n: bigint }>(
+    `SELECT provider, count(*)::bigint AS n FROM payments WHERE state = 'accepted' AND provider_outcome = 'unknown' GROUP BY provider`);
+  const unknownBy = new Map(unknown.rows.map((row) => [row.provider, Number(row.n)]));
+  const partners = new Set([...calls.rows.map((row) => row.partner), ...unknownBy.keys()]);
+  return [...partners].sort().map((partner) => {
+    const row = calls.rows.find((r) => r.partner === partner);
+    const n = Number(row?.calls ?? 0n);
+    const errors = Number(row?.errors ?? 0n);
+    return {
+      partner, calls: n, errors, errorRate: n === 0 ? 0 : errors / n,
+      avgMs: Math.round(row?.avg_ms ?? 0), p95Ms: Math.round(row?.p95_ms ?? 0), unknown: unknownBy.get(partner) ?? 0,
+    };
+  });
+}

@@ -17,7 +17,9 @@ import type { PaymentRecord } from './payment-record.ts';
 import type { TimelineEntry } from './timeline.ts';
 import { paymentTimeline } from './timeline.ts';
 import type { AgentListing, PaymentFilters, PaymentPage, PaymentRates, PaymentSearchResult } from './payment-search.ts';
-import { consoleCounts, lowAgents, providerRegistry, type ConsoleCounts, type LowAgent, type RegistryLine } from './console-queries.ts';
+import {
+  consoleCounts, lowAgents, providerHealth, providerRegistry, type ConsoleCounts, type LowAgent, type ProviderHealth, type RegistryLine,
+} from './console-queries.ts';
 import type { Catalog } from './catalog.ts';
 import type { AdminServices } from './admin-services.ts';
 
@@ -45,6 +47,7 @@ export interface ConsoleServices {
   counts(): Promise<ConsoleCounts>;
   rates(by: 'service' | 'agent', minutes: number): Promise<PaymentRates>;
   lowAgents(): Promise<LowAgent[]>;
+  providerHealth(minutes: number): Promise<ProviderHealth[]>;
 
   searchPayments(filters: PaymentFilters, page: PaymentPage): Promise<PaymentSearchResult>;
   payment(id: bigint): Promise<PaymentRecord | undefined>;
@@ -116,6 +119,7 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     counts: () => consoleCounts(db, admin.payments.openCounts),
     rates: (by, minutes) => admin.payments.rates(by, minutes),
     lowAgents: () => lowAgents(db, clock),
+    providerHealth: (minutes) => providerHealth(db, clock, minutes),
     searchPayments: (filters, page) => admin.payments.search(filters, page),
     payment: (id) => admin.payments.record(id),
     timeline: (id) => paymentTimeline(db, id, { clock, queueSchema: parts.queueSchema }),

@@ -81,6 +81,7 @@ describe('operator console in the browser', () => {
     await page.waitForSelector('#chart-service canvas'); // uPlot drew from node_modules, under the strict CSP
     expect(await page.textContent('#rates-service')).toContain('P1011');
     expect(await page.textContent('#low-agents')).toContain('Kaspi terminals');
+    expect(await page.locator('#provider-health tr[data-partner="sandbox-mobile"]').count()).toBe(1); // every call journaled
     await shot(page, 'console-2-dashboard');
     await page.click('#logout');
     await page.waitForURL(/\/console\/login/);
