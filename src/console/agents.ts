@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseAmount } from '../domain/money.ts';
+import { formatAmount } from '../domain/money.ts';
+import type { Agent } from '../engine/agents.ts';
 import type { ProposalKind } from '../engine/approvals.ts';
+import type { AgentSettingsChange } from '../engine/operator-actions.ts';
 import { consolePage, text } from './page.ts';
 import { refusalKey } from './refusals.ts';
 import type { ConsoleDeps, Signed } from './routes.ts';
@@ -33,7 +36,8 @@ export function registerAgents(app: FastifyInstance, deps: ConsoleDeps): void {
     const may = (action: Parameters<typeof deps.services.can>[1]) => deps.services.can(signed.session.principal, action);
     const data = {
       agent, detail, ipText: agent.ipAllow.join('\n'),
-      may: { confirm: may('tokens.confirm'), revoke: may('tokens.revoke'), propose: may('proposals.propose'), decide: may('proposals.decide'), ip: may('agents.ip_allow'), users: may('agent_users.manage') },
+      settings: settingsForm(agent),
+      may: { configure: may('agents.configure'), confirm: may('tokens.confirm'), revoke: may('tokens.revoke'), propose: may('proposals.propose'), decide: may('proposals.decide'), ip: may('agents.ip_allow'), users: may('agent_users.manage') },
     };
     return deps.send(reply, 200, consolePage(signed.view, 'agent', `${text(signed.view.lang, 'agent')} ${agent.id}`, data));
   });
@@ -43,6 +47,7 @@ export function registerAgents(app: FastifyInstance, deps: ConsoleDeps): void {
   app.post<IdParams>('/agents/:id/proposals', (request, reply) => propose(deps, request, reply));
   app.post<IdParams>('/agents/:id/ip-allow', (request, reply) => setIpAllow(deps, request, reply));
   app.post<IdParams>('/agents/:id/users', (request, reply) => createUser(deps, request, reply));
+  app.post<IdParams>('/agents/:id/settings', (request, reply) => configure(deps, request, reply));
 
   app.get('/approvals', async (request, reply) => {
     const signed = await deps.page(request, reply, 'proposals.read', 'approvals');
@@ -130,4 +135,47 @@ async function createUser(deps: ConsoleDeps, request: FastifyRequest<IdParams>, 
     return deps.back(reply, back, { err: refusalKey(error) });
   }
   return deps.back(reply, back, { ok: 'user_created' });
+}
+
+function settingsForm(agent: Agent): Record<string, string> {
+  const amount = (minor: bigint | null) => (minor === null ? '' : formatAmount(minor));
+  return {
+    overdraft: formatAmount(agent.overdraftMinor), notification: amount(agent.notificationMinor), reviewAbove: amount(agent.reviewAboveMinor),
+    services: agent.allowedServices?.join(', ') ?? '',
+  };
+}
+
+/** The settings form → a change: an empty threshold is none, an empty service list is every service. */
+function settingsChange(form: Record<string, string>): AgentSettingsChange | undefined {
+  const amount = (text: string | undefined, allowNegative: boolean): bigint | null | undefined => {
+    const trimmed = (text ?? '').trim();
+    if (!trimmed) return null;
+    const parsed = parseAmount(trimmed, 2, { allowZero: true, allowNegative });
+    return parsed.ok ? parsed.minor : undefined;
+  };
+  const overdraft = amount(form['overdraft'] || '0', true);
+  const notification = amount(form['notification'], false);
+  const reviewAbove = amount(form['reviewAbove'], false);
+  if (overdraft === undefined || overdraft === null || notification === undefined || reviewAbove === undefined) return undefined;
+  const services = (form['services'] ?? '').split(/[\s,]+/).filter(Boolean);
+  return {
+    overdraftMinor: overdraft, notificationMinor: notification, reviewAboveMinor: reviewAbove,
+    allowedServices: services.length ? [...new Set(services)] : null, enabled: form['enabled'] === 'on',
+  };
+}
+
+async function configure(deps: ConsoleDeps, request: FastifyRequest<IdParams>, reply: FastifyReply): Promise<FastifyReply> {
+  const signed = await deps.act(request, reply, 'agents.configure');
+  if (!signed) return reply;
+  const agentId = idOf(request.params.id);
+  const back = `/console/agents/${request.params.id}`;
+  if (agentId === undefined) return deps.back(reply, '/console/agents', { err: 'not_found' });
+  const change = settingsChange(signed.form);
+  if (!change) return deps.back(reply, back, { err: 'bad_amount' });
+  try {
+    await deps.services.configureAgent(signed.actor, agentId, change);
+  } catch (error) {
+    return deps.back(reply, back, { err: refusalKey(error) });
+  }
+  return deps.back(reply, back, { ok: 'settings_saved' });
 }

@@ -19,6 +19,8 @@ const KEYS: Record<string, string> = {
   too_many_addresses: 'bad_ip',
   ip_only_needs_address: 'bad_ip',
   already_resolved: 'not_pending',
+  bad_review_threshold: 'bad_amount',
+  below_new_floor: 'below_floor',
   not_held: 'not_pending',
   item_not_found: 'not_found',
   token_not_found: 'not_found',

@@ -22,6 +22,7 @@ import {
 } from './console-queries.ts';
 import type { Catalog } from './catalog.ts';
 import type { AdminServices } from './admin-services.ts';
+import type { AgentSettingsChange } from './operator-actions.ts';
 
 export type ConsoleAction = Action;
 
@@ -63,6 +64,7 @@ export interface ConsoleServices {
   confirmToken(actor: Actor, agentId: bigint, tokenId: bigint): Promise<boolean>;
   revokeToken(actor: Actor, agentId: bigint, tokenId: bigint): Promise<boolean>;
   setIpAllow(actor: Actor, agentId: bigint, list: string[]): Promise<Agent>;
+  configureAgent(actor: Actor, agentId: bigint, change: AgentSettingsChange): Promise<Agent>;
   createAgentUser(actor: Actor, agentId: bigint, login: string, password: string): Promise<AgentUser>;
 
   proposals(state?: ProposalState): Promise<MoneyProposal[]>;
@@ -133,6 +135,7 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     confirmToken: async (actor, agentId, tokenId) => (await tokenOfAgent(admin, agentId, tokenId)) && (await admin.agents.confirmToken(actor, tokenId)).changed,
     revokeToken: async (actor, agentId, tokenId) => (await tokenOfAgent(admin, agentId, tokenId)) && (await admin.agents.revokeToken(actor, tokenId)).changed,
     setIpAllow: (actor, agentId, list) => admin.agents.setIpAllow(actor, agentId, cleanIpList(list)),
+    configureAgent: (actor, agentId, change) => admin.agents.configure(actor, agentId, change),
     createAgentUser: (actor, agentId, login, password) => admin.agents.createUser(actor, agentId, { login, password }),
     proposals: (state) => admin.proposals.list(state ? { state } : {}),
     propose: (actor, input) => admin.proposals.propose(actor, input),

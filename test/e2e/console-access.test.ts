@@ -15,11 +15,11 @@ const PASSWORD = 'correct horse battery';
 const PAGES = ['/password', '/', '/payments', '/payments.csv', '/payments/1', '/registry', '/registry.xlsx', '/registry.csv', '/agents', '/agents/1', '/approvals', '/attention', '/review', '/operators', '/audit', '/audit.csv'];
 const ADMIN_PAGES = new Set(['/operators']);
 const ACTIONS = [
-  '/agents/1/tokens/1/confirm', '/agents/1/tokens/1/revoke', '/agents/1/proposals', '/agents/1/ip-allow', '/agents/1/users',
+  '/agents/1/tokens/1/confirm', '/agents/1/tokens/1/revoke', '/agents/1/proposals', '/agents/1/ip-allow', '/agents/1/users', '/agents/1/settings',
   '/approvals/1/approve', '/approvals/1/reject', '/attention/1/resolve', '/review/1/approve', '/review/1/reject',
   '/operators', '/operators/1/role', '/operators/1/disable',
 ];
-const ADMIN_ACTIONS = new Set(['/operators', '/operators/1/role', '/operators/1/disable']);
+const ADMIN_ACTIONS = new Set(['/operators', '/operators/1/role', '/operators/1/disable', '/agents/1/settings']);
 
 beforeAll(async () => {
   h = await startTolem({ jobs: false });
@@ -140,6 +140,12 @@ describe('console access control', () => {
   it('lets an admin manage operators, and ends the session at logout', async () => {
     const admin = await signedIn('root');
     expect((await admin.get('/operators')).status).toBe(200);
+    const configured = await admin.post(`/agents/${agentId}/settings`, { overdraft: '-100.00', notification: '50.00', reviewAbove: '', services: 'P1011, P1012', enabled: 'on' });
+    expect(configured.location).toContain('ok=settings_saved');
+    const agentPage = (await admin.get(`/agents/${agentId}`)).text;
+    expect(agentPage).toContain('value="-100.00"');
+    expect(agentPage).toContain('P1011, P1012');
+    expect((await admin.post(`/agents/${agentId}/settings`, { overdraft: '1e3' })).location).toContain('err=bad_amount');
     const created = await admin.post('/operators', { login: 'newbie', password: PASSWORD, role: 'viewer' });
     expect(created.location).toContain('ok=operator_created');
     expect((await admin.post('/logout', {})).status).toBe(303);
