@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isoLocal } from '../domain/time.ts';
-import { filterForm, filterQuery, parseFilters, SEARCHABLE_STATES, type FilterForm } from '../engine/payment-filters.ts';
+import { filterForm, filterQuery, parseFilters, SEARCHABLE_STATES } from '../engine/payment-filters.ts';
 import type { PaymentFilters, PaymentSummary } from '../engine/payment-search.ts';
 import type { ExchangeView, TimelineEntry } from '../engine/timeline.ts';
 import { formatAmount } from '../domain/money.ts';
@@ -78,7 +78,6 @@ function sendPaymentsCsv(reply: FastifyReply, rows: PaymentSummary[], offsetMinu
     .send(toCsv([PAYMENT_CSV_HEADER, ...rows.map((p) => paymentCsvRow(p, offsetMinutes))]));
 }
 
-export type { FilterForm };
 
 /** One line of the timeline as the page shows it: what happened, and a partner exchange's bodies (already masked). */
 interface TimelineItem {
