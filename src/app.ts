@@ -140,8 +140,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   });
   if (config.sandbox) await app.register(assistSandboxRoutes, { prefix: '/sandbox/assist', clock, controlAllow });
   const secureCookies = config.publicUrl?.startsWith('https:') ?? false;
-  await app.register(consoleRoutes, { prefix: '/console', services: consoleServices(db, admin, { catalog, queueSchema: config.queueSchema }), secureCookies, offsetMinutes: config.hubOffsetMinutes });
-  await app.register(cabinetRoutes, { prefix: '/cabinet', services: cabinetServices(db, admin), secureCookies, offsetMinutes: config.hubOffsetMinutes });
+  await app.register(consoleRoutes, { prefix: '/console', services: consoleServices(db, admin, { catalog, queueSchema: config.queueSchema }), secureCookies, loginThrottle: throttleLimits, offsetMinutes: config.hubOffsetMinutes });
+  await app.register(cabinetRoutes, { prefix: '/cabinet', services: cabinetServices(db, admin), secureCookies, loginThrottle: throttleLimits, offsetMinutes: config.hubOffsetMinutes });
   if (config.sandbox) await app.register(elsomMerchantSandboxRoutes, { prefix: '/sandbox/elsom-merchant', clock, host: config.host, controlAllow, publicBase: () => publicBaseUrl(app as unknown as FastifyInstance, config) });
 
   if (queue) {

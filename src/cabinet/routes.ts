@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../engine/authorization.ts';
 import type { CabinetServices } from '../engine/cabinet-services.ts';
 import type { Actor, Session } from '../engine/sessions.ts';
+import { authThrottle, type AuthThrottle, type AuthThrottleLimits } from '../http/auth-throttle.ts';
 import { registerPages, sendPage, type Page } from '../web/pages.ts';
 import { PanelGuard } from '../web/panel-session.ts';
 import { PANEL_ASSETS, formFields, pickLanguage, queryFields, registerFormBody, safeNext, strictPanelHeaders } from '../web/panel.ts';
@@ -18,6 +19,8 @@ export interface CabinetPluginOptions {
   services: CabinetServices;
   /** Secure cookies: PUBLIC_URL is https. */
   secureCookies: boolean;
+  /** Failed logins slowed per address and per login, as the agent API's tokens are (AUTH_THROTTLE_*). */
+  loginThrottle: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
   offsetMinutes: number;
 }
 
@@ -77,7 +80,7 @@ export async function cabinetRoutes(app: FastifyInstance, options: CabinetPlugin
     back: (reply, path, flash) => reply.code(303).header('location', `${path}?${new URLSearchParams(flash).toString()}`).send(),
   };
   registerErrorPages(app, views.anonymous, send);
-  registerLogin(app, services, guard, views.anonymous, send);
+  registerLogin(app, services, guard, views.anonymous, send, authThrottle(app, 'cabinet-login', options.loginThrottle));
   registerCabinetPages(app, deps);
 }
 
@@ -123,9 +126,9 @@ function registerErrorPages(app: FastifyInstance, anonymous: (request: FastifyRe
 
 function registerLogin(
   app: FastifyInstance, services: CabinetServices, guard: PanelGuard<Session>,
-  anonymous: (request: FastifyRequest, reply: FastifyReply) => CabinetView, send: CabinetDeps['send'],
+  anonymous: (request: FastifyRequest, reply: FastifyReply) => CabinetView, send: CabinetDeps['send'], throttle: AuthThrottle,
 ): void {
-  const loginPage = (request: FastifyRequest, reply: FastifyReply, code: number, values: { login: string; next: string }, error?: 'err_login' | 'err_csrf') => {
+  const loginPage = (request: FastifyRequest, reply: FastifyReply, code: number, values: { login: string; next: string }, error?: 'err_login' | 'err_csrf' | 'err_too_many') => {
     const view = anonymous(request, reply);
     if (error) view.flash = { kind: 'error', text: text(view.lang, error) };
     return send(reply, code, cabinetPage(view, 'login', text(view.lang, 'login_title'), { ...values, preCsrf: guard.loginToken(reply) }));
@@ -139,8 +142,11 @@ function registerLogin(
     const form = formFields(request.body);
     const values = { login: (form['login'] ?? '').trim().slice(0, 100), next: safeNext(form['next'], PREFIX) };
     if (!guard.loginTokenOk(request)) return loginPage(request, reply, 403, values, 'err_csrf');
+    // A blocked address or login is refused before the password is looked at: a right guess must not get in either.
+    const key = values.login.toLowerCase();
+    if ((await throttle.blocked(request, key)) !== undefined) return loginPage(request, reply, 429, values, 'err_too_many');
     const answer = await services.signIn(values.login, form['password'] ?? '', { ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
-    if (!answer.ok) return loginPage(request, reply, 401, values, 'err_login');
+    if (!answer.ok) return loginPage(request, reply, (await throttle.failed(request, key)) !== undefined ? 429 : 401, values, 'err_login');
     return guard.start(reply, answer).code(303).header('location', values.next).send();
   });
   app.post('/logout', async (request, reply) => {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Session } from '../engine/sessions.ts';
+import { authThrottle, type AuthThrottle, type AuthThrottleLimits } from '../http/auth-throttle.ts';
 import type { ConsoleAction, ConsoleServices } from '../engine/console-services.ts';
 import { registerPages, sendPage, type Page } from '../web/pages.ts';
 import { PanelGuard } from '../web/panel-session.ts';
@@ -29,6 +30,8 @@ export interface ConsolePluginOptions {
   services: ConsoleServices;
   /** Secure cookies: PUBLIC_URL is https. */
   secureCookies: boolean;
+  /** Failed logins slowed per address and per login, as the agent API's tokens are (AUTH_THROTTLE_*). */
+  loginThrottle: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
   /** The hub's fixed offset: times on the pages are the operators' wall-clock time. */
   offsetMinutes: number;
 }
@@ -101,7 +104,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
   };
 
   registerErrorPages(app, anonymousView, options.offsetMinutes);
-  registerLogin(app, { services, guard, anonymousView, send });
+  registerLogin(app, { services, guard, anonymousView, send, throttle: authThrottle(app, 'console-login', options.loginThrottle) });
   registerDashboard(app, deps);
   registerPayments(app, deps);
   registerAgents(app, deps);
@@ -179,6 +182,7 @@ interface LoginDeps {
   guard: PanelGuard<Session>;
   anonymousView(request: FastifyRequest, reply: FastifyReply): ViewContext;
   send(reply: FastifyReply, code: number, page: Page): Promise<FastifyReply>;
+  throttle: AuthThrottle;
 }
 
 /** The login page (with its own CSRF token, see PanelGuard.loginToken) and logout. */
@@ -205,9 +209,13 @@ function registerLogin(app: FastifyInstance, deps: LoginDeps): void {
     if (!guard.loginTokenOk(request)) {
       return loginPage(request, reply, 403, { login, next, askTotp: false, error: 'err_csrf' });
     }
+    // A blocked address or login is refused before the password is looked at: a right guess must not get in either.
+    const throttle = deps.throttle;
+    if ((await throttle.blocked(request, login.toLowerCase())) !== undefined) return loginPage(request, reply, 429, { login, next, askTotp: false, error: 'err_too_many' });
     const answer = await services.signIn(login, form['password'] ?? '', form['totp']?.trim() || undefined, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null });
     if (!answer.ok) {
       const totp = answer.reason === 'totp_required';
+      if (!totp && (await throttle.failed(request, login.toLowerCase())) !== undefined) return loginPage(request, reply, 429, { login, next, askTotp: false, error: 'err_too_many' });
       return loginPage(request, reply, totp ? 200 : 401, { login, next, askTotp: totp || Boolean(form['totp']), error: totp ? 'err_totp_required' : 'err_login' });
     }
     return guard.start(reply, answer).code(303).header('location', next).send();

@@ -31,8 +31,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   acquiring: ['domain', 'engine', 'http', 'xml'],
   checkout: ['domain', 'engine', 'http', 'web'],
   // The operator console and the agent cabinet: server-rendered pages over the engine's services for people.
-  console: ['domain', 'engine', 'web'],
-  cabinet: ['domain', 'engine', 'web'],
+  // (http for the failed-login throttle the agent API uses too.)
+  console: ['domain', 'engine', 'http', 'web'],
+  cabinet: ['domain', 'engine', 'http', 'web'],
   // The admin API (JSON for the console, the cabinet and the CLI): routes over the engine's admin services, no SQL.
   admin: ['domain', 'engine', 'http'],
   // Simulators play the partners' side: they may borrow our codecs (the same bytes on the wire), never the engine.
