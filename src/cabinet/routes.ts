@@ -19,7 +19,7 @@ export interface CabinetPluginOptions {
   services: CabinetServices;
   /** Secure cookies: PUBLIC_URL is https. */
   secureCookies: boolean;
-  /** Failed logins slowed per address and per login, as the agent API's tokens are (AUTH_THROTTLE_*). */
+  /** Failed logins slowed per address and per login, as the agent API's tokens are (AUTH_FAIL_*). */
   loginThrottle: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
   offsetMinutes: number;
 }

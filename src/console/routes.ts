@@ -30,7 +30,7 @@ export interface ConsolePluginOptions {
   services: ConsoleServices;
   /** Secure cookies: PUBLIC_URL is https. */
   secureCookies: boolean;
-  /** Failed logins slowed per address and per login, as the agent API's tokens are (AUTH_THROTTLE_*). */
+  /** Failed logins slowed per address and per login, as the agent API's tokens are (AUTH_FAIL_*). */
   loginThrottle: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
   /** The hub's fixed offset: times on the pages are the operators' wall-clock time. */
   offsetMinutes: number;
