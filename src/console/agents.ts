@@ -47,6 +47,14 @@ export function registerAgents(app: FastifyInstance, deps: ConsoleDeps): void {
   app.post<IdParams>('/agents/:id/proposals', (request, reply) => propose(deps, request, reply));
   app.post<IdParams>('/agents/:id/ip-allow', (request, reply) => setIpAllow(deps, request, reply));
   app.post<IdParams>('/agents/:id/users', (request, reply) => createUser(deps, request, reply));
+  app.post<{ Params: { id: string; userId: string } }>('/agents/:id/users/:userId/disable', async (request, reply) => {
+    const signed = await deps.act(request, reply, 'agent_users.manage');
+    if (!signed) return reply;
+    const agentId = idOf(request.params.id);
+    const userId = idOf(request.params.userId);
+    const done = agentId !== undefined && userId !== undefined && (await deps.services.disableAgentUser(signed.actor, agentId, userId));
+    return deps.back(reply, `/console/agents/${request.params.id}`, done ? { ok: 'user_disabled' } : { err: 'not_found' });
+  });
   app.post<IdParams>('/agents/:id/settings', (request, reply) => configure(deps, request, reply));
 
   app.get('/approvals', async (request, reply) => {

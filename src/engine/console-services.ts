@@ -66,6 +66,8 @@ export interface ConsoleServices {
   setIpAllow(actor: Actor, agentId: bigint, list: string[]): Promise<Agent>;
   configureAgent(actor: Actor, agentId: bigint, change: AgentSettingsChange): Promise<Agent>;
   createAgentUser(actor: Actor, agentId: bigint, login: string, password: string): Promise<AgentUser>;
+  /** Disables a cabinet user of this agent (its sessions end); false when the agent has no such user. */
+  disableAgentUser(actor: Actor, agentId: bigint, userId: bigint): Promise<boolean>;
 
   proposals(state?: ProposalState): Promise<MoneyProposal[]>;
   propose(actor: Actor, input: ProposalInput): Promise<MoneyProposal>;
@@ -137,6 +139,12 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     setIpAllow: (actor, agentId, list) => admin.agents.setIpAllow(actor, agentId, cleanIpList(list)),
     configureAgent: (actor, agentId, change) => admin.agents.configure(actor, agentId, change),
     createAgentUser: (actor, agentId, login, password) => admin.agents.createUser(actor, agentId, { login, password }),
+    disableAgentUser: async (actor, agentId, userId) => {
+      const user = await admin.agents.findUser(userId);
+      if (user?.agentId !== agentId || user.disabledAt) return false;
+      await admin.agents.disableUser(actor, userId);
+      return true;
+    },
     proposals: (state) => admin.proposals.list(state ? { state } : {}),
     propose: (actor, input) => admin.proposals.propose(actor, input),
     approve: async (actor, id, note) => (await admin.proposals.approve(actor, id, note)).proposal,

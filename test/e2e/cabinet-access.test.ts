@@ -83,6 +83,21 @@ describe('cabinet access control', () => {
     expect((await listTokens(h.db, b.id))[0]!.status).toBe('confirmed');
   });
 
+  it('is shut out when an operator disables its cabinet user', async () => {
+    const client = new PanelClient(h.url, '/cabinet');
+    const clock = h.tolem.ctx.clock;
+    const { createOperator } = await import('../../src/engine/operators.ts');
+    await createOperator(h.db, { login: 'olga', password: PASSWORD, role: 'operator' }, clock);
+    const user = await createAgentUser(h.db, b.id, { login: 'bob2', password: PASSWORD }, clock);
+    expect((await client.login('bob2', PASSWORD)).status).toBe(303);
+    const operator = new PanelClient(h.url, '/console');
+    expect((await operator.login('olga', PASSWORD)).status).toBe(303);
+    expect((await operator.post(`/agents/${a.id}/users/${user.id}/disable`, {})).location).toContain('err=not_found'); // B's user, A's page
+    expect((await operator.post(`/agents/${b.id}/users/${user.id}/disable`, {})).location).toContain('ok=user_disabled');
+    expect((await client.get('/')).status).toBe(303);
+    expect((await client.login('bob2', PASSWORD)).status).toBe(401);
+  });
+
   it('manages its own IP addresses and refuses a malformed one', async () => {
     const client = await alice();
     expect((await client.post('/ip', { ipAllow: 'not-an-ip' })).location).toContain('err=bad_ip');

@@ -15,7 +15,7 @@ const PASSWORD = 'correct horse battery';
 const PAGES = ['/password', '/', '/payments', '/payments.csv', '/payments/1', '/registry', '/registry.xlsx', '/registry.csv', '/agents', '/agents/1', '/approvals', '/attention', '/review', '/operators', '/audit', '/audit.csv'];
 const ADMIN_PAGES = new Set(['/operators']);
 const ACTIONS = [
-  '/agents/1/tokens/1/confirm', '/agents/1/tokens/1/revoke', '/agents/1/proposals', '/agents/1/ip-allow', '/agents/1/users', '/agents/1/settings',
+  '/agents/1/tokens/1/confirm', '/agents/1/tokens/1/revoke', '/agents/1/proposals', '/agents/1/ip-allow', '/agents/1/users', '/agents/1/users/1/disable', '/agents/1/settings',
   '/approvals/1/approve', '/approvals/1/reject', '/attention/1/resolve', '/review/1/approve', '/review/1/reject',
   '/operators', '/operators/1/role', '/operators/1/disable',
 ];
