@@ -45,8 +45,8 @@ function checkCidrs(cidrs: string[]): void {
   for (const cidr of cidrs) {
     try {
       parseCidr(cidr);
-    } catch {
-      throw new ServiceError('invalid', 'bad_cidr', `"${cidr}" is not an IP address or network`);
+    } catch (error) {
+      throw new ServiceError('invalid', 'bad_cidr', error instanceof Error ? error.message : `invalid IP address in allow-list: ${cidr}`);
     }
   }
 }
