@@ -1,30 +1,15 @@
 import { Command, Option } from 'commander';
 import { build, createLogger } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
-import { openDb, type Db } from './store/db.ts';
-import { migrate } from './store/migrate.ts';
-import { isCurrencyCode, parseOperatorAmount } from './domain/money.ts';
+import type { Db } from './store/db.ts';
 import { createAgent, findAgentByName } from './engine/agents.ts';
-import { readCatalogSeed, seedCatalog } from './engine/catalog.ts';
-import { agentCreateOptions, createAgentCommand, print, registerAgentCommands, registerOperatorCommands, registerTokenCommands, type Output } from './cli/admin-commands.ts';
+import { admin, agentCreateOptions, createAgentCommand, print, registerAgentCommands, registerOperatorCommands, registerTokenCommands, type Output } from './cli/admin-commands.ts';
 import { registerMoneyCommands, registerOperationCommands, registerPaymentCommands } from './cli/operations-commands.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
 import { SocketInUseError } from './admin/socket.ts';
-import { describeElsomTerminal, prepareElsomTerminal, registerElsomSandboxCommands, withElsomOptions, type ElsomAgentOptions } from './cli/elsom.ts';
+import { registerElsomSandboxCommands, withElsomOptions } from './cli/elsom.ts';
 
 /** One entry point: start, migrate, agents and tokens, catalog, attention list. `--json` for scripts. */
-
-async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
-  try {
-    await migrate(db);
-    await db.tx((q) => seedCatalog(q, readCatalogSeed(config.catalogFile)));
-    return await fn(db, config);
-  } finally {
-    await db.close();
-  }
-}
 
 const program = new Command('tolem').description('Tolem bill-payment processing hub').showHelpAfterError();
 const json = new Option('--json', 'machine-readable output');
@@ -87,47 +72,13 @@ program
   .description('apply database migrations')
   .addOption(json)
   .action(async (options: Output) => {
-    const config = loadConfig();
-    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
-    try {
-      const result = await migrate(db);
-      print(options, result, () => (result.applied.length ? `applied: ${result.applied.join(', ')}` : `up to date (${result.current})`));
-    } finally {
-      await db.close();
-    }
+    const result = await admin('POST', '/store/migrate');
+    print(options, result, () => (result.applied.length ? `applied: ${result.applied.join(', ')}` : `up to date (${result.current})`));
   });
 
 const agent = program.command('agent').description('agents: create, top up, show');
 
-agentCreateOptions(withElsomOptions(agent.command('create')))
-  .action(async (options: Parameters<typeof createAgentCommand>[0] & ElsomAgentOptions) => {
-    // An Elsom terminal is written with the agent in the store; every other agent is one admin call (while the hub runs too).
-    if (options.elsomTerminal === undefined) return createAgentCommand(options);
-    return createElsomAgent(options);
-  });
-
-/** `agent create` with an Elsom terminal: over the store directly, so the hub must be stopped on the embedded store. */
-async function createElsomAgent(options: Parameters<typeof createAgentCommand>[0] & ElsomAgentOptions): Promise<void> {
-  if (!isCurrencyCode(options.currency)) throw new Error(`unknown currency ${options.currency}`);
-  await withDb(async (db) => {
-    const attachElsom = await prepareElsomTerminal(db, options);
-    const created = await createAgent(db, {
-      name: options.name,
-      currency: options.currency,
-      openingBalanceMinor: parseOperatorAmount(options.balance),
-      overdraftMinor: parseOperatorAmount(options.overdraft, 2, true),
-      ...(options.notification ? { notificationMinor: parseOperatorAmount(options.notification) } : {}),
-      ipAllow: options.ip,
-      ipOnly: options.ipOnly ?? false,
-      ...(options.services ? { allowedServices: options.services.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-      ...(options.reviewAbove ? { reviewAboveMinor: parseOperatorAmount(options.reviewAbove) } : {}),
-      // An Elsom agent authenticates with its terminal credentials; an API token would only be one more secret.
-      issueToken: false,
-    });
-    const elsom = await attachElsom?.(created.agent.id);
-    print(options, { agentId: created.agent.id, token: null, tokenStatus: null, ...elsom }, () => `agent ${created.agent.id} created${describeElsomTerminal(elsom)}`);
-  });
-}
+agentCreateOptions(withElsomOptions(agent.command('create'))).action(createAgentCommand);
 
 registerAgentCommands(agent);
 registerTokenCommands(program);

@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config.ts';
 import { formatAmount, isCurrencyCode, parseOperatorAmount } from '../domain/money.ts';
 import { AdminRefusal, connectAdmin, type AdminConnection } from './admin-client.ts';
+import { describeElsomTerminal, parseElsomServiceSpec, type ElsomAgentOptions } from './elsom.ts';
 
 export type Output = { json: boolean };
 
@@ -54,12 +55,22 @@ function collect(value: string, previous: string[]): string[] {
 type AgentCreateOptions = {
   name: string; currency: string; balance: string; overdraft: string; notification?: string; ip: string[]; ipOnly?: boolean;
   services?: string; confirmToken?: boolean; reviewAbove?: string;
-} & Output;
+} & Output & Partial<ElsomAgentOptions>;
+
+/** The Elsom terminal of `agent create --elsom-*`, as the admin API takes it (checked by withElsomOptions before). */
+function elsomTerminal(options: AgentCreateOptions) {
+  if (options.elsomTerminal === undefined || options.elsomLogin === undefined || options.elsomPassword === undefined) return undefined;
+  return {
+    terminalId: options.elsomTerminal, login: options.elsomLogin, password: options.elsomPassword, ipAllow: options.elsomIp ?? [],
+    services: (options.elsomService ?? []).map(parseElsomServiceSpec),
+  };
+}
 
 /** `tolem agent create` without Elsom terminal options: one admin call. */
 export async function createAgentCommand(options: AgentCreateOptions): Promise<void> {
   if (!isCurrencyCode(options.currency)) throw new Error(`unknown currency ${options.currency}`);
   if (options.ipOnly && options.ip.length === 0) throw new Error('--ip-only needs at least one --ip');
+  const terminal = elsomTerminal(options);
   const created = await admin('POST', '/agents', {
     name: options.name,
     currency: options.currency,
@@ -70,12 +81,15 @@ export async function createAgentCommand(options: AgentCreateOptions): Promise<v
     ipOnly: options.ipOnly ?? false,
     ...(options.services ? { allowedServices: options.services.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     ...(options.reviewAbove ? { reviewAboveMinor: String(parseOperatorAmount(options.reviewAbove)) } : {}),
-    issueToken: !options.ipOnly,
+    // An Elsom agent authenticates with its terminal credentials; an API token would only be one more secret.
+    issueToken: !options.ipOnly && terminal === undefined,
     confirmToken: options.confirmToken ?? false,
+    ...(terminal ? { elsomTerminal: terminal } : {}),
   });
   const status = created.token ? (options.confirmToken ? 'confirmed' : 'pending') : null;
-  print(options, { agentId: created.agent.id, token: created.token, tokenStatus: status }, () =>
-    `agent ${created.agent.id} created${created.token ? `\ntoken (shown once, ${status === 'confirmed' ? 'confirmed' : 'pending confirmation'}): ${created.token}` : ''}`);
+  const elsom = terminal ? { elsomTerminal: terminal.terminalId, elsomServices: options.elsomService ?? [] } : undefined;
+  print(options, { agentId: created.agent.id, token: created.token, tokenStatus: status, ...elsom }, () =>
+    `agent ${created.agent.id} created${created.token ? `\ntoken (shown once, ${status === 'confirmed' ? 'confirmed' : 'pending confirmation'}): ${created.token}` : ''}${describeElsomTerminal(elsom)}`);
 }
 
 export function agentCreateOptions(command: Command): Command {

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/db.ts';
+import { migrate } from '../store/migrate.ts';
 import { checkInvariants } from '../ledger/ledger.ts';
 import { agentFunds, findAgent, findToken, listTokens, recentAgentEvents, type CreateAgentInput } from './agents.ts';
 import { createAgentUser, disableAgentUser, findAgentUser, listAgentUsers, verifyAgentUserPassword } from './agent-users.ts';
@@ -19,7 +20,7 @@ import type { Catalog } from './catalog.ts';
 import { ServiceError } from './errors.ts';
 import {
   configureAgent, confirmAgentToken, createAgentAudited, decideHeldPayment, issueAgentToken, resolveAttentionItem,
-  revokeAgentToken, setAgentIpAllow, type AgentSettingsChange,
+  revokeAgentToken, setAgentIpAllow, type AgentSettingsChange, type ElsomTerminalSettings,
 } from './operator-actions.ts';
 import {
   checkOperatorLogin, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
@@ -89,6 +90,8 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       verify: () => verifyAuditChain(db),
     },
     catalog: { all: () => parts.catalog.all() },
+    /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
+    migrateStore: () => migrate(db),
     ledgerCheck: () => checkInvariants(db),
   };
 }
@@ -105,7 +108,7 @@ function agentServices(db: Db, clock: Clock) {
       const [funds, tokens, events, users] = await Promise.all([agentFunds(db, agent), listTokens(db, agentId), recentAgentEvents(db, agentId, 10), listAgentUsers(db, agentId)]);
       return { funds, tokens, events, users };
     },
-    create: (actor: Actor, input: CreateAgentInput) => createAgentAudited(db, actor, input, clock),
+    create: (actor: Actor, input: CreateAgentInput & { elsomTerminal?: ElsomTerminalSettings }) => createAgentAudited(db, actor, input, clock),
     configure: (actor: Actor, agentId: bigint, change: AgentSettingsChange) => configureAgent(db, actor, agentId, change, clock),
     setIpAllow: (actor: Actor, agentId: bigint, ipAllow: string[]) => setAgentIpAllow(db, actor, agentId, ipAllow, clock),
     tokens: (agentId: bigint) => listTokens(db, agentId),

@@ -108,6 +108,11 @@ export const operationRoutes: AdminRoute[] = [
     }),
   }),
   route({
+    method: 'POST', url: '/store/migrate', tag: 'store', action: 'catalog.manage',
+    summary: 'Apply the store\'s migrations not yet applied (the hub applies them at its start; this answers what is current)',
+    handle: async ({ services }) => services.migrateStore(),
+  }),
+  route({
     method: 'GET', url: '/services', tag: 'catalog', action: 'catalog.read', summary: 'The catalog\'s services',
     handle: async ({ services }) => ({ services: await services.catalog.all() }),
   }),
