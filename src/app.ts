@@ -87,7 +87,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
-  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions });
+  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name) });
   const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
   let adminSocket: { close(): Promise<void> } | undefined;
   const throttleLimits = config.authThrottle;

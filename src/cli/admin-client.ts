@@ -14,6 +14,7 @@ import { Catalog, readCatalogSeed, seedCatalog } from '../engine/catalog.ts';
 import { PaymentEngine } from '../engine/payments.ts';
 import { createAdminServices } from '../engine/admin-services.ts';
 import { adminApiRoutes } from '../admin/plugin.ts';
+import { AlsecoProviderAdapter } from '../providers/alseco/index.ts';
 import { ADMIN_PREFIX, socketAnswers } from '../admin/socket.ts';
 
 export interface AdminAnswer {
@@ -101,7 +102,11 @@ async function mountAdmin(db: Db, config: Config): Promise<FastifyInstance> {
   const log = createLogger({ logLevel: 'warn' });
   const catalog = new Catalog(db);
   const engine = new PaymentEngine(db, catalog, { get: () => undefined }, config.engine, log, undefined, clock);
-  const services = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions });
+  // With ALSECO_URL unset, reconciliation asks the simulator of a running Tolem (SANDBOX_URL, or HOST:PORT).
+  const alseco = new AlsecoProviderAdapter(config.alseco, () => config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`);
+  const services = createAdminServices(db, {
+    clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => (name === 'alseco' ? alseco : undefined),
+  });
   const app = Fastify({ loggerInstance: log });
   await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services, mode: 'socket' });
   await app.ready();

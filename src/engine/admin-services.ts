@@ -27,6 +27,8 @@ import {
   findOperator, listOperators, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
 } from './operators.ts';
 import { paymentRecord } from './payment-record.ts';
+import { isReconciliationSource, reconcileProviderDay, reconciliationCsv } from './reconcile.ts';
+import { appendAudit } from './audit.ts';
 import { listAgents, openPaymentCounts, paymentsPerMinute, searchPayments, type PaymentFilters, type PaymentPage } from './payment-search.ts';
 import type { PaymentEngine } from './payments.ts';
 import {
@@ -38,6 +40,8 @@ export interface AdminServiceParts {
   engine: PaymentEngine;
   catalog: Catalog;
   sessionTimeouts?: SessionTimeouts;
+  /** The provider that can reconcile its business days (Alseco), by adapter name; undefined: none. */
+  reconciliationSource?: (provider: string) => unknown;
 }
 
 type SessionPrincipal = Exclude<Principal, { kind: 'local' }>;
@@ -90,6 +94,7 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       verify: () => verifyAuditChain(db),
     },
     catalog: { all: () => parts.catalog.all() },
+    reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
     /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
     migrateStore: () => migrate(db),
     ledgerCheck: () => checkInvariants(db),
@@ -121,6 +126,24 @@ function agentServices(db: Db, clock: Clock) {
     findUser: (id: bigint) => findAgentUser(db, id),
     createUser: (actor: Actor, agentId: bigint, input: { login: string; password: string }) => createAgentUser(db, agentId, input, clock, actor),
     disableUser: (actor: Actor, id: bigint) => disableAgentUser(db, id, clock, actor),
+  };
+}
+
+function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
+  return {
+    /** Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked); audited. */
+    async run(actor: Actor, provider: string, day: string, options: { confirm: boolean; onProgress?: (done: number, total: number) => void }) {
+      const source = sourceOf(provider);
+      if (!isReconciliationSource(source)) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
+      const report = await reconcileProviderDay(db, source, day, { confirm: options.confirm, clock, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      await db.tx((q) => appendAudit(q, actor, {
+        action: 'reconciliation.run', targetKind: 'reconciliation', targetId: report.runId,
+        after: { provider, day, status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed },
+      }, clock));
+      return report;
+    },
+    csv: (runId: bigint) => reconciliationCsv(db, runId),
   };
 }
 
