@@ -23,7 +23,7 @@ import {
   revokeAgentToken, setAgentIpAllow, type AgentSettingsChange, type ElsomTerminalSettings,
 } from './operator-actions.ts';
 import {
-  checkOperatorLogin, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
+  changeOwnPassword, checkOperatorLogin, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
   findOperator, listOperators, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
 } from './operators.ts';
 import { paymentRecord } from './payment-record.ts';
@@ -63,6 +63,7 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       disable: (actor: Actor, id: bigint) => disableOperator(db, id, clock, actor),
       enable: (actor: Actor, id: bigint) => enableOperator(db, id, clock, actor),
       setPassword: (actor: Actor, id: bigint, password: string, mustChange = false) => setOperatorPassword(db, id, password, clock, actor, mustChange),
+      changeOwnPassword: (actor: Actor, id: bigint, current: string, next: string) => changeOwnPassword(db, id, current, next, clock, actor),
       enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor),
       disableTotp: (actor: Actor, id: bigint) => disableTotp(db, id, clock, actor),
       ensureFirstAdmin: () => ensureFirstAdmin(db, clock),

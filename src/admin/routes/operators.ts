@@ -52,6 +52,15 @@ export const operatorRoutes: AdminRoute[] = [
     },
   }),
   route({
+    method: 'PUT', url: '/session/password', tag: 'session', action: 'dashboard.read',
+    body: z.object({ current: z.string().min(1).max(256), password: z.string().min(1).max(256) }).strict(),
+    summary: 'An operator changes its own password (required after the first login with a one-time password); its sessions end: log in again',
+    handle: async ({ services, actor, body }) => {
+      if (actor.principal.kind !== 'operator') throw new ServiceError('forbidden', 'not_an_operator', 'only an operator has a console password');
+      return { operator: await services.operators.changeOwnPassword(actor, actor.principal.id, body.current, body.password) };
+    },
+  }),
+  route({
     method: 'GET', url: '/operators', tag: 'operators', action: 'operators.read', summary: 'Every operator and its role',
     handle: async ({ services }) => ({ operators: await services.operators.list() }),
   }),
