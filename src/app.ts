@@ -114,7 +114,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.register(agentApiRoutes, { prefix: '/api/v20', services: { ...services, authThrottle: throttleLimits, hubOffsetMinutes: config.hubOffsetMinutes } });
   await app.register(agentApiDocs, { prefix: '/docs' });
-  await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services: admin, mode: 'http', secureCookies: config.publicUrl?.startsWith('https:') ?? false });
+  await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services: admin, mode: 'http', secureCookies: config.publicUrl?.startsWith('https:') ?? false, loginThrottle: throttleLimits });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   const controlAllow = config.sandboxControlAllow;
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });

@@ -23,7 +23,7 @@ function cookieOptions(ctx: RouteContext<unknown, unknown, unknown>, maxAgeSecon
 
 export const operatorRoutes: AdminRoute[] = [
   route({
-    method: 'POST', url: '/session', tag: 'session', action: 'public', body: loginBody,
+    method: 'POST', url: '/session', tag: 'session', action: 'public', body: loginBody, throttleBy: (body) => body.login.trim().toLowerCase(),
     summary: 'Log in as an operator: sets the session cookie and answers the CSRF token for state-changing requests',
     handle: async (ctx) => {
       const { services, body } = ctx;
