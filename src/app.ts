@@ -96,7 +96,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
-  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions });
+  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name) });
   const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
   let adminSocket: { close(): Promise<void> } | undefined;
   const throttleLimits = config.authThrottle;
@@ -125,7 +125,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.register(agentApiRoutes, { prefix: '/api/v20', services: { ...services, authThrottle: throttleLimits, hubOffsetMinutes: config.hubOffsetMinutes } });
   await app.register(agentApiDocs, { prefix: '/docs' });
-  await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services: admin, mode: 'http', secureCookies: config.publicUrl?.startsWith('https:') ?? false });
+  await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services: admin, mode: 'http', secureCookies: config.publicUrl?.startsWith('https:') ?? false, loginThrottle: throttleLimits });
   app.get('/docs', async (_request, reply) => reply.redirect('/docs/'));
   const controlAllow = config.sandboxControlAllow;
   if (sandbox) await app.register(sandboxProviderRoutes, { prefix: '/sandbox', sandbox, controlAllow });

@@ -10,6 +10,7 @@ import { can } from '../engine/authorization.ts';
 import type { AdminServices } from '../engine/admin-services.ts';
 import { ServiceError, type ServiceErrorKind } from '../engine/errors.ts';
 import { checkCsrf, LOCAL_ACTOR, SESSION_COOKIES, type Actor, type Principal } from '../engine/sessions.ts';
+import { authThrottle, type AuthThrottle, type AuthThrottleLimits } from '../http/auth-throttle.ts';
 import { adminApiDocument } from './openapi.ts';
 import type { AdminRoute, RouteContext } from './route.ts';
 import { ADMIN_ROUTES } from './routes/index.ts';
@@ -19,6 +20,8 @@ export interface AdminApiOptions {
   /** `socket`: every caller is the local administrator; `http`: callers prove a session. */
   mode: 'socket' | 'http';
   secureCookies?: boolean;
+  /** Failed logins allowed per address and per login in a window (HTTP only; the socket has no logins). */
+  loginThrottle?: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
 }
 
 const STATUS: Record<ServiceErrorKind, number> = { invalid: 400, unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409 };
@@ -37,9 +40,35 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
   app.setErrorHandler((error: FastifyError, _request, reply) => answerError(reply, error));
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'no_such_route', 'no such admin route'));
   app.get('/openapi.json', async () => adminApiDocument(ADMIN_ROUTES));
+  const throttle = options.loginThrottle ? authThrottle(app, 'admin-login', options.loginThrottle) : undefined;
   for (const definition of ADMIN_ROUTES) {
-    app.route({ method: definition.method, url: definition.url, bodyLimit: 64 * 1024, handler: (request, reply) => handle(definition, options, request, reply) });
+    const handler = definition.throttleBy && throttle ? throttled(definition, throttle, options) : (request: FastifyRequest, reply: FastifyReply) => handle(definition, options, request, reply);
+    app.route({ method: definition.method, url: definition.url, bodyLimit: 64 * 1024, handler });
   }
+}
+
+/** A login route: refused with 429 while its address or login is blocked; each 401 counts as a failure. */
+function throttled(definition: AdminRoute, throttle: AuthThrottle, options: AdminApiOptions) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const body = request.body as Record<string, unknown> | undefined;
+    const credential = typeof body?.login === 'string' ? definition.throttleBy!(body as never) : undefined;
+    const wait = await throttle.blocked(request, credential);
+    if (wait !== undefined) return tooMany(reply, wait);
+    try {
+      return await handle(definition, options, request, reply);
+    } catch (error) {
+      if (error instanceof ServiceError && error.kind === 'unauthorized') {
+        const blockedFor = await throttle.failed(request, credential);
+        if (blockedFor !== undefined) return tooMany(reply, blockedFor);
+      }
+      throw error;
+    }
+  };
+}
+
+function tooMany(reply: FastifyReply, seconds: number): FastifyReply {
+  reply.header('retry-after', String(seconds));
+  return sendError(reply, 429, 'throttled', `too many failed logins; try again in ${seconds} s`);
 }
 
 function answerError(reply: FastifyReply, error: unknown): FastifyReply {

@@ -39,6 +39,8 @@ export interface AdminRoute<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** The agent the action is done to, for cabinet users (their own only); undefined when it names none. */
   target?: (ctx: RouteContext<P, Q, B>) => Promise<bigint | undefined> | bigint | undefined;
+  /** A login: failed attempts (401) are slowed per address and per this credential (http/auth-throttle.ts). */
+  throttleBy?: (body: B) => string;
   /** The success status (default 200). */
   status?: number;
   handle(ctx: RouteContext<P, Q, B>): Promise<unknown>;

@@ -26,6 +26,7 @@ const KEYS: Record<string, string> = {
   token_not_found: 'not_found',
   login_taken: 'login_taken',
   weak_password: 'weak_password',
+  wrong_password: 'login',
   bad_login: 'bad_login',
   last_admin: 'last_admin',
   not_found: 'not_found',

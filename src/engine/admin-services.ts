@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/db.ts';
+import { migrate } from '../store/migrate.ts';
 import { checkInvariants } from '../ledger/ledger.ts';
 import { agentFunds, findAgent, findToken, listTokens, recentAgentEvents, type CreateAgentInput } from './agents.ts';
 import { createAgentUser, disableAgentUser, findAgentUser, listAgentUsers, verifyAgentUserPassword } from './agent-users.ts';
@@ -19,13 +20,15 @@ import type { Catalog } from './catalog.ts';
 import { ServiceError } from './errors.ts';
 import {
   configureAgent, confirmAgentToken, createAgentAudited, decideHeldPayment, issueAgentToken, resolveAttentionItem,
-  revokeAgentToken, setAgentIpAllow, type AgentSettingsChange,
+  revokeAgentToken, setAgentIpAllow, type AgentSettingsChange, type ElsomTerminalSettings,
 } from './operator-actions.ts';
 import {
-  checkOperatorLogin, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
+  changeOwnPassword, checkOperatorLogin, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
   findOperator, listOperators, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
 } from './operators.ts';
 import { paymentRecord } from './payment-record.ts';
+import { isReconciliationSource, reconcileProviderDay, reconciliationCsv } from './reconcile.ts';
+import { appendAudit } from './audit.ts';
 import { listAgents, openPaymentCounts, paymentsPerMinute, searchPayments, type PaymentFilters, type PaymentPage } from './payment-search.ts';
 import type { PaymentEngine } from './payments.ts';
 import {
@@ -37,6 +40,8 @@ export interface AdminServiceParts {
   engine: PaymentEngine;
   catalog: Catalog;
   sessionTimeouts?: SessionTimeouts;
+  /** The provider that can reconcile its business days (Alseco), by adapter name; undefined: none. */
+  reconciliationSource?: (provider: string) => unknown;
 }
 
 type SessionPrincipal = Exclude<Principal, { kind: 'local' }>;
@@ -58,6 +63,7 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       disable: (actor: Actor, id: bigint) => disableOperator(db, id, clock, actor),
       enable: (actor: Actor, id: bigint) => enableOperator(db, id, clock, actor),
       setPassword: (actor: Actor, id: bigint, password: string, mustChange = false) => setOperatorPassword(db, id, password, clock, actor, mustChange),
+      changeOwnPassword: (actor: Actor, id: bigint, current: string, next: string) => changeOwnPassword(db, id, current, next, clock, actor),
       enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor),
       disableTotp: (actor: Actor, id: bigint) => disableTotp(db, id, clock, actor),
       ensureFirstAdmin: () => ensureFirstAdmin(db, clock),
@@ -89,6 +95,9 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       verify: () => verifyAuditChain(db),
     },
     catalog: { all: () => parts.catalog.all() },
+    reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
+    /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
+    migrateStore: () => migrate(db),
     ledgerCheck: () => checkInvariants(db),
   };
 }
@@ -105,7 +114,7 @@ function agentServices(db: Db, clock: Clock) {
       const [funds, tokens, events, users] = await Promise.all([agentFunds(db, agent), listTokens(db, agentId), recentAgentEvents(db, agentId, 10), listAgentUsers(db, agentId)]);
       return { funds, tokens, events, users };
     },
-    create: (actor: Actor, input: CreateAgentInput) => createAgentAudited(db, actor, input, clock),
+    create: (actor: Actor, input: CreateAgentInput & { elsomTerminal?: ElsomTerminalSettings }) => createAgentAudited(db, actor, input, clock),
     configure: (actor: Actor, agentId: bigint, change: AgentSettingsChange) => configureAgent(db, actor, agentId, change, clock),
     setIpAllow: (actor: Actor, agentId: bigint, ipAllow: string[]) => setAgentIpAllow(db, actor, agentId, ipAllow, clock),
     tokens: (agentId: bigint) => listTokens(db, agentId),
@@ -118,6 +127,24 @@ function agentServices(db: Db, clock: Clock) {
     findUser: (id: bigint) => findAgentUser(db, id),
     createUser: (actor: Actor, agentId: bigint, input: { login: string; password: string }) => createAgentUser(db, agentId, input, clock, actor),
     disableUser: (actor: Actor, id: bigint) => disableAgentUser(db, id, clock, actor),
+  };
+}
+
+function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
+  return {
+    /** Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked); audited. */
+    async run(actor: Actor, provider: string, day: string, options: { confirm: boolean; onProgress?: (done: number, total: number) => void }) {
+      const source = sourceOf(provider);
+      if (!isReconciliationSource(source)) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
+      const report = await reconcileProviderDay(db, source, day, { confirm: options.confirm, clock, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      await db.tx((q) => appendAudit(q, actor, {
+        action: 'reconciliation.run', targetKind: 'reconciliation', targetId: report.runId,
+        after: { provider, day, status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed },
+      }, clock));
+      return report;
+    },
+    csv: (runId: bigint) => reconciliationCsv(db, runId),
   };
 }
 

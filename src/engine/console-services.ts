@@ -8,7 +8,7 @@ import type { PaymentView } from './payments.ts';
 import type { Agent, AgentEvent, AgentFunds, TokenInfo } from './agents.ts';
 import type { AttentionItem } from './attention.ts';
 import { can, type Action } from './authorization.ts';
-import { checkOperatorLogin, type Operator, type Role } from './operators.ts';
+import type { Operator, Role } from './operators.ts';
 import { checkCsrf, type Actor, type Principal, type Session } from './sessions.ts';
 import { appendAudit, type AuditEntry, type AuditFilters, type AuditVerification } from './audit.ts';
 import type { MoneyProposal, ProposalInput, ProposalState } from './approvals.ts';
@@ -155,12 +155,8 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     decideReview: (actor, id, decision, note) => admin.reviews.decide(actor, id, decision, note),
     mustChangePassword: async (principal) => principal.kind === 'operator' && Boolean((await admin.operators.find(principal.id))?.mustChangePassword),
     changeOwnPassword: async (actor, current, next) => {
-      const principal = actor.principal;
-      if (principal.kind !== 'operator') return false;
-      // "totp_required" is said only once the password matched: the password is right either way.
-      const checked = await checkOperatorLogin(db, principal.login, current, undefined, clock);
-      if (!checked.ok && checked.reason !== 'totp_required') return false;
-      await admin.operators.setPassword(actor, principal.id, next);
+      if (actor.principal.kind !== 'operator') return false;
+      await admin.operators.changeOwnPassword(actor, actor.principal.id, current, next);
       return true;
     },
     operators: () => admin.operators.list(),

@@ -14,6 +14,7 @@ import { listAttention, type AttentionItem } from './attention.ts';
 import { appendAudit } from './audit.ts';
 import { ServiceError } from './errors.ts';
 import type { PaymentEngine, PaymentView } from './payments.ts';
+import { createElsomTerminalIn, validateElsomTerminal, type ElsomTerminalInput } from './terminals.ts';
 import type { Actor } from './sessions.ts';
 
 /** What the audit log keeps of an agent's settings. */
@@ -32,21 +33,40 @@ async function requireAgent(q: Queryable, agentId: bigint, lock = false): Promis
   return agent;
 }
 
-export async function createAgentAudited(db: Db, actor: Actor, input: CreateAgentInput, clock: Clock): Promise<CreatedAgent> {
-  checkCidrs(input.ipAllow ?? []);
+/** A new agent; with `elsomTerminal` it is also the Elsom biller client of that terminal (written in the same transaction). */
+export async function createAgentAudited(
+  db: Db, actor: Actor, input: CreateAgentInput & { elsomTerminal?: ElsomTerminalSettings }, clock: Clock,
+): Promise<CreatedAgent> {
+  const { elsomTerminal, ...agentInput } = input;
+  checkCidrs(agentInput.ipAllow ?? []);
+  if (elsomTerminal) await refusedAsInvalid('bad_elsom_terminal', () => validateElsomTerminal(db, elsomTerminal));
   return db.tx(async (q) => {
-    const created = await createAgentIn(q, input);
-    await appendAudit(q, actor, { action: 'agents.create', targetKind: 'agent', targetId: created.agent.id, after: agentSettings(created.agent) }, clock);
+    const created = await createAgentIn(q, agentInput);
+    if (elsomTerminal) await createElsomTerminalIn(q, { agentId: created.agent.id, ...elsomTerminal });
+    const after = { ...agentSettings(created.agent), ...(elsomTerminal ? { elsomTerminal: elsomTerminal.terminalId, elsomServices: elsomTerminal.services } : {}) };
+    await appendAudit(q, actor, { action: 'agents.create', targetKind: 'agent', targetId: created.agent.id, after }, clock);
     return created;
   });
+}
+
+/** An Elsom terminal's credentials and service map (the password is kept only as a salted hash of its MD5). */
+export type ElsomTerminalSettings = Omit<ElsomTerminalInput, 'agentId'>;
+
+/** The engine's older checks throw plain errors with clear messages: here they become a 400's refusal. */
+async function refusedAsInvalid(code: string, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    throw new ServiceError('invalid', code, error instanceof Error ? error.message : String(error));
+  }
 }
 
 function checkCidrs(cidrs: string[]): void {
   for (const cidr of cidrs) {
     try {
       parseCidr(cidr);
-    } catch {
-      throw new ServiceError('invalid', 'bad_cidr', `"${cidr}" is not an IP address or network`);
+    } catch (error) {
+      throw new ServiceError('invalid', 'bad_cidr', error instanceof Error ? error.message : `invalid IP address in allow-list: ${cidr}`);
     }
   }
 }

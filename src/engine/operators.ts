@@ -153,6 +153,17 @@ export async function setOperatorPassword(db: Db, id: bigint, password: string, 
   });
 }
 
+/**
+ * An operator changes its own password (the first login's one-time password included): the current one must match;
+ * the must-change flag clears and its other sessions end.
+ */
+export async function changeOwnPassword(db: Db, id: bigint, current: string, next: string, clock: Clock, actor: Actor): Promise<Operator> {
+  const row = await operatorRow(db, id);
+  if (!row || !(await verifyPassword(row.password_hash, current))) throw new ServiceError('forbidden', 'wrong_password', 'the current password does not match');
+  if (current === next) throw new CredentialError('weak_password', 'the new password must differ from the current one');
+  return setOperatorPassword(db, id, next, clock, actor, false);
+}
+
 // ---- TOTP (RFC 6238: SHA-1, 6 digits, 30 s, one step of drift either way) ----
 
 function totpFor(secret: string, label = 'operator'): TOTP {

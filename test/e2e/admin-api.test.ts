@@ -179,5 +179,11 @@ describe('admin API over the Unix socket', () => {
     const operatorCreated = await overSocket(path, 'POST', '/operators', { login: 'from-socket', password: 'socket password', role: 'viewer' });
     expect(operatorCreated.status).toBe(201);
     expect((await overSocket(path, 'GET', '/ledger/check')).body.ok).toBe(true);
+    const reconciled = await overSocket(path, 'POST', '/reconciliations/alseco', { day: '2026-11-21', confirm: false });
+    expect(reconciled.status).toBe(200);
+    expect(reconciled.body).toMatchObject({ provider: 'alseco', day: '2026-11-21', runId: expect.stringMatching(/^\d+$/) });
+    const csv = await overSocket(path, 'GET', `/reconciliations/runs/${reconciled.body.runId}/csv`);
+    expect(csv.body.csv).toMatch(/^kind,reference,/);
+    expect((await overSocket(path, 'POST', '/reconciliations/alseco', { day: '21.11.2026' })).status).toBe(400);
   });
 });

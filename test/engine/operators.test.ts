@@ -4,7 +4,7 @@ import { migrate } from '../../src/store/migrate.ts';
 import { ShiftedClock } from '../../src/domain/clock.ts';
 import { createAgent } from '../../src/engine/agents.ts';
 import {
-  checkOperatorLogin, createOperator, disableOperator, enableTotp, ensureFirstAdmin, listOperators, newTotpSecret,
+  changeOwnPassword, checkOperatorLogin, createOperator, disableOperator, enableTotp, ensureFirstAdmin, listOperators, newTotpSecret,
   setOperatorRole, totpCode, verifyOperatorPassword,
 } from '../../src/engine/operators.ts';
 import { createAgentUser, listAgentUsers, verifyAgentUserPassword } from '../../src/engine/agent-users.ts';
@@ -37,6 +37,16 @@ describe('operators', () => {
     const admin = await verifyOperatorPassword(db, 'admin', first!.password, undefined, clock);
     expect(admin?.role).toBe('admin');
     expect(admin?.mustChangePassword).toBe(true);
+  });
+
+  it('an operator changes its own one-time password: the current one must match; the flag clears', async () => {
+    const op = await createOperator(db, { login: 'first-timer', password: 'one-time-pw', role: 'viewer', mustChangePassword: true }, clock);
+    const actor: Actor = { principal: { kind: 'operator', id: op.id, login: op.login, role: op.role }, ip: null };
+    await expect(changeOwnPassword(db, op.id, 'not the one', 'my own password', clock, actor)).rejects.toMatchObject({ code: 'wrong_password' });
+    await expect(changeOwnPassword(db, op.id, 'one-time-pw', 'one-time-pw', clock, actor)).rejects.toMatchObject({ code: 'weak_password' });
+    expect((await changeOwnPassword(db, op.id, 'one-time-pw', 'my own password', clock, actor)).mustChangePassword).toBe(false);
+    expect(await verifyOperatorPassword(db, 'first-timer', 'my own password', undefined, clock)).not.toBeNull();
+    expect(await verifyOperatorPassword(db, 'first-timer', 'one-time-pw', undefined, clock)).toBeNull();
   });
 
   it('passwords are argon2id hashes; wrong passwords, unknown and disabled logins are refused alike', async () => {

@@ -16,6 +16,14 @@ const createAgentBody = z.object({
   allowedServices: z.array(z.string().min(1).max(50)).max(1000).optional(),
   issueToken: z.boolean().optional(),
   confirmToken: z.boolean().optional(),
+  /** Makes the agent the Elsom biller client of this terminal (see src/gateways/elsom-biller/README.md). */
+  elsomTerminal: z.object({
+    terminalId: z.string().max(20),
+    login: z.string().max(100),
+    password: z.string().max(256),
+    ipAllow: z.array(z.string().max(100)).max(100).optional(),
+    services: z.array(z.object({ elsomServiceId: z.string().max(20), serviceId: z.string().max(50), wholeAmounts: z.boolean().optional() }).strict()).min(1).max(100),
+  }).strict().optional(),
 }).strict();
 
 const configureBody = z.object({
@@ -53,8 +61,9 @@ export const agentRoutes: AdminRoute[] = [
     summary: 'Create an agent (its token, when issued, is in the answer once)',
     handle: async ({ services, actor, body }) => {
       if (body.ipOnly && !body.ipAllow?.length) throw new ServiceError('invalid', 'ip_only_needs_address', 'an IP-only agent needs at least one address');
-      const { currency, ...rest } = body;
-      const created = await services.agents.create(actor, { ...withoutUndefined(rest), currency });
+      const { currency, elsomTerminal, ...rest } = body;
+      const terminal = elsomTerminal ? { ...withoutUndefined(elsomTerminal), services: elsomTerminal.services.map((line) => withoutUndefined(line)) } : undefined;
+      const created = await services.agents.create(actor, { ...withoutUndefined(rest), currency, ...(terminal ? { elsomTerminal: terminal } : {}) });
       return { agent: created.agent, token: created.token ?? null };
     },
   }),

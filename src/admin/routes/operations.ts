@@ -108,6 +108,22 @@ export const operationRoutes: AdminRoute[] = [
     }),
   }),
   route({
+    method: 'POST', url: '/reconciliations/:provider', tag: 'reconciliation', action: 'reconciliation.run',
+    params: z.object({ provider: z.enum(['alseco']) }), body: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'), confirm: z.boolean().optional() }).strict(),
+    summary: 'Reconcile one business day of the provider: classes found, correcting actions; a clean day is confirmed unless confirm=false',
+    handle: async ({ services, actor, params, body }) => services.reconciliation.run(actor, params.provider, body.day, { confirm: body.confirm ?? true }),
+  }),
+  route({
+    method: 'GET', url: '/reconciliations/runs/:id/csv', tag: 'reconciliation', action: 'reconciliation.read', params: idParams,
+    summary: 'Every item of a reconciliation run with its correcting action, as CSV text',
+    handle: async ({ services, params }) => ({ csv: await services.reconciliation.csv(params.id) }),
+  }),
+  route({
+    method: 'POST', url: '/store/migrate', tag: 'store', action: 'catalog.manage',
+    summary: 'Apply the store\'s migrations not yet applied (the hub applies them at its start; this answers what is current)',
+    handle: async ({ services }) => services.migrateStore(),
+  }),
+  route({
     method: 'GET', url: '/services', tag: 'catalog', action: 'catalog.read', summary: 'The catalog\'s services',
     handle: async ({ services }) => ({ services: await services.catalog.all() }),
   }),

@@ -23,7 +23,7 @@ function cookieOptions(ctx: RouteContext<unknown, unknown, unknown>, maxAgeSecon
 
 export const operatorRoutes: AdminRoute[] = [
   route({
-    method: 'POST', url: '/session', tag: 'session', action: 'public', body: loginBody,
+    method: 'POST', url: '/session', tag: 'session', action: 'public', body: loginBody, throttleBy: (body) => body.login.trim().toLowerCase(),
     summary: 'Log in as an operator: sets the session cookie and answers the CSRF token for state-changing requests',
     handle: async (ctx) => {
       const { services, body } = ctx;
@@ -49,6 +49,15 @@ export const operatorRoutes: AdminRoute[] = [
       if (token) await ctx.services.sessions.end(token);
       ctx.reply.clearCookie(SESSION_COOKIES.operator, cookieOptions(ctx));
       return { loggedOut: true };
+    },
+  }),
+  route({
+    method: 'PUT', url: '/session/password', tag: 'session', action: 'dashboard.read',
+    body: z.object({ current: z.string().min(1).max(256), password: z.string().min(1).max(256) }).strict(),
+    summary: 'An operator changes its own password (required after the first login with a one-time password); its sessions end: log in again',
+    handle: async ({ services, actor, body }) => {
+      if (actor.principal.kind !== 'operator') throw new ServiceError('forbidden', 'not_an_operator', 'only an operator has a console password');
+      return { operator: await services.operators.changeOwnPassword(actor, actor.principal.id, body.current, body.password) };
     },
   }),
   route({
