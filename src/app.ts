@@ -37,6 +37,13 @@ import { publicBaseUrl, selfBaseUrl } from './http/self-url.ts';
 import { registerAuthThrottle } from './http/auth-throttle.ts';
 import { assistSandboxRoutes } from './sandbox/assist/routes.ts';
 import { elsomMerchantSandboxRoutes } from './sandbox/elsom-merchant/routes.ts';
+import { consoleRoutes } from './console/routes.ts';
+import { consoleServices } from './engine/console-services.ts';
+import { cabinetRoutes } from './cabinet/routes.ts';
+import { cabinetServices } from './engine/cabinet-services.ts';
+import { createAdminServices } from './engine/admin-services.ts';
+import { adminApiRoutes } from './admin/plugin.ts';
+import { ADMIN_PREFIX, listenAdminSocket } from './admin/socket.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
 export const REDACTED_PATHS = [
@@ -58,6 +65,8 @@ export interface Tolem {
   ctx: TolemContext;
   /** Listens on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<string>;
+  /** Serves the admin API on a Unix socket too (`tolem start`: config.adminSocket); closed with the rest. */
+  listenAdminSocket(path: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,6 +95,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   registerOperations(app, ctx);
   await registerGateways(app, ctx);
   const checkout = await registerCheckout(app, ctx);
+  await registerOperatorSide(app, ctx);
   await registerSandboxes(app, ctx);
   if (ctx.queue) await startJobs(app, ctx, ctx.queue, providers, checkout);
   return running(app, ctx, { ownsDb: !options.db, closeThrottle, selfUrl });
@@ -125,7 +135,8 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
-  const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, sandbox };
+  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name) });
+  const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
   return { ctx, providers };
 }
 
@@ -181,6 +192,17 @@ async function registerCheckout(app: FastifyInstance, ctx: TolemContext): Promis
   return checkout;
 }
 
+/** The operators' side: the admin API, the console at /console and the agents' cabinet at /cabinet. */
+async function registerOperatorSide(app: FastifyInstance, ctx: TolemContext): Promise<void> {
+  const { config, db, admin, catalog } = ctx;
+  const secureCookies = config.publicUrl?.startsWith('https:') ?? false;
+  const loginThrottle = config.authThrottle;
+  const offsetMinutes = config.hubOffsetMinutes;
+  await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services: admin, mode: 'http', secureCookies, loginThrottle });
+  await app.register(consoleRoutes, { prefix: '/console', services: consoleServices(db, admin, { catalog, queueSchema: config.queueSchema }), secureCookies, loginThrottle, offsetMinutes });
+  await app.register(cabinetRoutes, { prefix: '/cabinet', services: cabinetServices(db, admin), secureCookies, loginThrottle, offsetMinutes });
+}
+
 /** The partner simulators under /sandbox, with SANDBOX on (one line each). */
 async function registerSandboxes(app: FastifyInstance, ctx: TolemContext): Promise<void> {
   const { config, clock, log, sandbox } = ctx;
@@ -212,8 +234,9 @@ async function startJobs(app: FastifyInstance, ctx: TolemContext, queue: JobQueu
 
 /** The running Tolem: listen, and a close whose every step is bounded. */
 function running(app: FastifyInstance, ctx: TolemContext, parts: { ownsDb: boolean; closeThrottle: () => Promise<void>; selfUrl: SelfUrl }): Tolem {
-  const { config, engine, queue, log, db } = ctx;
+  const { config, engine, queue, log, db, admin } = ctx;
   let closed = false;
+  let adminSocket: { close(): Promise<void> } | undefined;
   return {
     app,
     ctx,
@@ -227,11 +250,15 @@ function running(app: FastifyInstance, ctx: TolemContext, parts: { ownsDb: boole
       if (queue) await engine.sweep();
       return base;
     },
+    async listenAdminSocket(path) {
+      adminSocket = await listenAdminSocket(path, admin, log);
+    },
     async close() {
       if (closed) return;
       closed = true;
       // Each step is bounded: a shutdown that hangs on one part still releases the others (and the process).
       await bounded(app.close(), 10_000, 'HTTP server', log);
+      if (adminSocket) await bounded(adminSocket.close(), 5_000, 'admin socket', log);
       // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
       await engine.drain(10_000);
       if (queue) await bounded(queue.stop(), 15_000, 'job queue', log);

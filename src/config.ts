@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseOffset } from './domain/time.ts';
 import { parseInstant } from './domain/clock.ts';
@@ -44,6 +45,13 @@ export interface Config {
   demo: boolean;
   /** How long a token's lookup is cached: confirmations and revocations take effect within this. */
   authCacheMs: number;
+  /**
+   * The Unix socket `tolem start` serves the admin API on, for the CLI while the hub runs (file mode 0600: its
+   * permissions are the authorization); undefined: none (ADMIN_SOCKET=off, or an in-memory store).
+   */
+  adminSocket: string | undefined;
+  /** Console and cabinet sessions: idle timeout (sliding) and absolute lifetime. */
+  sessions: { idleMs: number; lifetimeMs: number };
   /**
    * Start the hub's clock at this instant instead of the machine's time (it runs on at real speed): for sandbox runs
    * and tests of calendar edges. Unset in production.
@@ -251,6 +259,9 @@ export const VARIABLES = {
   SANDBOX_CONTROL_ALLOW: v(cidrs(['127.0.0.0/8', '::1/128']), '127.0.0.0/8,::1/128', 'addresses (CIDRs) allowed on the sandbox control routes'),
   DEMO: v(bool(true), 'true', 'create a demo agent on the first start'),
   AUTH_CACHE_MS: v(int(1_000), '1000', "how long a token's lookup is cached"),
+  ADMIN_SOCKET: v(optionalText(), 'TOLEM_DATA/tolem.sock', "the Unix socket of the admin API for the CLI while the hub runs (mode 0600); off: none"),
+  SESSION_IDLE_MINUTES: v(int(15, 1, 24 * 60), '15', 'a console or cabinet session ends after this long unused'),
+  SESSION_LIFETIME_HOURS: v(int(12, 1, 24 * 7), '12', 'and this long after it began, used or not'),
   TOLEM_CLOCK: v(instant(), 'unset', "start the hub's clock at this instant; never in production"),
   // failed authentications
   AUTH_FAIL_MAX: v(int(10, 1), '10', 'failed authentications allowed per key in a window'),
@@ -346,6 +357,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return assemble(values);
 }
 
+/** ADMIN_SOCKET as configured; unset: tolem.sock in the data directory (none for an in-memory store); off: none. */
+function adminSocketPath(configured: string | undefined, dataDir: string): string | undefined {
+  if (configured === 'off') return undefined;
+  if (configured !== undefined) return configured;
+  return dataDir.startsWith('memory://') ? undefined : join(dataDir, 'tolem.sock');
+}
+
 function assemble(values: Values): Config {
   const e = values;
   return {
@@ -382,6 +400,8 @@ function server(e: Values) {
     queuePollingSeconds: e.QUEUE_POLL_SECONDS,
     demo: e.DEMO,
     authCacheMs: e.AUTH_CACHE_MS,
+    adminSocket: adminSocketPath(e.ADMIN_SOCKET, e.TOLEM_DATA),
+    sessions: { idleMs: e.SESSION_IDLE_MINUTES * MINUTE, lifetimeMs: e.SESSION_LIFETIME_HOURS * 60 * MINUTE },
     clockStart: e.TOLEM_CLOCK,
   } satisfies Partial<Config>;
 }

@@ -7,6 +7,7 @@ import type { PaymentEngine } from './engine/payments.ts';
 import type { EngineMetrics } from './engine/metrics.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { EngineServices } from './engine/services.ts';
+import type { AdminServices } from './engine/admin-services.ts';
 
 /**
  * One running Tolem, as `build()` assembled it. The gateways are given only the engine's services they use
@@ -25,4 +26,6 @@ export interface AppContext {
   queue: JobQueue | undefined;
   /** What the plugins are given instead of the database. */
   services: EngineServices;
+  /** The operator side (admin API, console, cabinet): operators, sessions, audited actions, proposals, search. */
+  admin: AdminServices;
 }

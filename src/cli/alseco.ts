@@ -5,26 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
-import { openDb } from '../store/db.ts';
-import { migrate } from '../store/migrate.ts';
 import { formatAmount } from '../domain/money.ts';
-import { AlsecoProviderAdapter } from '../providers/alseco/index.ts';
-import { reconcileProviderDay, reconciliationCsv, RECONCILE_KINDS, type ReconcileReport } from '../engine/reconcile.ts';
-
-/** A one-line progress bar on stderr, redrawn at most every 100 ms; only on a terminal. */
-export function progressLine(stream: NodeJS.WriteStream = process.stderr): ((done: number, total: number) => void) | undefined {
-  if (!stream.isTTY) return undefined;
-  let drawn = 0;
-  return (done, total) => {
-    const now = Date.now();
-    if (done < total && now - drawn < 100) return;
-    drawn = now;
-    const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
-    stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done >= total ? '\n' : ''}`);
-  };
-}
+import { RECONCILE_KINDS, type ReconcileReport } from '../engine/reconcile.ts';
+import { admin } from './admin-commands.ts';
 
 export function describeReport(report: ReconcileReport): string {
   const lines = [
@@ -51,20 +34,22 @@ export function registerAlsecoCli(program: Command): void {
     .option('--no-confirm', 'do not send GetBankDayChecks even when the day is clean')
     .option('--json', 'machine-readable output')
     .action(async (options: { date: string; csv?: string; confirm: boolean; json?: boolean }) => {
-      const config = loadConfig();
-      const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
-      try {
-        await migrate(db);
-        // With ALSECO_URL unset, the simulator of a running Tolem (SANDBOX_URL, or HOST:PORT).
-        const adapter = new AlsecoProviderAdapter(config.alseco, () => config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`);
-        const onProgress = progressLine();
-        const report = await reconcileProviderDay(db, adapter, options.date, { confirm: options.confirm, ...(onProgress ? { onProgress } : {}) });
-        if (options.csv) writeFileSync(options.csv, await reconciliationCsv(db, report.runId));
-        const json = JSON.stringify(report, (_key, value) => (typeof value === 'bigint' ? value.toString() : value), 2);
-        process.stdout.write(`${options.json ? json : describeReport(report)}\n`);
-        process.exitCode = report.status === 'clean' ? 0 : report.status === 'mismatches' ? 1 : 2;
-      } finally {
-        await db.close();
-      }
+      // Through the running hub (its Alseco adapter, or the simulator it serves), or over the store when none runs.
+      const report = await admin('POST', '/reconciliations/alseco', { day: options.date, confirm: options.confirm });
+      if (options.csv) writeFileSync(options.csv, (await admin('GET', `/reconciliations/runs/${report.runId}/csv`)).csv);
+      process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : describeReport(revive(report))}\n`);
+      process.exitCode = report.status === 'clean' ? 0 : report.status === 'mismatches' ? 1 : 2;
     });
+}
+
+/** The report as the API wrote it (amounts as decimal text) back in the engine's types, for describeReport. */
+function revive(report: any): ReconcileReport {
+  const minor = (value: string | null) => (value === null ? null : BigInt(value));
+  return {
+    ...report,
+    tolemTotalMinor: BigInt(report.tolemTotalMinor),
+    providerTotalMinor: BigInt(report.providerTotalMinor),
+    settlement: { ...report.settlement, totalMinor: BigInt(report.settlement.totalMinor) },
+    items: report.items.map((item: any) => ({ ...item, tolemAmountMinor: minor(item.tolemAmountMinor), providerAmountMinor: minor(item.providerAmountMinor) })),
+  };
 }

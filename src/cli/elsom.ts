@@ -3,10 +3,9 @@
  * (the wallet simulator against a running Tolem). src/cli.ts calls in here with one line per hook.
  */
 import type { Command } from 'commander';
-import type { Db } from '../store/db.ts';
 import { parseOperatorAmount } from '../domain/money.ts';
 import { loadConfig } from '../config.ts';
-import { createElsomTerminal, validateElsomTerminal, type ElsomServiceLine } from '../engine/terminals.ts';
+import type { ElsomServiceLine } from '../engine/terminals.ts';
 import { ElsomBillerClient, summarize } from '../sandbox/elsom-biller-client/simulator.ts';
 
 export interface ElsomAgentOptions {
@@ -54,23 +53,6 @@ export function withElsomOptions<T extends Command>(command: T): T {
 export interface ElsomTerminalSummary {
   elsomTerminal: string;
   elsomServices: string[];
-}
-
-/** Checks the Elsom options against the store before the agent is created; then `attach` writes them. */
-export async function prepareElsomTerminal(db: Db, options: ElsomAgentOptions): Promise<((agentId: bigint) => Promise<ElsomTerminalSummary>) | undefined> {
-  if (options.elsomTerminal === undefined || options.elsomLogin === undefined || options.elsomPassword === undefined) return undefined;
-  const input = {
-    terminalId: options.elsomTerminal,
-    login: options.elsomLogin,
-    password: options.elsomPassword,
-    ipAllow: options.elsomIp,
-    services: options.elsomService.map(parseElsomServiceSpec),
-  };
-  await validateElsomTerminal(db, input);
-  return async (agentId) => {
-    await createElsomTerminal(db, { agentId, ...input });
-    return { elsomTerminal: input.terminalId, elsomServices: options.elsomService };
-  };
 }
 
 export function describeElsomTerminal(summary: ElsomTerminalSummary | undefined): string {

@@ -6,7 +6,8 @@ import type { ResultCode } from './result-codes.ts';
  * `accepted` (funds reserved, provider being paid), and
  * finally `succeeded` (reservation posted) or `failed` (reservation voided, or none taken).
  */
-export type PaymentState = 'checked' | 'check_failed' | 'waiting' | 'review' | 'accepted' | 'succeeded' | 'failed' | 'cancelled';
+export const PAYMENT_STATES = ['checked', 'check_failed', 'waiting', 'review', 'accepted', 'succeeded', 'failed', 'cancelled'] as const;
+export type PaymentState = (typeof PAYMENT_STATES)[number];
 
 /** `cancelled` is a succeeded payment reversed afterwards (provider cancellation + reverse transfer). */
 export const FINAL_STATES: readonly PaymentState[] = ['succeeded', 'failed', 'cancelled'];

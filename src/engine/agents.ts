@@ -120,14 +120,20 @@ export async function createAgentIn(q: Queryable, input: CreateAgentInput): Prom
   return token ? { agent, token } : { agent };
 }
 
-async function topUpIn(q: Queryable, agent: Agent, amountMinor: bigint, reason: string): Promise<bigint> {
+/**
+ * A top-up (positive) or correction (negative) in the caller's transaction, dated `at` (the engine's clock; default the
+ * database's now()). A correction may not push the agent below its overdraft floor (the ledger refuses: exceeds_floor).
+ */
+export async function topUpIn(
+  q: Queryable, agent: Agent, amountMinor: bigint, reason: string, options: { at?: Date } = {},
+): Promise<bigint> {
   const funding = await ensureAccount(q, fundingAccountCode(agent.currency), 'funding', agent.currency);
+  const at = options.at ? { at: options.at } : {};
   if (amountMinor > 0n) {
-    return transfer(q, { debitAccountId: funding, creditAccountId: agent.ledgerAccountId, amountMinor, currency: agent.currency, reason });
+    return transfer(q, { debitAccountId: funding, creditAccountId: agent.ledgerAccountId, amountMinor, currency: agent.currency, reason, ...at });
   }
-  // A negative top-up is a correction taking money back; it may not push the agent below its floor.
   return transfer(q, {
-    debitAccountId: agent.ledgerAccountId, creditAccountId: funding, amountMinor: -amountMinor, currency: agent.currency, reason,
+    debitAccountId: agent.ledgerAccountId, creditAccountId: funding, amountMinor: -amountMinor, currency: agent.currency, reason, ...at,
     debitFloorMinor: agent.overdraftMinor,
   });
 }
@@ -188,13 +194,20 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-async function issueTokenIn(q: Queryable, agentId: bigint, confirm: boolean): Promise<string> {
+async function issueTokenIn(q: Queryable, agentId: bigint, confirm: boolean, at?: Date): Promise<string> {
+  return (await issueTokenRecord(q, agentId, confirm, at)).token;
+}
+
+/** A new token in the caller's transaction: its id, the token itself (shown once) and its status. */
+export async function issueTokenRecord(q: Queryable, agentId: bigint, confirm: boolean, at?: Date): Promise<{ id: bigint; token: string; hint: string; status: 'pending' | 'confirmed' }> {
   const token = `tlm_${randomBytes(24).toString('base64url')}`;
-  await q.query(
-    `INSERT INTO agent_tokens (agent_id, token_sha256, hint, status, confirmed_at) VALUES ($1, $2, $3, $4, $5)`,
-    [agentId, hashToken(token), token.slice(0, 10), confirm ? 'confirmed' : 'pending', confirm ? new Date() : null],
+  // Dated by the caller's clock when given, else by the database (the CLI on a stopped hub).
+  const inserted = await q.query<{ id: bigint }>(
+    `INSERT INTO agent_tokens (agent_id, token_sha256, hint, status, created_at, confirmed_at)
+     VALUES ($1, $2, $3, $4, COALESCE($5, now()), CASE WHEN $6 THEN COALESCE($5, now()) END) RETURNING id`,
+    [agentId, hashToken(token), token.slice(0, 10), confirm ? 'confirmed' : 'pending', at ?? null, confirm],
   );
-  return token;
+  return { id: inserted.rows[0]!.id, token, hint: token.slice(0, 10), status: confirm ? 'confirmed' : 'pending' };
 }
 
 export async function issueToken(db: Db, agentId: bigint, confirm = false): Promise<string> {
@@ -212,22 +225,30 @@ export interface TokenInfo {
   createdAt: Date;
 }
 
-export async function listTokens(q: Queryable, agentId: bigint): Promise<TokenInfo[]> {
-  const result = await q.query<{ id: bigint; agent_id: bigint; hint: string; status: TokenInfo['status']; created_at: Date }>(
-    'SELECT id, agent_id, hint, status, created_at FROM agent_tokens WHERE agent_id = $1 ORDER BY id',
-    [agentId],
-  );
-  return result.rows.map((row) => ({ id: row.id, agentId: row.agent_id, hint: row.hint, status: row.status, createdAt: row.created_at }));
+type TokenRow = { id: bigint; agent_id: bigint; hint: string; status: TokenInfo['status']; created_at: Date };
+
+function toTokenInfo(row: TokenRow): TokenInfo {
+  return { id: row.id, agentId: row.agent_id, hint: row.hint, status: row.status, createdAt: row.created_at };
 }
 
-/** pending → confirmed; a revoked token stays revoked. */
-export async function confirmToken(db: Db, tokenId: bigint): Promise<boolean> {
-  const result = await db.query(`UPDATE agent_tokens SET status = 'confirmed', confirmed_at = now() WHERE id = $1 AND status = 'pending'`, [tokenId]);
+export async function listTokens(q: Queryable, agentId: bigint): Promise<TokenInfo[]> {
+  const result = await q.query<TokenRow>('SELECT id, agent_id, hint, status, created_at FROM agent_tokens WHERE agent_id = $1 ORDER BY id', [agentId]);
+  return result.rows.map(toTokenInfo);
+}
+
+export async function findToken(q: Queryable, tokenId: bigint): Promise<TokenInfo | undefined> {
+  const result = await q.query<TokenRow>('SELECT id, agent_id, hint, status, created_at FROM agent_tokens WHERE id = $1', [tokenId]);
+  return result.rows[0] ? toTokenInfo(result.rows[0]) : undefined;
+}
+
+/** pending → confirmed; a revoked token stays revoked. `at`: the engine's clock (default the database's now()). */
+export async function confirmToken(q: Queryable, tokenId: bigint, at?: Date): Promise<boolean> {
+  const result = await q.query(`UPDATE agent_tokens SET status = 'confirmed', confirmed_at = COALESCE($2, now()) WHERE id = $1 AND status = 'pending'`, [tokenId, at ?? null]);
   return result.rowCount === 1;
 }
 
-export async function revokeToken(db: Db, tokenId: bigint): Promise<boolean> {
-  const result = await db.query(`UPDATE agent_tokens SET status = 'revoked', revoked_at = now() WHERE id = $1 AND status <> 'revoked'`, [tokenId]);
+export async function revokeToken(q: Queryable, tokenId: bigint, at?: Date): Promise<boolean> {
+  const result = await q.query(`UPDATE agent_tokens SET status = 'revoked', revoked_at = COALESCE($2, now()) WHERE id = $1 AND status <> 'revoked'`, [tokenId, at ?? null]);
   return result.rowCount === 1;
 }
 

@@ -17,6 +17,7 @@ import { quoteNeeded, validatePayShape, validateServiceRequest, type Verdict } f
 import type { EngineMetrics } from './metrics.ts';
 import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
 import { closeSettledAttention, raiseAttention } from './attention.ts';
+import { ServiceError } from './errors.ts';
 import { ExchangeJournal, type HeldExchanges } from './exchanges.ts';
 import { recordStateChange } from './payment-events.ts';
 
@@ -96,6 +97,9 @@ export interface PaymentView {
   /** The agent's own text for agentTxnId, when it gave one (see CheckCommand.agentReference). */
   agentReference: string | null;
 }
+
+/** Writes what an operator's review decision changed (the audit entry) in the decision's own transaction. */
+export type ReviewRecorder = (q: Queryable, before: PaymentView, after: PaymentView) => Promise<void>;
 
 /**
  * Either a stored payment, or a refusal that wrote nothing (a repeat recomputes the same refusal). A refusal of a
@@ -746,27 +750,33 @@ export class PaymentEngine {
    * An operator's decision on a held payment: approve sends it to the provider (the durable drive takes it from
    * there), reject voids the reservation and ends it with 300. A decision on a payment no longer held changes nothing.
    */
-  async decideReview(transactionId: bigint, decision: 'approve' | 'reject', note: string): Promise<PaymentView> {
+  async decideReview(transactionId: bigint, decision: 'approve' | 'reject', note: string, record?: ReviewRecorder): Promise<PaymentView> {
     const row = await this.db.tx(async (q) => {
       const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 FOR UPDATE`, [transactionId]);
       const current = locked.rows[0];
-      if (!current) throw new Error(`payment ${transactionId} not found`);
+      if (!current) throw new ServiceError('not_found', 'payment_not_found', `payment ${transactionId} not found`);
       if (current.state !== 'review') return current;
-      if (decision === 'reject') {
-        const rejected = await this.finish(q, current, { state: 'failed', code: RESULT.OTHER_ERROR, message: `Rejected by the security service: ${note}` });
-        await q.query('UPDATE payments SET review_note = $2 WHERE id = $1', [current.id, note]);
-        return rejected;
-      }
-      const approved = await q.query<PaymentRow>(
-        `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', review_note = $2,
-                next_attempt_at = now(), updated_at = now()
-          WHERE id = $1 RETURNING *, false AS lease_active`,
-        [current.id, note],
-      );
-      return this.noteState(q, approved.rows[0]!, `approved: ${note}`);
+      const decided = await this.applyReview(q, current, decision, note);
+      await record?.(q, toView(current), toView(decided));
+      return decided;
     });
     if (row.state === 'accepted') await this.enqueue(row.id, 0);
     return toView(row);
+  }
+
+  private async applyReview(q: Queryable, current: PaymentRow, decision: 'approve' | 'reject', note: string): Promise<PaymentRow> {
+    if (decision === 'reject') {
+      const rejected = await this.finish(q, current, { state: 'failed', code: RESULT.OTHER_ERROR, message: `Rejected by the security service: ${note}` });
+      await q.query('UPDATE payments SET review_note = $2 WHERE id = $1', [current.id, note]);
+      return rejected;
+    }
+    const approved = await q.query<PaymentRow>(
+      `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', review_note = $2,
+              next_attempt_at = now(), updated_at = now()
+        WHERE id = $1 RETURNING *, false AS lease_active`,
+      [current.id, note],
+    );
+    return this.noteState(q, approved.rows[0]!, `approved: ${note}`);
   }
 
   // ---------------------------------------------------------------- cancel

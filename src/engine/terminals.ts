@@ -73,14 +73,17 @@ export async function validateElsomTerminal(q: Queryable, input: Omit<ElsomTermi
 /** Configures an agent as an Elsom terminal with its service map, in one transaction. */
 export async function createElsomTerminal(db: Db, input: ElsomTerminalInput): Promise<void> {
   await validateElsomTerminal(db, input);
+  await db.tx((q) => createElsomTerminalIn(q, input));
+}
+
+/** The terminal and its service map in the caller's transaction (validated before, by validateElsomTerminal). */
+export async function createElsomTerminalIn(q: Queryable, input: ElsomTerminalInput): Promise<void> {
   const salt = randomBytes(16).toString('hex');
-  await db.tx(async (q) => {
-    await q.query(
-      `INSERT INTO elsom_terminals (terminal_id, agent_id, login, password_salt, password_sha256, ip_allow) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [input.terminalId, input.agentId, input.login, salt, elsomSecretHash(salt, elsomPasswordMd5(input.password)), input.ipAllow ?? []],
-    );
-    for (const line of input.services) await mapElsomService(q, input.agentId, line);
-  });
+  await q.query(
+    `INSERT INTO elsom_terminals (terminal_id, agent_id, login, password_salt, password_sha256, ip_allow) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [input.terminalId, input.agentId, input.login, salt, elsomSecretHash(salt, elsomPasswordMd5(input.password)), input.ipAllow ?? []],
+  );
+  for (const line of input.services) await mapElsomService(q, input.agentId, line);
 }
 
 export async function mapElsomService(q: Queryable, agentId: bigint, line: ElsomServiceLine): Promise<void> {

@@ -28,8 +28,11 @@ export interface Page {
 export interface PagesOptions {
   /** Absolute path of the templates folder. */
   views: string;
-  /** Absolute path of the static files folder, served at `prefix` (relative to the plugin's own prefix). */
-  assets: string;
+  /**
+   * Absolute path of the static files folder, served at `prefix` (relative to the plugin's own prefix); several folders
+   * are searched in order (a plugin's own files, the shared panel files, a library's dist folder in node_modules).
+   */
+  assets: string | string[];
   prefix: string;
 }
 

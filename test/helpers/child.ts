@@ -64,7 +64,8 @@ export function childStore(): ChildStore {
   return {
     schema,
     queueSchema,
-    env: server ? { DATABASE_URL: server, DB_SCHEMA: schema, QUEUE_SCHEMA: queueSchema } : { TOLEM_DATA: dataDir, QUEUE_SCHEMA: queueSchema },
+    // TOLEM_DATA on a server too: the admin socket lives there, one per child.
+    env: server ? { DATABASE_URL: server, DB_SCHEMA: schema, QUEUE_SCHEMA: queueSchema, TOLEM_DATA: dataDir } : { TOLEM_DATA: dataDir, QUEUE_SCHEMA: queueSchema },
     open: () => (server ? openTestDb(schema) : openDb({ dataDir })),
     remove: () => rmSync(dataDir, { recursive: true, force: true }),
   };

@@ -30,6 +30,12 @@ const MAY_IMPORT: Record<string, string[]> = {
   providers: ['domain', 'engine', 'http', 'xml'],
   acquiring: ['domain', 'engine', 'http', 'xml'],
   checkout: ['domain', 'engine', 'http', 'web'],
+  // The operator console and the agent cabinet: server-rendered pages over the engine's services for people.
+  // (http for the failed-login throttle the agent API uses too.)
+  console: ['domain', 'engine', 'http', 'web'],
+  cabinet: ['domain', 'engine', 'http', 'web'],
+  // The admin API (JSON for the console, the cabinet and the CLI): routes over the engine's admin services, no SQL.
+  admin: ['domain', 'engine', 'http'],
   // Simulators play the partners' side: they may borrow our codecs (the same bytes on the wire), never the engine.
   sandbox: ['domain', 'http', 'xml', 'web', 'gateways', 'providers', 'acquiring'],
   // Shared by the plugins: what one running Tolem holds, and its configuration.

@@ -114,7 +114,7 @@ describe('configuration: defaults', () => {
       host: '127.0.0.1', port: 8080, publicUrl: undefined, databaseUrl: undefined, dataDir: './data', dbSchema: 'public',
       logLevel: 'info', trustProxy: false, hubOffsetMinutes: 300, catalogFile: undefined, sandbox: true, sandboxUrl: undefined,
       sandboxControlAllow: ['127.0.0.0/8', '::1/128'], queueSchema: 'pgboss', queuePollingSeconds: 1, demo: true,
-      authCacheMs: 1_000, clockStart: undefined,
+      authCacheMs: 1_000, clockStart: undefined, adminSocket: 'data/tolem.sock', sessions: { idleMs: 15 * 60_000, lifetimeMs: 12 * 3_600_000 },
       authThrottle: { maxFailures: 10, windowMs: 60_000, maxDelayMs: 900_000, redisUrl: undefined },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000, maxRequestsPerSocket: 1_000 },
       engine: { providerDeadlineMs: 5_000, providerTimeoutMs: 30_000, retryBaseMs: 2_000, retryMaxMs: 300_000, attentionAfterMs: 1_800_000, fundsWaitMs: 3_600_000, leaseMs: 3_000 },

@@ -1,0 +1,41 @@
+import { ServiceError } from '../engine/errors.ts';
+
+/**
+ * A service's refusal → the flash text's key shown after the redirect (`err=…`). Only refusals (ServiceError) become a
+ * message; anything else is a fault and goes to the error handler.
+ */
+const KEYS: Record<string, string> = {
+  same_operator: 'own_proposal',
+  needs_checker: 'own_proposal',
+  already_decided: 'not_pending',
+  no_reason: 'need_reason',
+  reason_too_long: 'need_reason',
+  no_note: 'need_note',
+  zero_amount: 'bad_amount',
+  negative_topup: 'bad_amount',
+  exceeds_floor: 'below_floor',
+  bad_ip: 'bad_ip',
+  bad_cidr: 'bad_ip',
+  too_many_addresses: 'bad_ip',
+  ip_only_needs_address: 'bad_ip',
+  already_resolved: 'not_pending',
+  bad_review_threshold: 'bad_amount',
+  below_new_floor: 'below_floor',
+  not_held: 'not_pending',
+  item_not_found: 'not_found',
+  token_not_found: 'not_found',
+  login_taken: 'login_taken',
+  weak_password: 'weak_password',
+  wrong_password: 'login',
+  bad_login: 'bad_login',
+  last_admin: 'last_admin',
+  not_found: 'not_found',
+  agent_not_found: 'not_found',
+  proposal_not_found: 'not_found',
+  payment_not_found: 'not_found',
+};
+
+export function refusalKey(error: unknown): string {
+  if (!(error instanceof ServiceError)) throw error;
+  return KEYS[error.code] ?? 'refused';
+}

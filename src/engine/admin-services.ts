@@ -1,0 +1,175 @@
+/**
+ * The operator side of the engine as the admin API, the console and the cabinet receive it: one object bound to the
+ * store, the clock and the payment engine, so that those plugins hold no database and no SQL (as the gateways are
+ * given `EngineServices`). Every state-changing method takes the acting `Actor` and writes its audit entry in its own
+ * transaction; none decides authorization (engine/authorization.ts does, in the caller, before).
+ */
+import type { Clock } from '../domain/clock.ts';
+import type { Db } from '../store/db.ts';
+import { migrate } from '../store/migrate.ts';
+import { checkInvariants } from '../ledger/ledger.ts';
+import { agentFunds, findAgent, findToken, listTokens, recentAgentEvents, type CreateAgentInput } from './agents.ts';
+import { createAgentUser, disableAgentUser, findAgentUser, listAgentUsers, verifyAgentUserPassword } from './agent-users.ts';
+import { listAttention } from './attention.ts';
+import { listAudit, verifyAuditChain, type AuditFilters, type AuditPage } from './audit.ts';
+import {
+  approveProposal, findProposal, listProposals, moveMoneyDirectly, proposeMoneyMovement, rejectProposal,
+  type ProposalFilters, type ProposalInput,
+} from './approvals.ts';
+import type { Catalog } from './catalog.ts';
+import { ServiceError } from './errors.ts';
+import {
+  configureAgent, confirmAgentToken, createAgentAudited, decideHeldPayment, issueAgentToken, resolveAttentionItem,
+  revokeAgentToken, setAgentIpAllow, type AgentSettingsChange, type ElsomTerminalSettings,
+} from './operator-actions.ts';
+import {
+  changeOwnPassword, checkOperatorLogin, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
+  findOperator, listOperators, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
+} from './operators.ts';
+import { paymentRecord } from './payment-record.ts';
+import { isReconciliationSource, reconcileProviderDay, reconciliationCsv } from './reconcile.ts';
+import { appendAudit } from './audit.ts';
+import { listAgents, openPaymentCounts, paymentsPerMinute, searchPayments, type PaymentFilters, type PaymentPage } from './payment-search.ts';
+import type { PaymentEngine } from './payments.ts';
+import {
+  createSession, DEFAULT_SESSION_TIMEOUTS, endSession, readSession, type Actor, type Principal, type SessionTimeouts,
+} from './sessions.ts';
+
+export interface AdminServiceParts {
+  clock: Clock;
+  engine: PaymentEngine;
+  catalog: Catalog;
+  sessionTimeouts?: SessionTimeouts;
+  /** The provider that can reconcile its business days (Alseco), by adapter name; undefined: none. */
+  reconciliationSource?: (provider: string) => unknown;
+}
+
+type SessionPrincipal = Exclude<Principal, { kind: 'local' }>;
+type From = { ip: string | null; userAgent: string | null };
+
+export function createAdminServices(db: Db, parts: AdminServiceParts) {
+  const { clock, engine } = parts;
+  const timeouts = parts.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
+  return {
+    clock,
+    sessionTimeouts: timeouts,
+    sessions: sessionServices(db, clock, timeouts),
+    agents: agentServices(db, clock),
+    operators: {
+      list: () => listOperators(db),
+      find: (id: bigint) => findOperator(db, id),
+      create: (actor: Actor, input: CreateOperatorInput) => createOperator(db, input, clock, actor),
+      setRole: (actor: Actor, id: bigint, role: Role) => setOperatorRole(db, id, role, clock, actor),
+      disable: (actor: Actor, id: bigint) => disableOperator(db, id, clock, actor),
+      enable: (actor: Actor, id: bigint) => enableOperator(db, id, clock, actor),
+      setPassword: (actor: Actor, id: bigint, password: string, mustChange = false) => setOperatorPassword(db, id, password, clock, actor, mustChange),
+      changeOwnPassword: (actor: Actor, id: bigint, current: string, next: string) => changeOwnPassword(db, id, current, next, clock, actor),
+      enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor),
+      disableTotp: (actor: Actor, id: bigint) => disableTotp(db, id, clock, actor),
+      ensureFirstAdmin: () => ensureFirstAdmin(db, clock),
+    },
+    proposals: {
+      list: (filters: ProposalFilters = {}, limit?: number) => listProposals(db, filters, limit),
+      find: (id: bigint) => findProposal(db, id),
+      propose: (actor: Actor, input: ProposalInput) => proposeMoneyMovement(db, actor, input, clock),
+      approve: (actor: Actor, id: bigint, note?: string) => approveProposal(db, actor, id, clock, note),
+      reject: (actor: Actor, id: bigint, note?: string) => rejectProposal(db, actor, id, clock, note),
+      moveDirectly: (actor: Actor, input: ProposalInput) => moveMoneyDirectly(db, actor, input, clock),
+    },
+    payments: {
+      search: (filters: PaymentFilters = {}, page: PaymentPage = {}) => searchPayments(db, filters, page),
+      record: (transactionId: bigint) => paymentRecord(db, transactionId),
+      rates: (by: 'service' | 'agent', minutes?: number) => paymentsPerMinute(db, { by, ...(minutes !== undefined ? { minutes } : {}) }, clock),
+      openCounts: () => openPaymentCounts(db),
+    },
+    attention: {
+      list: (includeResolved = false) => listAttention(db, includeResolved),
+      resolve: (actor: Actor, itemId: bigint, note: string) => resolveAttentionItem(db, actor, itemId, note, clock),
+    },
+    reviews: {
+      list: () => engine.underReview(),
+      decide: (actor: Actor, transactionId: bigint, decision: 'approve' | 'reject', note: string) => decideHeldPayment(engine, actor, transactionId, decision, note, clock),
+    },
+    audit: {
+      list: (filters: AuditFilters = {}, page: AuditPage = {}) => listAudit(db, filters, page),
+      verify: () => verifyAuditChain(db),
+    },
+    catalog: { all: () => parts.catalog.all() },
+    reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
+    /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
+    migrateStore: () => migrate(db),
+    ledgerCheck: () => checkInvariants(db),
+  };
+}
+
+export type AdminServices = ReturnType<typeof createAdminServices>;
+
+function agentServices(db: Db, clock: Clock) {
+  return {
+    list: () => listAgents(db),
+    /** An agent with its funds, tokens, latest events and cabinet users; undefined when there is none. */
+    async show(agentId: bigint) {
+      const agent = await findAgent(db, agentId);
+      if (!agent) return undefined;
+      const [funds, tokens, events, users] = await Promise.all([agentFunds(db, agent), listTokens(db, agentId), recentAgentEvents(db, agentId, 10), listAgentUsers(db, agentId)]);
+      return { funds, tokens, events, users };
+    },
+    create: (actor: Actor, input: CreateAgentInput & { elsomTerminal?: ElsomTerminalSettings }) => createAgentAudited(db, actor, input, clock),
+    configure: (actor: Actor, agentId: bigint, change: AgentSettingsChange) => configureAgent(db, actor, agentId, change, clock),
+    setIpAllow: (actor: Actor, agentId: bigint, ipAllow: string[]) => setAgentIpAllow(db, actor, agentId, ipAllow, clock),
+    tokens: (agentId: bigint) => listTokens(db, agentId),
+    /** The token's agent, for authorization before a confirm or revoke (undefined: no such token). */
+    tokenAgent: async (tokenId: bigint) => (await findToken(db, tokenId))?.agentId,
+    issueToken: (actor: Actor, agentId: bigint, confirm: boolean) => issueAgentToken(db, actor, agentId, { confirm }, clock),
+    confirmToken: (actor: Actor, tokenId: bigint) => confirmAgentToken(db, actor, tokenId, clock),
+    revokeToken: (actor: Actor, tokenId: bigint) => revokeAgentToken(db, actor, tokenId, clock),
+    users: (agentId: bigint) => listAgentUsers(db, agentId),
+    findUser: (id: bigint) => findAgentUser(db, id),
+    createUser: (actor: Actor, agentId: bigint, input: { login: string; password: string }) => createAgentUser(db, agentId, input, clock, actor),
+    disableUser: (actor: Actor, id: bigint) => disableAgentUser(db, id, clock, actor),
+  };
+}
+
+function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
+  return {
+    /** Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked); audited. */
+    async run(actor: Actor, provider: string, day: string, options: { confirm: boolean; onProgress?: (done: number, total: number) => void }) {
+      const source = sourceOf(provider);
+      if (!isReconciliationSource(source)) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
+      const report = await reconcileProviderDay(db, source, day, { confirm: options.confirm, clock, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      await db.tx((q) => appendAudit(q, actor, {
+        action: 'reconciliation.run', targetKind: 'reconciliation', targetId: report.runId,
+        after: { provider, day, status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed },
+      }, clock));
+      return report;
+    },
+    csv: (runId: bigint) => reconciliationCsv(db, runId),
+  };
+}
+
+function sessionServices(db: Db, clock: Clock, timeouts: SessionTimeouts) {
+  return {
+    /** An operator's login: a session on success, or why not (`totp_required` only once the password matched). */
+    async loginOperator(login: string, password: string, totp: string | undefined, from: From) {
+      const checked = await checkOperatorLogin(db, login, password, totp, clock);
+      if (!checked.ok) return checked;
+      const principal: SessionPrincipal = { kind: 'operator', id: checked.operator.id, login: checked.operator.login, role: checked.operator.role };
+      return { ok: true as const, operator: checked.operator, principal, ...(await createSession(db, principal, from, clock, timeouts)) };
+    },
+    /** A cabinet user's login: a session, or null. */
+    async loginAgentUser(login: string, password: string, from: From) {
+      const user = await verifyAgentUserPassword(db, login, password);
+      if (!user) return null;
+      const principal: SessionPrincipal = { kind: 'agent_user', id: user.id, login: user.login, agentId: user.agentId };
+      return { user, principal, ...(await createSession(db, principal, from, clock, timeouts)) };
+    },
+    read: (token: string) => readSession(db, token, clock, timeouts),
+    end: (token: string) => endSession(db, token),
+  };
+}
+
+/** A refusal for a missing thing, in the services' own error type. */
+export function notFound(what: string): ServiceError {
+  return new ServiceError('not_found', 'not_found', `${what} not found`);
+}
