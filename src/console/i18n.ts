@@ -192,6 +192,17 @@ const ru = {
   repeat_password: 'Новый пароль ещё раз',
   err_passwords_differ: 'Новые пароли не совпадают.',
   ok_password_changed: 'Пароль изменён. Войдите с новым паролем.',
+  second_factor: 'Второй фактор (TOTP)',
+  totp_is_on: 'Второй фактор включён: при входе нужен код из приложения.',
+  totp_is_off: 'Второй фактор выключен. Добавьте этот ключ в приложение-аутентификатор (по ключу или по ссылке otpauth) и введите код, который оно покажет.',
+  totp_secret: 'Ключ',
+  totp_link: 'Ссылка для приложения',
+  totp_code: 'Код из приложения',
+  totp_enable: 'Включить второй фактор',
+  totp_disable: 'Выключить второй фактор',
+  ok_totp_enabled: 'Второй фактор включён.',
+  ok_totp_disabled: 'Второй фактор выключен.',
+  err_totp_code: 'Код не подошёл: проверьте время на телефоне и введите новый код.',
 };
 
 type Dict = typeof ru;
@@ -386,6 +397,17 @@ const en: Dict = {
   repeat_password: 'New password again',
   err_passwords_differ: 'The new passwords differ.',
   ok_password_changed: 'Password changed. Sign in with the new one.',
+  second_factor: 'Second factor (TOTP)',
+  totp_is_on: 'The second factor is on: signing in asks for a code from your app.',
+  totp_is_off: 'The second factor is off. Add this key to an authenticator app (by the key or the otpauth link) and enter the code it shows.',
+  totp_secret: 'Key',
+  totp_link: 'Link for the app',
+  totp_code: 'Code from the app',
+  totp_enable: 'Turn the second factor on',
+  totp_disable: 'Turn the second factor off',
+  ok_totp_enabled: 'The second factor is on.',
+  ok_totp_disabled: 'The second factor is off.',
+  err_totp_code: 'The code did not match: check the time on your phone and enter a new code.',
 };
 
 export const CONSOLE_TEXTS: Record<ConsoleLang, Dict> = { ru, en };

@@ -16,6 +16,7 @@ const AUDIT_EXPORT_MAX = 20_000;
 /** Operators and roles (admins only), and the audit log: view with filters, verify the hash chain, export as CSV. */
 export function registerOperators(app: FastifyInstance, deps: ConsoleDeps): void {
   registerOwnPassword(app, deps);
+  registerOwnTotp(app, deps);
   app.get('/operators', async (request, reply) => {
     const signed = await deps.page(request, reply, 'operators.read', 'operators');
     if (!signed) return reply;
@@ -114,5 +115,35 @@ function registerOwnPassword(app: FastifyInstance, deps: ConsoleDeps): void {
       return deps.back(reply, '/console/password', { err: refusalKey(error) });
     }
     return deps.back(reply, '/console/login', { ok: 'password_changed' });
+  });
+}
+
+/** A TOTP key as newTotpSecret writes it (base32); anything else posted back is refused unread. */
+const TOTP_SECRET = /^[A-Z2-7]{16,64}$/;
+
+/**
+ * One's own second factor: enrol a fresh key (shown once, on this page only; it is the operator's own secret) and
+ * turn it on with the password and the first code, or turn it off with a current code.
+ */
+function registerOwnTotp(app: FastifyInstance, deps: ConsoleDeps): void {
+  app.get('/totp', async (request, reply) => {
+    const signed = await deps.page(request, reply, 'own.password');
+    if (!signed) return reply;
+    const data = await deps.services.ownTotp(signed.actor);
+    reply.header('cache-control', 'no-store');
+    return deps.send(reply, 200, consolePage(signed.view, 'totp', text(signed.view.lang, 'second_factor'), data));
+  });
+  app.post('/totp/enable', async (request, reply) => {
+    const signed = await deps.act(request, reply, 'own.password');
+    if (!signed) return reply;
+    const secret = signed.form['secret'] ?? '';
+    const ok = TOTP_SECRET.test(secret) && (await deps.services.enableOwnTotp(signed.actor, signed.form['password'] ?? '', secret, signed.form['code'] ?? ''));
+    return deps.back(reply, '/console/totp', ok ? { ok: 'totp_enabled' } : { err: 'totp_code' });
+  });
+  app.post('/totp/disable', async (request, reply) => {
+    const signed = await deps.act(request, reply, 'own.password');
+    if (!signed) return reply;
+    const ok = await deps.services.disableOwnTotp(signed.actor, signed.form['code'] ?? '');
+    return deps.back(reply, '/console/totp', ok ? { ok: 'totp_disabled' } : { err: 'totp_code' });
   });
 }

@@ -23,7 +23,7 @@ import {
   revokeAgentToken, setAgentIpAllow, type AgentSettingsChange, type ElsomTerminalSettings,
 } from './operator-actions.ts';
 import {
-  changeOwnPassword, checkOperatorLogin, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
+  changeOwnPassword, checkOperatorLogin, disableOwnTotp, enableOwnTotp, newTotpSecret, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
   findOperator, listOperators, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
 } from './operators.ts';
 import { paymentRecord } from './payment-record.ts';
@@ -66,6 +66,9 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       changeOwnPassword: (actor: Actor, id: bigint, current: string, next: string) => changeOwnPassword(db, id, current, next, clock, actor),
       enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor),
       disableTotp: (actor: Actor, id: bigint) => disableTotp(db, id, clock, actor),
+      newTotpSecret: (login: string) => newTotpSecret(login),
+      enableOwnTotp: (actor: Actor, operator: { id: bigint; login: string }, password: string, secret: string, code: string) => enableOwnTotp(db, operator, password, secret, code, clock, actor),
+      disableOwnTotp: (actor: Actor, id: bigint, code: string) => disableOwnTotp(db, id, code, clock, actor),
       ensureFirstAdmin: () => ensureFirstAdmin(db, clock),
     },
     proposals: {

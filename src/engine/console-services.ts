@@ -83,6 +83,10 @@ export interface ConsoleServices {
   mustChangePassword(principal: Principal): Promise<boolean>;
   /** Replaces one's own password (the current one proves it is them); every session of theirs ends. */
   changeOwnPassword(actor: Actor, current: string, next: string): Promise<boolean>;
+  /** One's own second factor: whether it is on, a fresh key to enrol, turning it on (password + first code) or off (a code). */
+  ownTotp(actor: Actor): Promise<{ enabled: boolean; enrol?: { secret: string; uri: string } }>;
+  enableOwnTotp(actor: Actor, password: string, secret: string, code: string): Promise<boolean>;
+  disableOwnTotp(actor: Actor, code: string): Promise<boolean>;
   operators(): Promise<Operator[]>;
   createOperator(actor: Actor, input: { login: string; password: string; role: Role }): Promise<Operator>;
   setRole(actor: Actor, id: bigint, role: Role): Promise<Operator>;
@@ -159,6 +163,14 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
       await admin.operators.changeOwnPassword(actor, actor.principal.id, current, next);
       return true;
     },
+    ownTotp: async (actor) => {
+      if (actor.principal.kind !== 'operator') return { enabled: false };
+      const enabled = Boolean((await admin.operators.find(actor.principal.id))?.totpEnabled);
+      return enabled ? { enabled } : { enabled, enrol: admin.operators.newTotpSecret(actor.principal.login) };
+    },
+    enableOwnTotp: async (actor, password, secret, code) =>
+      actor.principal.kind === 'operator' && admin.operators.enableOwnTotp(actor, actor.principal, password, secret, code),
+    disableOwnTotp: async (actor, code) => actor.principal.kind === 'operator' && admin.operators.disableOwnTotp(actor, actor.principal.id, code),
     operators: () => admin.operators.list(),
     createOperator: (actor, input) => admin.operators.create(actor, input),
     setRole: (actor, id, role) => admin.operators.setRole(actor, id, role),

@@ -205,6 +205,24 @@ export async function disableTotp(db: Db, id: bigint, clock: Clock, actor: Actor
   });
 }
 
+/**
+ * An operator turns its own second factor on or off. On needs its password beside the first code (a session left open
+ * must not be enough to tie the account to someone else's phone); off needs a current code.
+ */
+export async function enableOwnTotp(db: Db, operator: { id: bigint; login: string }, password: string, secret: string, code: string, clock: Clock, actor: Actor): Promise<boolean> {
+  const checked = await checkOperatorLogin(db, operator.login, password, undefined, clock);
+  if (!checked.ok || checked.operator.id !== operator.id) return false;
+  return enableTotp(db, operator.id, secret, code, clock, actor);
+}
+
+export async function disableOwnTotp(db: Db, id: bigint, code: string, clock: Clock, actor: Actor): Promise<boolean> {
+  const row = await db.query<{ totp_secret: string | null }>('SELECT totp_secret FROM operators WHERE id = $1', [id]);
+  const secret = row.rows[0]?.totp_secret;
+  if (!secret || !verifyTotp(secret, code, clock)) return false;
+  await disableTotp(db, id, clock, actor);
+  return true;
+}
+
 // ---- the first start ----
 
 /**

@@ -12,13 +12,15 @@ let h: Harness;
 let agentId: bigint;
 const PASSWORD = 'correct horse battery';
 
-const PAGES = ['/password', '/', '/payments', '/payments.csv', '/payments/1', '/registry', '/registry.xlsx', '/registry.csv', '/agents', '/agents/1', '/approvals', '/attention', '/review', '/operators', '/audit', '/audit.csv'];
+const PAGES = ['/password', '/totp', '/', '/payments', '/payments.csv', '/payments/1', '/registry', '/registry.xlsx', '/registry.csv', '/agents', '/agents/1', '/approvals', '/attention', '/review', '/operators', '/audit', '/audit.csv'];
 const ADMIN_PAGES = new Set(['/operators']);
 const ACTIONS = [
   '/agents/1/tokens/1/confirm', '/agents/1/tokens/1/revoke', '/agents/1/proposals', '/agents/1/ip-allow', '/agents/1/users', '/agents/1/users/1/disable', '/agents/1/settings',
   '/approvals/1/approve', '/approvals/1/reject', '/attention/1/resolve', '/review/1/approve', '/review/1/reject',
   '/operators', '/operators/1/role', '/operators/1/disable',
 ];
+/** One's own credentials: every signed-in operator, viewers included, may change them. */
+const OWN_ACTIONS = ['/totp/enable', '/totp/disable'];
 const ADMIN_ACTIONS = new Set(['/operators', '/operators/1/role', '/operators/1/disable', '/agents/1/settings']);
 
 beforeAll(async () => {
@@ -46,7 +48,7 @@ describe('console access control', () => {
       expect(answer.status, path).toBe(303);
       expect(answer.location, path).toMatch(/^\/console\/login\?next=/);
     }
-    for (const path of [...ACTIONS, '/logout']) {
+    for (const path of [...ACTIONS, ...OWN_ACTIONS, '/logout']) {
       const answer = await anonymous.post(path, { _csrf: 'x' });
       expect(answer.status, path).toBe(303);
       expect(answer.location, path).toMatch(/^\/console\/login/);
@@ -120,6 +122,34 @@ describe('console access control', () => {
     const right = await client.login('tina', PASSWORD, totpCode(secret, clock));
     expect(right.status).toBe(303);
     expect((await client.get('/')).status).toBe(200);
+  });
+
+  it('lets an operator enrol its own second factor (password and first code), then asks for it, and turn it off with a code', async () => {
+    const clock = h.tolem.ctx.clock;
+    await createOperator(h.db, { login: 'tomas', password: PASSWORD, role: 'viewer' }, clock);
+    const client = await signedIn('tomas');
+    const page = await client.get('/totp');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(page.text)![1]!;
+    expect(page.text).toContain('otpauth://totp/');
+    const wrongPassword = await client.post('/totp/enable', { secret, password: 'not the password', code: totpCode(secret, clock) });
+    expect(wrongPassword.location).toContain('err=totp_code');
+    const tampered = await client.post('/totp/enable', { secret: 'not base32!', password: PASSWORD, code: '123456' });
+    expect(tampered.location).toContain('err=totp_code');
+    const enabled = await client.post('/totp/enable', { secret, password: PASSWORD, code: totpCode(secret, clock) });
+    expect(enabled.location).toContain('ok=totp_enabled');
+    expect((await client.get('/totp')).text).not.toContain(secret); // shown at enrolment only
+
+    const again = new PanelClient(h.url, '/console');
+    expect((await again.login('tomas', PASSWORD)).status).toBe(200); // the code is asked for now
+    expect((await again.login('tomas', PASSWORD, totpCode(secret, clock))).status).toBe(303);
+    const wrongCode = await again.post('/totp/disable', { code: '000000' === totpCode(secret, clock) ? '111111' : '000000' });
+    expect(wrongCode.location).toContain('err=totp_code');
+    expect((await again.post('/totp/disable', { code: totpCode(secret, clock) })).location).toContain('ok=totp_disabled');
+    expect((await new PanelClient(h.url, '/console').login('tomas', PASSWORD)).status).toBe(303);
+    const audit = await h.db.query<{ action: string }>(`SELECT action FROM audit_log WHERE actor_login = 'tomas' ORDER BY id`);
+    expect(audit.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['operators.enable_totp', 'operators.disable_totp']));
   });
 
   it('opens only the password page after a one-time password, until the operator sets their own', async () => {
