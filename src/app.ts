@@ -42,6 +42,7 @@ import { consoleServices } from './engine/console-services.ts';
 import { cabinetRoutes } from './cabinet/routes.ts';
 import { cabinetServices } from './engine/cabinet-services.ts';
 import { createAdminServices } from './engine/admin-services.ts';
+import { purgeExpiredSessions } from './engine/sessions.ts';
 import { adminApiRoutes } from './admin/plugin.ts';
 import { ADMIN_PREFIX, listenAdminSocket } from './admin/socket.ts';
 
@@ -224,6 +225,8 @@ async function startJobs(app: FastifyInstance, ctx: TolemContext, queue: JobQueu
   await queue.workDrive((paymentId) => engine.drive(paymentId));
   await queue.workSweep(async () => void (await engine.sweep()));
   await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }), clock);
+  // Housekeeping: sessions past their lifetime are refused on read already; this keeps the table small.
+  await queue.schedule('session-purge', '17 * * * *', async () => void (await purgeExpiredSessions(db, clock)));
   // The checkout's keyed steps are wired once the server is ready; every order a restart left unfinished is a step.
   app.addHook('onReady', async () => {
     const enqueue = await queue.keyed(CHECKOUT_STEP_QUEUE, (key) => checkout.step(BigInt(key)));

@@ -27,6 +27,8 @@ CREATE TABLE partner_exchanges (
 );
 CREATE INDEX partner_exchanges_payment ON partner_exchanges (payment_id, started_at) WHERE payment_id IS NOT NULL;
 CREATE INDEX partner_exchanges_order ON partner_exchanges (order_id, started_at) WHERE order_id IS NOT NULL;
+-- The dashboard's partner health reads the last hour of every partner's calls.
+CREATE INDEX partner_exchanges_started ON partner_exchanges (started_at);
 
 -- Every change of a payment's state, written in the same transaction as the change (engine/payment-events.ts).
 CREATE TABLE payment_events (
