@@ -46,9 +46,17 @@ export function registerPayments(app: FastifyInstance, deps: ConsoleDeps): void 
     const record = /^\d{1,18}$/.test(request.params.id) ? await deps.services.payment(BigInt(request.params.id)) : undefined;
     if (!record) return deps.send(reply, 404, consolePage(signed.view, 'error', text(lang, 'payment'), { message: text(lang, 'err_not_found') }));
     const timeline = (await deps.services.timeline(BigInt(request.params.id))).map(timelineItem);
-    const facts = Object.entries(record.payment).map(([name, value]) => ({ name, value: value instanceof Date ? isoLocal(value, signed.view.offsetMinutes) : value === null ? '' : String(value) }));
+    const facts = Object.entries(record.payment).map(([name, value]) => paymentFact(name, value, signed.view.offsetMinutes));
     return deps.send(reply, 200, consolePage(signed.view, 'payment', `${text(lang, 'payment')} ${request.params.id}`, { id: request.params.id, record, facts, timeline }));
   });
+}
+
+/** One line of the payment's facts: amounts in major units (`amount_to`, not `amount_to_minor`), times in the hub's zone. */
+function paymentFact(name: string, value: unknown, offsetMinutes: number): { name: string; value: string } {
+  if (value === null || value === undefined) return { name, value: '' };
+  if (value instanceof Date) return { name, value: isoLocal(value, offsetMinutes) };
+  const minor = name.endsWith('_minor') && /^-?\d+$/.test(String(value));
+  return minor ? { name: name.slice(0, -'_minor'.length), value: formatAmount(BigInt(String(value))) } : { name, value: String(value) };
 }
 
 /** Every payment of a search, page by page, up to EXPORT_MAX_ROWS. */

@@ -106,6 +106,7 @@ describe('operator console in the browser', () => {
     await page.click(`tr[data-payment="${transactionId}"] a`);
     await page.waitForSelector('#timeline');
     expect(await page.textContent('[data-field="state"]')).toBe('succeeded');
+    expect(await page.textContent('[data-field="amount_to"]')).toBe('250.00'); // major units, never the raw minor count
     expect(await page.locator('#timeline li[data-kind="state"]').count()).toBeGreaterThan(0);
     expect(await page.locator('#timeline li[data-kind="transfer"]').count()).toBeGreaterThan(0);
     const exchanges = page.locator('#timeline li[data-kind="exchange"]');
