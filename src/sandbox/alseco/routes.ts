@@ -107,8 +107,11 @@ export async function alsecoSandboxRoutes(app: FastifyInstance, options: AlsecoS
 
 /** One SOAP call: decoded, faults rolled before and after the simulator commits, answered in the caller's SOAP version. */
 async function answerSoap(state: AlsecoSandboxState, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  // The faults in force when the call arrived: a call still hanging from an earlier setting must not spend the budget
+  // (`times`) of faults set since, which belong to the calls that come after them.
+  const faults = state.faults;
   /** Rolls the dice for one fault; a hit on a limited budget spends it. */
-  const hit = (share: number, method: string): boolean => rollScopedFault(state.faults, share, method);
+  const hit = (share: number, method: string): boolean => rollScopedFault(faults, share, method);
   const body = request.body;
   const decoded = decodeAlsecoRequest(Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : ''));
   if (decoded.kind !== 'ok') {
@@ -116,9 +119,9 @@ async function answerSoap(state: AlsecoSandboxState, request: FastifyRequest, re
     return sendFault(reply, soapVersionOf(request), 'client', message);
   }
   const { method, soapVersion, namespace } = decoded;
-  if (state.faults.latencyMs > 0 && inScope(state.faults, method)) await sleep(state.faults.latencyMs);
-  if (hit(state.faults.http500Rate, method)) return reply.code(500).type('text/html').send(HTML_500);
-  if (hit(state.faults.soapFaultRate, method)) return sendFault(reply, soapVersion, 'server', 'System.Data.SqlClient.SqlException: Timeout expired.');
+  if (faults.latencyMs > 0 && inScope(faults, method)) await sleep(faults.latencyMs);
+  if (hit(faults.http500Rate, method)) return reply.code(500).type('text/html').send(HTML_500);
+  if (hit(faults.soapFaultRate, method)) return sendFault(reply, soapVersion, 'server', 'System.Data.SqlClient.SqlException: Timeout expired.');
   let response: AlsecoResponse;
   try {
     response = state.simulator.handle({ method, params: decoded.params } as Parameters<AlsecoSimulator['handle']>[0]);
@@ -128,12 +131,12 @@ async function answerSoap(state: AlsecoSandboxState, request: FastifyRequest, re
   }
   if (method === 'Pay' || method === 'PayD') {
     // The payment is committed by now: what follows is what the bank sees of it.
-    if (hit(state.faults.hangAfterCommitRate, method)) await sleep(state.faults.hangMs);
-    if (hit(state.faults.http500AfterCommitRate, method)) return reply.code(500).type('text/html').send(HTML_500);
+    if (hit(faults.hangAfterCommitRate, method)) await sleep(faults.hangMs);
+    if (hit(faults.http500AfterCommitRate, method)) return reply.code(500).type('text/html').send(HTML_500);
   }
   const xml = encode(response, { namespace, soapVersion });
-  if (hit(state.faults.malformedRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.slice(0, Math.floor(xml.length / 2)));
-  if (hit(state.faults.hugeRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.replace('<soap', `${' '.repeat(HUGE_BYTES)}<soap`));
+  if (hit(faults.malformedRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.slice(0, Math.floor(xml.length / 2)));
+  if (hit(faults.hugeRate, method)) return reply.code(200).type(alsecoContentType(soapVersion)).send(xml.replace('<soap', `${' '.repeat(HUGE_BYTES)}<soap`));
   return reply.code(200).type(alsecoContentType(soapVersion)).send(xml);
 }
 
