@@ -685,7 +685,7 @@ export class PaymentEngine {
   }
 
   /** Final state, and the reservation posted (success) or voided (anything else), in the caller's transaction. */
-  private async finish(q: Queryable, row: PaymentRow, outcome: Outcome): Promise<PaymentRow> {
+  private async finish(q: Queryable, row: PaymentRow, outcome: Outcome, note?: string): Promise<PaymentRow> {
     if (row.reservation_id !== null) {
       if (outcome.state === 'succeeded') await postPending(q, row.reservation_id, `payment ${row.id} succeeded`, this.clock.now());
       else await voidPending(q, row.reservation_id, `payment ${row.id} failed: ${outcome.code}`, this.clock.now());
@@ -701,7 +701,7 @@ export class PaymentEngine {
       if (agent) await refreshNotification(q, agent, this.clock.now());
     }
     await closeSettledAttention(q, row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now());
-    return this.noteState(q, updated.rows[0]!);
+    return this.noteState(q, updated.rows[0]!, note);
   }
 
   private async postpone(row: PaymentRow, outcome: 'pending' | 'unknown', reason: string, inline: boolean): Promise<void> {
@@ -917,7 +917,8 @@ export class PaymentEngine {
   async markPaidByOperator(paymentId: bigint, providerRef: string, note: string, hooks: OperatorHooks): Promise<PaymentView> {
     return this.operatorAction(paymentId, hooks, async (q, row) => {
       const outcome: Outcome = { state: 'succeeded', code: RESULT.OK, message: 'Успешно', providerRef };
-      if (row.state === 'accepted') return { row: await this.finish(q, row, outcome), transferId: null };
+      const said = `marked paid by an operator, provider reference ${providerRef}: ${note}`;
+      if (row.state === 'accepted') return { row: await this.finish(q, row, outcome, said), transferId: null };
       if (row.state !== 'waiting' && !(row.state === 'failed' && row.paid_at !== null)) throw notFitting('mark_paid', row);
       const agent = (await findAgent(q, row.agent_id))!;
       let transferId: bigint;
@@ -935,7 +936,7 @@ export class PaymentEngine {
       }
       await refreshNotification(q, agent, this.clock.now());
       // The reservation is gone (voided) or never was: finish must not touch it again.
-      return { row: await this.finish(q, { ...row, reservation_id: null }, outcome), transferId };
+      return { row: await this.finish(q, { ...row, reservation_id: null }, outcome, said), transferId };
     });
   }
 
