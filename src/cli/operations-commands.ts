@@ -22,7 +22,7 @@ export function registerMoneyCommands(program: Command): void {
         print(options, decided, () => `proposal ${proposal.id} ${proposal.state}${decided.funds ? `: agent ${proposal.agentId} available ${money(decided.funds.availableMinor)}` : ''}`);
       });
   }
-  topup.command('list').option('--state <state>', 'proposed, approved or rejected').addOption(json()).action(async (options: { state?: string } & Output) => {
+  topup.command('list').option('--state <state>', 'proposed, executing, approved, rejected or failed').addOption(json()).action(async (options: { state?: string } & Output) => {
     const { proposals } = await admin('GET', `/proposals${options.state ? `?state=${encodeURIComponent(options.state)}` : ''}`);
     print(options, proposals, () => proposals.map((p: any) => `${p.id}\t${p.state}\t${p.kind}\tagent ${p.agentId}\t${money(p.amountMinor)} ${p.currency}\tby ${p.makerLogin}\t${p.reason}`).join('\n') || 'no proposals');
   });
@@ -94,7 +94,17 @@ export function registerOperationCommands(program: Command): void {
   const attention = program.command('attention').description('payments that need an operator').addOption(json()).option('--all', 'include resolved items')
     .action(async (options: { all?: boolean } & Output) => {
       const { items } = await admin('GET', `/attention${options.all ? '?all=true' : ''}`);
-      print(options, items, () => items.map((i: any) => `${i.id}\t${i.kind}\tpayment ${i.paymentId ?? '-'}\t${i.createdAt}\t${i.reason}${i.resolvedAt ? `\tresolved: ${i.resolution}` : ''}`).join('\n') || 'nothing needs attention');
+      print(options, items, () => items.map((i: any) => `${i.id}\t${i.kind}\tpayment ${i.paymentId ?? '-'}\t${i.createdAt}\t${i.reason}${i.resolvedAt ? `\tresolved: ${i.resolution}` : `\tactions: ${i.actions.join(', ')}`}`).join('\n') || 'nothing needs attention');
+    });
+  attention.command('retry <itemId>').description('drive the item\'s payment again now (no money moves)').addOption(json()).action(async (itemId: string, options: Output) => {
+    const { payment } = await admin('POST', `/attention/${id(itemId)}/retry`, {});
+    print(options, payment, () => `payment ${payment.transactionId} driven again (${payment.state})`);
+  });
+  attention.command('propose <itemId> <action>').description('mark_paid, reverse or refund the item\'s payment: another operator approves it (tolem topup approve ID)')
+    .requiredOption('--note <text>', 'why').option('--provider-ref <ref>', 'mark_paid: the provider\'s reference of the payment').addOption(json())
+    .action(async (itemId: string, action: string, options: { note: string; providerRef?: string } & Output) => {
+      const { proposal } = await admin('POST', `/attention/${id(itemId)}/proposals`, { action, note: options.note, ...(options.providerRef ? { providerRef: options.providerRef } : {}) });
+      print(options, proposal, () => `proposal ${proposal.id}: ${proposal.kind} of payment ${proposal.paymentId}, waiting for another operator`);
     });
   attention.command('resolve <itemId>').requiredOption('--note <text>', 'what was done').addOption(json()).action(async (itemId: string, options: { note: string } & Output) => {
     await admin('POST', `/attention/${id(itemId)}/resolve`, { note: options.note });

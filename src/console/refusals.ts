@@ -33,6 +33,14 @@ const KEYS: Record<string, string> = {
   agent_not_found: 'not_found',
   proposal_not_found: 'not_found',
   payment_not_found: 'not_found',
+  action_not_fitting: 'action_not_fitting',
+  open_proposal: 'open_proposal',
+  no_provider_ref: 'need_provider_ref',
+  provider_ref_too_long: 'need_provider_ref',
+  provider_call_running: 'provider_busy',
+  provider_refused: 'provider_refused',
+  provider_unknown: 'provider_unknown',
+  agent_funds_short: 'agent_funds_short',
 };
 
 export function refusalKey(error: unknown): string {

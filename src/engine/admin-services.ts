@@ -11,9 +11,10 @@ import { checkInvariants } from '../ledger/ledger.ts';
 import { agentFunds, findAgent, findToken, listTokens, recentAgentEvents, type CreateAgentInput } from './agents.ts';
 import { createAgentUser, disableAgentUser, findAgentUser, listAgentUsers, verifyAgentUserPassword } from './agent-users.ts';
 import { listAttention } from './attention.ts';
+import { approvePaymentProposal, proposeAttentionAction, retryAttention, withActions, type PaymentProposalInput } from './attention-actions.ts';
 import { listAudit, verifyAuditChain, type AuditFilters, type AuditPage } from './audit.ts';
 import {
-  approveProposal, findProposal, listProposals, moveMoneyDirectly, proposeMoneyMovement, rejectProposal,
+  approveProposal, findProposal, isPaymentProposal, listProposals, moveMoneyDirectly, proposeMoneyMovement, rejectProposal,
   type ProposalFilters, type ProposalInput,
 } from './approvals.ts';
 import type { Catalog } from './catalog.ts';
@@ -75,7 +76,12 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       list: (filters: ProposalFilters = {}, limit?: number) => listProposals(db, filters, limit),
       find: (id: bigint) => findProposal(db, id),
       propose: (actor: Actor, input: ProposalInput) => proposeMoneyMovement(db, actor, input, clock),
-      approve: (actor: Actor, id: bigint, note?: string) => approveProposal(db, actor, id, clock, note),
+      /** A payment proposal (attention-actions.ts) acts on its payment; a top-up or correction moves the balance. */
+      approve: async (actor: Actor, id: bigint, note?: string) => {
+        const found = await findProposal(db, id);
+        if (found && isPaymentProposal(found.kind)) return approvePaymentProposal(db, engine, actor, id, clock, note);
+        return approveProposal(db, actor, id, clock, note);
+      },
       reject: (actor: Actor, id: bigint, note?: string) => rejectProposal(db, actor, id, clock, note),
       moveDirectly: (actor: Actor, input: ProposalInput) => moveMoneyDirectly(db, actor, input, clock),
     },
@@ -86,7 +92,12 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       openCounts: () => openPaymentCounts(db),
     },
     attention: {
-      list: (includeResolved = false) => listAttention(db, includeResolved),
+      /** The items, each with the actions that fit its payment's state. */
+      list: async (includeResolved = false) => withActions(engine, await listAttention(db, includeResolved)),
+      /** Drives the item's payment again now (no money moves). */
+      retry: (actor: Actor, itemId: bigint) => retryAttention(db, engine, actor, itemId, clock),
+      /** mark_paid, reverse or refund: a proposal that another operator approves on the approvals list. */
+      propose: (actor: Actor, itemId: bigint, input: PaymentProposalInput) => proposeAttentionAction(db, engine, actor, itemId, input, clock),
       resolve: (actor: Actor, itemId: bigint, note: string) => resolveAttentionItem(db, actor, itemId, note, clock),
     },
     reviews: {

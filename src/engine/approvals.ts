@@ -12,8 +12,15 @@ import { appendAudit } from './audit.ts';
 import { ServiceError } from './errors.ts';
 import type { Actor, Principal } from './sessions.ts';
 
-export type ProposalKind = 'topup' | 'correction';
-export type ProposalState = 'proposed' | 'approved' | 'rejected';
+/** A balance movement (topup, correction), or an attention-list action on a payment (attention-actions.ts). */
+export type ProposalKind = 'topup' | 'correction' | PaymentProposalKind;
+export type PaymentProposalKind = 'mark_paid' | 'reverse' | 'refund';
+/** 'executing': a reversal claimed while its provider call runs; 'failed': the provider refused it. */
+export type ProposalState = 'proposed' | 'executing' | 'approved' | 'rejected' | 'failed';
+
+export function isPaymentProposal(kind: ProposalKind): kind is PaymentProposalKind {
+  return kind === 'mark_paid' || kind === 'reverse' || kind === 'refund';
+}
 
 export interface MoneyProposal {
   id: bigint;
@@ -32,26 +39,32 @@ export interface MoneyProposal {
   decisionNote: string | null;
   transferId: bigint | null;
   createdAt: Date;
+  /** A payment proposal's payment, the attention item it answers, and (mark_paid) the provider's reference. */
+  paymentId: bigint | null;
+  attentionId: bigint | null;
+  providerRef: string | null;
 }
 
-interface ProposalRow {
+export interface ProposalRow {
   id: bigint; kind: ProposalKind; agent_id: bigint; amount_minor: bigint; currency: string; reason: string;
   maker_id: bigint | null; maker_login: string; state: ProposalState; checker_id: bigint | null; checker_login: string | null;
   decided_at: Date | null; decision_note: string | null; transfer_id: bigint | null; created_at: Date;
+  payment_id: bigint | null; attention_id: bigint | null; provider_ref: string | null;
 }
 
-function toProposal(row: ProposalRow): MoneyProposal {
+export function toProposal(row: ProposalRow): MoneyProposal {
   return {
     id: row.id, kind: row.kind, agentId: row.agent_id, amountMinor: row.amount_minor, currency: row.currency, reason: row.reason,
     makerId: row.maker_id, makerLogin: row.maker_login, state: row.state, checkerId: row.checker_id, checkerLogin: row.checker_login,
     decidedAt: row.decided_at, decisionNote: row.decision_note, transferId: row.transfer_id, createdAt: row.created_at,
+    paymentId: row.payment_id, attentionId: row.attention_id, providerRef: row.provider_ref,
   };
 }
 
 /** Who a principal is in a proposal's maker and checker columns (the local socket has no operator row). */
-type Party = { id: bigint | null; login: string };
+export type Party = { id: bigint | null; login: string };
 
-function party(principal: Principal): Party {
+export function party(principal: Principal): Party {
   if (principal.kind === 'operator') return { id: principal.id, login: principal.login };
   if (principal.kind === 'local') return { id: null, login: 'local' };
   throw new ServiceError('forbidden', 'not_an_operator', 'only operators move money');
@@ -106,7 +119,7 @@ interface Decision {
  * Locks a proposal still open for a checker who is not its maker (`selfApproved`: the local socket's direct movement,
  * the one case where they are the same). A concurrent second decision waits on the lock, then finds it decided.
  */
-async function lockOpen(q: Queryable, id: bigint, checker: Party, selfApproved: boolean): Promise<ProposalRow> {
+export async function lockOpen(q: Queryable, id: bigint, checker: Party, selfApproved: boolean): Promise<ProposalRow> {
   const current = (await q.query<ProposalRow>('SELECT * FROM money_proposals WHERE id = $1 FOR UPDATE', [id])).rows[0];
   if (!current) throw new ServiceError('not_found', 'proposal_not_found', `proposal ${id} not found`);
   if (current.state !== 'proposed') throw new ServiceError('conflict', 'already_decided', `proposal ${id} is already ${current.state}`);
@@ -130,6 +143,7 @@ async function executeIn(q: Queryable, checker: Actor, id: bigint, clock: Clock,
   const at = clock.now();
   const who = party(checker.principal);
   const open = await lockOpen(q, id, who, selfApproved);
+  if (isPaymentProposal(open.kind)) throw new ServiceError('conflict', 'payment_proposal', `proposal ${id} is a payment action: the admin services approve it`);
   const agent = (await findAgent(q, open.agent_id))!;
   let transferId: bigint;
   try {

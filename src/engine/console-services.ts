@@ -6,7 +6,7 @@
 import type { Db } from '../store/db.ts';
 import type { PaymentView } from './payments.ts';
 import type { Agent, AgentEvent, AgentFunds, TokenInfo } from './agents.ts';
-import type { AttentionItem } from './attention.ts';
+import type { AttentionItemWithActions, PaymentProposalInput } from './attention-actions.ts';
 import { can, type Action } from './authorization.ts';
 import type { Operator, Role } from './operators.ts';
 import { checkCsrf, type Actor, type Principal, type Session } from './sessions.ts';
@@ -74,8 +74,13 @@ export interface ConsoleServices {
   approve(actor: Actor, id: bigint, note?: string): Promise<MoneyProposal>;
   reject(actor: Actor, id: bigint, note?: string): Promise<MoneyProposal>;
 
-  attention(includeResolved: boolean): Promise<AttentionItem[]>;
+  /** Each item with the actions that fit its payment (attention-actions.ts). */
+  attention(includeResolved: boolean): Promise<AttentionItemWithActions[]>;
   resolveAttention(actor: Actor, id: bigint, note: string): Promise<boolean>;
+  /** Drives the item's payment again now. */
+  retryAttention(actor: Actor, id: bigint): Promise<PaymentView>;
+  /** mark_paid, reverse or refund of the item's payment: a proposal on the approvals page. */
+  proposeAttention(actor: Actor, id: bigint, input: PaymentProposalInput): Promise<MoneyProposal>;
   review(): Promise<PaymentView[]>;
   decideReview(actor: Actor, id: bigint, decision: 'approve' | 'reject', note: string): Promise<PaymentView>;
 
@@ -155,6 +160,8 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     reject: (actor, id, note) => admin.proposals.reject(actor, id, note),
     attention: (includeResolved) => admin.attention.list(includeResolved),
     resolveAttention: async (actor, id, note) => Boolean(await admin.attention.resolve(actor, id, note)),
+    retryAttention: (actor, id) => admin.attention.retry(actor, id),
+    proposeAttention: (actor, id, input) => admin.attention.propose(actor, id, input),
     review: () => admin.reviews.list(),
     decideReview: (actor, id, decision, note) => admin.reviews.decide(actor, id, decision, note),
     mustChangePassword: async (principal) => principal.kind === 'operator' && Boolean((await admin.operators.find(principal.id))?.mustChangePassword),

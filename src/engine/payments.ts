@@ -685,7 +685,7 @@ export class PaymentEngine {
   }
 
   /** Final state, and the reservation posted (success) or voided (anything else), in the caller's transaction. */
-  private async finish(q: Queryable, row: PaymentRow, outcome: Outcome): Promise<PaymentRow> {
+  private async finish(q: Queryable, row: PaymentRow, outcome: Outcome, note?: string): Promise<PaymentRow> {
     if (row.reservation_id !== null) {
       if (outcome.state === 'succeeded') await postPending(q, row.reservation_id, `payment ${row.id} succeeded`, this.clock.now());
       else await voidPending(q, row.reservation_id, `payment ${row.id} failed: ${outcome.code}`, this.clock.now());
@@ -701,7 +701,7 @@ export class PaymentEngine {
       if (agent) await refreshNotification(q, agent, this.clock.now());
     }
     await closeSettledAttention(q, row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now());
-    return this.noteState(q, updated.rows[0]!);
+    return this.noteState(q, updated.rows[0]!, note);
   }
 
   private async postpone(row: PaymentRow, outcome: 'pending' | 'unknown', reason: string, inline: boolean): Promise<void> {
@@ -822,7 +822,7 @@ export class PaymentEngine {
     return closed.rows[0] ? { kind: 'cancelled', payment: toView(current) } : this.cancel(row.agent_id, row.agent_txn_id, reason);
   }
 
-  private async cancelSucceeded(row: PaymentRow, reason: string): Promise<CancelAnswer> {
+  private async cancelSucceeded(row: PaymentRow, reason: string, record?: OperatorRecorder): Promise<CancelAnswer> {
     const service = await this.catalog.get(row.service_id);
     const adapter = service && this.adapterFor(service);
     if (!service || !adapter?.cancel) return { kind: 'refused', reason: 'not_supported', payment: toView(row) };
@@ -834,30 +834,133 @@ export class PaymentEngine {
       case 'unknown':
         return { kind: 'unknown', reason: result.reason, payment: toView(row) };
       case 'cancelled':
-        return { kind: 'cancelled', payment: toView(await this.reverse(row.id, reason)) };
+        return { kind: 'cancelled', payment: toView(await this.reverse(row.id, reason, record)) };
     }
   }
 
   /** The reverse transfer of a cancelled payment: provider → agent, once (the state guard makes a repeat a no-op). */
-  private async reverse(paymentId: bigint, reason: string): Promise<PaymentRow> {
+  private async reverse(paymentId: bigint, reason: string, record?: OperatorRecorder): Promise<PaymentRow> {
     return this.db.tx(async (q) => {
       const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 FOR UPDATE`, [paymentId]);
       const row = locked.rows[0]!;
       if (row.state !== 'succeeded') return row;
-      const agent = (await findAgent(q, row.agent_id))!;
-      const providerAccount = await this.providerAccount(q, row.provider, row.currency);
-      await transfer(q, {
-        debitAccountId: providerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: row.amount_to_minor!,
-        currency: row.currency, reason: `payment ${row.id} cancelled: ${reason}`, paymentId: row.id, at: this.clock.now(),
-      });
-      await refreshNotification(q, agent, this.clock.now());
-      const updated = await q.query<PaymentRow>(
-        `UPDATE payments SET state = 'cancelled', cancelled_at = $3, cancel_reason = $2, updated_at = now()
-          WHERE id = $1 RETURNING *, false AS lease_active`,
-        [row.id, reason, this.clock.now()],
-      );
-      return this.noteState(q, updated.rows[0]!, `cancelled: ${reason}`);
+      const { row: reversed, transferId } = await this.reverseIn(q, row, `payment ${row.id} cancelled: ${reason}`, reason);
+      await record?.(q, toView(row), toView(reversed), transferId);
+      return reversed;
     });
+  }
+
+  /** Provider → agent for a succeeded payment, which becomes cancelled; in the caller's transaction. */
+  private async reverseIn(q: Queryable, row: PaymentRow, transferReason: string, reason: string): Promise<{ row: PaymentRow; transferId: bigint }> {
+    const agent = (await findAgent(q, row.agent_id))!;
+    const providerAccount = await this.providerAccount(q, row.provider, row.currency);
+    const transferId = await transfer(q, {
+      debitAccountId: providerAccount, creditAccountId: agent.ledgerAccountId, amountMinor: row.amount_to_minor!,
+      currency: row.currency, reason: transferReason, paymentId: row.id, at: this.clock.now(),
+    });
+    await refreshNotification(q, agent, this.clock.now());
+    const updated = await q.query<PaymentRow>(
+      `UPDATE payments SET state = 'cancelled', cancelled_at = $3, cancel_reason = $2, updated_at = now()
+        WHERE id = $1 RETURNING *, false AS lease_active`,
+      [row.id, reason, this.clock.now()],
+    );
+    return { row: await this.noteState(q, updated.rows[0]!, `cancelled: ${reason}`), transferId };
+  }
+
+  // ---------------------------------------------------------------- operators' actions (the attention list)
+
+  /** Whether the payment's provider can cancel a payment (its protocol has a cancellation). */
+  async providerCancels(serviceId: string): Promise<boolean> {
+    const service = await this.catalog.get(serviceId);
+    return Boolean(service && this.adapterFor(service)?.cancel);
+  }
+
+  /**
+   * Runs an operator's action on a payment under its row lock: `claim` first (the caller's own guard, e.g. the
+   * proposal still open), then the action, whose refusal is a ServiceError; `record` writes the audit entry in the
+   * same transaction. A payment whose provider call runs right now is left to that call.
+   */
+  private async operatorAction(
+    paymentId: bigint, hooks: OperatorHooks, act: (q: Queryable, row: PaymentRow) => Promise<{ row: PaymentRow; transferId: bigint | null }>,
+  ): Promise<PaymentView> {
+    return this.db.tx(async (q) => {
+      // The payment first, as the drive's settlement locks it (then its attention items): one order, no deadlock.
+      const row = (await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 FOR UPDATE`, [paymentId])).rows[0];
+      if (!row) throw new ServiceError('not_found', 'payment_not_found', `payment ${paymentId} not found`);
+      await hooks.claim?.(q);
+      if (row.lease_active && row.state === 'accepted') {
+        throw new ServiceError('conflict', 'provider_call_running', `payment ${paymentId} is with the provider right now; try again in a moment`);
+      }
+      const done = await act(q, row);
+      await hooks.record(q, toView(row), toView(done.row), done.transferId);
+      return toView(done.row);
+    });
+  }
+
+  /** Drives a waiting or unresolved payment again now (no money moves): it becomes due and is enqueued at once. */
+  async retryNow(paymentId: bigint, hooks: OperatorHooks): Promise<PaymentView> {
+    const view = await this.operatorAction(paymentId, hooks, async (q, row) => {
+      if (row.state !== 'accepted' && row.state !== 'waiting') throw notFitting('retry', row);
+      const updated = await q.query<PaymentRow>(
+        `UPDATE payments SET next_attempt_at = now(), updated_at = now() WHERE id = $1 RETURNING *, false AS lease_active`, [row.id]);
+      return { row: updated.rows[0]!, transferId: null };
+    });
+    await this.enqueue(paymentId, 0);
+    return view;
+  }
+
+  /**
+   * The provider confirms it has the payment: it succeeds with the provider's reference. An accepted payment's
+   * reservation is posted; one without a live reservation (waiting for funds, or refused after the agent considered it
+   * made: its reservation was voided) is paid by a new transfer agent → provider, within the agent's overdraft floor.
+   */
+  async markPaidByOperator(paymentId: bigint, providerRef: string, note: string, hooks: OperatorHooks): Promise<PaymentView> {
+    return this.operatorAction(paymentId, hooks, async (q, row) => {
+      const outcome: Outcome = { state: 'succeeded', code: RESULT.OK, message: 'Успешно', providerRef };
+      const said = `marked paid by an operator, provider reference ${providerRef}: ${note}`;
+      if (row.state === 'accepted') return { row: await this.finish(q, row, outcome, said), transferId: null };
+      if (row.state !== 'waiting' && !(row.state === 'failed' && row.paid_at !== null)) throw notFitting('mark_paid', row);
+      const agent = (await findAgent(q, row.agent_id))!;
+      let transferId: bigint;
+      try {
+        transferId = await transfer(q, {
+          debitAccountId: agent.ledgerAccountId, creditAccountId: await this.providerAccount(q, row.provider, row.currency),
+          amountMinor: row.amount_to_minor!, currency: row.currency, reason: `payment ${row.id} marked paid (${providerRef}): ${note}`,
+          paymentId: row.id, debitFloorMinor: agent.overdraftMinor, at: this.clock.now(),
+        });
+      } catch (error) {
+        if (error instanceof LedgerError && error.code === 'exceeds_floor') {
+          throw new ServiceError('conflict', 'agent_funds_short', 'the agent\'s balance does not cover this payment: top the agent up first');
+        }
+        throw error;
+      }
+      await refreshNotification(q, agent, this.clock.now());
+      // The reservation is gone (voided) or never was: finish must not touch it again.
+      return { row: await this.finish(q, { ...row, reservation_id: null }, outcome, said), transferId };
+    });
+  }
+
+  /**
+   * The agent's money back for a payment that will never be paid: an open one's reservation is voided and it fails
+   * (300); a succeeded one (the provider does not have it) is reversed provider → agent and becomes cancelled.
+   */
+  async refundByOperator(paymentId: bigint, note: string, hooks: OperatorHooks): Promise<PaymentView> {
+    return this.operatorAction(paymentId, hooks, async (q, row) => {
+      if (row.state === 'succeeded') return this.reverseIn(q, row, `payment ${row.id} refunded: ${note}`, `refunded: ${note}`);
+      if (row.state !== 'accepted' && row.state !== 'waiting') throw notFitting('refund', row);
+      return { row: await this.finish(q, row, { state: 'failed', code: RESULT.OTHER_ERROR, message: `Refunded by an operator: ${note}` }), transferId: null };
+    });
+  }
+
+  /**
+   * Reverses a succeeded payment at its provider (the engine's cancellation: the provider's own rules apply, e.g. the
+   * same business day); on its yes the reverse transfer and `record` commit together. Any other answer records nothing.
+   */
+  async reverseByOperator(paymentId: bigint, reason: string, record: OperatorRecorder): Promise<CancelAnswer> {
+    const row = await this.findById(this.db, paymentId);
+    if (!row) return { kind: 'not_found' };
+    if (row.state !== 'succeeded') throw notFitting('reverse', row);
+    return this.cancelSucceeded(row, reason, record);
   }
 
   /** Writes the state a statement just gave a payment into its history, in the statement's transaction. */
@@ -921,6 +1024,26 @@ export type CancelAnswer =
   | { kind: 'refused'; reason: 'already_failed' | 'in_processing' | 'not_supported' | 'provider_refused'; message?: string; payment: PaymentView }
   | { kind: 'unknown'; reason: string; payment: PaymentView }
   | { kind: 'not_found' };
+
+/** What an operator's action changed, written in the action's own transaction (its audit entry, its proposal). */
+export type OperatorRecorder = (q: Queryable, before: PaymentView, after: PaymentView, transferId: bigint | null) => Promise<void>;
+
+export interface OperatorHooks {
+  /** Runs first in the action's transaction (e.g. claims the proposal being approved); throws to refuse. */
+  claim?: (q: Queryable) => Promise<void>;
+  record: OperatorRecorder;
+}
+
+const ACTION_FITS: Record<string, string> = {
+  retry: 'only a payment waiting for funds or still with the provider is driven again',
+  mark_paid: 'only a payment with the provider, waiting for funds, or refused after the agent considered it made can be marked paid',
+  refund: 'only a payment with the provider, waiting for funds, or succeeded can be refunded',
+  reverse: 'only a succeeded payment can be reversed at its provider',
+};
+
+function notFitting(action: string, row: PaymentRow): ServiceError {
+  return new ServiceError('conflict', 'action_not_fitting', `payment ${row.id} is ${row.state}: ${ACTION_FITS[action] ?? action}`);
+}
 
 interface Outcome {
   state: 'succeeded' | 'failed';

@@ -130,6 +130,35 @@ describe('admin API over HTTP', () => {
     expect((await checker.call('GET', '/audit/verify')).body.ok).toBe(true);
   });
 
+  it('attention actions: a viewer can neither retry nor propose; the maker of a mark_paid cannot approve it, another operator does', async () => {
+    const paid = await agentApi(h.url, agentB.token)('pay', `{"serviceId":"P1011","account":"7770017711","agentTransactionId":9001,"agentTransactionDate":"2026-11-22T10:00:00","amountTo":200.00,"amountFrom":200.00}`);
+    expect(num(paid.body.result)).toBe('0');
+    const paymentId = BigInt(num(paid.body.transactionId));
+    await h.db.tx((q) => h.tolem.ctx.engine.raiseAttention(q, paymentId, 'api_check', 'checked through the API', {}));
+    const viewer = await operator('viewer-att', 'viewer');
+    const listed = await viewer.call('GET', '/attention');
+    const item = listed.body.items.find((i: { paymentId: string }) => i.paymentId === String(paymentId));
+    expect(item.actions).toEqual(['reverse', 'refund', 'close']);
+    expect((await viewer.call('POST', `/attention/${item.id}/retry`, {})).status).toBe(403);
+    expect((await viewer.call('POST', `/attention/${item.id}/proposals`, { action: 'refund', note: 'x' })).status).toBe(403);
+    const maker = await operator('maker-att', 'operator');
+    const checker = await operator('checker-att', 'operator');
+    expect((await maker.call('POST', `/attention/${item.id}/retry`, {})).body.error.code).toBe('action_not_fitting');
+    expect((await maker.call('POST', `/attention/${item.id}/proposals`, { action: 'mark_paid', note: 'x' })).body.error.code).toBe('no_provider_ref');
+    expect((await maker.call('POST', `/attention/${item.id}/proposals`, { action: 'pay_twice', note: 'x' })).status).toBe(400);
+    const proposed = await maker.call('POST', `/attention/${item.id}/proposals`, { action: 'refund', note: 'missing at the provider' });
+    expect(proposed).toMatchObject({ status: 201, body: { proposal: { kind: 'refund', paymentId: String(paymentId), state: 'proposed' } } });
+    const id = proposed.body.proposal.id;
+    expect((await maker.call('POST', `/proposals/${id}/approve`, {})).body.error.code).toBe('same_operator');
+    expect((await viewer.call('POST', `/proposals/${id}/approve`, {})).status).toBe(403);
+    const approved = await checker.call('POST', `/proposals/${id}/approve`, {});
+    expect(approved).toMatchObject({ status: 200, body: { proposal: { state: 'approved', checkerLogin: 'checker-att' } } });
+    expect((await checker.call('GET', `/payments/${paymentId}`)).body.payment.state).toBe('cancelled');
+    expect((await checker.call('POST', `/proposals/${id}/approve`, {})).status).toBe(409);
+    const doc = await viewer.call('GET', '/openapi.json');
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/attention/{id}/retry', '/attention/{id}/proposals']));
+  });
+
   it('a cabinet user reads its own agent only, through every route', async () => {
     await h.tolem.ctx.admin.agents.createUser(LOCAL_ACTOR, agentA.id, { login: 'cabinet-a', password: 'cabinet password' });
     const login = await h.tolem.ctx.admin.sessions.loginAgentUser('cabinet-a', 'cabinet password', { ip: null, userAgent: null });

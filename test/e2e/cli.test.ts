@@ -45,6 +45,8 @@ describe('tolem CLI', () => {
     const services = (await tolem('services')) as { serviceId: string }[];
     expect(services.map((s) => s.serviceId)).toContain('P1011');
     expect(await tolem('attention')).toEqual([]);
+    await expect(run(process.execPath, ['bin/tolem.js', 'attention', 'propose', '999', 'refund', '--note', 'x'], { cwd: new URL('../..', import.meta.url).pathname, env }))
+      .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('attention item 999 not found') });
     expect(await tolem('ledger-check')).toEqual({ ok: true, problems: [] });
     await expect(run(process.execPath, ['bin/tolem.js', 'payment', '100000000000000001'], { cwd: new URL('../..', import.meta.url).pathname, env }))
       .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('not found') });

@@ -16,7 +16,7 @@ const PAGES = ['/password', '/totp', '/', '/payments', '/payments.csv', '/paymen
 const ADMIN_PAGES = new Set(['/operators']);
 const ACTIONS = [
   '/agents/1/tokens/1/confirm', '/agents/1/tokens/1/revoke', '/agents/1/proposals', '/agents/1/ip-allow', '/agents/1/users', '/agents/1/users/1/disable', '/agents/1/settings',
-  '/approvals/1/approve', '/approvals/1/reject', '/attention/1/resolve', '/review/1/approve', '/review/1/reject',
+  '/approvals/1/approve', '/approvals/1/reject', '/attention/1/resolve', '/attention/1/retry', '/attention/1/propose', '/review/1/approve', '/review/1/reject',
   '/operators', '/operators/1/role', '/operators/1/disable',
 ];
 /** One's own credentials: every signed-in operator, viewers included, may change them. */

@@ -36,6 +36,13 @@ function paymentFilters(query: PaymentQuery) {
 
 const transactionParams = z.object({ transactionId: idText });
 
+const attentionProposalBody = z.object({
+  action: z.enum(['mark_paid', 'reverse', 'refund']),
+  note: z.string().min(1).max(500),
+  /** mark_paid: the provider's reference of the payment. */
+  providerRef: z.string().min(1).max(100).optional(),
+}).strict();
+
 export const operationRoutes: AdminRoute[] = [
   route({
     method: 'GET', url: '/payments', tag: 'payments', action: 'payments.read', query: paymentQuery,
@@ -63,6 +70,18 @@ export const operationRoutes: AdminRoute[] = [
     method: 'POST', url: '/attention/:id/resolve', tag: 'attention', action: 'attention.resolve', params: idParams, body: noteBody,
     summary: 'Close an attention item with what was done',
     handle: async ({ services, actor, params, body }) => ({ item: await services.attention.resolve(actor, params.id, body.note) }),
+  }),
+  route({
+    method: 'POST', url: '/attention/:id/retry', tag: 'attention', action: 'attention.resolve', params: idParams,
+    summary: 'Drive the item\'s payment again now (waiting for funds or with the provider); no money moves',
+    handle: async ({ services, actor, params }) => ({ payment: await services.attention.retry(actor, params.id) }),
+  }),
+  route({
+    method: 'POST', url: '/attention/:id/proposals', tag: 'attention', action: 'proposals.propose', params: idParams, body: attentionProposalBody, status: 201,
+    summary: 'Propose mark_paid (with the provider\'s reference), reverse or refund of the item\'s payment; another operator approves it',
+    handle: async ({ services, actor, params, body }) => ({
+      proposal: await services.attention.propose(actor, params.id, { action: body.action, note: body.note, ...(body.providerRef !== undefined ? { providerRef: body.providerRef } : {}) }),
+    }),
   }),
   route({
     method: 'GET', url: '/reviews', tag: 'security review', action: 'reviews.read', summary: 'Payments held for the security service (153), oldest first',

@@ -87,7 +87,7 @@ export const operatorRoutes: AdminRoute[] = [
   }),
   route({
     method: 'GET', url: '/proposals', tag: 'money', action: 'proposals.read',
-    query: z.object({ state: z.enum(['proposed', 'approved', 'rejected']).optional(), agentId: idText.optional() }).strict(),
+    query: z.object({ state: z.enum(['proposed', 'executing', 'approved', 'rejected', 'failed']).optional(), agentId: idText.optional() }).strict(),
     summary: 'Money movements, newest first (state=proposed: waiting for a checker)',
     handle: async ({ services, query }) => ({
       proposals: await services.proposals.list({ ...(query.state ? { state: query.state } : {}), ...(query.agentId !== undefined ? { agentId: query.agentId } : {}) }),
@@ -100,7 +100,7 @@ export const operatorRoutes: AdminRoute[] = [
   }),
   route({
     method: 'POST', url: '/proposals/:id/approve', tag: 'money', action: 'proposals.decide', params: idParams, body: optionalNoteBody,
-    summary: 'Approve another operator\'s proposal: the ledger transfer happens now, once',
+    summary: 'Approve another operator\'s proposal: the money moves now, once (a top-up, or the payment action of an attention item)',
     handle: async ({ services, actor, params, body }) => services.proposals.approve(actor, params.id, body.note),
   }),
   route({

@@ -1,0 +1,231 @@
+/**
+ * The attention list's actions (issue 10): what resolves an item, given its payment's state and why it is there.
+ *
+ * - `retry`: drive the payment again now (no money moves, so no second operator);
+ * - `mark_paid`: the provider confirms it has the payment — it succeeds with the provider's reference;
+ * - `reverse`: cancel a succeeded payment at its provider (when its protocol can) and give the agent its money back;
+ * - `refund`: the agent's money back for a payment that will never be paid;
+ * - `close`: resolve with a note (operator-actions.ts).
+ *
+ * The three that move money are maker-checker: a proposal (money_proposals, kinds mark_paid / reverse / refund, with
+ * the payment, the item and the provider's reference), executed only when a different operator approves it. Approval
+ * claims the proposal in the payment action's own transaction, so two approvals racing execute it once; the money,
+ * the payment's new state, the item's resolution, the proposal's state and the audit entry commit together.
+ */
+import type { Clock } from '../domain/clock.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import { agentFunds, findAgent, type AgentFunds } from './agents.ts';
+import { listAttention, lockAttention, resolveAttentionIn, type AttentionItem } from './attention.ts';
+import { appendAudit } from './audit.ts';
+import {
+  isPaymentProposal, lockOpen, party, toProposal, type MoneyProposal, type Party, type PaymentProposalKind, type ProposalRow, type ProposalState,
+} from './approvals.ts';
+import { ServiceError } from './errors.ts';
+import type { PaymentEngine, PaymentView } from './payments.ts';
+import type { Actor } from './sessions.ts';
+
+export type AttentionAction = 'retry' | PaymentProposalKind | 'close';
+
+export type AttentionItemWithActions = AttentionItem & { actions: AttentionAction[] };
+
+/** Why an action does not fit an item, or null when it does (`reversible`: the payment's provider can cancel). */
+export function actionRefusal(item: AttentionItem, action: AttentionAction, reversible: boolean): string | null {
+  if (item.resolvedAt) return `attention item ${item.id} is already resolved`;
+  if (action === 'close') return null;
+  const payment = item.payment;
+  if (!payment) return `attention item ${item.id} has no payment to act on; close it with a note`;
+  const state = payment.state;
+  const open = state === 'accepted' || state === 'waiting';
+  switch (action) {
+    case 'retry':
+      return open ? null : `payment ${item.paymentId} is ${state}: only a payment waiting for funds or still with the provider is driven again`;
+    case 'mark_paid':
+      return open || (state === 'failed' && payment.paidAt !== null) ? null
+        : `payment ${item.paymentId} is ${state}: only a payment with the provider, waiting for funds, or refused after it was accepted can be marked paid`;
+    case 'refund':
+      return open || state === 'succeeded' ? null
+        : `payment ${item.paymentId} is ${state}: ${state === 'failed' ? 'its reservation was voided when it failed, the agent already has the money' : 'nothing to refund'}`;
+    case 'reverse':
+      if (state !== 'succeeded') return `payment ${item.paymentId} is ${state}: only a succeeded payment can be reversed at its provider`;
+      return reversible ? null : `the provider of payment ${item.paymentId} cannot cancel payments; refund it instead`;
+  }
+}
+
+const ALL_ACTIONS: AttentionAction[] = ['retry', 'mark_paid', 'reverse', 'refund', 'close'];
+
+/** The actions that fit each item (none for a resolved one). */
+export async function withActions(engine: PaymentEngine, items: AttentionItem[]): Promise<AttentionItemWithActions[]> {
+  return Promise.all(items.map(async (item) => {
+    const reversible = item.payment?.state === 'succeeded' && (await engine.providerCancels(item.payment.serviceId));
+    return { ...item, actions: ALL_ACTIONS.filter((action) => actionRefusal(item, action, reversible) === null) };
+  }));
+}
+
+async function requireFitting(
+  q: Queryable, engine: PaymentEngine, itemId: bigint, action: AttentionAction, lock = true,
+): Promise<AttentionItem & { payment: NonNullable<AttentionItem['payment']> }> {
+  const item = lock ? await lockAttention(q, itemId) : (await listAttention(q, true, itemId))[0];
+  if (!item) throw new ServiceError('not_found', 'item_not_found', `attention item ${itemId} not found`);
+  const reversible = action === 'reverse' && item.payment !== null && (await engine.providerCancels(item.payment.serviceId));
+  const refusal = actionRefusal(item, action, reversible);
+  if (refusal !== null) throw new ServiceError('conflict', item.resolvedAt ? 'already_resolved' : 'action_not_fitting', refusal);
+  return item as AttentionItem & { payment: NonNullable<AttentionItem['payment']> };
+}
+
+/** Drives the item's payment again now; the item stays open until the payment settles (which closes it). */
+export async function retryAttention(db: Db, engine: PaymentEngine, actor: Actor, itemId: bigint, clock: Clock): Promise<PaymentView> {
+  const paymentId = (await requireFitting(db, engine, itemId, 'retry', false)).paymentId!;
+  return engine.retryNow(paymentId, {
+    // Read again under the payment's lock, without locking the item (the drive's settlement locks payment, then items).
+    claim: async (q) => void (await requireFitting(q, engine, itemId, 'retry', false)),
+    record: async (q, before, after) => {
+      await appendAudit(q, actor, {
+        action: 'attention.retry', targetKind: 'attention', targetId: itemId,
+        before: { paymentId, state: before.state }, after: { paymentId, state: after.state },
+      }, clock);
+    },
+  });
+}
+
+export interface PaymentProposalInput {
+  action: PaymentProposalKind;
+  /** Why: what the operator saw (the provider's confirmation, the customer's call). */
+  note: string;
+  /** mark_paid: the provider's reference of the payment. */
+  providerRef?: string;
+}
+
+function checkInput(input: PaymentProposalInput): { note: string; providerRef: string | null } {
+  if (!isPaymentProposal(input.action)) throw new ServiceError('invalid', 'bad_action', 'a payment action is mark_paid, reverse or refund');
+  const note = input.note.trim();
+  if (!note) throw new ServiceError('invalid', 'no_note', 'a money movement needs a reason');
+  if (note.length > 500) throw new ServiceError('invalid', 'reason_too_long', 'a reason has at most 500 characters');
+  const providerRef = input.providerRef?.trim() || null;
+  if (input.action === 'mark_paid' && !providerRef) throw new ServiceError('invalid', 'no_provider_ref', 'marking paid needs the provider\'s reference of the payment');
+  if (providerRef !== null && providerRef.length > 100) throw new ServiceError('invalid', 'provider_ref_too_long', 'a provider reference has at most 100 characters');
+  return { note, providerRef: input.action === 'mark_paid' ? providerRef : null };
+}
+
+/** Proposes a money action on an attention item's payment; a different operator approves it. One open at a time. */
+export async function proposeAttentionAction(db: Db, engine: PaymentEngine, maker: Actor, itemId: bigint, input: PaymentProposalInput, clock: Clock): Promise<MoneyProposal> {
+  const { note, providerRef } = checkInput(input);
+  const who = party(maker.principal);
+  return db.tx(async (q) => {
+    const item = await requireFitting(q, engine, itemId, input.action);
+    const agent = (await findAgent(q, item.payment.agentId))!;
+    const inserted = await q.query<ProposalRow>(
+      `INSERT INTO money_proposals (kind, agent_id, amount_minor, currency, reason, maker_id, maker_login, created_at, payment_id, attention_id, provider_ref)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+        WHERE NOT EXISTS (SELECT 1 FROM money_proposals WHERE payment_id = $9 AND state IN ('proposed', 'executing'))
+       ON CONFLICT DO NOTHING RETURNING *`,
+      [input.action, agent.id, item.payment.amountMinor, agent.currency, note, who.id, who.login, clock.now(), item.paymentId, itemId, providerRef],
+    );
+    if (!inserted.rows[0]) throw new ServiceError('conflict', 'open_proposal', `payment ${item.paymentId} already has an open proposal: approve or reject it first`);
+    const proposal = toProposal(inserted.rows[0]);
+    await appendAudit(q, maker, { action: 'proposals.propose', targetKind: 'proposal', targetId: proposal.id, after: proposal }, clock);
+    return proposal;
+  });
+}
+
+/** The proposal's decision, from the state the caller holds it in; a lost race is a conflict. */
+async function settleProposal(q: Queryable, id: bigint, from: ProposalState, to: ProposalState, checker: Party | null, note: string | null, transferId: bigint | null, at: Date): Promise<MoneyProposal> {
+  const updated = await q.query<ProposalRow>(
+    `UPDATE money_proposals SET state = $3, checker_id = $4, checker_login = $5, decided_at = $6, decision_note = $7, transfer_id = $8
+      WHERE id = $1 AND state = $2 RETURNING *`,
+    [id, from, to, checker?.id ?? null, checker?.login ?? null, to === 'proposed' || to === 'executing' ? null : at, note, transferId],
+  );
+  if (!updated.rows[0]) throw new ServiceError('conflict', 'already_decided', `proposal ${id} was decided meanwhile`);
+  return toProposal(updated.rows[0]);
+}
+
+interface Approval {
+  db: Db;
+  engine: PaymentEngine;
+  checker: Actor;
+  clock: Clock;
+  note: string | null;
+}
+
+/** Closes the proposal's item with what was done (before the payment's end could close it with the system's words). */
+async function resolveItem(q: Queryable, a: Approval, open: MoneyProposal): Promise<void> {
+  if (open.attentionId === null) return;
+  const by = a.checker.principal.kind === 'operator' ? a.checker.principal.login : 'local';
+  const ref = open.providerRef ? ` (${open.providerRef})` : '';
+  await resolveAttentionIn(q, open.attentionId, `${open.kind}${ref} proposed by ${open.makerLogin}, approved by ${by}: ${open.reason}`, a.clock.now());
+}
+
+/** What an executed proposal writes beside the payment's change: its new state and the audit entry. */
+async function recordExecuted(q: Queryable, a: Approval, open: MoneyProposal, from: ProposalState, before: PaymentView, after: PaymentView, transferId: bigint | null): Promise<MoneyProposal> {
+  const proposal = await settleProposal(q, open.id, from, 'approved', party(a.checker.principal), a.note, transferId, a.clock.now());
+  await appendAudit(q, a.checker, {
+    action: 'proposals.approve', targetKind: 'proposal', targetId: open.id,
+    before: { state: from, payment: { id: before.transactionId, state: before.state } },
+    after: { ...proposal, payment: { id: after.transactionId, state: after.state, providerRef: after.providerRef } },
+  }, a.clock);
+  return proposal;
+}
+
+async function openProposal(db: Db, id: bigint, checker: Party): Promise<MoneyProposal> {
+  const row = await db.tx((q) => lockOpen(q, id, checker, false));
+  return toProposal(row);
+}
+
+/** Approves another operator's payment proposal and executes it, once; the agent's funds after it are returned. */
+export async function approvePaymentProposal(db: Db, engine: PaymentEngine, checker: Actor, id: bigint, clock: Clock, note?: string): Promise<{ proposal: MoneyProposal; funds: AgentFunds }> {
+  const who = party(checker.principal);
+  const open = await openProposal(db, id, who);
+  if (!isPaymentProposal(open.kind) || open.paymentId === null) throw new ServiceError('conflict', 'not_payment_proposal', `proposal ${id} is not a payment action`);
+  const a: Approval = { db, engine, checker, clock, note: note?.trim() || null };
+  const proposal = open.kind === 'reverse' ? await approveReverse(a, open) : await approveInPayment(a, open);
+  const agent = (await findAgent(db, open.agentId))!;
+  return { proposal, funds: await agentFunds(db, agent) };
+}
+
+async function approveInPayment(a: Approval, open: MoneyProposal): Promise<MoneyProposal> {
+  let proposal: MoneyProposal | undefined;
+  const hooks = {
+    claim: async (q: Queryable) => {
+      await lockOpen(q, open.id, party(a.checker.principal), false);
+      await resolveItem(q, a, open);
+    },
+    record: async (q: Queryable, before: PaymentView, after: PaymentView, transferId: bigint | null) => {
+      proposal = await recordExecuted(q, a, open, 'proposed', before, after, transferId);
+    },
+  };
+  if (open.kind === 'mark_paid') await a.engine.markPaidByOperator(open.paymentId!, open.providerRef!, open.reason, hooks);
+  else await a.engine.refundByOperator(open.paymentId!, open.reason, hooks);
+  return proposal!;
+}
+
+/**
+ * A reversal talks to the provider, so it cannot run inside one transaction: the proposal is first claimed
+ * ('executing', committed — a second approval now finds it taken), then the provider is asked. Its yes commits the
+ * reverse transfer with the approval; its no marks the proposal failed; no answer puts it back for another try.
+ */
+async function approveReverse(a: Approval, open: MoneyProposal): Promise<MoneyProposal> {
+  const who = party(a.checker.principal);
+  await a.db.tx(async (q) => {
+    await lockOpen(q, open.id, who, false);
+    await settleProposal(q, open.id, 'proposed', 'executing', who, a.note, null, a.clock.now());
+  });
+  let proposal: MoneyProposal | undefined;
+  let answer;
+  try {
+    answer = await a.engine.reverseByOperator(open.paymentId!, open.reason, async (q, before, after, transferId) => {
+      await resolveItem(q, a, open);
+      proposal = await recordExecuted(q, a, open, 'executing', before, after, transferId);
+    });
+  } catch (error) {
+    await a.db.tx((q) => settleProposal(q, open.id, 'executing', 'proposed', null, null, null, a.clock.now()));
+    throw error;
+  }
+  if (answer.kind === 'cancelled' && proposal) return proposal;
+  const refused = answer.kind === 'refused' || answer.kind === 'cancelled';
+  const why = answer.kind === 'refused' ? `the provider refused the cancellation (${answer.reason}${answer.message ? `: ${answer.message}` : ''})`
+    : answer.kind === 'unknown' ? `the provider did not answer (${answer.reason}); approve again to retry` : 'the payment changed meanwhile';
+  await a.db.tx(async (q) => {
+    const after = await settleProposal(q, open.id, 'executing', refused ? 'failed' : 'proposed', refused ? who : null, refused ? why : null, null, a.clock.now());
+    await appendAudit(q, a.checker, { action: 'proposals.approve', targetKind: 'proposal', targetId: open.id, before: { state: 'executing' }, after: { ...after, outcome: why } }, a.clock);
+  });
+  throw new ServiceError('conflict', refused ? 'provider_refused' : 'provider_unknown', why);
+}
