@@ -33,6 +33,14 @@ const KEYS: Record<string, string> = {
   agent_not_found: 'not_found',
   proposal_not_found: 'not_found',
   payment_not_found: 'not_found',
+  service_not_found: 'not_found',
+  bad_limits: 'bad_limits',
+  bad_elsom_terminal: 'bad_elsom_terminal',
+  elsom_terminal_taken: 'elsom_terminal_taken',
+  unknown_service: 'unknown_service',
+  no_reconciliation: 'not_found',
+  bad_day: 'bad_day',
+  reconciliation_running: 'reconciliation_running',
 };
 
 export function refusalKey(error: unknown): string {
