@@ -73,6 +73,14 @@ describe('console catalog, reconciliation and Elsom access', () => {
     const started = await operator.post('/reconciliation', { provider: 'alseco', day: '2026-11-21' });
     expect(started.status).toBe(303);
     expect(started.location).toMatch(/^\/console\/reconciliation\/tasks\/[\w-]+$/);
+    const task = started.location!.slice('/console'.length);
+    expect([200, 303]).toContain((await operator.get(task)).status); // the progress page, or the run once stored
+    const polled = async () => JSON.parse((await operator.get(`${task}.json`)).text) as { state: string; done: number; total: number; runId?: string };
+    for (let i = 0; i < 100 && (await polled()).state === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const finished = await polled();
+    expect(finished.state).not.toBe('running');
+    expect(finished.runId).toMatch(/^\d+$/);
+    expect((await operator.get(`/reconciliation/runs/${finished.runId}`)).status).toBe(200);
     expect((await operator.post('/reconciliation', { provider: 'sandbox-mobile', day: '2026-11-21' })).location).toContain('err=not_found');
     expect((await operator.post('/reconciliation', { provider: 'alseco', day: '21.11.2026' })).location).toContain('err=bad_day');
     expect((await operator.post('/reconciliation', { provider: 'alseco', day: '2026-11-21' }, { csrf: false })).status).toBe(403);
