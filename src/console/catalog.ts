@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FeeRule } from '../domain/catalog.ts';
+import { maskBody } from '../domain/masking.ts';
 import { formatAmount, parseAmount } from '../domain/money.ts';
 import { consolePage, text } from './page.ts';
 import { refusalKey } from './refusals.ts';
@@ -71,7 +72,8 @@ async function servicePage(deps: ConsoleDeps, serviceId: string, signed: Signed,
   const lang = signed.view.lang;
   if (!service) return deps.send(reply, 404, consolePage(signed.view, 'error', text(lang, 'nav_catalog'), { message: text(lang, 'err_not_found') }));
   const data = {
-    service, tested, fee: feeText(service.feeRule), config: JSON.stringify(service.providerConfig, null, 2),
+    service, tested, fee: feeText(service.feeRule), // A route's configuration may hold a partner's credentials: masked as the partner exchanges are.
+    config: maskBody(JSON.stringify(service.providerConfig, null, 2)),
     limits: { min: formatAmount(service.minMinor), max: formatAmount(service.maxMinor) },
     mayManage: deps.services.can(signed.session.principal, 'catalog.manage'),
   };

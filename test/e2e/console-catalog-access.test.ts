@@ -63,6 +63,12 @@ describe('console catalog, reconciliation and Elsom access', () => {
       expect((await viewer.post(path, { enabled: 'off', min: '1.00', max: '2.00', provider: 'alseco', day: '2026-11-21' })).status, path).toBe(403);
     }
     expect((await h.tolem.ctx.catalog.get('P1011'))?.enabled).toBe(true);
+    // A route's configuration is shown with its secrets masked.
+    await h.db.query(`UPDATE services SET provider_config = '{"url":"https://partner.example","password":"route secret"}' WHERE service_id = 'P0006'`);
+    h.tolem.ctx.catalog.invalidate();
+    const route = await viewer.get('/catalog/P0006');
+    expect(route.text).toContain('partner.example');
+    expect(route.text).not.toContain('route secret');
   });
 
   it('lets an operator run a reconciliation but not change the catalog or a terminal', async () => {
