@@ -260,6 +260,9 @@ const ru = {
   err_unknown_service: 'Нет такой услуги в каталоге.',
   err_bad_day: 'День: ГГГГ-ММ-ДД.',
   err_reconciliation_running: 'Сверка этого дня уже идёт.',
+  rec_action_missing_at_provider: 'Проверить у поставщика и отправить повторно с тем же референсом, либо вернуть деньги агенту.',
+  rec_action_missing_at_tolem: 'Откатить у поставщика (в тот же день) или попросить вернуть; если платёж в Tolem не завершён — дождаться задания статуса.',
+  rec_action_amount_mismatch: 'Попросить поставщика исправить сумму на сумму Tolem, либо откатить и оплатить верную сумму.',
 };
 
 type Dict = typeof ru;
@@ -522,6 +525,9 @@ const en: Dict = {
   err_unknown_service: 'No such service in the catalog.',
   err_bad_day: 'Day: YYYY-MM-DD.',
   err_reconciliation_running: 'A reconciliation of that day is already running.',
+  rec_action_missing_at_provider: 'Check with the provider and re-send with the same reference, or reverse it to the agent.',
+  rec_action_missing_at_tolem: 'Roll it back at the provider (same day) or ask for it back; if Tolem has it unresolved, let the status job settle it.',
+  rec_action_amount_mismatch: 'Ask the provider to correct its amount to Tolem\'s, or roll back and re-pay the right amount.',
 };
 
 export const CONSOLE_TEXTS: Record<ConsoleLang, Dict> = { ru, en };
