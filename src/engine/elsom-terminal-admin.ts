@@ -4,6 +4,7 @@
  * current one. The audit entry (never the password, only whether it changed) commits with the change. The gateway's
  * service-map cache sees a change within its TTL.
  */
+import { randomBytes } from 'node:crypto';
 import { parseCidr } from '../domain/cidr.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -15,7 +16,6 @@ import {
   createElsomTerminalIn, elsomPasswordMd5, elsomSecretHash, findElsomService, findElsomTerminalByAgent, listElsomServices, mapElsomService, validateElsomTerminal,
   type ElsomServiceLine, type ElsomServiceMapping,
 } from './terminals.ts';
-import { randomBytes } from 'node:crypto';
 
 export interface ElsomTerminalView {
   terminalId: string;
