@@ -7,6 +7,7 @@ import type { AgentSettingsChange } from '../engine/operator-actions.ts';
 import { consolePage, text } from './page.ts';
 import { refusalKey } from './refusals.ts';
 import type { ConsoleDeps, Signed } from './routes.ts';
+import { elsomForm } from './elsom.ts';
 
 type IdParams = { Params: { id: string } };
 type TokenParams = { Params: { id: string; tokenId: string } };
@@ -37,6 +38,7 @@ export function registerAgents(app: FastifyInstance, deps: ConsoleDeps): void {
     const data = {
       agent, detail, ipText: agent.ipAllow.join('\n'),
       settings: settingsForm(agent),
+      ...(await elsomData(deps, agent.id)),
       may: { configure: may('agents.configure'), confirm: may('tokens.confirm'), revoke: may('tokens.revoke'), propose: may('proposals.propose'), decide: may('proposals.decide'), ip: may('agents.ip_allow'), users: may('agent_users.manage') },
     };
     return deps.send(reply, 200, consolePage(signed.view, 'agent', `${text(signed.view.lang, 'agent')} ${agent.id}`, data));
@@ -143,6 +145,12 @@ async function createUser(deps: ConsoleDeps, request: FastifyRequest<IdParams>, 
     return deps.back(reply, back, { err: refusalKey(error) });
   }
   return deps.back(reply, back, { ok: 'user_created' });
+}
+
+/** The agent's Elsom terminal (none: the form creates one) for the agent page. */
+async function elsomData(deps: ConsoleDeps, agentId: bigint) {
+  const terminal = await deps.services.elsom.terminal(agentId);
+  return { elsomTerminal: terminal, elsom: elsomForm(terminal) };
 }
 
 function settingsForm(agent: Agent): Record<string, string> {

@@ -10,7 +10,8 @@ import { CONSOLE_LANGUAGES, CONSOLE_TEXTS, isConsoleTextKey, type ConsoleLang, t
  * views/*.eta (auto-escaped); data is built by each section's module.
  */
 
-export type NavKey = 'dashboard' | 'payments' | 'registry' | 'agents' | 'approvals' | 'attention' | 'review' | 'operators' | 'audit';
+export type NavKey = 'dashboard' | 'payments' | 'registry' | 'agents' | 'approvals' | 'attention' | 'review' | 'operators' | 'audit'
+  | 'catalog' | 'reconciliation';
 
 export interface ViewContext {
   lang: ConsoleLang;

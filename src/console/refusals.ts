@@ -41,6 +41,14 @@ const KEYS: Record<string, string> = {
   provider_refused: 'provider_refused',
   provider_unknown: 'provider_unknown',
   agent_funds_short: 'agent_funds_short',
+  service_not_found: 'not_found',
+  bad_limits: 'bad_limits',
+  bad_elsom_terminal: 'bad_elsom_terminal',
+  elsom_terminal_taken: 'elsom_terminal_taken',
+  unknown_service: 'unknown_service',
+  no_reconciliation: 'not_found',
+  bad_day: 'bad_day',
+  reconciliation_running: 'reconciliation_running',
 };
 
 export function refusalKey(error: unknown): string {

@@ -18,6 +18,9 @@ import { registerAgents } from './agents.ts';
 import { registerQueues } from './queues.ts';
 import { registerOperators } from './operators.ts';
 import { registerRegistry } from './registry.ts';
+import { registerCatalog } from './catalog.ts';
+import { registerReconciliation } from './reconciliation.ts';
+import { registerElsom } from './elsom.ts';
 
 const VIEWS = fileURLToPath(new URL('./views/', import.meta.url));
 const ASSETS = fileURLToPath(new URL('./static/', import.meta.url));
@@ -111,6 +114,9 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
   registerQueues(app, deps);
   registerOperators(app, deps);
   registerRegistry(app, deps);
+  registerCatalog(app, deps);
+  registerReconciliation(app, deps);
+  registerElsom(app, deps);
 }
 
 /** The page context of a request: language (query, cookie, Accept-Language), path, the operator and their menu. */
@@ -171,6 +177,8 @@ const NAV: { key: NavKey; href: string; action: ConsoleAction }[] = [
   { key: 'agents', href: `${PREFIX}/agents`, action: 'agents.read' },
   { key: 'approvals', href: `${PREFIX}/approvals`, action: 'proposals.read' },
   { key: 'registry', href: `${PREFIX}/registry`, action: 'payments.read' },
+  { key: 'reconciliation', href: `${PREFIX}/reconciliation`, action: 'reconciliation.read' },
+  { key: 'catalog', href: `${PREFIX}/catalog`, action: 'catalog.read' },
   { key: 'attention', href: `${PREFIX}/attention`, action: 'attention.read' },
   { key: 'review', href: `${PREFIX}/review`, action: 'reviews.read' },
   { key: 'operators', href: `${PREFIX}/operators`, action: 'operators.read' },

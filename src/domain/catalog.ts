@@ -69,6 +69,11 @@ export function invalidInput(service: Service, values: Record<string, string | u
   return undefined;
 }
 
+/** Whether a value matches an input's regexp, as a check or pay checks it (the console's test box asks the same). */
+export function inputMatches(field: ServiceField, value: string): boolean {
+  return safeRegExp(field.regexp).test(value);
+}
+
 const compiled = new Map<string, RegExp>();
 function safeRegExp(source: string): RegExp {
   let re = compiled.get(source);

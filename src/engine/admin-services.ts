@@ -18,6 +18,9 @@ import {
   type ProposalFilters, type ProposalInput,
 } from './approvals.ts';
 import type { Catalog } from './catalog.ts';
+import { setServiceEnabled, setServiceLimits, testServiceInput } from './catalog-admin.ts';
+import { configureElsomTerminal, elsomPaymentList, elsomTerminalOf, type ElsomTerminalChange } from './elsom-terminal-admin.ts';
+import { findReconciliationRun, listReconciliationRuns, ReconciliationTasks } from './reconciliation-runs.ts';
 import { ServiceError } from './errors.ts';
 import {
   configureAgent, confirmAgentToken, createAgentAudited, decideHeldPayment, issueAgentToken, resolveAttentionItem,
@@ -108,7 +111,13 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       list: (filters: AuditFilters = {}, page: AuditPage = {}) => listAudit(db, filters, page),
       verify: () => verifyAuditChain(db),
     },
-    catalog: { all: () => parts.catalog.all() },
+    catalog: catalogServices(db, parts.catalog, clock),
+    elsom: {
+      terminal: (agentId: bigint) => elsomTerminalOf(db, agentId),
+      configure: (actor: Actor, agentId: bigint, change: ElsomTerminalChange) => configureElsomTerminal(db, actor, agentId, change, clock),
+      /** The lines PAYMENT_LIST would answer the agent's terminal for an Elsom service-id and [from, to). */
+      paymentList: (agentId: bigint, elsomServiceId: string, from: Date, to: Date) => elsomPaymentList(db, engine, agentId, elsomServiceId, from, to),
+    },
     reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
     /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
     migrateStore: () => migrate(db),
@@ -144,8 +153,23 @@ function agentServices(db: Db, clock: Clock) {
   };
 }
 
-function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
+function catalogServices(db: Db, catalog: Catalog, clock: Clock) {
   return {
+    all: () => catalog.all(),
+    get: (serviceId: string) => catalog.get(serviceId),
+    setEnabled: (actor: Actor, serviceId: string, enabled: boolean) => setServiceEnabled(db, catalog, actor, serviceId, enabled, clock),
+    setLimits: (actor: Actor, serviceId: string, limits: { minMinor: bigint; maxMinor: bigint }) => setServiceLimits(db, catalog, actor, serviceId, limits, clock),
+    /** Whether a value passes an input's regexp as check and pay test it; undefined: no such service. */
+    testInput: async (serviceId: string, inputName: string, value: string) => {
+      const service = await catalog.get(serviceId);
+      return service ? testServiceInput(service, inputName, value) : undefined;
+    },
+  };
+}
+
+function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
+  const tasks = new ReconciliationTasks();
+  const self = {
     /** Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked); audited. */
     async run(actor: Actor, provider: string, day: string, options: { confirm: boolean; onProgress?: (done: number, total: number) => void }) {
       const source = sourceOf(provider);
@@ -159,7 +183,19 @@ function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: strin
       return report;
     },
     csv: (runId: bigint) => reconciliationCsv(db, runId),
+    /** The providers that can reconcile (those whose adapter is a reconciliation source). */
+    providers: (names: string[]) => names.filter((name) => isReconciliationSource(sourceOf(name))),
+    runs: (provider?: string, limit?: number) => listReconciliationRuns(db, provider, limit),
+    findRun: (runId: bigint) => findReconciliationRun(db, runId),
+    /** Starts an audited run in the background (refused at once when the provider cannot reconcile or the day is bad). */
+    start: (actor: Actor, provider: string, day: string, confirm: boolean) => {
+      if (!isReconciliationSource(sourceOf(provider))) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
+      return tasks.start(provider, day, (onProgress) => self.run(actor, provider, day, { confirm, onProgress }));
+    },
+    task: (id: string) => tasks.get(id),
   };
+  return self;
 }
 
 function sessionServices(db: Db, clock: Clock, timeouts: SessionTimeouts) {

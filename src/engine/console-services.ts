@@ -99,6 +99,13 @@ export interface ConsoleServices {
 
   audit(filters: AuditFilters, page: { before?: bigint; limit?: number }): Promise<{ entries: AuditEntry[]; nextBefore: bigint | null }>;
   verifyAudit(): Promise<AuditVerification>;
+
+  /** Services, their enabled flag and limits (changes audited, the catalog's cache dropped), the regexp test. */
+  catalog: Pick<AdminServices['catalog'], 'all' | 'get' | 'setEnabled' | 'setLimits' | 'testInput'>;
+  /** Agents' Elsom terminals and the PAYMENT_LIST the biller gateway would answer. */
+  elsom: AdminServices['elsom'];
+  /** Runs on demand (tracked background tasks), past runs and their items. */
+  reconciliation: Pick<AdminServices['reconciliation'], 'runs' | 'findRun' | 'start' | 'task' | 'csv'> & { providers(): Promise<string[]> };
 }
 
 /** An allow-list as typed in a textarea: one entry a line (or comma), blanks and repeats dropped. */
@@ -184,6 +191,12 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     disableOperator: (actor, id) => admin.operators.disable(actor, id),
     audit: (filters, page) => admin.audit.list(filters, page),
     verifyAudit: () => admin.audit.verify(),
+    catalog: admin.catalog,
+    elsom: admin.elsom,
+    reconciliation: {
+      ...admin.reconciliation,
+      providers: async () => admin.reconciliation.providers([...new Set((await parts.catalog.all()).map((service) => service.provider))].sort()),
+    },
   };
 }
 

@@ -42,7 +42,7 @@ export function elsomSecretHash(salt: string, md5: string): string {
 }
 
 /** The password as Elsom sends it (password-md5: the lowercase hex MD5 of its UTF-8 bytes). */
-function elsomPasswordMd5(password: string): string {
+export function elsomPasswordMd5(password: string): string {
   return createHash('md5').update(password, 'utf8').digest('hex');
 }
 

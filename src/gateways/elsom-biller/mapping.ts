@@ -16,6 +16,7 @@ import {
   type ElsomStatusId,
 } from './codec/index.ts';
 import type { ElsomServiceMapping } from '../../engine/terminals.ts';
+import { elsomListLines } from '../../engine/elsom-terminal-admin.ts';
 
 /**
  * Engine (agent API) result codes → Elsom result codes. Exhaustive: a new engine code breaks the build here.
@@ -311,11 +312,12 @@ export function listPeriod(request: ElsomPaymentListRequest, utcOffsetMinutes: n
  * transaction-number as Elsom wrote it (the payment's agent reference), or the number itself when none was kept.
  */
 export function paymentListAnswer(context: ElsomAnswerContext, payments: readonly PaymentView[]): ElsomResponse {
-  const rows: ElsomPaymentListRow[] = payments.map((payment) => ({
-    transactionNumber: payment.agentReference ?? payment.agentTxnId.toString(),
-    datetime: toElsomLocal(payment.statusAt ?? payment.paidAt ?? context.now, context.utcOffsetMinutes),
-    accountNumber: payment.account,
-    amountMinor: payment.amountToMinor ?? 0n,
+  // The engine's lines, so that the console's PAYMENT_LIST view shows exactly what this answers.
+  const rows: ElsomPaymentListRow[] = elsomListLines(payments).map((line) => ({
+    transactionNumber: line.transactionNumber,
+    datetime: toElsomLocal(line.at ?? context.now, context.utcOffsetMinutes),
+    accountNumber: line.account,
+    amountMinor: line.amountMinor,
   }));
   return {
     protocolVersion: ELSOM_PROTOCOL_VERSION, requestType: 4, terminalId: context.terminalId, resultCode: ELSOM_RESULT.OK,

@@ -1,0 +1,27 @@
+'use strict';
+// A running reconciliation's page: polls the task's JSON every second, moves the progress bar, and opens the run's
+// result once it is stored. Without scripts the page has a reload link.
+(function () {
+  var box = document.getElementById('task');
+  if (!box) return;
+  var id = box.getAttribute('data-task');
+  var bar = document.getElementById('task-progress');
+  var count = document.getElementById('task-count');
+  var state = document.getElementById('task-state');
+  function poll() {
+    fetch('/console/reconciliation/tasks/' + encodeURIComponent(id) + '.json', { credentials: 'same-origin', headers: { accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (task) {
+        if (!task) return;
+        bar.max = task.total || 1;
+        bar.value = task.done;
+        count.textContent = task.done + ' / ' + task.total;
+        box.setAttribute('data-state', task.state);
+        if (task.state !== 'running' && task.runId) { window.location.assign('/console/reconciliation/runs/' + task.runId); return; }
+        if (task.state !== 'running') { state.textContent = task.error || task.state; return; }
+        setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  setTimeout(poll, 500);
+})();
