@@ -4,15 +4,14 @@
  * second operator approves it on the approvals page; the payment is succeeded with the reference on its timeline, the
  * item is resolved, and the ledger balances.
  */
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage, consoleLogIn, mobileTopUp, SHOTS } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftedClock } from '../../src/domain/clock.ts';
 import { agentFunds, findAgent } from '../../src/engine/agents.ts';
 import { createOperator } from '../../src/engine/operators.ts';
 import { agentApi, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
-const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url).pathname;
 const PASSWORD = 'console password 1';
 let h: Harness;
 let browser: Browser;
@@ -20,42 +19,23 @@ let agent: { id: bigint; token: string };
 const cspErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   const clock = new ShiftedClock();
   // No job queue: the payment whose outcome is unknown stays with the provider until an operator acts.
   h = await startTolem({ clock, jobs: false });
   for (const login of ['olga', 'ivan']) await createOperator(h.db, { login, password: PASSWORD, role: 'operator' }, clock);
   agent = await newAgent(h.db, { name: 'Kaspi terminals', openingBalanceMinor: 1_000_000n });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await h?.close();
 });
 
-async function laptop(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, locale: 'ru' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
-  });
-  return page;
-}
+const laptop = (): Promise<Page> => openPage(browser, cspErrors);
 
-async function logIn(page: Page, login: string): Promise<void> {
-  await page.goto(`${h.url}/console/login`);
-  await page.fill('#login', login);
-  await page.fill('#password', PASSWORD);
-  await page.click('#sign-in');
-  await page.waitForSelector('#who');
-}
+const logIn = (page: Page, login: string) => consoleLogIn(page, h.url, login, PASSWORD);
 
-const body = (id: number, amount: string) =>
-  `{"serviceId":"P1011","account":"7770017711","agentTransactionId":${id},"agentTransactionDate":"2026-11-22T10:00:00","amountTo":${amount},"amountFrom":${amount}}`;
+const body = mobileTopUp;
 
 describe('attention actions in the browser', () => {
   it('mark paid: proposed by one operator, approved by another; the payment succeeds with the reference', async () => {

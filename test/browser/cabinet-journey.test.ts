@@ -6,12 +6,12 @@
  * token ("Токен отозван"), after which the API refuses it. Screenshots as in the console's journeys.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, shot } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOperator } from '../../src/engine/operators.ts';
 import { agentApi, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
-const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url).pathname;
 const PASSWORD = 'journey password 1';
 let h: Harness;
 let browser: Browser;
@@ -19,14 +19,10 @@ let agentId: bigint;
 let token = '';
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   h = await startTolem();
   for (const [login, role] of [['root', 'admin'], ['olga', 'operator']] as const) await createOperator(h.db, { login, password: PASSWORD, role }, h.tolem.ctx.clock);
   agentId = (await newAgent(h.db, { name: 'Halyk partner', openingBalanceMinor: 5_000_000n, issueToken: false })).id;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -41,7 +37,6 @@ async function open(viewport: { width: number; height: number }): Promise<Page> 
 }
 const phone = () => open({ width: 390, height: 800 });
 const laptop = () => open({ width: 1280, height: 860 });
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: false });
 
 async function consoleAs(login: string): Promise<Page> {
   const page = await laptop();

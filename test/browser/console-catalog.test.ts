@@ -5,8 +5,8 @@
  * watches its progress page and reads the classes and the difference found; the Elsom PAYMENT_LIST view of an
  * agent's terminal. `UPDATE_SCREENSHOTS=1` writes the pictures into docs/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage, consoleLogIn, shot } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { businessDay } from '../../src/domain/time.ts';
 import { configureElsomTerminal } from '../../src/engine/elsom-terminal-admin.ts';
@@ -14,7 +14,6 @@ import { createOperator } from '../../src/engine/operators.ts';
 import { alsecoAdmin, alsecoBody, nextTxnId } from '../helpers/alseco.ts';
 import { agentApi, clockAt, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
-const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url).pathname;
 const PASSWORD = 'console password 1';
 // A fixed day in the middle of a month, as the Alseco reconciliation tests use: the payments, Alseco's lists and the run see it.
 const clock = clockAt('2026-03-16T10:00:00+05:00');
@@ -24,40 +23,20 @@ let agent: { id: bigint; token: string };
 const cspErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   h = await startTolem({ clock });
   for (const [login, role] of [['root', 'admin'], ['olga', 'operator']] as const) await createOperator(h.db, { login, password: PASSWORD, role }, clock);
   agent = await newAgent(h.db, { name: 'Catalog terminals', openingBalanceMinor: 10_000_000n });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await h?.close();
 });
 
-async function laptop(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, locale: 'ru' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
-  });
-  page.on('dialog', (dialog) => void dialog.accept());
-  return page;
-}
+const laptop = (): Promise<Page> => openPage(browser, cspErrors, { acceptDialogs: true });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: false });
 
-async function logIn(page: Page, login: string): Promise<void> {
-  await page.goto(`${h.url}/console/login`);
-  await page.fill('#login', login);
-  await page.fill('#password', PASSWORD);
-  await page.click('#sign-in');
-  await page.waitForSelector('#who');
-}
+const logIn = (page: Page, login: string) => consoleLogIn(page, h.url, login, PASSWORD);
 
 const mobile = (id: number) =>
   `{"serviceId":"P1013","account":"7770017711","agentTransactionId":${id},"agentTransactionDate":"2026-03-16T10:00:00","amountTo":100.00,"amountFrom":100.00}`;

@@ -5,16 +5,15 @@
  * session ends after the idle timeout. Screenshots go to test-results/ (ignored by git); `UPDATE_SCREENSHOTS=1 npx
  * vitest run test/browser` refreshes the README's in docs/screenshots/.
  */
-import { mkdirSync } from 'node:fs';
 import ExcelJS from 'exceljs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage, consoleLogIn, mobileTopUp, shot } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShiftedClock } from '../../src/domain/clock.ts';
 import { agentFunds, findAgent } from '../../src/engine/agents.ts';
 import { createOperator } from '../../src/engine/operators.ts';
 import { agentApi, eventually, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
-const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url).pathname;
 const PASSWORD = 'console password 1';
 let h: Harness;
 let browser: Browser;
@@ -23,46 +22,25 @@ let agent: { id: bigint; token: string };
 const cspErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   clock = new ShiftedClock();
   h = await startTolem({ clock });
   for (const [login, role] of [['root', 'admin'], ['olga', 'operator'], ['ivan', 'operator'], ['vera', 'viewer']] as const) {
     await createOperator(h.db, { login, password: PASSWORD, role }, clock);
   }
   agent = await newAgent(h.db, { name: 'Kaspi terminals', openingBalanceMinor: 1_000_000n, reviewAboveMinor: 100_000n, notificationMinor: 2_000_000n });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await h?.close();
 });
 
-async function laptop(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, locale: 'ru', acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  // A strict CSP that the pages themselves broke would show here (an inline style or script refused).
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
-  });
-  return page;
-}
+const laptop = (): Promise<Page> => openPage(browser, cspErrors, { acceptDownloads: true });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: false });
 
-async function logIn(page: Page, login: string): Promise<void> {
-  await page.goto(`${h.url}/console/login`);
-  await page.fill('#login', login);
-  await page.fill('#password', PASSWORD);
-  await page.click('#sign-in');
-  await page.waitForSelector('#who');
-}
+const logIn = (page: Page, login: string) => consoleLogIn(page, h.url, login, PASSWORD);
 
-const body = (id: number, amount: string) =>
-  `{"serviceId":"P1011","account":"7770017711","agentTransactionId":${id},"agentTransactionDate":"2026-11-22T10:00:00","amountTo":${amount},"amountFrom":${amount}}`;
+const body = mobileTopUp;
 
 describe('operator console in the browser', () => {
   it('logs in, shows the dashboard with its charts, and logs out', async () => {
