@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.ts';
+import { configuredClock, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
-import { ShiftedClock, systemClock, type Clock } from './domain/clock.ts';
+import type { Clock } from './domain/clock.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
@@ -87,7 +87,7 @@ export interface BuildOptions {
  */
 export async function build(config: Config, options: BuildOptions = {}): Promise<Tolem> {
   const log = options.log ?? createLogger(config);
-  const clock = options.clock ?? (config.clockStart ? new ShiftedClock(config.clockStart) : systemClock);
+  const clock = options.clock ?? configuredClock(config);
   const db = await openStore(config, options.db);
   const selfUrl = new SelfUrl(config);
   const { ctx, providers } = composeContext(config, options, { log, clock, db }, selfUrl);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseOffset } from './domain/time.ts';
-import { parseInstant } from './domain/clock.ts';
+import { parseInstant, ShiftedClock, systemClock, type Clock } from './domain/clock.ts';
 import { ipAllowed } from './domain/cidr.ts';
 import type { EngineConfig } from './engine/payments.ts';
 import type { AlsecoConfig } from './providers/alseco/config.ts';
@@ -341,6 +341,11 @@ const REQUIRED_WITH: Partial<Record<VariableName, VariableName[]>> = {
 };
 
 /** Reads and checks every variable at once; a bad value is a ConfigError naming each bad variable. */
+/** The clock every process of this configuration reads: the machine's, or one started at TOLEM_CLOCK. */
+export function configuredClock(config: Pick<Config, 'clockStart'>): Clock {
+  return config.clockStart ? new ShiftedClock(config.clockStart) : systemClock;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = Object.fromEntries(Object.keys(VARIABLES).map((name) => [name, env[name]]));
   const parsed = ENVIRONMENT.safeParse(raw);

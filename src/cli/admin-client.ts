@@ -6,8 +6,7 @@
 import { request } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger } from '../app.ts';
-import type { Config } from '../config.ts';
-import { ShiftedClock, systemClock } from '../domain/clock.ts';
+import { configuredClock, type Config } from '../config.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from '../engine/catalog.ts';
@@ -98,7 +97,7 @@ async function storeConnection(config: Config): Promise<AdminConnection> {
 async function mountAdmin(db: Db, config: Config): Promise<FastifyInstance> {
   await migrate(db);
   await db.tx((q) => seedCatalog(q, readCatalogSeed(config.catalogFile)));
-  const clock = config.clockStart ? new ShiftedClock(config.clockStart) : systemClock;
+  const clock = configuredClock(config);
   const log = createLogger({ logLevel: 'warn' });
   const catalog = new Catalog(db);
   const engine = new PaymentEngine(db, catalog, { get: () => undefined }, config.engine, log, undefined, clock);

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { parseOperatorAmount } from '../domain/money.ts';
-import { loadConfig } from '../config.ts';
+import { configuredClock, loadConfig } from '../config.ts';
 import type { ElsomServiceLine } from '../engine/terminals.ts';
 import { ElsomBillerClient, summarize } from '../sandbox/elsom-biller-client/simulator.ts';
 
@@ -120,6 +120,8 @@ export function registerElsomSandboxCommands(program: Command): void {
         requestTimeoutMs: options.timeoutMs === undefined ? defaults.requestTimeoutMs : Math.max(1, positiveInt(options.timeoutMs, '--timeout-ms', 600_000)),
         utcOffsetMinutes: elsom.utcOffsetMinutes,
         charset: options.charset,
+        // The hub's clock (TOLEM_CLOCK when set): the wallet's days must be the biller's days for PAYMENT_LIST.
+        clock: configuredClock(config),
       });
       const amountMinor = parseOperatorAmount(options.amount);
       const count = Math.max(1, positiveInt(options.count, '--count', 100_000));

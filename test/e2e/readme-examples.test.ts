@@ -69,7 +69,9 @@ let port: number;
 beforeAll(async () => {
   store = childStore();
   port = await freePort();
-  env = { ...store.env, PORT: String(port), LOG_LEVEL: 'warn', DEMO: 'true' };
+  // The README is run as a newcomer runs it, on the real clock: TOLEM_CLOCK (CI's calendar-edge runs) starts each
+  // process's clock anew at the same instant, so the hub and a CLI started a minute later would disagree by that minute.
+  env = { ...store.env, PORT: String(port), LOG_LEVEL: 'warn', DEMO: 'true', TOLEM_CLOCK: '' };
   hub = await startChild(env);
 }, 120_000);
 afterAll(async () => {

@@ -6,13 +6,16 @@ import { agentApi, newAgent, num, startTolem, type Harness } from '../helpers/ha
 let h: Harness;
 let first: bigint;
 let second: bigint;
-const started = new Date();
+// Payments are stamped by the hub's clock (TOLEM_CLOCK in CI), so the periods asked for are read from it too.
+let started: Date;
+const now = () => h.tolem.ctx.clock.now().getTime();
 
 const body = (id: number, amount: string, account = '7770017711', serviceId = 'P1011') =>
   `{"serviceId":"${serviceId}","account":"${account}","agentTransactionId":${id},"agentTransactionDate":"2026-11-22T10:00:00","amountTo":${amount},"amountFrom":${amount}}`;
 
 beforeAll(async () => {
   h = await startTolem();
+  started = h.tolem.ctx.clock.now();
   const a = await newAgent(h.db, { name: 'Search A' });
   const b = await newAgent(h.db, { name: 'Search B' });
   first = a.id;
@@ -38,8 +41,8 @@ describe('searchPayments', () => {
     const one = all.payments[2]!;
     expect((await searchPayments(h.db, { transactionId: one.transactionId })).payments).toHaveLength(1);
     expect((await searchPayments(h.db, { agentId: second, agentTransactionId: 3n })).total).toBe(0);
-    expect((await searchPayments(h.db, { serviceId: 'P1011', from: started, to: new Date(Date.now() + 86_400_000) })).total).toBeGreaterThanOrEqual(7);
-    expect((await searchPayments(h.db, { from: new Date(Date.now() + 86_400_000) })).total).toBe(0);
+    expect((await searchPayments(h.db, { serviceId: 'P1011', from: started, to: new Date(now() + 86_400_000) })).total).toBeGreaterThanOrEqual(7);
+    expect((await searchPayments(h.db, { from: new Date(now() + 86_400_000) })).total).toBe(0);
   });
 
   it('pages by keyset, newest first, with a capped total', async () => {
