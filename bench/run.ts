@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { measureBaselines, type Baselines } from './baselines.ts';
+import { openLoop } from './open-loop.ts';
 
 // ------------------------------------------------------------------ options
 
@@ -29,9 +31,16 @@ interface Options {
   agents: number;
   scenarios: ScenarioName[];
   databaseUrl: string | undefined;
+  /** pgbench's run per baseline; 0 skips the baselines. */
+  baselineSeconds: number;
+  /** pgbench clients (the same for both scripts). */
+  baselineClients: number;
+  /** Pairs per second of the open-loop scenario; undefined = a quarter of pgbench tpcb-like (half the many-agents target). */
+  rate: number | undefined;
 }
 
-type ScenarioName = 'many' | 'hot';
+type ScenarioName = 'many' | 'open' | 'hot';
+const SCENARIOS: readonly ScenarioName[] = ['many', 'open', 'hot'];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined || raw === '') return fallback;
@@ -47,28 +56,37 @@ function readOptions(): Options {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' },
-      agents: { type: 'string' }, scenario: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      agents: { type: 'string' }, scenario: { type: 'string' }, 'baseline-seconds': { type: 'string' },
+      'baseline-clients': { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 50] [--scenario all|many|hot]\n'
-      + 'env: BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_AGENTS BENCH_SCENARIO DATABASE_URL (PostgreSQL server; default PGlite)\n');
+    process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 100] [--scenario all|many|open|hot]\n'
+      + '                   [--baseline-seconds S] [--baseline-clients 16] [--rate PAIRS_PER_SEC]\n'
+      + 'env: BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_AGENTS BENCH_SCENARIO BENCH_BASELINE_SECONDS BENCH_RATE\n'
+      + '     DATABASE_URL (PostgreSQL server; default PGlite, where pgbench baselines do not apply)\n');
     process.exit(0);
   }
   const env = process.env;
   const scenario = values.scenario ?? env.BENCH_SCENARIO ?? 'all';
-  if (!['all', 'many', 'hot'].includes(scenario)) {
-    process.stderr.write(`bench: --scenario must be all, many or hot, got "${scenario}"\n`);
+  const chosen = scenario.split(',');
+  if (scenario !== 'all' && !chosen.every((name) => (SCENARIOS as readonly string[]).includes(name))) {
+    process.stderr.write(`bench: --scenario must be all or a comma list of ${SCENARIOS.join(', ')}, got "${scenario}"\n`);
     process.exit(2);
   }
+  const seconds = positiveInt('seconds', values.seconds ?? env.BENCH_SECONDS, 10);
+  const rate = values.rate ?? env.BENCH_RATE;
   return {
-    seconds: positiveInt('seconds', values.seconds ?? env.BENCH_SECONDS, 10),
+    seconds,
     warmup: positiveInt('warmup', values.warmup ?? env.BENCH_WARMUP, 2, 0),
     connections: positiveInt('connections', values.connections ?? env.BENCH_CONNECTIONS, 16),
-    agents: positiveInt('agents', values.agents ?? env.BENCH_AGENTS, 50),
-    scenarios: scenario === 'all' ? ['many', 'hot'] : [scenario as ScenarioName],
+    agents: positiveInt('agents', values.agents ?? env.BENCH_AGENTS, 100),
+    scenarios: scenario === 'all' ? [...SCENARIOS] : SCENARIOS.filter((name) => chosen.includes(name)),
     databaseUrl: env.DATABASE_URL || undefined,
+    baselineSeconds: positiveInt('baseline-seconds', values['baseline-seconds'] ?? env.BENCH_BASELINE_SECONDS, seconds, 0),
+    baselineClients: positiveInt('baseline-clients', values['baseline-clients'], 16),
+    rate: rate === undefined || rate === '' ? undefined : positiveInt('rate', rate, 1),
   };
 }
 
@@ -362,8 +380,26 @@ function sum(record: Record<string, number>): number {
   return Object.values(record).reduce((a, b) => a + b, 0);
 }
 
+interface Target {
+  /** What is compared: pays per second against a baseline, or the pay p99 in ms against a bound. */
+  measure: 'paysPerSec' | 'payP99Ms';
+  /** The figure the scenario must reach (paysPerSec: at least; payP99Ms: at most). */
+  value: number;
+  text: string;
+}
+
 interface ScenarioResult {
+  /** Short name: many, open or hot. */
+  name: ScenarioName;
   scenario: string;
+  /** Successful check+pay pairs per second (each pair is one pay). */
+  paysPerSec: number;
+  /** paysPerSec over the baseline (throughput targets), or the bound over the p99 (latency target: ≥ 1 is met). */
+  ratio: number | null;
+  target: string | null;
+  met: boolean | null;
+  /** The server's peak resident memory during the scenario. */
+  peakRssMb: number | null;
   store: string;
   agents: number;
   connections: number;
@@ -391,7 +427,69 @@ interface ScenarioResult {
   };
 }
 
-async function runScenario(name: ScenarioName, agents: BenchAgent[], url: string, store: string, options: Options): Promise<ScenarioResult> {
+/** The server's resident memory, sampled from /proc while a scenario runs (Linux; null elsewhere). */
+function sampleRss(pid: number | undefined): { stop(): number | null } {
+  let peakKb = 0;
+  const read = () => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peakKb = Math.max(peakKb, kb);
+    } catch {
+      // not Linux, or the process is gone
+    }
+  };
+  read();
+  const timer = setInterval(read, 250);
+  return { stop: () => { clearInterval(timer); read(); return peakKb > 0 ? round(peakKb / 1024, 1) : null; } };
+}
+
+const SCENARIO_LABEL: Record<ScenarioName, (agents: number, rate?: number) => string> = {
+  many: (agents) => `many agents (${agents})`,
+  open: (agents, rate) => `open loop ${rate ?? '?'}/s (${agents} agents)`,
+  hot: () => 'one hot agent',
+};
+
+async function runScenario(name: ScenarioName, agents: BenchAgent[], server: Server, options: Options, rate: number): Promise<ScenarioResult> {
+  const rss = sampleRss(server.child.pid);
+  try {
+    return { ...(name === 'open' ? await runOpenLoop(agents, server.handshake, options, rate) : await runClosedLoop(name, agents, server.handshake, options)), peakRssMb: rss.stop() };
+  } finally {
+    rss.stop();
+  }
+}
+
+async function runOpenLoop(agents: BenchAgent[], handshake: Handshake, options: Options, rate: number): Promise<ScenarioResult> {
+  const common = {
+    url: handshake.url, rate, maxInFlight: 512, drainMs: 10_000, tokens: agents.map((agent) => agent.token),
+    body: () => { const id = takeTxnId(); return { id: id.toString(), text: requestBody(id) }; },
+    accept: (status: number, body: string, id: string) => { const answer = status === 200 ? readAnswer(body) : undefined; return answer?.result === '0' && answer.agentTransactionId === id; },
+  };
+  if (options.warmup > 0) {
+    process.stderr.write(`bench: open: warm-up ${options.warmup} s\n`);
+    await openLoop({ ...common, seconds: options.warmup });
+  }
+  process.stderr.write(`bench: open: ${rate} pairs/s for ${options.seconds} s, ${agents.length} agents\n`);
+  const r = await openLoop({ ...common, seconds: options.seconds });
+  const label = SCENARIO_LABEL.open(agents.length, rate);
+  scenarioAgents.set(label, agents.map((agent) => agent.id));
+  const lat = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) });
+  return {
+    name: 'open', scenario: label, paysPerSec: round(r.pairsOk / options.seconds), ratio: null, target: null, met: null, peakRssMb: null,
+    store: handshake.store, agents: agents.length, connections: 512, seconds: options.seconds, pairsOk: r.pairsOk,
+    paymentsPerSec: round(r.pairsOk / options.seconds), requests: r.sent * 2, requestsPerSec: round((r.sent * 2) / options.seconds),
+    p50Ms: percentile(r.payMs, 50) ?? 0, p99Ms: percentile(r.payMs, 99) ?? 0, errors: r.failed + r.unanswered, nonZeroResults: 0,
+    detail: {
+      autocannon: { latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 }, errors: 0, timeouts: 0, non2xx: 0, statusCodes: {} },
+      latencyMs: { check: { p50: null, p99: null, max: null }, pay: lat(r.payMs), pair: lat(r.pairMs) },
+      pairsStarted: r.sent, answers: { check: r.sent, pay: r.sent }, nonZero: { check: {}, pay: {} }, httpErrors: {}, unparsable: 0,
+      idMismatches: 0, examples: [`open loop: due ${r.due}, sent ${r.sent}, dropped (over ${512} in flight) ${r.dropped}, failed ${r.failed}, unanswered ${r.unanswered}`],
+      agentIds: `${agents[0]!.id}..${agents.at(-1)!.id}`,
+    },
+  };
+}
+
+async function runClosedLoop(name: ScenarioName, agents: BenchAgent[], handshake: Handshake, options: Options): Promise<ScenarioResult> {
+  const { url, store } = handshake;
   let counters = newCounters();
   const requests = requestsFor(agents, () => counters);
   const base = { url, connections: options.connections, timeout: 10, headers: { 'content-type': 'application/json' }, requests };
@@ -407,9 +505,10 @@ async function runScenario(name: ScenarioName, agents: BenchAgent[], url: string
   const requestCount = c.answers.check + c.answers.pay;
   const lat = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) });
   const errors = sum(c.httpErrors) + result.errors + c.unparsable;
-  const label = name === 'many' ? `many agents (${agents.length})` : 'one hot agent';
+  const label = SCENARIO_LABEL[name](agents.length);
   scenarioAgents.set(label, agents.map((agent) => agent.id));
   return {
+    name, paysPerSec: round(c.pairsOk / duration), ratio: null, target: null, met: null, peakRssMb: null,
     scenario: label,
     store,
     agents: agents.length,
@@ -471,6 +570,37 @@ function storeByScenario(summary: ServerSummary | undefined, results: ScenarioRe
   return out;
 }
 
+
+// ------------------------------------------------------------------ targets (issue: "Performance", same machine, same run)
+
+/** The open loop runs at half the many-agents target (a quarter of tpcb-like), or at --rate; without baselines, at half what the closed loop reached. */
+function openLoopRate(options: Options, baselines: Baselines | null, done: ScenarioResult[]): number {
+  if (options.rate !== undefined) return options.rate;
+  if (baselines) return Math.max(1, Math.round(baselines.tpcb.tps / 4));
+  const many = done.find((r) => r.name === 'many');
+  return Math.max(1, Math.round((many?.paysPerSec ?? 100) / 2));
+}
+
+function targetFor(name: ScenarioName, options: Options, baselines: Baselines | null, result: ScenarioResult): Target | null {
+  if (name === 'open') return { measure: 'payP99Ms', value: 20, text: `pay p99 ≤ 20 ms at ${result.scenario.replace(/^open loop /, '')}` };
+  if (!baselines) return null;
+  if (name === 'many') return { measure: 'paysPerSec', value: 0.5 * baselines.tpcb.tps, text: `≥ 0.5 × pgbench tpcb-like (${baselines.tpcb.tps} tps)` };
+  return { measure: 'paysPerSec', value: baselines.hotRow.tps, text: `≥ 1.0 × pgbench hot-row (${baselines.hotRow.tps} tps, ${options.baselineClients} clients)` };
+}
+
+function judge(result: ScenarioResult, target: Target | null): ScenarioResult {
+  if (!target) return result;
+  if (target.measure === 'paysPerSec') {
+    const baseline = target.value / (result.name === 'many' ? 0.5 : 1);
+    return { ...result, ratio: round(result.paysPerSec / baseline, 3), target: target.text, met: result.paysPerSec >= target.value && result.errors === 0 };
+  }
+  const p99 = result.detail.latencyMs.pay.p99;
+  const dueRate = Number(/(\d+)\/s/.exec(result.scenario)?.[1] ?? 0);
+  // Met only when the rate was actually carried (≥ 99 % of due pairs paid) and the p99 is within the bound.
+  const carried = dueRate > 0 && result.paysPerSec >= 0.99 * dueRate;
+  return { ...result, ratio: p99 ? round(target.value / p99, 3) : null, target: target.text, met: carried && p99 !== null && p99 <= target.value };
+}
+
 // ------------------------------------------------------------------ main
 
 const options = readOptions();
@@ -484,26 +614,44 @@ const machine = {
   loadAverage: { start: round(loadavg()[0]!, 2), end: null as number | null },
 };
 const storeLabel = options.databaseUrl ? 'postgres' : 'pglite';
-process.stderr.write(`bench: starting Tolem on ${storeLabel} with ${options.agents + 1} agents…\n`);
+
+// The database's own ceiling first, on an idle machine: the Tolem server is not started yet.
+let baselines: Baselines | null = null;
+if (options.databaseUrl && options.baselineSeconds > 0) {
+  assertLoopback(options.databaseUrl);
+  try {
+    baselines = await measureBaselines({ databaseUrl: options.databaseUrl, seconds: options.baselineSeconds, clients: options.baselineClients, scale: Math.max(16, options.baselineClients) },
+      (line) => process.stderr.write(`${line}\n`));
+  } catch (error) {
+    process.stderr.write(`bench: pgbench baselines failed (${error instanceof Error ? error.message : String(error)}); ratios will be missing\n`);
+  }
+}
+
+const agentsNeeded = 2 * options.agents + 1; // many, open (their own agents, so the store's figures split by scenario), hot
+process.stderr.write(`bench: starting Tolem on ${storeLabel} with ${agentsNeeded} agents…\n`);
 
 let server: Server;
 try {
-  server = await startServer(options, options.agents + 1);
+  server = await startServer(options, agentsNeeded);
   assertLoopback(server.handshake.url);
 } catch (error) {
   process.stderr.write(`bench: the server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
 
-const { url, store, agents } = server.handshake;
-const many = agents.slice(0, options.agents);
-const hot = agents.slice(options.agents, options.agents + 1);
+const { agents } = server.handshake;
+const agentsOf: Record<ScenarioName, BenchAgent[]> = {
+  many: agents.slice(0, options.agents),
+  open: agents.slice(options.agents, 2 * options.agents),
+  hot: agents.slice(2 * options.agents, 2 * options.agents + 1),
+};
 const results: ScenarioResult[] = [];
 const failures: { scenario: string; error: string }[] = [];
 const startedAt = new Date();
 for (const name of options.scenarios) {
   try {
-    results.push(await runScenario(name, name === 'many' ? many : hot, url, store, options));
+    const result = await runScenario(name, agentsOf[name], server, options, openLoopRate(options, baselines, results));
+    results.push(judge(result, targetFor(name, options, baselines, result)));
   } catch (error) {
     failures.push({ scenario: name, error: error instanceof Error ? error.message : String(error) });
     process.stderr.write(`bench: scenario ${name} failed: ${String(error)}\n`);
@@ -533,6 +681,9 @@ const report = {
   startedAt: startedAt.toISOString(),
   machine,
   settings: { store: storeLabel, seconds: options.seconds, warmupSeconds: options.warmup, connections: options.connections, manyAgents: options.agents, serviceId: 'P1011', amount: '200.00' },
+  baselines: baselines ? { tpcb: baselines.tpcb, hotRow: baselines.hotRow, server: baselines.server, scale: Math.max(16, options.baselineClients) } : null,
+  /** One line per scenario: the figures the targets are read from. */
+  scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors })),
   results,
   ratios,
   failures,
@@ -545,8 +696,11 @@ const report = {
   },
 };
 
-const rows: (string | number)[][] = [['scenario', 'store', 'payments/s (pairs)', 'requests/s', 'p50 ms', 'p99 ms', 'errors', 'non-zero results']];
-for (const r of results) rows.push([r.scenario, r.store, r.paymentsPerSec, r.requestsPerSec, r.p50Ms, r.p99Ms, r.errors, r.nonZeroResults]);
+const rows: (string | number)[][] = [['scenario', 'pays/s', 'pay p50 ms', 'pay p99 ms', 'ratio', 'target', 'met', 'peak RSS MB', 'errors', 'non-zero']];
+for (const r of results) {
+  const pay = r.detail.latencyMs.pay;
+  rows.push([r.scenario, r.paysPerSec, pay.p50 ?? '-', pay.p99 ?? '-', r.ratio ?? '-', r.target ?? '- (no baseline)', r.met === null ? '-' : r.met ? 'yes' : 'NO', r.peakRssMb ?? '-', r.errors, r.nonZeroResults]);
+}
 const latencyRows: (string | number)[][] = [['scenario', 'check p50', 'check p99', 'pay p50', 'pay p99', 'pair p50', 'pair p99', 'pairs ok/started', 'id mismatches']];
 for (const r of results) {
   const l = r.detail.latencyMs;
@@ -557,6 +711,10 @@ const out: string[] = [];
 out.push(`Tolem bench — ${storeLabel}, ${options.seconds} s per scenario after ${options.warmup} s warm-up, ${options.connections} connections, check+pay P1011 200.00 KZT`);
 out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}; load generator and server share these cores`);
 out.push(`load average (1 min) before/after: ${machine.loadAverage.start} / ${machine.loadAverage.end}${machine.loadAverage.start > 0.5 ? ' — the machine was busy before the run: other work shared the cores, figures are low' : ''}`);
+if (baselines) {
+  out.push(`baselines (pgbench, ${options.baselineSeconds} s each, ${options.baselineClients} clients, -M prepared, synchronous_commit=${baselines.server.synchronousCommit}, PostgreSQL ${baselines.server.version}):`
+    + ` tpcb-like ${baselines.tpcb.tps} tps, hot-row ${baselines.hotRow.tps} tps`);
+}
 out.push('');
 out.push(table(rows));
 out.push('');

@@ -58,14 +58,11 @@ export async function raiseAttention(
   );
 }
 
-/** Items raised only because a payment was stuck are closed by its end; refusals stay for an operator. */
-export async function closeSettledAttention(q: Queryable, paymentId: bigint, resolution: string, at: Date): Promise<void> {
-  await q.query(
-    `UPDATE attention_items SET resolved_at = $3, resolution = $2
-      WHERE payment_id = $1 AND kind IN ('unresolved', 'funds_missing') AND resolved_at IS NULL`,
-    [paymentId, resolution, at],
-  );
-}
+/**
+ * Items raised only because a payment was stuck are closed by its end (the engine's final UPDATE closes them in the
+ * same statement); refusals stay for an operator. A SQL list of kinds.
+ */
+export const SETTLED_ATTENTION_KINDS = `'unresolved', 'funds_missing'`;
 
 export async function resolveAttention(q: Queryable, itemId: bigint, note: string): Promise<boolean> {
   if (!note.trim()) throw new Error('a resolution needs a note');

@@ -12,7 +12,10 @@ import type { Queryable } from '../store/db.ts';
  * (http/exchange-journal.ts), so that the engine never imports the transport.
  *
  * A record never fails or slows a payment: it is written after the call, in the background, and a write that fails
- * is logged and dropped. `idle()` waits for the writes in flight (a shutdown, a test reading them back).
+ * is logged and dropped. Rows are written in batches (one INSERT of up to EXCHANGE_BATCH rows, one at a time), so that
+ * under load the journal costs one round trip for many payments instead of two per request; at most
+ * EXCHANGE_QUEUE_LIMIT rows wait, beyond which new ones are dropped and counted in the log. `idle()` waits for the
+ * writes in flight (a shutdown, a test reading them back).
  */
 
 /** One HTTP exchange as the transport saw it, unmasked (the engine masks it before it is stored). */
@@ -65,9 +68,16 @@ export interface InboundExchange {
 
 /** The most of one body kept: enough for every message of our partners; a bigger one is cut and flagged. */
 export const EXCHANGE_BODY_LIMIT = 64 * 1024;
+/** Rows per INSERT (18 parameters each, far below PostgreSQL's 65,535). */
+export const EXCHANGE_BATCH = 200;
+/** Rows waiting to be written at most; a store that cannot keep up must not exhaust our memory. */
+export const EXCHANGE_QUEUE_LIMIT = 20_000;
 
 export class ExchangeJournal {
-  private readonly writing = new Set<Promise<void>>();
+  private readonly queue: ExchangeRow[] = [];
+  private preparing = 0;
+  private flushing: Promise<void> | null = null;
+  private dropped = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -97,29 +107,70 @@ export class ExchangeJournal {
   write(link: ExchangeLink, exchanges: readonly OutboundExchange[]): void {
     if (exchanges.length === 0) return;
     const endedAt = this.clock.now().getTime();
-    this.background(async () => {
-      for (const exchange of exchanges) await insertExchange(this.db, outboundRow(link, exchange, endedAt));
-    });
+    this.background(() => exchanges.map((exchange) => outboundRow(link, exchange, endedAt)));
   }
 
   /** Records a request a partner made to us and our answer, in the background. */
   recordInbound(exchange: InboundExchange): void {
     const endedAt = this.clock.now().getTime();
-    this.background(() => insertExchange(this.db, inboundRow(exchange, endedAt)));
+    this.background(() => [inboundRow(exchange, endedAt)]);
   }
 
   /** Resolves when every write started so far has ended (written or logged as failed). */
   async idle(): Promise<void> {
-    while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
+    while (this.preparing > 0 || this.flushing || this.queue.length > 0) {
+      await (this.flushing ?? new Promise((resolve) => setImmediate(resolve)));
+    }
   }
 
-  /** Masking and writing start only once the call's caller has gone on (the next turn of the event loop). */
-  private background(work: () => Promise<void>): void {
-    const running = new Promise((resolve) => setImmediate(resolve)).then(work).catch((error: unknown) => {
-      this.log.error({ err: error }, 'partner exchange not recorded');
+  /** Masking starts only once the call's caller has gone on (the next turn of the event loop); then the rows queue. */
+  private background(rows: () => ExchangeRow[]): void {
+    this.preparing++;
+    setImmediate(() => {
+      try {
+        this.enqueue(rows());
+      } catch (error) {
+        this.log.error({ err: error }, 'partner exchange not recorded');
+      } finally {
+        this.preparing--;
+        this.flushSoon();
+      }
     });
-    this.writing.add(running);
-    void running.finally(() => this.writing.delete(running));
+  }
+
+  private enqueue(rows: ExchangeRow[]): void {
+    if (this.queue.length + rows.length > EXCHANGE_QUEUE_LIMIT) {
+      if (this.dropped++ % 1_000 === 0) this.log.error({ dropped: this.dropped }, 'partner exchanges dropped: the journal queue is full');
+      return;
+    }
+    this.queue.push(...rows);
+  }
+
+  /** A batch in one INSERT; if that fails, row by row, so that one bad row (its payment gone) costs only itself. */
+  private async insertBatch(batch: ExchangeRow[]): Promise<void> {
+    try {
+      await insertExchanges(this.db, batch);
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        this.log.error({ err: error }, 'partner exchange not recorded');
+        return;
+      }
+    }
+    for (const row of batch) {
+      await insertExchanges(this.db, [row]).catch((error: unknown) => this.log.error({ err: error }, 'partner exchange not recorded'));
+    }
+  }
+
+  /** One batch at a time; the rows that queued meanwhile go in the next one. */
+  private flushSoon(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, EXCHANGE_BATCH);
+    this.flushing = this.insertBatch(batch)
+      .finally(() => {
+        this.flushing = null;
+        this.flushSoon();
+      });
   }
 }
 
@@ -210,15 +261,18 @@ function decodeBody(bytes: Uint8Array, headers: Record<string, string>): string 
   }
 }
 
-async function insertExchange(q: Queryable, row: ExchangeRow): Promise<void> {
+const EXCHANGE_COLUMNS = 18;
+
+async function insertExchanges(q: Queryable, rows: readonly ExchangeRow[]): Promise<void> {
+  const values = rows.map((_, r) => `(${Array.from({ length: EXCHANGE_COLUMNS }, (_, c) => `$${r * EXCHANGE_COLUMNS + c + 1}`).join(', ')})`);
   await q.query(
     `INSERT INTO partner_exchanges (payment_id, order_id, partner, direction, operation, method, url, request_headers, request_body,
                                     request_truncated, outcome, response_status, response_headers, response_body, response_truncated,
                                     error, started_at, duration_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-    [row.paymentId, row.orderId, row.partner, row.direction, row.operation, row.method, row.url, JSON.stringify(row.requestHeaders),
+     VALUES ${values.join(', ')}`,
+    rows.flatMap((row) => [row.paymentId, row.orderId, row.partner, row.direction, row.operation, row.method, row.url, JSON.stringify(row.requestHeaders),
       row.requestBody.text, row.requestBody.truncated, row.outcome, row.responseStatus, JSON.stringify(row.responseHeaders),
-      row.responseBody.text, row.responseBody.truncated, row.error, row.startedAt, row.durationMs],
+      row.responseBody.text, row.responseBody.truncated, row.error, row.startedAt, row.durationMs]),
   );
 }
 

@@ -26,6 +26,12 @@ export async function answerAttempt(q: Queryable, attemptId: bigint, outcome: st
   await q.query('UPDATE outbound_attempts SET answered_at = now(), outcome = $2 WHERE id = $1', [attemptId, outcome.slice(0, 200)]);
 }
 
+/** Answers a payment's attempts still open (under its lease there is at most one) when the attempt's id is not at hand. */
+export async function answerOpenAttempts(q: Queryable, paymentId: bigint, kind: AttemptKind, outcome: string): Promise<void> {
+  await q.query('UPDATE outbound_attempts SET answered_at = now(), outcome = $3 WHERE payment_id = $1 AND kind = $2 AND answered_at IS NULL',
+    [paymentId, kind, outcome.slice(0, 200)]);
+}
+
 /** A fresh lease holder's name: one per claim, so that only the claimant renews or releases it. */
 export function leaseToken(): string {
   return randomUUID();

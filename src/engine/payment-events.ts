@@ -16,3 +16,23 @@ export async function recordStateChange(
     [payment.id, at, payment.state, payment.result_code, note?.slice(0, 500) ?? null],
   );
 }
+
+/**
+ * The same record, written by the statement that changes the state (one round trip instead of two): `sql` is an
+ * INSERT or UPDATE of payments `RETURNING *` with `paramCount` parameters; two more are appended, the moment (the
+ * engine's clock) and the note (null: the row's result message). Its rows come back as the statement's own.
+ * `alsoCtes` (\`name AS (…)\`) are more writes of the same statement that read \`changed\`, with their parameters among
+ * the statement's own.
+ */
+export function notingState(sql: string, paramCount: number, alsoCtes: readonly string[] = []): string {
+  const at = `$${paramCount + 1}::timestamptz`;
+  const note = `$${paramCount + 2}::text`;
+  return `WITH changed AS (${sql}),${alsoCtes.map((cte) => `\n    ${cte},`).join('')}
+    noted AS (
+      INSERT INTO payment_events (payment_id, at, from_state, to_state, result_code, note)
+      SELECT c.id, ${at}, last.state, c.state, c.result_code, left(COALESCE(${note}, c.result_message), 500)
+        FROM changed c
+        CROSS JOIN LATERAL (SELECT (SELECT to_state FROM payment_events WHERE payment_id = c.id ORDER BY id DESC LIMIT 1) AS state) last
+       WHERE last.state IS DISTINCT FROM c.state)
+    SELECT * FROM changed`;
+}

@@ -15,11 +15,11 @@ import { differenceMessage, differingFields, type RequestField } from './differe
 import { backoffMs } from './retry.ts';
 import { quoteNeeded, validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
 import type { EngineMetrics } from './metrics.ts';
-import { answerAttempt, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
-import { closeSettledAttention, raiseAttention } from './attention.ts';
+import { answerOpenAttempts, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
+import { SETTLED_ATTENTION_KINDS, raiseAttention } from './attention.ts';
 import { ServiceError } from './errors.ts';
 import { ExchangeJournal, type HeldExchanges } from './exchanges.ts';
-import { recordStateChange } from './payment-events.ts';
+import { notingState, recordStateChange } from './payment-events.ts';
 
 export interface EngineConfig {
   /** How long a pay waits for the provider before answering 1 (in processing). */
@@ -270,7 +270,8 @@ export class PaymentEngine {
     const outcome = result.kind === 'ok'
       ? { state: 'checked' as const, code: RESULT.OK, message: 'OK', data: result.data }
       : { state: 'check_failed' as const, code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message, data: null };
-    const inserted = await this.db.tx(async (q) => this.insertChecked(q, await q.query<PaymentRow>(
+    // One statement, one round trip: the row and its first state's record (notingState).
+    const inserted = await this.changeNoting(this.db,
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
                              agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data, created_at,
                              agent_reference)
@@ -281,17 +282,11 @@ export class PaymentEngine {
         command.amountFromMinor ?? null, command.agentTxnDate ?? null, JSON.stringify(storedRequest(command)), digest,
         outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null, this.clock.now(),
         command.agentReference ?? null],
-    )));
+    );
     if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
     // A concurrent duplicate won the insert: answer as a repeat of it.
     const winner = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
     return winner ? this.repeatedCheck(winner, digest, command) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
-  }
-
-  /** A stored check's first state, in the transaction that stored it. */
-  private async insertChecked(q: Queryable, inserted: { rows: PaymentRow[]; rowCount: number }): Promise<{ rows: PaymentRow[]; rowCount: number }> {
-    if (inserted.rows[0]) await this.noteState(q, inserted.rows[0]);
-    return inserted;
   }
 
   private async askCheck(adapter: ProviderAdapter, service: Service, command: CheckCommand, held: HeldExchanges): Promise<ProviderCheckResult> {
@@ -358,7 +353,7 @@ export class PaymentEngine {
     const shape = validatePayShape(service, command, quote.data);
     if (!shape.ok) return refusal(shape);
 
-    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, existing !== undefined, quote.fresh));
+    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, existing !== undefined, quote.fresh, adapter.name));
     if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest, command);
     const row = accepted.row;
     this.metrics?.paymentsAccepted.inc({ service: service.serviceId });
@@ -372,7 +367,8 @@ export class PaymentEngine {
     }
     // A non-final outcome enqueues its own drive (postpone); if this process dies mid-call, the sweeper finds the
     // payment due once its lease has passed.
-    const settled = await this.callProvider(row, this.config.providerDeadlineMs, true);
+    // Accepted just now by this call: the pay attempt was recorded with the acceptance (reserveFunds), none before it.
+    const settled = await this.callProvider(row, this.config.providerDeadlineMs, true, true);
     return { kind: 'payment', payment: toView(settled ?? (await this.findById(this.db, row.id))!) };
   }
 
@@ -413,12 +409,13 @@ export class PaymentEngine {
    */
   private async acceptPay(
     q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean, quote: ProviderCheckData | undefined,
+    partner: string,
   ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
     const request = JSON.stringify(storedRequest(command));
     const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false,
       quote ? JSON.stringify(quote) : null, this.clock.now()];
     // After a check the row exists: go straight to it instead of meeting the unique constraint first.
-    const inserted = checked ? { rows: [] as PaymentRow[] } : await q.query<PaymentRow>(
+    const inserted = checked ? { rows: [] as PaymentRow[] } : await this.changeNoting(q,
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
                              agent_txn_date, request, pay_hash, must_complete, provider_data, paid_at, created_at, state, result_code, result_message, provider,
                              agent_reference)
@@ -430,7 +427,7 @@ export class PaymentEngine {
     if (!row) {
       // The checked row becomes the pay in one statement; its row lock serialises concurrent pays of the same id, and
       // one that finds it already paid (or cancelled) answers as a repeat.
-      const updated = await q.query<PaymentRow>(
+      const updated = await this.changeNoting(q,
         `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
                 request = $6, pay_hash = $7, must_complete = $8, provider_data = COALESCE($9::json, provider_data),
                 state = 'accepted', result_code = 1, result_message = 'in processing',
@@ -444,12 +441,15 @@ export class PaymentEngine {
         return { kind: 'repeat', row: current.rows[0]! };
       }
     }
-    await this.noteState(q, row);
-    return { kind: 'accepted', row: await this.reserveFunds(q, agent, row) };
+    return { kind: 'accepted', row: await this.reserveFunds(q, agent, row, partner) };
   }
 
-  /** Reserves the agent's funds for an accepted payment, or parks it as waiting (220) when they would cross the floor. */
-  private async reserveFunds(q: Queryable, agent: Agent, row: PaymentRow): Promise<PaymentRow> {
+  /**
+   * Reserves the agent's funds for an accepted payment, or parks it as waiting (220) when they would cross the floor.
+   * `payPartner`: the provider call follows at once, and its attempt is recorded by the same statement that leases it
+   * (ask before you pay: outbound.ts), committed with the reservation before the request leaves.
+   */
+  private async reserveFunds(q: Queryable, agent: Agent, row: PaymentRow, payPartner?: string): Promise<PaymentRow> {
     const providerAccount = await this.providerAccount(q, row.provider, row.currency);
     try {
       const reservationId = await reserve(q, {
@@ -464,32 +464,34 @@ export class PaymentEngine {
       });
       await refreshNotification(q, agent, this.clock.now());
       if (agent.reviewAboveMinor !== null && row.amount_to_minor! > agent.reviewAboveMinor) {
-        const held = await q.query<PaymentRow>(
+        const held = await this.changeNoting(q,
           `UPDATE payments SET state = 'review', result_code = 153, result_message = $3, reservation_id = $2,
                   next_attempt_at = NULL, updated_at = now()
             WHERE id = $1 RETURNING *, false AS lease_active`,
           [row.id, reservationId, defaultMessage(RESULT.SECURITY_REVIEW)],
         );
-        return this.noteState(q, held.rows[0]!);
+        return held.rows[0]!;
       }
-      const updated = await q.query<PaymentRow>(
+      const updated = await this.changeNoting(q,
         `UPDATE payments SET state = 'accepted', result_code = 1, result_message = 'in processing', reservation_id = $2,
                 attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond', lease_owner = $4,
                 next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
           WHERE id = $1 RETURNING *, true AS lease_active`,
-        [row.id, reservationId, this.config.leaseMs, leaseToken()],
+        [row.id, reservationId, this.config.leaseMs, leaseToken(), payPartner ?? null],
+        undefined,
+        [`attempt AS (INSERT INTO outbound_attempts (payment_id, partner, kind, started_at) SELECT id, $5::text, 'pay', clock_timestamp() FROM changed WHERE $5::text IS NOT NULL)`],
       );
-      return this.noteState(q, updated.rows[0]!);
+      return updated.rows[0]!;
     } catch (error) {
       if (!(error instanceof LedgerError && error.code === 'exceeds_floor')) throw error;
       await refreshNotification(q, agent, this.clock.now());
-      const updated = await q.query<PaymentRow>(
+      const updated = await this.changeNoting(q,
         `UPDATE payments SET state = 'waiting', result_code = 220, result_message = $2,
                 next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
           WHERE id = $1 RETURNING *, false AS lease_active`,
         [row.id, defaultMessage(RESULT.INSUFFICIENT_FUNDS), this.config.retryBaseMs],
       );
-      return this.noteState(q, updated.rows[0]!);
+      return updated.rows[0]!;
     }
   }
 
@@ -585,7 +587,7 @@ export class PaymentEngine {
    * Calls the provider for a payment whose lease the caller holds (the row just written by the claim), keeps the
    * lease alive while the call runs, and applies what the provider says. Returns the payment if it became final.
    */
-  private async callProvider(row: PaymentRow, timeoutMs: number, inline: boolean): Promise<PaymentRow | undefined> {
+  private async callProvider(row: PaymentRow, timeoutMs: number, inline: boolean, attemptRecorded = false): Promise<PaymentRow | undefined> {
     const key = row.id.toString();
     this.calling.add(key);
     try {
@@ -597,7 +599,7 @@ export class PaymentEngine {
       const limit = deadline(timeoutMs, lease.lost);
       let result: ProviderPayResult;
       try {
-        result = await this.askProvider(adapter, row, this.payRequest(row, service), limit.signal);
+        result = await this.askProvider(adapter, row, this.payRequest(row, service), limit.signal, attemptRecorded);
       } finally {
         limit.clear();
         lease.stop();
@@ -616,16 +618,19 @@ export class PaymentEngine {
    * query that fails is an unknown outcome, retried later — never a blind pay. The pay itself is recorded as attempted
    * (committed) before it leaves.
    */
-  private async askProvider(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, signal: AbortSignal): Promise<ProviderPayResult> {
+  private async askProvider(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, signal: AbortSignal, attemptRecorded: boolean): Promise<AskedAnswer> {
     try {
-      if (row.provider_outcome !== null || (await attemptedBefore(this.db, row.id, 'pay'))) {
-        const status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => adapter.status(request, { signal }));
-        if (status.kind !== 'not_found') return status;
+      if (!attemptRecorded) {
+        if (row.provider_outcome !== null || (await attemptedBefore(this.db, row.id, 'pay'))) {
+          const status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => adapter.status(request, { signal }));
+          if (status.kind !== 'not_found') return status;
+        }
+        await startAttempt(this.db, row.id, adapter.name, 'pay');
       }
-      const attempt = await startAttempt(this.db, row.id, adapter.name, 'pay');
       const result = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'pay' }, () => adapter.pay(request, { signal }));
-      await answerAttempt(this.db, attempt, result.kind === 'declined' ? `declined ${result.code}` : result.kind);
-      return result;
+      // A final answer is recorded with the settlement it causes (finalUpdate); any other one now, before the retry.
+      if (!isFinalAnswer(result)) await answerOpenAttempts(this.db, row.id, 'pay', result.kind);
+      return { ...result, answersAttempt: true };
     } catch (error) {
       // An adapter must not throw; if one does (or the store fails around the call), the outcome is unknown.
       this.log.error({ err: error, transactionId: row.id.toString() }, 'provider call failed unexpectedly');
@@ -647,15 +652,16 @@ export class PaymentEngine {
     };
   }
 
-  private async applyOutcome(row: PaymentRow, result: ProviderPayResult, inline: boolean): Promise<PaymentRow | undefined> {
+  private async applyOutcome(row: PaymentRow, asked: AskedAnswer, inline: boolean): Promise<PaymentRow | undefined> {
+    let result: ProviderPayResult = asked;
     if (result.kind === 'declined' && !isFinal(result.code)) {
       result = { kind: 'unknown', reason: `provider answered a temporary code ${result.code}: ${result.message}` };
     }
     switch (result.kind) {
       case 'paid':
-        return this.settle(row.id, { state: 'succeeded', code: RESULT.OK, message: 'Успешно', providerRef: result.providerRef });
+        return this.settle(row.id, { state: 'succeeded', code: RESULT.OK, message: 'Успешно', providerRef: result.providerRef, ...(asked.answersAttempt ? { payAnswer: 'paid' } : {}) });
       case 'declined':
-        return this.settle(row.id, { state: 'failed', code: result.code, message: result.message });
+        return this.settle(row.id, { state: 'failed', code: result.code, message: result.message, ...(asked.answersAttempt ? { payAnswer: `declined ${result.code}` } : {}) });
       case 'pending':
       case 'unknown':
         await this.postpone(row, result.kind, result.reason, inline);
@@ -665,10 +671,12 @@ export class PaymentEngine {
 
   private async settle(paymentId: bigint, outcome: Outcome): Promise<PaymentRow | undefined> {
     const finished = await this.db.tx(async (q) => {
-      const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 AND state = 'accepted' FOR UPDATE`, [paymentId]);
-      const row = locked.rows[0];
-      if (!row) return undefined;
-      const done = await this.finish(q, row, outcome);
+      // The final UPDATE locks the row and checks it is still accepted in one statement; its reservation follows, at
+      // the same instant (a timeline lists a transfer before the state change of the same moment).
+      const at = this.clock.now();
+      const done = await this.finalUpdate(q, paymentId, outcome, undefined, `AND state = 'accepted'`, at);
+      if (!done) return undefined;
+      await this.resolveReservation(q, done, outcome, at);
       // In the same transaction: a refusal the agent will never hear of must not be lost to a crash.
       if (done.must_complete && done.state === 'failed') {
         await this.raiseAttention(q, done.id, 'refused_after_commit',
@@ -686,22 +694,44 @@ export class PaymentEngine {
 
   /** Final state, and the reservation posted (success) or voided (anything else), in the caller's transaction. */
   private async finish(q: Queryable, row: PaymentRow, outcome: Outcome, note?: string): Promise<PaymentRow> {
-    if (row.reservation_id !== null) {
-      if (outcome.state === 'succeeded') await postPending(q, row.reservation_id, `payment ${row.id} succeeded`, this.clock.now());
-      else await voidPending(q, row.reservation_id, `payment ${row.id} failed: ${outcome.code}`, this.clock.now());
+    const at = this.clock.now();
+    await this.resolveReservation(q, row, outcome, at);
+    return (await this.finalUpdate(q, row.id, outcome, note, '', at))!;
+  }
+
+  /** The reservation of a payment that ended: posted on success, voided otherwise (the agent's notification rearmed). */
+  private async resolveReservation(q: Queryable, row: PaymentRow, outcome: Outcome, at: Date): Promise<void> {
+    if (row.reservation_id === null) return;
+    if (outcome.state === 'succeeded') {
+      await postPending(q, row.reservation_id, `payment ${row.id} succeeded`, at);
+      return;
     }
-    const updated = await q.query<PaymentRow>(
+    await voidPending(q, row.reservation_id, `payment ${row.id} failed: ${outcome.code}`, at);
+    const agent = await findAgent(q, row.agent_id);
+    if (agent) await refreshNotification(q, agent, at);
+  }
+
+  /**
+   * The final state in one statement: its record on the timeline, the attention items it settles and (for a
+   * provider's final answer) the pay attempt answered. `guard`: more conditions on the row; undefined when none matched.
+   */
+  private async finalUpdate(q: Queryable, paymentId: bigint, outcome: Outcome, note: string | undefined, guard: string, at: Date): Promise<PaymentRow | undefined> {
+    const updated = await this.changeNoting(q,
       `UPDATE payments SET state = $2, result_code = $3, result_message = $4, provider_ref = COALESCE($5, provider_ref),
               provider_outcome = $6, status_at = $7, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 RETURNING *, false AS lease_active`,
-      [row.id, outcome.state, outcome.code, outcome.message, outcome.providerRef ?? null, outcome.state === 'succeeded' ? 'paid' : 'declined', this.clock.now()],
+        WHERE id = $1 ${guard} RETURNING *, false AS lease_active`,
+      [paymentId, outcome.state, outcome.code, outcome.message, outcome.providerRef ?? null, outcome.state === 'succeeded' ? 'paid' : 'declined', at,
+        outcome.payAnswer ?? null, `settled by the system: ${outcome.state} (${outcome.code})`],
+      note,
+      [
+        `closed AS (UPDATE attention_items SET resolved_at = $7, resolution = $9
+           WHERE payment_id = (SELECT id FROM changed) AND kind IN (${SETTLED_ATTENTION_KINDS}) AND resolved_at IS NULL)`,
+        `answered AS (UPDATE outbound_attempts SET answered_at = now(), outcome = left($8::text, 200)
+           WHERE $8::text IS NOT NULL AND payment_id = (SELECT id FROM changed) AND kind = 'pay' AND answered_at IS NULL)`,
+      ],
+      at,
     );
-    if (outcome.state === 'failed' && row.reservation_id !== null) {
-      const agent = await findAgent(q, row.agent_id);
-      if (agent) await refreshNotification(q, agent, this.clock.now());
-    }
-    await closeSettledAttention(q, row.id, `settled by the system: ${outcome.state} (${outcome.code})`, this.clock.now());
-    return this.noteState(q, updated.rows[0]!, note);
+    return updated.rows[0];
   }
 
   private async postpone(row: PaymentRow, outcome: 'pending' | 'unknown', reason: string, inline: boolean): Promise<void> {
@@ -963,6 +993,13 @@ export class PaymentEngine {
     return this.cancelSucceeded(row, reason, record);
   }
 
+  /** A payments INSERT/UPDATE … RETURNING * whose state change is recorded by the same statement (payment-events.ts). */
+  private changeNoting(
+    q: Queryable, sql: string, params: readonly unknown[], note?: string, alsoCtes?: string[], at = this.clock.now(),
+  ): Promise<{ rows: PaymentRow[]; rowCount: number }> {
+    return q.query<PaymentRow>(notingState(sql, params.length, alsoCtes), [...params, at, note ?? null]);
+  }
+
   /** Writes the state a statement just gave a payment into its history, in the statement's transaction. */
   private async noteState(q: Queryable, row: PaymentRow, note?: string): Promise<PaymentRow> {
     await recordStateChange(q, row, this.clock.now(), note ?? row.result_message);
@@ -1050,6 +1087,16 @@ interface Outcome {
   code: ResultCode;
   message: string;
   providerRef?: string;
+  /** The provider's final answer that caused this outcome: its pay attempt is marked answered in the same statement. */
+  payAnswer?: string;
+}
+
+/** What the provider said; `answersAttempt`: the pay call's own answer (not a status), so it answers the pay attempt. */
+type AskedAnswer = ProviderPayResult & { answersAttempt?: boolean };
+
+/** A provider answer that ends the payment (its attempt is answered by the settlement itself). */
+function isFinalAnswer(result: ProviderPayResult): boolean {
+  return result.kind === 'paid' || (result.kind === 'declined' && isFinal(result.code));
 }
 
 /** Only a checked transaction may become a pay; one that was paid, or cancelled after its check, may not. */

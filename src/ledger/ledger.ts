@@ -97,129 +97,53 @@ export interface TransferInput {
   at?: Date;
 }
 
+const REFUSALS: Record<string, [LedgerError['code'], string]> = {
+  pending_not_found: ['pending_not_found', 'pending transfer not found'],
+  already_resolved: ['already_resolved', 'pending transfer was already posted or voided'],
+  account_not_found: ['account_not_found', 'transfer between unknown accounts'],
+  currency_mismatch: ['currency_mismatch', 'an account of the transfer is in another currency'],
+  floor_needs_cached_account: ['account_not_found', 'a floor can only be kept on an account with cached totals'],
+  exceeds_floor: ['exceeds_floor', 'transfer would take the account below its floor'],
+};
+
 /**
- * Locks the cached accounts of a transfer in id order (two transfers between the same pair never deadlock; shared
- * accounts are not locked at all) and checks currency and the optional floor of the debit side.
+ * One transfer in one round trip: `ledger_apply` (migration 016) loads a pending transfer being resolved, locks the
+ * cached accounts in id order (two transfers between the same pair never deadlock; shared accounts are not locked at
+ * all), checks currency and the optional floor of the debit side, inserts the transfer and updates the cached totals.
+ * A refusal comes back as a code (the caller's transaction stays usable) and is thrown here as a LedgerError.
  */
-async function lockPair(q: Queryable, input: TransferInput): Promise<Set<bigint>> {
-  const ids = [input.debitAccountId, input.creditAccountId].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const accounts = await q.query<AccountBalance & { cached: boolean }>(
-    `WITH locked AS (SELECT ${BALANCE_COLUMNS}, cached FROM ledger_accounts WHERE id = ANY($1::bigint[]) AND cached ORDER BY id FOR UPDATE)
-     SELECT * FROM locked UNION ALL SELECT ${BALANCE_COLUMNS}, cached FROM ledger_accounts WHERE id = ANY($1::bigint[]) AND NOT cached`,
-    [ids.map(String)],
+async function apply(q: Queryable, kind: 'single' | 'pending' | 'post' | 'void', input: TransferInput | null, pendingId: bigint | null, reason: string, at: Date | undefined): Promise<bigint> {
+  const result = await q.query<{ transfer_id: bigint | null; error: string | null }>(
+    'SELECT transfer_id, error FROM ledger_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+    [kind, input?.debitAccountId ?? null, input?.creditAccountId ?? null, input?.amountMinor ?? null, input?.currency ?? null, pendingId,
+      reason, input?.paymentId ?? null, at ?? null, input?.debitFloorMinor ?? null],
   );
-  if (accounts.rows.length !== 2) throw new LedgerError('account_not_found', 'transfer between unknown accounts');
-  const locked = { rows: accounts.rows.filter((account) => account.cached) };
-  for (const account of accounts.rows) {
-    if (account.currency !== input.currency) {
-      throw new LedgerError('currency_mismatch', `account ${account.accountId} is in ${account.currency}, transfer in ${input.currency}`);
-    }
+  const row = result.rows[0]!;
+  if (row.error !== null) {
+    const [code, message] = REFUSALS[row.error] ?? ['account_not_found', row.error];
+    throw new LedgerError(code, pendingId === null ? message : `${message} (pending transfer ${pendingId})`);
   }
-  if (input.debitFloorMinor !== undefined) {
-    const debit = locked.rows.find((account) => account.accountId === input.debitAccountId);
-    if (!debit) throw new LedgerError('account_not_found', 'a floor can only be kept on an account with cached totals');
-    if (availableBalance(debit) - input.amountMinor < input.debitFloorMinor) {
-      throw new LedgerError('exceeds_floor', 'transfer would take the account below its floor');
-    }
-  }
-  // The accounts whose cached totals this transfer must update (shared accounts have none).
-  return new Set(locked.rows.map((account) => account.accountId));
+  return row.transfer_id!;
 }
 
 /** A transfer posted at once: top-ups, corrections, acquirer settlements. */
 export async function transfer(q: Queryable, input: TransferInput): Promise<bigint> {
-  const cached = await lockPair(q, input);
-  const id = await insertTransfer(q, 'single', input, null);
-  if (cached.has(input.debitAccountId)) await q.query('UPDATE ledger_accounts SET debits_posted = debits_posted + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
-  if (cached.has(input.creditAccountId)) await q.query('UPDATE ledger_accounts SET credits_posted = credits_posted + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
-  return id;
+  return apply(q, 'single', input, null, input.reason, input.at);
 }
 
 /** A reservation: the amount stops being available to the debit account until it is posted or voided. */
 export async function reserve(q: Queryable, input: TransferInput): Promise<bigint> {
-  const cached = await lockPair(q, input);
-  const id = await insertTransfer(q, 'pending', input, null);
-  if (cached.has(input.debitAccountId)) await q.query('UPDATE ledger_accounts SET debits_pending = debits_pending + $2 WHERE id = $1', [input.debitAccountId, input.amountMinor]);
-  if (cached.has(input.creditAccountId)) await q.query('UPDATE ledger_accounts SET credits_pending = credits_pending + $2 WHERE id = $1', [input.creditAccountId, input.amountMinor]);
-  return id;
-}
-
-interface PendingRow {
-  id: bigint;
-  debit_account_id: bigint;
-  credit_account_id: bigint;
-  amount_minor: bigint;
-  currency: string;
-  payment_id: bigint | null;
-  resolved: boolean;
-}
-
-async function loadPending(q: Queryable, pendingId: bigint): Promise<PendingRow> {
-  const result = await q.query<PendingRow>(
-    `SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount_minor, t.currency, t.payment_id,
-            EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id) AS resolved
-       FROM ledger_transfers t WHERE t.id = $1 AND t.kind = 'pending' FOR UPDATE`,
-    [pendingId],
-  );
-  const row = result.rows[0];
-  if (!row) throw new LedgerError('pending_not_found', `pending transfer ${pendingId} not found`);
-  if (row.resolved) throw new LedgerError('already_resolved', `pending transfer ${pendingId} was already posted or voided`);
-  return row;
+  return apply(q, 'pending', input, null, input.reason, input.at);
 }
 
 /** Posts a reservation: the pending amounts move to posted on both sides. */
 export async function postPending(q: Queryable, pendingId: bigint, reason: string, at?: Date): Promise<bigint> {
-  return resolvePending(q, pendingId, 'post', reason, at);
+  return apply(q, 'post', null, pendingId, reason, at);
 }
 
 /** Voids a reservation: the amount becomes available to the debit account again. */
 export async function voidPending(q: Queryable, pendingId: bigint, reason: string, at?: Date): Promise<bigint> {
-  return resolvePending(q, pendingId, 'void', reason, at);
-}
-
-async function resolvePending(q: Queryable, pendingId: bigint, kind: 'post' | 'void', reason: string, at: Date | undefined): Promise<bigint> {
-  const pending = await loadPending(q, pendingId);
-  const input: TransferInput = {
-    debitAccountId: pending.debit_account_id,
-    creditAccountId: pending.credit_account_id,
-    amountMinor: pending.amount_minor,
-    currency: pending.currency,
-    reason,
-    ...(pending.payment_id !== null ? { paymentId: pending.payment_id } : {}),
-    ...(at ? { at } : {}),
-  };
-  const cached = await lockPair(q, input);
-  const id = await insertTransfer(q, kind, input, pendingId);
-  const posted = kind === 'post';
-  if (cached.has(input.debitAccountId)) {
-    await q.query(
-      `UPDATE ledger_accounts SET debits_pending = debits_pending - $2,
-         debits_posted = debits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
-      [input.debitAccountId, input.amountMinor, posted],
-    );
-  }
-  if (cached.has(input.creditAccountId)) {
-    await q.query(
-      `UPDATE ledger_accounts SET credits_pending = credits_pending - $2,
-         credits_posted = credits_posted + CASE WHEN $3 THEN $2::bigint ELSE 0 END WHERE id = $1`,
-      [input.creditAccountId, input.amountMinor, posted],
-    );
-  }
-  return id;
-}
-
-async function insertTransfer(
-  q: Queryable,
-  kind: 'single' | 'pending' | 'post' | 'void',
-  input: TransferInput,
-  pendingId: bigint | null,
-): Promise<bigint> {
-  const result = await q.query<{ id: bigint }>(
-    `INSERT INTO ledger_transfers (kind, debit_account_id, credit_account_id, amount_minor, currency, pending_id, reason, payment_id, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now())) RETURNING id`,
-    [kind, input.debitAccountId, input.creditAccountId, input.amountMinor, input.currency, pendingId, input.reason, input.paymentId ?? null, input.at ?? null],
-  );
-  return result.rows[0]!.id;
+  return apply(q, 'void', null, pendingId, reason, at);
 }
 
 export interface InvariantReport {

@@ -41,13 +41,26 @@ export async function migrate(db: Db): Promise<MigrationResult> {
 }
 
 /**
- * Our migration files hold plain statements separated by semicolons at line ends: no function bodies, and no "--"
- * inside string literals, so comments can be dropped before splitting.
+ * Our migration files hold statements separated by semicolons at line ends, and no "--" inside string literals, so
+ * comments can be dropped before splitting. A function body between $$ … $$ is one piece: its own semicolons do not
+ * end the statement.
  */
-function splitStatements(sql: string): string[] {
-  return sql
-    .replace(/--.*$/gm, '')
-    .split(/;\s*(?:\n|$)/)
-    .map((statement) => statement.trim())
-    .filter((statement) => statement.length > 0);
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  const pieces = sql.replace(/--.*$/gm, '').split(/(\$\$[\s\S]*?\$\$)/);
+  for (const [index, piece] of pieces.entries()) {
+    if (index % 2 === 1) {
+      current += piece; // a dollar-quoted body, whole
+      continue;
+    }
+    const parts = piece.split(/;\s*(?:\n|$)/);
+    current += parts[0];
+    for (const part of parts.slice(1)) {
+      statements.push(current);
+      current = part;
+    }
+  }
+  statements.push(current);
+  return statements.map((statement) => statement.trim()).filter((statement) => statement.length > 0);
 }
