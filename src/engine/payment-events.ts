@@ -22,9 +22,9 @@ export async function recordStateChange(
  * INSERT or UPDATE of payments `RETURNING *` with `paramCount` parameters; two more are appended, the moment (the
  * engine's clock) and the note (null: the row's result message). Its rows come back as the statement's own.
  * `alsoCtes` (\`name AS (…)\`) are more writes of the same statement that read \`changed\`, with their parameters among
- * the statement's own.
+ * the statement's own; `select` the statement's result (a CTE that only reads runs only if it is read here).
  */
-export function notingState(sql: string, paramCount: number, alsoCtes: readonly string[] = []): string {
+export function notingState(sql: string, paramCount: number, alsoCtes: readonly string[] = [], select = 'SELECT * FROM changed'): string {
   const at = `$${paramCount + 1}::timestamptz`;
   const note = `$${paramCount + 2}::text`;
   return `WITH changed AS (${sql}),${alsoCtes.map((cte) => `\n    ${cte},`).join('')}
@@ -34,5 +34,5 @@ export function notingState(sql: string, paramCount: number, alsoCtes: readonly 
         FROM changed c
         CROSS JOIN LATERAL (SELECT (SELECT to_state FROM payment_events WHERE payment_id = c.id ORDER BY id DESC LIMIT 1) AS state) last
        WHERE last.state IS DISTINCT FROM c.state)
-    SELECT * FROM changed`;
+    ${select}`;
 }

@@ -670,7 +670,7 @@ export class PaymentEngine {
   }
 
   private async settle(paymentId: bigint, outcome: Outcome): Promise<PaymentRow | undefined> {
-    const finished = await this.db.tx(async (q) => {
+    const finished = outcome.state === 'succeeded' ? await this.settleSucceeded(paymentId, outcome) : await this.db.tx(async (q) => {
       // The final UPDATE locks the row and checks it is still accepted in one statement; its reservation follows, at
       // the same instant (a timeline lists a transfer before the state change of the same moment).
       const at = this.clock.now();
@@ -690,6 +690,16 @@ export class PaymentEngine {
       this.log.info({ transactionId: finished.id.toString(), state: finished.state, code: finished.result_code }, 'payment final');
     }
     return finished;
+  }
+
+  /**
+   * A success settles in one statement: the final state (with its record, attention items and pay attempt) and the
+   * reservation posted by `ledger_resolve` (migration 016), which raises — undoing the whole statement — if the ledger
+   * refuses. The agent's balance row is locked only inside the database, never across a round trip to us.
+   */
+  private async settleSucceeded(paymentId: bigint, outcome: Outcome): Promise<PaymentRow | undefined> {
+    const at = this.clock.now();
+    return this.finalUpdate(this.db, paymentId, outcome, undefined, `AND state = 'accepted'`, at, `payment ${paymentId} succeeded`);
   }
 
   /** Final state, and the reservation posted (success) or voided (anything else), in the caller's transaction. */
@@ -715,21 +725,27 @@ export class PaymentEngine {
    * The final state in one statement: its record on the timeline, the attention items it settles and (for a
    * provider's final answer) the pay attempt answered. `guard`: more conditions on the row; undefined when none matched.
    */
-  private async finalUpdate(q: Queryable, paymentId: bigint, outcome: Outcome, note: string | undefined, guard: string, at: Date): Promise<PaymentRow | undefined> {
+  private async finalUpdate(
+    q: Queryable, paymentId: bigint, outcome: Outcome, note: string | undefined, guard: string, at: Date, postReason?: string,
+  ): Promise<PaymentRow | undefined> {
     const updated = await this.changeNoting(q,
       `UPDATE payments SET state = $2, result_code = $3, result_message = $4, provider_ref = COALESCE($5, provider_ref),
               provider_outcome = $6, status_at = $7, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
         WHERE id = $1 ${guard} RETURNING *, false AS lease_active`,
       [paymentId, outcome.state, outcome.code, outcome.message, outcome.providerRef ?? null, outcome.state === 'succeeded' ? 'paid' : 'declined', at,
-        outcome.payAnswer ?? null, `settled by the system: ${outcome.state} (${outcome.code})`],
+        outcome.payAnswer ?? null, `settled by the system: ${outcome.state} (${outcome.code})`, postReason ?? null],
       note,
       [
         `closed AS (UPDATE attention_items SET resolved_at = $7, resolution = $9
            WHERE payment_id = (SELECT id FROM changed) AND kind IN (${SETTLED_ATTENTION_KINDS}) AND resolved_at IS NULL)`,
         `answered AS (UPDATE outbound_attempts SET answered_at = now(), outcome = left($8::text, 200)
            WHERE $8::text IS NOT NULL AND payment_id = (SELECT id FROM changed) AND kind = 'pay' AND answered_at IS NULL)`,
+        // Read by the result below, so it runs: the reservation posted in this statement (postReason given).
+        `posted AS (SELECT ledger_resolve('post', c.reservation_id, $10::text, $7) AS transfer_id
+           FROM changed c WHERE $10::text IS NOT NULL AND c.reservation_id IS NOT NULL)`,
       ],
       at,
+      'SELECT changed.*, (SELECT count(*) FROM posted) AS posted_count FROM changed',
     );
     return updated.rows[0];
   }
@@ -995,9 +1011,9 @@ export class PaymentEngine {
 
   /** A payments INSERT/UPDATE … RETURNING * whose state change is recorded by the same statement (payment-events.ts). */
   private changeNoting(
-    q: Queryable, sql: string, params: readonly unknown[], note?: string, alsoCtes?: string[], at = this.clock.now(),
+    q: Queryable, sql: string, params: readonly unknown[], note?: string, alsoCtes?: string[], at = this.clock.now(), select?: string,
   ): Promise<{ rows: PaymentRow[]; rowCount: number }> {
-    return q.query<PaymentRow>(notingState(sql, params.length, alsoCtes), [...params, at, note ?? null]);
+    return q.query<PaymentRow>(notingState(sql, params.length, alsoCtes, select), [...params, at, note ?? null]);
   }
 
   /** Writes the state a statement just gave a payment into its history, in the statement's transaction. */

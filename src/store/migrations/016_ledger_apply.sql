@@ -77,3 +77,18 @@ BEGIN
   RETURN QUERY SELECT new_id, NULL::text;
 END
 $$;
+
+-- The same for resolving a reservation inside a larger statement (a payment's final UPDATE posts its reservation in
+-- the same statement, so that the agent's row is locked only inside the database, never across a round trip): a
+-- refusal is raised, and the whole statement — the payment's final state with it — is undone.
+CREATE FUNCTION ledger_resolve(p_kind text, p_pending bigint, p_reason text, p_at timestamptz) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  applied record;
+BEGIN
+  SELECT * INTO applied FROM ledger_apply(p_kind, NULL, NULL, NULL, NULL, p_pending, p_reason, NULL, p_at, NULL);
+  IF applied.error IS NOT NULL THEN
+    RAISE EXCEPTION 'ledger refused to % pending transfer %: %', p_kind, p_pending, applied.error;
+  END IF;
+  RETURN applied.transfer_id;
+END
+$$;
