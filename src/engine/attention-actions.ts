@@ -242,7 +242,7 @@ async function approveReverse(a: Approval, open: MoneyProposal): Promise<MoneyPr
 function reversalEnd(answer: CancelAnswer): { to: ProposalState; code: string; why: string } {
   switch (answer.kind) {
     case 'refused':
-      if (answer.reason === 'in_processing') return { to: 'proposed', code: 'cancel_running', why: 'a cancellation of this payment is with the provider right now; approve again in a moment' };
+      if (answer.reason === 'in_processing') return { to: 'proposed', code: 'provider_call_running', why: 'a cancellation of this payment is with the provider right now; approve again in a moment' };
       return { to: 'failed', code: 'provider_refused', why: `the provider refused the cancellation (${answer.reason}${answer.message ? `: ${answer.message}` : ''})` };
     case 'unknown':
       return { to: 'executing', code: 'provider_unknown', why: `the provider's answer said nothing final (${answer.reason}); the reversal stays executing: recovery asks the provider and completes it or reopens it` };
