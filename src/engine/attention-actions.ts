@@ -225,7 +225,8 @@ async function approveReverse(a: Approval, open: MoneyProposal): Promise<MoneyPr
       proposal = await recordExecuted(q, a, open, 'executing', before, after, transferId);
     });
   } catch (error) {
-    // Nothing the engine could not handle reached the provider without a record: an open cancel is asked about first.
+    // A failure around the call (the store, say): open again. A cancel that did leave was recorded first, so the next
+    // approval (or the recovery job) asks the provider's status before anything else.
     await a.db.tx((q) => settleProposal(q, open.id, 'executing', 'proposed', null, null, null, a.clock.now()));
     throw error;
   }

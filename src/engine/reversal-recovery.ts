@@ -49,10 +49,15 @@ export class ReversalRecovery {
   async run(): Promise<RecoveryReport> {
     const report: RecoveryReport = { cancelled: 0, still_paid: 0, never_sent: 0, moot: 0, busy: 0, unknown: 0 };
     for (const paymentId of await this.due()) {
-      const result = await this.engine.recoverCancel(paymentId, reversalRecoveryHooks(this.clock));
-      report[result.outcome] += 1;
-      if (result.outcome === 'unknown') await this.unresolved(paymentId, result);
-      else if (result.outcome !== 'busy') this.log.info({ transactionId: paymentId.toString(), outcome: result.outcome }, 'reversal recovered');
+      try {
+        const result = await this.engine.recoverCancel(paymentId, reversalRecoveryHooks(this.clock));
+        report[result.outcome] += 1;
+        if (result.outcome === 'unknown') await this.unresolved(paymentId, result);
+        else if (result.outcome !== 'busy') this.log.info({ transactionId: paymentId.toString(), outcome: result.outcome }, 'reversal recovered');
+      } catch (error) {
+        // One payment's failure (the store, a bug) must not hold the others up; it is simply due again next time.
+        this.log.error({ err: error, transactionId: paymentId.toString() }, 'reversal recovery failed; will try again');
+      }
     }
     return report;
   }
