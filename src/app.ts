@@ -13,7 +13,8 @@ import { captureHttpExchanges } from './http/exchange-journal.ts';
 import { agentApiProtocol, elsomBillerProtocol, registerInboundCapture } from './http/inbound-capture.ts';
 import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
-import { createJobQueue, type JobQueue } from './jobs/queue.ts';
+import { createJobQueue, QUEUES, type JobQueue } from './jobs/queue.ts';
+import { recoveryConfig, ReversalRecovery } from './engine/reversal-recovery.ts';
 import type { ProviderRegistry } from './engine/ports.ts';
 import { buildProviderRegistry } from './providers/registry.ts';
 import { agentApiRoutes } from './gateways/agent-api/routes.ts';
@@ -225,6 +226,10 @@ async function startJobs(app: FastifyInstance, ctx: TolemContext, queue: JobQueu
   await queue.workDrive((paymentId) => engine.drive(paymentId));
   await queue.workSweep(async () => void (await engine.sweep()));
   await scheduleDailyReconciliation(queue, db, providers.get('alseco'), log.child({ module: 'reconcile' }), clock);
+  // Cancellations whose provider's answer was never recorded (a crash, a lost answer): asked about, then completed or
+  // reopened; pg-boss runs each tick once, and the payment's lease keeps two instances from acting on one payment.
+  const recovery = new ReversalRecovery(db, engine, clock, log.child({ module: 'reversal-recovery' }), recoveryConfig(ctx.config.engine));
+  await queue.schedule(QUEUES.reversalRecovery, '* * * * *', async () => void (await recovery.run()));
   // Housekeeping: sessions past their lifetime are refused on read already; this keeps the table small.
   await queue.schedule('session-purge', '17 * * * *', async () => void (await purgeExpiredSessions(db, clock)));
   // The checkout's keyed steps are wired once the server is ready; every order a restart left unfinished is a step.

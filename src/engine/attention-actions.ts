@@ -21,7 +21,7 @@ import {
   isPaymentProposal, lockOpen, party, toProposal, type MoneyProposal, type Party, type PaymentProposalKind, type ProposalRow, type ProposalState,
 } from './approvals.ts';
 import { ServiceError } from './errors.ts';
-import type { PaymentEngine, PaymentView } from './payments.ts';
+import type { CancelAnswer, CancelRecoveryHooks, PaymentEngine, PaymentView } from './payments.ts';
 import type { Actor } from './sessions.ts';
 
 export type AttentionAction = 'retry' | PaymentProposalKind | 'close';
@@ -130,7 +130,8 @@ export async function proposeAttentionAction(db: Db, engine: PaymentEngine, make
 /** The proposal's decision, from the state the caller holds it in; a lost race is a conflict. */
 async function settleProposal(q: Queryable, id: bigint, from: ProposalState, to: ProposalState, checker: Party | null, note: string | null, transferId: bigint | null, at: Date): Promise<MoneyProposal> {
   const updated = await q.query<ProposalRow>(
-    `UPDATE money_proposals SET state = $3, checker_id = $4, checker_login = $5, decided_at = $6, decision_note = $7, transfer_id = $8
+    `UPDATE money_proposals SET state = $3, checker_id = $4, checker_login = $5, decided_at = $6, decision_note = $7, transfer_id = $8,
+            executing_since = CASE WHEN $3 = 'executing' THEN now() ELSE executing_since END
       WHERE id = $1 AND state = $2 RETURNING *`,
     [id, from, to, checker?.id ?? null, checker?.login ?? null, to === 'proposed' || to === 'executing' ? null : at, note, transferId],
   );
@@ -138,16 +139,20 @@ async function settleProposal(q: Queryable, id: bigint, from: ProposalState, to:
   return toProposal(updated.rows[0]);
 }
 
-interface Approval {
-  db: Db;
-  engine: PaymentEngine;
+/** Who decides and why: the approving operator (or, for the recovery job, the one recorded in the proposal). */
+interface Decider {
   checker: Actor;
   clock: Clock;
   note: string | null;
 }
 
+interface Approval extends Decider {
+  db: Db;
+  engine: PaymentEngine;
+}
+
 /** Closes the proposal's item with what was done (before the payment's end could close it with the system's words). */
-async function resolveItem(q: Queryable, a: Approval, open: MoneyProposal): Promise<void> {
+async function resolveItem(q: Queryable, a: Decider, open: MoneyProposal): Promise<void> {
   if (open.attentionId === null) return;
   const by = a.checker.principal.kind === 'operator' ? a.checker.principal.login : 'local';
   const ref = open.providerRef ? ` (${open.providerRef})` : '';
@@ -155,12 +160,14 @@ async function resolveItem(q: Queryable, a: Approval, open: MoneyProposal): Prom
 }
 
 /** What an executed proposal writes beside the payment's change: its new state and the audit entry. */
-async function recordExecuted(q: Queryable, a: Approval, open: MoneyProposal, from: ProposalState, before: PaymentView, after: PaymentView, transferId: bigint | null): Promise<MoneyProposal> {
+async function recordExecuted(
+  q: Queryable, a: Decider, open: MoneyProposal, from: ProposalState, before: PaymentView, after: PaymentView, transferId: bigint | null, recovery?: string,
+): Promise<MoneyProposal> {
   const proposal = await settleProposal(q, open.id, from, 'approved', party(a.checker.principal), a.note, transferId, a.clock.now());
   await appendAudit(q, a.checker, {
     action: 'proposals.approve', targetKind: 'proposal', targetId: open.id,
     before: { state: from, payment: { id: before.transactionId, state: before.state } },
-    after: { ...proposal, payment: { id: after.transactionId, state: after.state, providerRef: after.providerRef } },
+    after: { ...proposal, payment: { id: after.transactionId, state: after.state, providerRef: after.providerRef }, ...(recovery ? { recovery } : {}) },
   }, a.clock);
   return proposal;
 }
@@ -199,8 +206,10 @@ async function approveInPayment(a: Approval, open: MoneyProposal): Promise<Money
 
 /**
  * A reversal talks to the provider, so it cannot run inside one transaction: the proposal is first claimed
- * ('executing', committed — a second approval now finds it taken), then the provider is asked. Its yes commits the
- * reverse transfer with the approval; its no marks the proposal failed; no answer puts it back for another try.
+ * ('executing', committed — a second approval now finds it taken), then the engine cancels at the provider (recording
+ * the cancel before it leaves). Its yes commits the reverse transfer with the approval; its no marks the proposal
+ * failed; a cancel already running elsewhere puts it back. An answer that says nothing final leaves it executing: the
+ * outcome is unknown, and the reversal-recovery job asks the provider's status, then completes or reopens it.
  */
 async function approveReverse(a: Approval, open: MoneyProposal): Promise<MoneyProposal> {
   const who = party(a.checker.principal);
@@ -216,16 +225,77 @@ async function approveReverse(a: Approval, open: MoneyProposal): Promise<MoneyPr
       proposal = await recordExecuted(q, a, open, 'executing', before, after, transferId);
     });
   } catch (error) {
+    // A failure around the call (the store, say): open again. A cancel that did leave was recorded first, so the next
+    // approval (or the recovery job) asks the provider's status before anything else.
     await a.db.tx((q) => settleProposal(q, open.id, 'executing', 'proposed', null, null, null, a.clock.now()));
     throw error;
   }
   if (answer.kind === 'cancelled' && proposal) return proposal;
-  const refused = answer.kind === 'refused' || answer.kind === 'cancelled';
-  const why = answer.kind === 'refused' ? `the provider refused the cancellation (${answer.reason}${answer.message ? `: ${answer.message}` : ''})`
-    : answer.kind === 'unknown' ? `the provider did not answer (${answer.reason}); approve again to retry` : 'the payment changed meanwhile';
+  const end = reversalEnd(answer);
   await a.db.tx(async (q) => {
-    const after = await settleProposal(q, open.id, 'executing', refused ? 'failed' : 'proposed', refused ? who : null, refused ? why : null, null, a.clock.now());
-    await appendAudit(q, a.checker, { action: 'proposals.approve', targetKind: 'proposal', targetId: open.id, before: { state: 'executing' }, after: { ...after, outcome: why } }, a.clock);
+    const after = end.to === 'executing' ? open : await settleProposal(q, open.id, 'executing', end.to, end.to === 'failed' ? who : null, end.to === 'failed' ? end.why : null, null, a.clock.now());
+    await appendAudit(q, a.checker, { action: 'proposals.approve', targetKind: 'proposal', targetId: open.id, before: { state: 'executing' }, after: { ...after, state: end.to, outcome: end.why } }, a.clock);
   });
-  throw new ServiceError('conflict', refused ? 'provider_refused' : 'provider_unknown', why);
+  throw new ServiceError('conflict', end.code, end.why);
+}
+
+/** Where a reversal's proposal goes after an answer other than "cancelled, recorded", and what the operator is told. */
+function reversalEnd(answer: CancelAnswer): { to: ProposalState; code: string; why: string } {
+  switch (answer.kind) {
+    case 'refused':
+      if (answer.reason === 'in_processing') return { to: 'proposed', code: 'provider_call_running', why: 'a cancellation of this payment is with the provider right now; approve again in a moment' };
+      return { to: 'failed', code: 'provider_refused', why: `the provider refused the cancellation (${answer.reason}${answer.message ? `: ${answer.message}` : ''})` };
+    case 'unknown':
+      return { to: 'executing', code: 'provider_unknown', why: `the provider's answer said nothing final (${answer.reason}); the reversal stays executing: recovery asks the provider and completes it or reopens it` };
+    case 'cancelled':
+    case 'not_found':
+      return { to: 'failed', code: 'provider_refused', why: 'the payment changed meanwhile' };
+  }
+}
+
+// ---------------------------------------------------------------- the reversal-recovery job's settlements
+
+/** The payment's reversal proposal still executing, locked in the caller's transaction; undefined when there is none. */
+async function lockExecuting(q: Queryable, paymentId: bigint): Promise<MoneyProposal | undefined> {
+  const row = (await q.query<ProposalRow>(
+    `SELECT * FROM money_proposals WHERE payment_id = $1 AND kind = 'reverse' AND state = 'executing' FOR UPDATE`, [paymentId])).rows[0];
+  return row ? toProposal(row) : undefined;
+}
+
+/**
+ * The approver the proposal recorded when it was claimed: recovery completes the approval in their name (the audit
+ * log keeps the kind, id and login of an actor; an operator's role is not part of the entry).
+ */
+function recordedApprover(open: MoneyProposal, clock: Clock, note: string): Decider {
+  const principal = open.checkerId === null ? { kind: 'local' as const } : { kind: 'operator' as const, id: open.checkerId, login: open.checkerLogin ?? '', role: 'operator' as const };
+  return { checker: { principal, ip: null }, clock, note: open.decisionNote ? `${open.decisionNote} — ${note}` : note };
+}
+
+const RECOVERED = 'completed by reversal recovery: the provider reports the payment cancelled';
+
+/** Puts an executing reversal back to `proposed` (or `failed`), audited in the recorded approver's name. */
+async function endExecuting(q: Queryable, clock: Clock, paymentId: bigint, to: 'proposed' | 'failed', why: string): Promise<void> {
+  const open = await lockExecuting(q, paymentId);
+  if (!open) return;
+  const d = recordedApprover(open, clock, why);
+  const after = await settleProposal(q, open.id, 'executing', to, to === 'failed' ? party(d.checker.principal) : null, why, null, clock.now());
+  await appendAudit(q, d.checker, { action: 'proposals.approve', targetKind: 'proposal', targetId: open.id, before: { state: 'executing' }, after: { ...after, outcome: why, recovery: why } }, clock);
+}
+
+/** How the reversal-recovery job settles the proposal of a payment whose cancellation it resolved (if it has one). */
+export function reversalRecoveryHooks(clock: Clock): CancelRecoveryHooks {
+  return {
+    cancelled: async (q, before, after, transferId) => {
+      const open = await lockExecuting(q, before.transactionId);
+      if (!open) return;
+      const d = recordedApprover(open, clock, RECOVERED);
+      await resolveItem(q, d, open);
+      await recordExecuted(q, d, open, 'executing', before, after, transferId, RECOVERED);
+    },
+    stillPaid: (q, payment) => endExecuting(q, clock, payment.transactionId, 'proposed',
+      'recovery: the provider still has the payment, the cancellation never took effect; approve again to retry'),
+    neverSent: (q, payment) => endExecuting(q, clock, payment.transactionId, 'proposed',
+      'recovery: the cancellation never left the hub (it stopped first); approve again to retry'),
+    moot: (q, payment) => endExecuting(q, clock, payment.transactionId, 'failed', `recovery: the payment is ${payment.state} now; nothing to reverse`),
+  };
 }

@@ -64,6 +64,14 @@ export async function raiseAttention(
  */
 export const SETTLED_ATTENTION_KINDS = `'unresolved', 'funds_missing'`;
 
+/** A reversal whose outcome was unknown too long (kind `reversal_unresolved`) is closed by whatever settles it. */
+export async function closeReversalAttention(q: Queryable, paymentId: bigint, resolution: string, at: Date): Promise<void> {
+  await q.query(
+    `UPDATE attention_items SET resolved_at = $3, resolution = $2 WHERE payment_id = $1 AND kind = 'reversal_unresolved' AND resolved_at IS NULL`,
+    [paymentId, resolution, at],
+  );
+}
+
 export async function resolveAttention(q: Queryable, itemId: bigint, note: string): Promise<boolean> {
   if (!note.trim()) throw new Error('a resolution needs a note');
   const result = await q.query('UPDATE attention_items SET resolved_at = now(), resolution = $2 WHERE id = $1 AND resolved_at IS NULL', [itemId, note]);

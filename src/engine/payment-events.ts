@@ -36,3 +36,14 @@ export function notingState(sql: string, paramCount: number, alsoCtes: readonly 
        WHERE last.state IS DISTINCT FROM c.state)
     ${select}`;
 }
+
+/**
+ * Something done about a payment that left its state as it was (the reversal-recovery job found the provider still
+ * has it paid), for the timeline: an entry from its state to the same state, with the note.
+ */
+export async function recordPaymentNote(q: Queryable, payment: { id: bigint; state: string; result_code: number }, at: Date, note: string): Promise<void> {
+  await q.query(
+    'INSERT INTO payment_events (payment_id, at, from_state, to_state, result_code, note) VALUES ($1, $2, $3, $3, $4, $5)',
+    [payment.id, at, payment.state, payment.result_code, note.slice(0, 500)],
+  );
+}

@@ -9,17 +9,22 @@ import type { Service } from '../domain/catalog.ts';
 import { LedgerError, openAccount, postPending, reserve, transfer, voidPending } from '../ledger/ledger.ts';
 import { findAgent, refreshNotification, type Agent } from './agents.ts';
 import type { Catalog } from './catalog.ts';
-import type { ProviderAdapter, ProviderCheckResult, ProviderPayRequest, ProviderPayResult, ProviderRegistry } from './ports.ts';
+import type {
+  ProviderAdapter, ProviderCancelResult, ProviderCheckResult, ProviderPayRequest, ProviderPayResult, ProviderRegistry, ProviderStatusResult,
+} from './ports.ts';
 import { requestDigest } from './canonical.ts';
 import { differenceMessage, differingFields, type RequestField } from './differences.ts';
 import { backoffMs } from './retry.ts';
 import { quoteNeeded, validatePayShape, validateServiceRequest, type Verdict } from './validation.ts';
 import type { EngineMetrics } from './metrics.ts';
-import { answerOpenAttempts, attemptedBefore, keepLease, leaseToken, startAttempt } from './outbound.ts';
-import { SETTLED_ATTENTION_KINDS, raiseAttention } from './attention.ts';
+import {
+  answerCancelUnknown, answerOpenAttempts, attemptedBefore, keepLease, leaseToken, noteCancelCheck, openCancels, resolveCancels, startAttempt,
+  startCancelAttempt, type OpenCancel,
+} from './outbound.ts';
+import { SETTLED_ATTENTION_KINDS, closeReversalAttention, raiseAttention } from './attention.ts';
 import { ServiceError } from './errors.ts';
 import { ExchangeJournal, type HeldExchanges } from './exchanges.ts';
-import { notingState, recordStateChange } from './payment-events.ts';
+import { notingState, recordPaymentNote, recordStateChange } from './payment-events.ts';
 
 export interface EngineConfig {
   /** How long a pay waits for the provider before answering 1 (in processing). */
@@ -623,6 +628,8 @@ export class PaymentEngine {
       if (!attemptRecorded) {
         if (row.provider_outcome !== null || (await attemptedBefore(this.db, row.id, 'pay'))) {
           const status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => adapter.status(request, { signal }));
+          // Cancelled at the provider (by someone else: the hub never cancels an unfinished payment): it holds no money.
+          if (status.kind === 'cancelled') return { kind: 'declined', code: RESULT.OTHER_ERROR, message: 'The provider shows this payment cancelled' };
           if (status.kind !== 'not_found') return status;
         }
         await startAttempt(this.db, row.id, adapter.name, 'pay');
@@ -649,6 +656,7 @@ export class PaymentEngine {
       acceptedAt: row.paid_at ?? row.created_at,
       ...(extraServices ? { extraServices } : {}),
       ...(row.provider_data ? { checkData: row.provider_data } : {}),
+      ...(row.provider_ref ? { providerRef: row.provider_ref } : {}),
     };
   }
 
@@ -868,29 +876,189 @@ export class PaymentEngine {
     return closed.rows[0] ? { kind: 'cancelled', payment: toView(current) } : this.cancel(row.agent_id, row.agent_txn_id, reason);
   }
 
+  /**
+   * Cancels a succeeded payment at its provider, under a lease on the payment row: two cancels of one payment (an
+   * agent's repeat, an operator's reversal, the recovery job; on any instance) never talk to the provider at once.
+   * Ask before you cancel: while an earlier cancel of the payment is unresolved its outcome is unknown, so the
+   * provider's status is asked first; a new cancel is recorded (committed) before it leaves. The provider's yes
+   * commits the reverse transfer, the attempt's resolution and `record` together; an answer that says nothing final
+   * leaves the attempt open, for the next cancel or the reversal-recovery job to resolve by asking.
+   */
   private async cancelSucceeded(row: PaymentRow, reason: string, record?: OperatorRecorder): Promise<CancelAnswer> {
     const service = await this.catalog.get(row.service_id);
     const adapter = service && this.adapterFor(service);
     if (!service || !adapter?.cancel) return { kind: 'refused', reason: 'not_supported', payment: toView(row) };
-    const result = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'cancel' },
-      () => adapter.cancel!(this.payRequest(row, service), { signal: AbortSignal.timeout(this.config.providerTimeoutMs) }));
-    switch (result.kind) {
-      case 'refused':
-        return { kind: 'refused', reason: 'provider_refused', message: result.message, payment: toView(row) };
-      case 'unknown':
-        return { kind: 'unknown', reason: result.reason, payment: toView(row) };
-      case 'cancelled':
-        return { kind: 'cancelled', payment: toView(await this.reverse(row.id, reason, record)) };
+    const answer = await this.underCancelLease(row.id, (claimed, signal) => this.cancelAtProvider(claimed, service, adapter, reason, signal, record));
+    if (answer) return answer;
+    // Not claimed: the payment changed meanwhile, or another cancel of it is talking to the provider right now.
+    const current = (await this.findById(this.db, row.id))!;
+    if (current.state === 'cancelled') return { kind: 'cancelled', payment: toView(current) };
+    return { kind: 'refused', reason: 'in_processing', message: 'a cancellation of this payment is with the provider right now', payment: toView(current) };
+  }
+
+  /**
+   * Runs `work` holding the lease of a succeeded payment (renewed while it runs, released after), with one deadline
+   * for its provider calls; undefined when the payment is not succeeded or its lease is held by someone else.
+   */
+  private async underCancelLease<T>(paymentId: bigint, work: (row: PaymentRow, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+    const owner = leaseToken();
+    const claimed = await this.db.query<PaymentRow>(
+      `UPDATE payments SET lease_until = now() + $2 * interval '1 millisecond', lease_owner = $3, updated_at = now()
+        WHERE id = $1 AND state = 'succeeded' AND (lease_until IS NULL OR lease_until <= now()) RETURNING *, true AS lease_active`,
+      [paymentId, this.config.leaseMs, owner],
+    );
+    if (!claimed.rows[0]) return undefined;
+    const lease = keepLease(this.db, 'payments', paymentId, owner, this.config.leaseMs, this.log);
+    const limit = deadline(this.config.providerTimeoutMs, lease.lost);
+    try {
+      return await work(claimed.rows[0], limit.signal);
+    } finally {
+      limit.clear();
+      lease.stop();
+      // Only the holder releases; a release that fails simply lets the lease lapse within leaseMs.
+      await this.db.query('UPDATE payments SET lease_until = NULL WHERE id = $1 AND lease_owner = $2', [paymentId, owner])
+        .catch((error: unknown) => this.log.warn({ err: error, transactionId: paymentId.toString() }, 'cancel lease release failed'));
     }
   }
 
-  /** The reverse transfer of a cancelled payment: provider → agent, once (the state guard makes a repeat a no-op). */
-  private async reverse(paymentId: bigint, reason: string, record?: OperatorRecorder): Promise<PaymentRow> {
+  private async cancelAtProvider(
+    row: PaymentRow, service: Service, adapter: ProviderAdapter, reason: string, signal: AbortSignal, record?: OperatorRecorder,
+  ): Promise<CancelAnswer> {
+    const request = this.payRequest(row, service);
+    if ((await openCancels(this.db, row.id)).length > 0) {
+      const said = await this.askIfCancelled(adapter, row, request, signal);
+      if (said.kind === 'cancelled') return { kind: 'cancelled', payment: toView(await this.reverse(row.id, reason, 'cancelled (the provider\'s status, asked before cancelling again)', record)) };
+      if (said.kind === 'unknown') {
+        await noteCancelCheck(this.db, row.id, said.reason, this.config.retryBaseMs);
+        return { kind: 'unknown', reason: `an earlier cancellation's outcome is unknown and the provider's status said nothing final: ${said.reason}`, payment: toView(row) };
+      }
+      // The provider still has it paid: the earlier cancels never took effect, and a new one is safe to send.
+      await resolveCancels(this.db, row.id, 'not cancelled (the provider\'s status: still paid)');
+    }
+    const attempt = await startCancelAttempt(this.db, row.id, adapter.name, reason);
+    const result = await this.callCancel(adapter, row, request, signal);
+    switch (result.kind) {
+      case 'cancelled':
+        return { kind: 'cancelled', payment: toView(await this.reverse(row.id, reason, 'cancelled', record)) };
+      case 'refused':
+        await resolveCancels(this.db, row.id, `refused ${result.code}: ${result.message}`);
+        return { kind: 'refused', reason: 'provider_refused', message: result.message, payment: toView(row) };
+      case 'unknown':
+        await answerCancelUnknown(this.db, attempt, result.reason, this.config.retryBaseMs);
+        return { kind: 'unknown', reason: result.reason, payment: toView(row) };
+    }
+  }
+
+  private async callCancel(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, signal: AbortSignal): Promise<ProviderCancelResult> {
+    try {
+      return await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'cancel' }, () => adapter.cancel!(request, { signal }));
+    } catch (error) {
+      // An adapter must not throw; if one does, the outcome is unknown (the provider may have cancelled).
+      this.log.error({ err: error, transactionId: row.id.toString() }, 'provider cancel failed unexpectedly');
+      return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /**
+   * What the provider's status says of a cancellation: `cancelled`, `still_paid` (it positively has the payment, not
+   * cancelled: a cancel never took effect), or anything else — pending, declined, not found, no answer — unknown.
+   */
+  private async askIfCancelled(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, signal: AbortSignal): Promise<
+    { kind: 'cancelled' } | { kind: 'still_paid' } | { kind: 'unknown'; reason: string }
+  > {
+    let status: ProviderStatusResult;
+    try {
+      status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => adapter.status(request, { signal }));
+    } catch (error) {
+      return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+    }
+    switch (status.kind) {
+      case 'cancelled':
+        return { kind: 'cancelled' };
+      case 'paid':
+        return { kind: 'still_paid' };
+      case 'pending':
+      case 'unknown':
+        return { kind: 'unknown', reason: status.reason };
+      case 'declined':
+        return { kind: 'unknown', reason: `the provider answered ${status.code}: ${status.message}` };
+      case 'not_found':
+        return { kind: 'unknown', reason: 'the provider does not know the payment' };
+    }
+  }
+
+  /**
+   * The reversal-recovery job's step for one payment (engine/reversal-recovery.ts): under the payment's lease, its
+   * unresolved cancels are resolved by asking the provider's status — never by cancelling again. Cancelled: the
+   * reverse transfer commits with `hooks.cancelled`; still paid: the cancels never took effect (`hooks.stillPaid`);
+   * no open cancel at all (a reversal claimed, then nothing sent): `hooks.neverSent`; a payment that is no longer
+   * succeeded: `hooks.moot`. Anything else is counted and asked again later (back-off).
+   */
+  async recoverCancel(paymentId: bigint, hooks: CancelRecoveryHooks): Promise<CancelRecovery> {
+    const row = await this.findById(this.db, paymentId);
+    if (!row) return { outcome: 'moot' };
+    if (row.state !== 'succeeded') {
+      await this.db.tx(async (q) => {
+        await resolveCancels(q, row.id, `moot: the payment is ${row.state}`);
+        await hooks.moot(q, toView(row));
+      });
+      return { outcome: 'moot' };
+    }
+    const service = await this.catalog.get(row.service_id);
+    const adapter = service && this.adapterFor(service);
+    const recovered = await this.underCancelLease(row.id, async (claimed, signal): Promise<CancelRecovery> => {
+      const open = await openCancels(this.db, row.id);
+      if (open.length === 0) {
+        await this.db.tx((q) => hooks.neverSent(q, toView(claimed)));
+        return { outcome: 'never_sent' };
+      }
+      const said = service && adapter ? await this.askIfCancelled(adapter, claimed, this.payRequest(claimed, service), signal)
+        : { kind: 'unknown' as const, reason: `no provider route for ${row.service_id}` };
+      return this.applyRecovery(claimed, open, said, hooks);
+    });
+    return recovered ?? { outcome: 'busy' };
+  }
+
+  private async applyRecovery(
+    row: PaymentRow, open: OpenCancel[], said: { kind: 'cancelled' } | { kind: 'still_paid' } | { kind: 'unknown'; reason: string }, hooks: CancelRecoveryHooks,
+  ): Promise<CancelRecovery> {
+    switch (said.kind) {
+      case 'cancelled': {
+        const reason = open.find((attempt) => attempt.reason)?.reason ?? 'cancelled at the provider';
+        const after = await this.reverse(row.id, `${reason} (completed by recovery: the provider reports it cancelled)`,
+          'cancelled (recovery: the provider reports it cancelled)', hooks.cancelled);
+        return { outcome: after.state === 'cancelled' ? 'cancelled' : 'moot' };
+      }
+      case 'still_paid':
+        await this.db.tx(async (q) => {
+          await resolveCancels(q, row.id, 'not cancelled (recovery: the provider still has it paid)');
+          await closeReversalAttention(q, row.id, 'the provider still has the payment: the cancellation never took effect', this.clock.now());
+          await recordPaymentNote(q, row, this.clock.now(), 'recovery: the provider still has the payment; the cancellation never took effect');
+          await hooks.stillPaid(q, toView(row));
+        });
+        return { outcome: 'still_paid' };
+      case 'unknown': {
+        const checks = await noteCancelCheck(this.db, row.id, said.reason, backoffMs(open.reduce((most, a) => Math.max(most, a.checks), 0) + 1, this.config.retryBaseMs, this.config.retryMaxMs));
+        return { outcome: 'unknown', reason: said.reason, checks };
+      }
+    }
+  }
+
+  /**
+   * The reverse transfer of a cancelled payment: provider → agent, once (the state guard makes a repeat a no-op), with
+   * the resolution of its open cancels (`resolvedAs`) and `record`, in one transaction.
+   */
+  private async reverse(paymentId: bigint, reason: string, resolvedAs: string, record?: OperatorRecorder): Promise<PaymentRow> {
     return this.db.tx(async (q) => {
       const locked = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 FOR UPDATE`, [paymentId]);
       const row = locked.rows[0]!;
-      if (row.state !== 'succeeded') return row;
+      if (row.state !== 'succeeded') {
+        await resolveCancels(q, row.id, `${resolvedAs}; the payment was already ${row.state}`);
+        return row;
+      }
       const { row: reversed, transferId } = await this.reverseIn(q, row, `payment ${row.id} cancelled: ${reason}`, reason);
+      await resolveCancels(q, row.id, resolvedAs);
+      await closeReversalAttention(q, row.id, `cancelled at the provider: ${reason}`, this.clock.now());
       await record?.(q, toView(row), toView(reversed), transferId);
       return reversed;
     });
@@ -934,7 +1102,8 @@ export class PaymentEngine {
       const row = (await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE id = $1 FOR UPDATE`, [paymentId])).rows[0];
       if (!row) throw new ServiceError('not_found', 'payment_not_found', `payment ${paymentId} not found`);
       await hooks.claim?.(q);
-      if (row.lease_active && row.state === 'accepted') {
+      // (A succeeded payment under a lease is being cancelled at its provider right now.)
+      if (row.lease_active && (row.state === 'accepted' || row.state === 'succeeded')) {
         throw new ServiceError('conflict', 'provider_call_running', `payment ${paymentId} is with the provider right now; try again in a moment`);
       }
       const done = await act(q, row);
@@ -1000,7 +1169,8 @@ export class PaymentEngine {
 
   /**
    * Reverses a succeeded payment at its provider (the engine's cancellation: the provider's own rules apply, e.g. the
-   * same business day); on its yes the reverse transfer and `record` commit together. Any other answer records nothing.
+   * same business day); on its yes the reverse transfer and `record` commit together. Any other answer moves nothing;
+   * one that says nothing final leaves the cancel attempt open for the reversal-recovery job.
    */
   async reverseByOperator(paymentId: bigint, reason: string, record: OperatorRecorder): Promise<CancelAnswer> {
     const row = await this.findById(this.db, paymentId);
@@ -1077,6 +1247,23 @@ export type CancelAnswer =
   | { kind: 'refused'; reason: 'already_failed' | 'in_processing' | 'not_supported' | 'provider_refused'; message?: string; payment: PaymentView }
   | { kind: 'unknown'; reason: string; payment: PaymentView }
   | { kind: 'not_found' };
+
+/** What the reversal-recovery job did about one payment's unresolved cancellation. */
+export type CancelRecovery =
+  | { outcome: 'cancelled' | 'still_paid' | 'never_sent' | 'moot' | 'busy' }
+  | { outcome: 'unknown'; reason: string; checks: number };
+
+/** What recovery writes beside each outcome, in its transaction (e.g. the reversal proposal's settlement). */
+export interface CancelRecoveryHooks {
+  /** The provider has it cancelled: with the reverse transfer. */
+  cancelled: OperatorRecorder;
+  /** The provider still has it paid: the open cancels never took effect. */
+  stillPaid: (q: Queryable, payment: PaymentView) => Promise<void>;
+  /** No cancel was ever recorded (a reversal claimed, then the hub stopped before sending). */
+  neverSent: (q: Queryable, payment: PaymentView) => Promise<void>;
+  /** The payment is no longer succeeded (cancelled or refunded otherwise). */
+  moot: (q: Queryable, payment: PaymentView) => Promise<void>;
+}
 
 /** What an operator's action changed, written in the action's own transaction (its audit entry, its proposal). */
 export type OperatorRecorder = (q: Queryable, before: PaymentView, after: PaymentView, transferId: bigint | null) => Promise<void>;

@@ -24,6 +24,11 @@ export interface ProviderPayRequest extends ProviderCheckRequest {
   extraServices?: ExtraServiceLine[];
   /** What check returned, for providers whose pay needs it (invoice numbers, contracts). */
   checkData?: ProviderCheckData;
+  /**
+   * The provider's own reference, once it confirmed the payment (a paid payment's status query): a provider whose
+   * lists simply drop a cancelled payment (Alseco) tells a cancellation from "never saw it" by it.
+   */
+  providerRef?: string;
 }
 
 export type ProviderCheckResult =
@@ -38,7 +43,11 @@ export type ProviderPayResult =
   | { kind: 'pending'; reason: string }
   | { kind: 'unknown'; reason: string };
 
-export type ProviderStatusResult = ProviderPayResult | { kind: 'not_found' };
+/**
+ * `cancelled`: the provider had the payment and it is cancelled (reversed) now — only where its protocol says so
+ * positively; the engine completes a cancellation whose answer was lost on it, and never takes it for a refusal.
+ */
+export type ProviderStatusResult = ProviderPayResult | { kind: 'not_found' } | { kind: 'cancelled' };
 
 export type ProviderCancelResult =
   | { kind: 'cancelled' }

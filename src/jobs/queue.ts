@@ -11,6 +11,8 @@ export const QUEUES = {
   drivePayment: 'payment-drive',
   /** Safety net: enqueue every payment whose next attempt is due, in case an enqueue was lost in a crash. */
   sweep: 'payment-sweep',
+  /** Every minute: cancellations whose outcome is unknown (engine/reversal-recovery.ts), resolved by asking. */
+  reversalRecovery: 'reversal-recovery',
 } as const;
 
 export interface JobQueue {

@@ -85,7 +85,10 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
     return failed.kind === 'declined' ? { kind: 'declined', ...failed.refusal } : failed;
   }
 
-  /** Asks Alseco's payment list (getPaysInfo) for our SysRef from the day we accepted the payment to today. */
+  /**
+   * Asks Alseco's payment list (getPaysInfo) for our SysRef from the day we accepted the payment to today; a payment
+   * it confirmed (`providerRef`: its PaymentIds) and no longer lists was rolled back (see statusFromPayList).
+   */
   async status(request: ProviderPayRequest, options: CallOptions): Promise<ProviderStatusResult> {
     const from = businessDay(request.acceptedAt, this.config.offsetMinutes);
     const today = businessDay(this.clock.now(), this.config.offsetMinutes);
@@ -95,7 +98,7 @@ export class AlsecoProviderAdapter implements ProviderAdapter, ReconciliationSou
       DateEnd: alsecoDayEnd(today > from ? today : from, this.config.offsetMinutes),
     }, options.signal);
     if (answer.kind !== 'ok') return { kind: 'unknown', reason: whatFailed(answer) };
-    return statusFromPayList(answer.result, request.transactionId.toString());
+    return statusFromPayList(answer.result, request.transactionId.toString(), request.providerRef);
   }
 
   /** Same-day rollback by SysRef ("Откат платежей"); Alseco refuses a processed or earlier-day payment. */

@@ -263,11 +263,17 @@ export function fromPayResults(results: readonly AlsecoResultPaymentInvoice[], d
 
 // ── status, rollback, lists ────────────────────────────────────────────────────────────────────────────────────
 
-/** What Alseco's payment list says of our SysRef: not_found only from a list that positively lacks it. */
-export function statusFromPayList(list: readonly Pick<AlsecoBankPayInfo, 'SysRef' | 'PaymentId'>[], sysRef: string): ProviderStatusResult {
+/**
+ * What Alseco's payment list says of our SysRef: not_found only from a list that positively lacks it. Alseco has no
+ * "cancelled" state: a rolled-back payment ("Откат платежей") is no longer one of the bank's payments (getPaysInfo),
+ * and a rollback is the one way a payment leaves that list. So a payment Alseco itself confirmed to us (`paidAs`: the
+ * PaymentIds its Pay answered, as we keep them) that a list covering its whole life positively lacks is cancelled;
+ * one we never had a PaymentId for (an operator's own reference) stays not_found.
+ */
+export function statusFromPayList(list: readonly Pick<AlsecoBankPayInfo, 'SysRef' | 'PaymentId'>[], sysRef: string, paidAs?: string): ProviderStatusResult {
   const found = list.filter((item) => item.SysRef.trim() === sysRef && item.PaymentId > 0);
-  if (found.length === 0) return { kind: 'not_found' };
-  return { kind: 'paid', providerRef: found.map((item) => String(item.PaymentId)).join(',') };
+  if (found.length > 0) return { kind: 'paid', providerRef: found.map((item) => String(item.PaymentId)).join(',') };
+  return paidAs !== undefined && /^[1-9]\d{0,18}(,[1-9]\d{0,18})*$/.test(paidAs) ? { kind: 'cancelled' } : { kind: 'not_found' };
 }
 
 /** "Откат платежей": exhaustive; PaymentProcessed covers next-day rollbacks (only the arrival day can be rolled back). */

@@ -19,7 +19,8 @@ export class SimulatedProviderAdapter implements ProviderAdapter {
     const answer = await callSimulatedProvider(`${this.baseUrl()}/pay`, toSandboxPay(request), sandboxPayResponse, options.signal);
     if (!answer.ok) return { kind: 'unknown', reason: answer.failure.detail };
     const result = fromSandboxPay(answer.value);
-    return result.kind === 'not_found' ? { kind: 'unknown', reason: 'provider answered not_found to a pay' } : result;
+    if (result.kind === 'not_found' || result.kind === 'cancelled') return { kind: 'unknown', reason: `provider answered ${result.kind} to a pay` };
+    return result;
   }
 
   async status(request: ProviderPayRequest, options: CallOptions): Promise<ProviderStatusResult> {

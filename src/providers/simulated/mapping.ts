@@ -52,8 +52,8 @@ export function fromSandboxPay(response: SandboxPayResponse): ProviderStatusResu
     case 'not_found':
       return { kind: 'not_found' };
     case 'cancelled':
-      // A cancelled payment was paid and reversed; the reversal is the engine's to record, not a pay outcome.
-      return { kind: 'paid', providerRef: `cancelled:${response.reference}` };
+      // Paid, then reversed at the provider: the engine completes a cancellation whose answer it never recorded.
+      return { kind: 'cancelled' };
   }
 }
 

@@ -28,9 +28,9 @@ export interface AlsecoFaults {
   malformedRate: number;
   /** A body larger than any client accepts. */
   hugeRate: number;
-  /** Pay/PayD: commit, then hang for hangMs (the caller times out after Alseco committed). */
+  /** Pay/PayD and the rollbacks: commit, then hang for hangMs (the caller times out after Alseco committed). */
   hangAfterCommitRate: number;
-  /** Pay/PayD: commit, then answer an HTML 500. */
+  /** Pay/PayD and the rollbacks: commit, then answer an HTML 500. */
   http500AfterCommitRate: number;
   hangMs: number;
   /** Faults apply to these methods only (empty: to all). */
@@ -55,6 +55,9 @@ const plantBody = z.object({
   sysRef: z.string().min(1).max(50), accountId: z.number().int().min(1).max(2_147_483_647), invoiceId: z.string().max(15).optional(),
   paySum: z.string(), receivedAt: z.string().datetime({ offset: true }).optional(),
 });
+
+/** The calls that move money at Alseco: a fault "after commit" hits them once the simulator has done what they ask. */
+const COMMITTING_METHODS: ReadonlySet<AlsecoMethod> = new Set<AlsecoMethod>(['Pay', 'PayD', 'RollbackPayments', 'RollbackPaymentsBySysRef']);
 
 /** Larger than the client's default limit (16 MiB), which is the point. */
 const HUGE_BYTES = 17 * 1024 * 1024;
@@ -129,7 +132,7 @@ async function answerSoap(state: AlsecoSandboxState, request: FastifyRequest, re
     if (error instanceof AlsecoSimFault) return sendFault(reply, soapVersion, error.side, error.message);
     throw error;
   }
-  if (method === 'Pay' || method === 'PayD') {
+  if (COMMITTING_METHODS.has(method)) {
     // The payment is committed by now: what follows is what the bank sees of it.
     if (hit(faults.hangAfterCommitRate, method)) await sleep(faults.hangMs);
     if (hit(faults.http500AfterCommitRate, method)) return reply.code(500).type('text/html').send(HTML_500);

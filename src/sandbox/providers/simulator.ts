@@ -24,11 +24,11 @@ export interface FaultConfig {
   latencyMs: number;
   /** Share of requests answered HTTP 500 before doing anything. */
   http500Rate: number;
-  /** Share of pays answered HTTP 500 after committing the payment. */
+  /** Share of money calls (pay, cancel) answered HTTP 500 after committing. */
   http500AfterCommitRate: number;
   /** Share of answers replaced by a garbled body. */
   malformedRate: number;
-  /** Share of pays that commit and then hang for `hangMs`. */
+  /** Share of money calls (pay, cancel) that commit and then hang for `hangMs`. */
   hangAfterCommitRate: number;
   hangMs: number;
   processingMs: number;
@@ -143,6 +143,9 @@ export class ProviderSimulator {
     if (payment.status === 'cancelled') return this.answer({ status: 'cancelled', reference });
     if (this.describe(payment).status !== 'paid') return this.answer({ status: 'error', code: 'REJECTED', message: 'sandbox: only a paid payment can be cancelled' });
     payment.status = 'cancelled';
+    // Committed: what follows is what the hub sees of it (a lost answer is how a reversal's outcome becomes unknown).
+    if (this.roll(this.faults.hangAfterCommitRate)) await sleep(this.faults.hangMs);
+    if (this.roll(this.faults.http500AfterCommitRate)) return { kind: 'http500' };
     return this.answer({ status: 'cancelled', reference });
   }
 

@@ -53,6 +53,12 @@ describe('states and codes', () => {
   it('says not_found only from a list that lacks the SysRef; rollbacks map PaymentProcessed to a clear refusal', () => {
     expect(statusFromPayList([{ SysRef: '42', PaymentId: 9 }], '42')).toEqual({ kind: 'paid', providerRef: '9' });
     expect(statusFromPayList([{ SysRef: '43', PaymentId: 9 }], '42')).toEqual({ kind: 'not_found' });
+    // A payment Alseco confirmed to us (its PaymentIds) that its list no longer holds was rolled back.
+    expect(statusFromPayList([{ SysRef: '43', PaymentId: 9 }], '42', '8366535')).toEqual({ kind: 'cancelled' });
+    expect(statusFromPayList([], '42', '8366535,8366536')).toEqual({ kind: 'cancelled' });
+    expect(statusFromPayList([{ SysRef: '42', PaymentId: 8366535 }], '42', '8366535')).toEqual({ kind: 'paid', providerRef: '8366535' });
+    // An operator's own reference (marked paid by hand) is not Alseco's word: still not found.
+    expect(statusFromPayList([], '42', 'DESK-1')).toEqual({ kind: 'not_found' });
     expect(fromRollbackResults([{ PaymentId: '42', Result: 'Success' }], '42')).toEqual({ kind: 'cancelled' });
     expect(fromRollbackResults([{ PaymentId: '42', Result: 'PaymentProcessed' }], '42')).toMatchObject({ kind: 'refused', code: 7 });
     expect(fromRollbackResults([], '42').kind).toBe('unknown');
