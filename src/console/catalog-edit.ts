@@ -55,7 +55,8 @@ export function registerCatalogEdits(app: FastifyInstance, deps: ConsoleDeps): v
   app.post<ServiceParams>('/catalog/:serviceId/inputs', async (request, reply) => {
     const signed = await deps.act(request, reply, 'catalog.configure');
     if (!signed) return reply;
-    const rows = inputRows(signed.form);
+    // A row left blank (the one offered to add an input) is no row: the page offers a new blank one again.
+    const rows = inputRows(signed.form).filter((row) => row.name || row.title || row.regexp);
     if (signed.form['intent'] === 'test') {
       for (const row of rows) if (!row.remove && row.regexp) row.tested = testedRow(deps, row);
       return withFound(deps, signed, reply, request.params.serviceId, (found) => editPage(deps, signed, reply, 200, 'inputs', found, { rows }, undefined, signed.form['version']));
@@ -200,7 +201,7 @@ function inputEdits(rows: InputRow[]): { edits: InputEdit[]; rowOf: number[] } {
   const edits: InputEdit[] = [];
   const rowOf: number[] = [];
   rows.forEach((row, index) => {
-    if (row.remove || (!row.name && !row.title && !row.regexp)) return;
+    if (row.remove) return;
     const order = Number.parseInt(row.order, 10);
     edits.push({ name: row.name, title: row.title, regexp: row.regexp, required: row.required, ...(Number.isFinite(order) ? { order } : {}) });
     rowOf.push(index);
