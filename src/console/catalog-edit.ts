@@ -214,9 +214,11 @@ function testedRow(deps: ConsoleDeps, row: InputRow): InputRow['tested'] {
   return tested.ok ? { ok: true, matches: tested.matches } : { ok: false, reason: tested.reason };
 }
 
+/** The fee form: a range's `min` is the least fee; a percent's `floor` (the rule's `min`) is what is allowed whatever the percent gives. */
 function feeForm(form: Record<string, string>): FeeRuleInput {
   const field = (name: string) => (form[name] ?? '').slice(0, 32);
-  return { kind: field('kind'), min: field('min'), max: field('max'), percent: field('percent') };
+  const kind = field('kind');
+  return { kind, min: kind === 'percent' ? field('floor') : field('min'), max: field('max'), percent: field('percent') };
 }
 
 function previewText(preview: FeePreview) {

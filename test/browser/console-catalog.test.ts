@@ -156,6 +156,12 @@ describe('console catalog and reconciliation in the browser', () => {
 
     await page.click('#edit-fee');
     await page.waitForSelector('#fee-form');
+    await page.selectOption('#f-kind', 'percent');
+    await page.fill('#f-percent', '2.5');
+    await page.fill('#f-sample', '100.99');
+    expect(await page.textContent('#fee-live')).toBe('0.00 … 2.52'); // exact, rounded down, as the engine computes it
+    await page.fill('#f-floor', '3');
+    expect(await page.textContent('#fee-live')).toBe('0.00 … 3.00');
     await page.selectOption('#f-kind', 'range');
     expect(await page.isHidden('#f-percent')).toBe(true);
     await page.fill('#f-min', '1.00');

@@ -131,8 +131,10 @@ describe('console catalog, reconciliation and Elsom access', () => {
 
     const fee = await admin.get('/catalog/P1012/fee');
     const feeVersion = /name="version" value="([0-9a-f]{16})"/.exec(fee.text)![1]!;
-    const preview = await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'percent', percent: '2.5', min: '1.00', sample: '100.99', intent: 'preview' });
-    expect(preview.text).toContain('data-min="0.00" data-max="2.52"');
+    const preview = await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'percent', percent: '2.5', floor: '1.00', min: '9.99', sample: '100.99', intent: 'preview' });
+    expect(preview.text).toContain('data-min="0.00" data-max="2.52"'); // a percent's floor (1.00) is below 2.5 %; a range's min is not read
+    const floored = await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'percent', percent: '2.5', floor: '3.00', sample: '100.99', intent: 'preview' });
+    expect(floored.text).toContain('data-max="3.00"');
     const badFee = await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'range', min: '1e3', max: '5', intent: 'save' });
     expect(badFee.status).toBe(400);
     expect(badFee.text).toContain('не больше двух знаков');

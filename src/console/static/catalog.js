@@ -66,7 +66,7 @@
       if (kind.value === 'range') { low = minor(field('f-min')); high = minor(field('f-max')); }
       if (kind.value === 'percent') {
         var percent = minor(field('f-percent'));
-        var floor = field('f-min') ? minor(field('f-min')) : 0n;
+        var floor = field('f-floor') ? minor(field('f-floor')) : 0n;
         if (percent === null || floor === null) { live.textContent = '?'; return; }
         high = (amount * percent) / 10000n;
         if (floor > high) high = floor;
