@@ -59,7 +59,7 @@ export function registerCatalogEdits(app: FastifyInstance, deps: ConsoleDeps): v
     const rows = inputRows(signed.form).filter((row) => row.name || row.title || row.regexp);
     if (signed.form['intent'] === 'test') {
       for (const row of rows) if (!row.remove && row.regexp) row.tested = testedRow(deps, row);
-      return withFound(deps, signed, reply, request.params.serviceId, (found) => editPage(deps, signed, reply, 200, 'inputs', found, { rows }, undefined, signed.form['version']));
+      return withFound(deps, signed, reply, request.params.serviceId, (found) => editPage(deps, signed, reply, 200, 'inputs', found, { rows }, undefined, (signed.form['version'] ?? '').slice(0, 16)));
     }
     const { edits, rowOf } = inputEdits(rows);
     return save(deps, signed, reply, request.params.serviceId, 'inputs', { rows }, rowOf, (version) => deps.services.catalog.setInputs(signed.actor, request.params.serviceId, edits, version));
@@ -77,7 +77,7 @@ export function registerCatalogEdits(app: FastifyInstance, deps: ConsoleDeps): v
       } catch (error) {
         problem = problemOf(signed, error, []);
       }
-      return withFound(deps, signed, reply, request.params.serviceId, (found) => editPage(deps, signed, reply, problem ? 400 : 200, 'fee', found, { rule, sample, preview }, problem, signed.form['version']));
+      return withFound(deps, signed, reply, request.params.serviceId, (found) => editPage(deps, signed, reply, problem ? 400 : 200, 'fee', found, { rule, sample, preview }, problem, (signed.form['version'] ?? '').slice(0, 16)));
     }
     return save(deps, signed, reply, request.params.serviceId, 'fee', { rule, sample }, [], (version) => deps.services.catalog.setFeeRule(signed.actor, request.params.serviceId, rule, version));
   });
@@ -93,7 +93,7 @@ export function registerCatalogEdits(app: FastifyInstance, deps: ConsoleDeps): v
         providerConfig = JSON.parse(configText) as Record<string, unknown>;
       } catch {
         return withFound(deps, signed, reply, request.params.serviceId, (found) =>
-          editPage(deps, signed, reply, 400, 'route', found, form, { field: 'providerConfig', message: text(signed.view.lang, 'cat_err_bad_provider_config') }, signed.form['version']));
+          editPage(deps, signed, reply, 400, 'route', found, form, { field: 'providerConfig', message: text(signed.view.lang, 'cat_err_bad_provider_config') }, (signed.form['version'] ?? '').slice(0, 16)));
       }
     }
     return save(deps, signed, reply, request.params.serviceId, 'route', form, [], (version) =>
