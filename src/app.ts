@@ -137,7 +137,7 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
-  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name) });
+  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name), providerNames: providers.names() });
   const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
   return { ctx, providers };
 }

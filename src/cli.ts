@@ -5,6 +5,7 @@ import type { Db } from './store/db.ts';
 import { createAgent, findAgentByName } from './engine/agents.ts';
 import { admin, agentCreateOptions, createAgentCommand, print, registerAgentCommands, registerOperatorCommands, registerTokenCommands, type Output } from './cli/admin-commands.ts';
 import { registerMoneyCommands, registerOperationCommands, registerPaymentCommands } from './cli/operations-commands.ts';
+import { registerCatalogCommands } from './cli/catalog-commands.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
 import { SocketInUseError } from './admin/socket.ts';
 import { registerElsomSandboxCommands, withElsomOptions } from './cli/elsom.ts';
@@ -86,6 +87,7 @@ registerOperatorCommands(program);
 registerMoneyCommands(program);
 registerPaymentCommands(program);
 registerOperationCommands(program);
+registerCatalogCommands(program);
 
 registerElsomSandboxCommands(program);
 

@@ -10,6 +10,7 @@ import { configuredClock, type Config } from '../config.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from '../engine/catalog.ts';
+import { buildProviderRegistry } from '../providers/registry.ts';
 import { PaymentEngine } from '../engine/payments.ts';
 import { createAdminServices } from '../engine/admin-services.ts';
 import { adminApiRoutes } from '../admin/plugin.ts';
@@ -105,6 +106,8 @@ async function mountAdmin(db: Db, config: Config): Promise<FastifyInstance> {
   const alseco = new AlsecoProviderAdapter(config.alseco, () => config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`);
   const services = createAdminServices(db, {
     clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => (name === 'alseco' ? alseco : undefined),
+    // The routes a service may be given: the registry's adapters, named without reaching any of them.
+    providerNames: buildProviderRegistry(config.alseco, () => '', clock).names(),
   });
   const app = Fastify({ loggerInstance: log });
   await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services, mode: 'socket' });

@@ -18,7 +18,11 @@ import {
   type ProposalFilters, type ProposalInput,
 } from './approvals.ts';
 import type { Catalog } from './catalog.ts';
-import { setServiceEnabled, setServiceLimits, testServiceInput } from './catalog-admin.ts';
+import {
+  serviceForEdit, setServiceEnabled, setServiceFeeRule, setServiceInputs, setServiceLimits, setServiceRoute, testRegexp, testServiceInput,
+  type InputEdit, type RouteEdit,
+} from './catalog-admin.ts';
+import { feePreview, parseFeeRule, type FeeRuleInput } from './fee-rules.ts';
 import { configureElsomTerminal, elsomPaymentList, elsomTerminalOf, type ElsomTerminalChange } from './elsom-terminal-admin.ts';
 import { findReconciliationRun, listReconciliationRuns, ReconciliationTasks } from './reconciliation-runs.ts';
 import { ServiceError } from './errors.ts';
@@ -46,6 +50,8 @@ export interface AdminServiceParts {
   sessionTimeouts?: SessionTimeouts;
   /** The provider that can reconcile its business days (Alseco), by adapter name; undefined: none. */
   reconciliationSource?: (provider: string) => unknown;
+  /** The provider adapters of the registry: the routes a service may be given. */
+  providerNames?: readonly string[];
 }
 
 type SessionPrincipal = Exclude<Principal, { kind: 'local' }>;
@@ -111,7 +117,7 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       list: (filters: AuditFilters = {}, page: AuditPage = {}) => listAudit(db, filters, page),
       verify: () => verifyAuditChain(db),
     },
-    catalog: catalogServices(db, parts.catalog, clock),
+    catalog: catalogServices(db, parts.catalog, clock, parts.providerNames ?? []),
     elsom: {
       terminal: (agentId: bigint) => elsomTerminalOf(db, agentId),
       configure: (actor: Actor, agentId: bigint, change: ElsomTerminalChange) => configureElsomTerminal(db, actor, agentId, change, clock),
@@ -153,12 +159,23 @@ function agentServices(db: Db, clock: Clock) {
   };
 }
 
-function catalogServices(db: Db, catalog: Catalog, clock: Clock) {
+function catalogServices(db: Db, catalog: Catalog, clock: Clock, providerNames: readonly string[]) {
   return {
     all: () => catalog.all(),
     get: (serviceId: string) => catalog.get(serviceId),
+    /** The service as stored now with its version, which an edit sends back (undefined: no such service). */
+    edit: (serviceId: string) => serviceForEdit(db, serviceId),
+    /** The provider adapters a route may name. */
+    providers: () => [...providerNames].sort(),
     setEnabled: (actor: Actor, serviceId: string, enabled: boolean) => setServiceEnabled(db, catalog, actor, serviceId, enabled, clock),
-    setLimits: (actor: Actor, serviceId: string, limits: { minMinor: bigint; maxMinor: bigint }) => setServiceLimits(db, catalog, actor, serviceId, limits, clock),
+    setLimits: (actor: Actor, serviceId: string, limits: { minMinor: bigint; maxMinor: bigint }, version?: string) => setServiceLimits(db, catalog, actor, serviceId, limits, clock, version),
+    setInputs: (actor: Actor, serviceId: string, inputs: readonly InputEdit[], version: string) => setServiceInputs(db, catalog, actor, serviceId, inputs, version, clock),
+    setFeeRule: (actor: Actor, serviceId: string, rule: FeeRuleInput, version: string) => setServiceFeeRule(db, catalog, actor, serviceId, rule, version, clock),
+    setRoute: (actor: Actor, serviceId: string, route: RouteEdit, version: string) => setServiceRoute(db, catalog, actor, serviceId, route, providerNames, version, clock),
+    /** A regexp being edited tried on a value, refused as a save would refuse it (reads nothing). */
+    testRegexp: (regexp: string, value: string) => testRegexp(regexp, value),
+    /** The fees a rule (decimal texts) would allow on a sample amountTo (reads nothing). */
+    feePreview: (rule: FeeRuleInput, amount: string) => feePreview(parseFeeRule(rule), amount),
     /** Whether a value passes an input's regexp as check and pay test it; undefined: no such service. */
     testInput: async (serviceId: string, inputName: string, value: string) => {
       const service = await catalog.get(serviceId);

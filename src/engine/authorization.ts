@@ -51,6 +51,8 @@ export const ACTIONS = {
   'reconciliation.run': OPERATE,
   'catalog.read': READ,
   'catalog.manage': ADMIN,
+  /** A service's inputs and regexps, fee rule and route: what check and pay enforce, and where the money goes. */
+  'catalog.configure': ADMIN,
   'operators.read': ADMIN,
   'operators.manage': ADMIN,
   'audit.read': READ,

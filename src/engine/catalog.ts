@@ -4,7 +4,7 @@ import type { Queryable } from '../store/db.ts';
 import type { FeeRule, Service, ServiceField } from '../domain/catalog.ts';
 import { parseOperatorAmount } from '../domain/money.ts';
 
-interface ServiceRow {
+export interface ServiceRow {
   service_id: string;
   type: number;
   name: string;
@@ -22,7 +22,7 @@ interface ServiceRow {
   provider_config: Record<string, unknown>;
 }
 
-function toService(row: ServiceRow): Service {
+export function toService(row: ServiceRow): Service {
   return {
     serviceId: row.service_id,
     type: row.type as Service['type'],

@@ -100,8 +100,8 @@ export interface ConsoleServices {
   audit(filters: AuditFilters, page: { before?: bigint; limit?: number }): Promise<{ entries: AuditEntry[]; nextBefore: bigint | null }>;
   verifyAudit(): Promise<AuditVerification>;
 
-  /** Services, their enabled flag and limits (changes audited, the catalog's cache dropped), the regexp test. */
-  catalog: Pick<AdminServices['catalog'], 'all' | 'get' | 'setEnabled' | 'setLimits' | 'testInput'>;
+  /** Services, their enabled flag, limits, inputs, fee rule and route (changes audited, the cache dropped), the regexp test and fee preview. */
+  catalog: Pick<AdminServices['catalog'], 'all' | 'get' | 'edit' | 'providers' | 'setEnabled' | 'setLimits' | 'setInputs' | 'setFeeRule' | 'setRoute' | 'testInput' | 'testRegexp' | 'feePreview'>;
   /** Agents' Elsom terminals and the PAYMENT_LIST the biller gateway would answer. */
   elsom: AdminServices['elsom'];
   /** Runs on demand (tracked background tasks), past runs and their items. */

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../domain/clock.ts';
  * Every provider route the catalog may name (services.provider). A new provider is one folder under providers/ and
  * one line here.
  */
-export function buildProviderRegistry(alseco: AlsecoConfig, sandboxBaseUrl: () => string, clock: Clock = systemClock): ProviderRegistry {
+export function buildProviderRegistry(alseco: AlsecoConfig, sandboxBaseUrl: () => string, clock: Clock = systemClock): ProviderRegistry & { names(): string[] } {
   const sandbox = (name: string) => new SimulatedProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`);
   const adapters: ProviderAdapter[] = [
     sandbox('mobile'),
@@ -22,5 +22,5 @@ export function buildProviderRegistry(alseco: AlsecoConfig, sandboxBaseUrl: () =
     new AlsecoProviderAdapter(alseco, sandboxBaseUrl, clock),
   ];
   const byName = new Map(adapters.map((adapter) => [adapter.name, adapter]));
-  return { get: (name) => byName.get(name) };
+  return { get: (name) => byName.get(name), names: () => [...byName.keys()] };
 }

@@ -3,7 +3,9 @@
  * with its sandboxes: an admin tries a value in an input's live regexp box (the browser's answer, then the server's),
  * disables a service and the agent API refuses it, enables it again; an operator runs an Alseco reconciliation,
  * watches its progress page and reads the classes and the difference found; the Elsom PAYMENT_LIST view of an
- * agent's terminal. `UPDATE_SCREENSHOTS=1` writes the pictures into docs/screenshots/.
+ * agent's terminal; an admin edits an input's regexp (a ReDoS-prone one refused in the form, the new one tried live
+ * and by the server) and a fee rule (with its preview), and the agent API obeys both at once; the inputs editor on a
+ * phone. `UPDATE_SCREENSHOTS=1` writes the pictures into docs/screenshots/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, consoleLogIn, shot } from '../helpers/browser.ts';
@@ -117,6 +119,75 @@ describe('console catalog and reconciliation in the browser', () => {
     await page.waitForSelector('#elsom-list tr[data-number="7001"]');
     expect(await page.textContent('#elsom-list tr[data-number="7001"]')).toContain('150.00');
     await shot(page, 'console-16-elsom-list');
+    expect(cspErrors).toEqual([]);
+  });
+
+  it('edits an input\'s regexp and a fee rule, and the agent API obeys both at once', async () => {
+    const api = agentApi(h.url, agent.token);
+    const p1011 = (id: number, account: string, amountFrom = '100.00') =>
+      `{"serviceId":"P1011","account":"${account}","agentTransactionId":${id},"agentTransactionDate":"2026-03-16T10:00:00","amountTo":100.00,"amountFrom":${amountFrom}}`;
+    expect(num((await api('pay', p1011(9001, '7770017711'))).body.result)).toBe('0');
+    const page = await laptop();
+    await logIn(page, 'root');
+    await page.goto(`${h.url}/console/catalog/P1011`);
+    await page.click('#edit-inputs');
+    await page.waitForSelector('#inputs-form');
+    await page.fill('#regexp_0', '^(\\d+)+$');
+    await page.click('#save-inputs');
+    await page.waitForSelector('#form-error');
+    expect(await page.textContent('#regexp-error-0')).toContain('катастрофический перебор');
+    expect(await page.inputValue('#regexp_0')).toBe('^(\\d+)+$'); // what was typed is kept
+
+    await page.fill('#regexp_0', '^8\\d{9}$');
+    await page.fill('#sample_0', '7770017711');
+    expect(await page.getAttribute('[data-live="0"]', 'data-matches')).toBe('false'); // the browser, as one types
+    await page.fill('#sample_0', '8770017711');
+    expect(await page.getAttribute('[data-live="0"]', 'data-matches')).toBe('true');
+    await page.click('#check-inputs');
+    await page.waitForSelector('#tested-0');
+    expect(await page.getAttribute('#tested-0', 'data-matches')).toBe('true'); // and the server, before saving
+    await shot(page, 'console-17-service-inputs');
+    await page.click('#save-inputs');
+    await page.waitForSelector('#flash');
+    expect(await page.textContent('#flash')).toContain('Поля сохранены');
+    expect(await page.textContent('#inputs tr[data-input="account"]')).toContain('^8\\d{9}$');
+    expect(num((await api('pay', p1011(9002, '7770017711'))).body.result)).toBe('4'); // refused by the new regexp
+    expect(num((await api('pay', p1011(9003, '8770017711'))).body.result)).toBe('0');
+
+    await page.click('#edit-fee');
+    await page.waitForSelector('#fee-form');
+    await page.selectOption('#f-kind', 'percent');
+    await page.fill('#f-percent', '2.5');
+    await page.fill('#f-sample', '100.99');
+    expect(await page.textContent('#fee-live')).toBe('0.00 … 2.52'); // exact, rounded down, as the engine computes it
+    await page.fill('#f-floor', '3');
+    expect(await page.textContent('#fee-live')).toBe('0.00 … 3.00');
+    await page.selectOption('#f-kind', 'range');
+    expect(await page.isHidden('#f-percent')).toBe(true);
+    await page.fill('#f-min', '1.00');
+    await page.fill('#f-max', '2.50');
+    await page.fill('#f-sample', '100.00');
+    expect(await page.textContent('#fee-live')).toBe('1.00 … 2.50');
+    await page.click('#preview-fee');
+    await page.waitForSelector('#fee-preview');
+    expect(await page.getAttribute('#fee-preview', 'data-max')).toBe('2.50');
+    expect(await page.textContent('#fee-preview')).toContain('102.50');
+    await shot(page, 'console-18-service-fee');
+    await page.click('#save-fee');
+    await page.waitForSelector('#flash');
+    expect(await page.textContent('#flash')).toContain('Правило комиссии сохранено');
+    expect(num((await api('pay', p1011(9004, '8770017711'))).body.result)).toBe('255'); // no fee: outside the new rule
+    const charged = await api('pay', p1011(9005, '8770017711', '102.00'));
+    expect(num(charged.body.result)).toBe('0');
+    const stored = await h.db.query<{ amount_from_minor: bigint }>('SELECT amount_from_minor FROM payments WHERE id = $1', [BigInt(num(charged.body.transactionId))]);
+    expect(stored.rows[0]!.amount_from_minor).toBe(10_200n); // the new fee charged
+
+    const phone = await openPage(browser, cspErrors, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await logIn(phone, 'root');
+    await phone.goto(`${h.url}/console/catalog/P1011/inputs`);
+    const width = await phone.evaluate<number>('document.documentElement.scrollWidth');
+    expect(width).toBeLessThanOrEqual(390); // no sideways scrolling on a phone
+    await shot(phone, 'console-19-service-inputs-phone');
     expect(cspErrors).toEqual([]);
   });
 });

@@ -16,7 +16,9 @@ const PASSWORD = 'correct horse battery';
 const PAGES = ['/catalog', '/catalog/P1011', '/reconciliation', '/reconciliation/runs/1', '/reconciliation/runs/1/items.csv', '/reconciliation/tasks/abc', '/reconciliation/tasks/abc.json', '/elsom-list'];
 const READ_ACTIONS = ['/catalog/P1011/test'];
 const OPERATOR_ACTIONS = ['/reconciliation'];
-const ADMIN_ACTIONS = ['/catalog/P1011/enabled', '/catalog/P1011/limits', '/agents/1/elsom-terminal'];
+const ADMIN_ACTIONS = ['/catalog/P1011/enabled', '/catalog/P1011/limits', '/agents/1/elsom-terminal', '/catalog/P1011/inputs', '/catalog/P1011/fee', '/catalog/P1011/route'];
+/** The edit pages of a service's inputs, fee rule and route: an admin's only (catalog.configure). */
+const ADMIN_PAGES = ['/catalog/P1011/inputs', '/catalog/P1011/fee', '/catalog/P1011/route'];
 
 beforeAll(async () => {
   h = await startTolem({ jobs: false });
@@ -37,7 +39,7 @@ async function signedIn(login: string): Promise<PanelClient> {
 describe('console catalog, reconciliation and Elsom access', () => {
   it('sends every page and action to the login without a session', async () => {
     const anonymous = new PanelClient(h.url, '/console');
-    for (const path of PAGES) {
+    for (const path of [...PAGES, ...ADMIN_PAGES]) {
       const answer = await anonymous.get(path);
       expect(answer.status, path).toBe(303);
       expect(answer.location, path).toMatch(/^\/console\/login\?next=/);
@@ -55,6 +57,8 @@ describe('console catalog, reconciliation and Elsom access', () => {
     const catalog = await viewer.get('/catalog');
     expect(catalog.text).toContain('P1011');
     expect(catalog.text).not.toContain('id="toggle-service"');
+    expect((await viewer.get('/catalog/P1011')).text).not.toContain('id="edit-inputs"');
+    for (const path of ADMIN_PAGES) expect((await viewer.get(path)).status, path).toBe(403);
     const tested = await viewer.post('/catalog/P1011/test', { input: 'account', value: '7770017711' });
     expect(tested.status).toBe(200);
     expect(tested.text).toContain('data-matches="true"');
@@ -73,6 +77,15 @@ describe('console catalog, reconciliation and Elsom access', () => {
 
   it('lets an operator run a reconciliation but not change the catalog or a terminal', async () => {
     const operator = await signedIn('olga');
+    for (const path of ADMIN_PAGES) expect((await operator.get(path)).status, path).toBe(403);
+    const version = (await h.tolem.ctx.admin.catalog.edit('P1011'))!.version;
+    const attempts: Record<string, Record<string, string>> = {
+      '/catalog/P1011/inputs': { version, rows: '1', name_0: 'account', title_0: 'x', regexp_0: '^.*$', required_0: 'on', intent: 'save' },
+      '/catalog/P1011/fee': { version, kind: 'any', intent: 'save' },
+      '/catalog/P1011/route': { version, provider: 'sandbox-shop' },
+    };
+    for (const [path, fields] of Object.entries(attempts)) expect((await operator.post(path, fields)).status, path).toBe(403);
+    expect((await h.tolem.ctx.admin.catalog.edit('P1011'))!.version).toBe(version); // nothing changed
     for (const path of ADMIN_ACTIONS) {
       expect((await operator.post(path, { enabled: 'off', min: '1.00', max: '2.00', terminalId: '77', login: 'x', password: 'y' })).status, path).toBe(403);
     }
@@ -90,6 +103,57 @@ describe('console catalog, reconciliation and Elsom access', () => {
     expect((await operator.post('/reconciliation', { provider: 'sandbox-mobile', day: '2026-11-21' })).location).toContain('err=not_found');
     expect((await operator.post('/reconciliation', { provider: 'alseco', day: '21.11.2026' })).location).toContain('err=bad_day');
     expect((await operator.post('/reconciliation', { provider: 'alseco', day: '2026-11-21' }, { csrf: false })).status).toBe(403);
+  });
+
+  it('lets an admin edit inputs, the fee rule and the route: errors in the form in the operator\'s language, a stale form is a conflict, each save audited', async () => {
+    const admin = await signedIn('root');
+    const page = await admin.get('/catalog/P1012/inputs');
+    expect(page.status).toBe(200);
+    const version = /name="version" value="([0-9a-f]{16})"/.exec(page.text)![1]!;
+    const rows = (fields: Record<string, string>) => ({ version, rows: '2', name_0: 'ev_account1', title_0: 'Номер', required_0: 'on', order_0: '1', name_1: 'ev_account2', title_1: 'Второй', order_1: '2', regexp_1: '^\\d{10}$', intent: 'save', ...fields });
+    const unsafe = await admin.post('/catalog/P1012/inputs', rows({ regexp_0: '^(\\d+)+$' }));
+    expect(unsafe.status).toBe(400);
+    expect(unsafe.text).toContain('катастрофический перебор');
+    expect(unsafe.text).toContain('id="regexp-error-0"');
+    expect(unsafe.text).toContain('value="^(\\d+)+$"'); // what was typed stays in the form
+    const english = await admin.post('/catalog/P1012/inputs?lang=en', rows({ regexp_0: '\\d{10}' }));
+    expect(english.text).toContain('must start with ^ and end with $');
+    const tested = await admin.post('/catalog/P1012/inputs', rows({ regexp_0: '^\\d{11}$', sample_0: '12345678901', intent: 'test' }));
+    expect(tested.status).toBe(200);
+    expect(tested.text).toContain('id="tested-0" data-matches="true"');
+    expect((await h.tolem.ctx.admin.catalog.edit('P1012'))!.version).toBe(version); // "check" saves nothing
+    const saved = await admin.post('/catalog/P1012/inputs', rows({ regexp_0: '^\\d{11}$' }));
+    expect(saved.location).toContain('ok=inputs_saved');
+    expect((await h.tolem.ctx.catalog.get('P1012'))?.inputs.map((input) => input.regexp)).toEqual(['^\\d{11}$', '^\\d{10}$']);
+    const stale = await admin.post('/catalog/P1012/inputs?lang=ru', rows({ regexp_0: '^\\d{12}$' }));
+    expect(stale.status).toBe(409);
+    expect(stale.text).toContain('другой оператор');
+
+    const fee = await admin.get('/catalog/P1012/fee');
+    const feeVersion = /name="version" value="([0-9a-f]{16})"/.exec(fee.text)![1]!;
+    const preview = await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'percent', percent: '2.5', floor: '1.00', min: '9.99', sample: '100.99', intent: 'preview' });
+    expect(preview.text).toContain('data-min="0.00" data-max="2.52"'); // a percent's floor (1.00) is below 2.5 %; a range's min is not read
+    const floored = await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'percent', percent: '2.5', floor: '3.00', sample: '100.99', intent: 'preview' });
+    expect(floored.text).toContain('data-max="3.00"');
+    const badFee = await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'range', min: '1e3', max: '5', intent: 'save' });
+    expect(badFee.status).toBe(400);
+    expect(badFee.text).toContain('не больше двух знаков');
+    expect((await admin.post('/catalog/P1012/fee', { version: feeVersion, kind: 'range', min: '0.50', max: '3.00', intent: 'save' })).location).toContain('ok=fee_saved');
+    expect((await h.tolem.ctx.catalog.get('P1012'))?.feeRule).toEqual({ kind: 'range', minMinor: '50', maxMinor: '300' });
+
+    const route = await admin.get('/catalog/P1012/route');
+    const routeVersion = /name="version" value="([0-9a-f]{16})"/.exec(route.text)![1]!;
+    expect(route.text).toContain('<option value="alseco"');
+    const unknown = await admin.post('/catalog/P1012/route', { version: routeVersion, provider: 'sandbox-nowhere' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain('нет в реестре');
+    expect((await admin.post('/catalog/P1012/route', { version: routeVersion, provider: 'sandbox-shop', config: '[1' })).status).toBe(400);
+    expect((await admin.post('/catalog/P1012/route', { version: routeVersion, provider: 'sandbox-shop', config: '{"code":"S-1"}' })).location).toContain('ok=route_saved');
+    expect((await h.tolem.ctx.catalog.get('P1012'))?.providerConfig).toEqual({ code: 'S-1' });
+    expect((await admin.post('/catalog/P1012/route', { provider: 'sandbox-shop' }, { csrf: false })).status).toBe(403);
+
+    const actions = (await listAudit(h.db, { targetKind: 'service', targetId: 'P1012' })).entries.map((entry) => entry.action);
+    expect(actions).toEqual(['catalog.route', 'catalog.fee_rule', 'catalog.inputs']);
   });
 
   it('lets an admin disable a service, change its limits and set an Elsom terminal, each audited', async () => {

@@ -1,12 +1,66 @@
-/** The catalog's changes, agents' Elsom terminals and the stored reconciliation runs: what the console does, as JSON. */
+/** The catalog: a service with its version, its edits (inputs, fee rule, route, limits, enabled), the regexp and fee previews; agents' Elsom terminals and the stored reconciliation runs: what the console does, as JSON. */
 import { z } from 'zod';
 import { ServiceError } from '../../engine/errors.ts';
 import { agentParams, idParams, instantText, minorText, route, type AdminRoute } from '../route.ts';
 
 const serviceParams = z.object({ serviceId: z.string().regex(/^[\w.-]{1,32}$/, 'a serviceId') });
+/** The version the edit started from (GET /services/:serviceId): a change since is refused with 409 version_conflict. */
+const version = z.string().regex(/^[0-9a-f]{16}$/, 'a version from GET /services/:serviceId');
+const decimal = z.string().max(32);
+const feeRule = z.object({
+  kind: z.enum(['none', 'any', 'range', 'percent']), min: decimal.optional(), max: decimal.optional(),
+  percent: decimal.optional().meta({ description: 'percent: the most the fee may be, in percent of amountTo ("2.50")' }),
+}).strict().meta({ description: 'Amounts and the percent as exact decimal texts ("300.00"), never numbers' });
+const input = z.object({
+  name: z.string().max(64), title: z.string().max(200), regexp: z.string().max(1_000), required: z.boolean(), order: z.number().int().min(0).max(1_000).optional(),
+}).strict();
 const notFound = (what: string) => new ServiceError('not_found', 'not_found', `${what} not found`);
 
 export const catalogRoutes: AdminRoute[] = [
+  route({
+    method: 'GET', url: '/services/:serviceId', tag: 'catalog', action: 'catalog.read', params: serviceParams,
+    summary: 'A service as stored now, with the version an edit sends back',
+    handle: async ({ services, params }) => {
+      const found = await services.catalog.edit(params.serviceId);
+      if (!found) throw notFound(`service ${params.serviceId}`);
+      return found;
+    },
+  }),
+  route({
+    method: 'GET', url: '/providers', tag: 'catalog', action: 'catalog.read',
+    summary: 'The provider adapters of the registry: the routes a service may be given',
+    handle: async ({ services }) => ({ providers: services.catalog.providers() }),
+  }),
+  route({
+    method: 'PUT', url: '/services/:serviceId/inputs', tag: 'catalog', action: 'catalog.configure', params: serviceParams,
+    body: z.object({ version, inputs: z.array(input).max(10) }).strict(),
+    summary: 'Replace a service\'s inputs (name, title, regexp, required, order); each regexp must compile, be anchored ^…$ and be safe from catastrophic backtracking',
+    handle: async ({ services, actor, params, body }) => services.catalog.setInputs(actor, params.serviceId, body.inputs, body.version),
+  }),
+  route({
+    method: 'PUT', url: '/services/:serviceId/fee-rule', tag: 'catalog', action: 'catalog.configure', params: serviceParams,
+    body: z.object({ version, rule: feeRule }).strict(),
+    summary: 'Replace a service\'s fee rule (what amountFrom − amountTo may be): none, any, range min…max, or percent with an optional min',
+    handle: async ({ services, actor, params, body }) => services.catalog.setFeeRule(actor, params.serviceId, body.rule, body.version),
+  }),
+  route({
+    method: 'PUT', url: '/services/:serviceId/route', tag: 'catalog', action: 'catalog.configure', params: serviceParams,
+    body: z.object({ version, provider: z.string().min(1).max(64), providerConfig: z.record(z.string(), z.unknown()).optional() }).strict(),
+    summary: 'Send a service to another provider adapter of the registry (GET /providers); without providerConfig the current one is kept',
+    handle: async ({ services, actor, params, body }) => services.catalog.setRoute(actor, params.serviceId, body, body.version),
+  }),
+  route({
+    method: 'POST', url: '/services/:serviceId/fee-rule/preview', tag: 'catalog', action: 'catalog.read', params: serviceParams,
+    body: z.object({ rule: feeRule, amount: decimal }).strict(),
+    summary: 'The fees a rule would allow on a sample amountTo, and the most amountFrom may then be (reads only)',
+    handle: async ({ services, body }) => services.catalog.feePreview(body.rule, body.amount),
+  }),
+  route({
+    method: 'POST', url: '/services/:serviceId/regexp/test', tag: 'catalog', action: 'catalog.read', params: serviceParams,
+    body: z.object({ regexp: z.string().max(1_000), value: z.string().max(500) }).strict(),
+    summary: 'Try a regexp being edited on a value: refused as a save would refuse it, else whether it matches (reads only)',
+    handle: async ({ services, body }) => services.catalog.testRegexp(body.regexp, body.value),
+  }),
   route({
     method: 'PUT', url: '/services/:serviceId/enabled', tag: 'catalog', action: 'catalog.manage', params: serviceParams,
     body: z.object({ enabled: z.boolean() }).strict(),
@@ -15,10 +69,10 @@ export const catalogRoutes: AdminRoute[] = [
   }),
   route({
     method: 'PUT', url: '/services/:serviceId/limits', tag: 'catalog', action: 'catalog.manage', params: serviceParams,
-    body: z.object({ minMinor: minorText(), maxMinor: minorText() }).strict(),
-    summary: 'A service\'s amount limits in minor units (0 < min ≤ max)',
+    body: z.object({ minMinor: minorText(), maxMinor: minorText(), version: version.optional() }).strict(),
+    summary: 'A service\'s amount limits in minor units (0 < min ≤ max); with a version, refused (409) if the service changed since',
     handle: async ({ services, actor, params, body }) => {
-      await services.catalog.setLimits(actor, params.serviceId, body);
+      await services.catalog.setLimits(actor, params.serviceId, { minMinor: body.minMinor, maxMinor: body.maxMinor }, body.version);
       return services.catalog.get(params.serviceId);
     },
   }),
