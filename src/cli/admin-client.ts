@@ -12,6 +12,7 @@ import { migrate } from '../store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from '../engine/catalog.ts';
 import { PaymentEngine } from '../engine/payments.ts';
 import { createAdminServices } from '../engine/admin-services.ts';
+import { openSecretBox } from '../engine/secrets.ts';
 import { adminApiRoutes } from '../admin/plugin.ts';
 import { AlsecoProviderAdapter } from '../providers/alseco/index.ts';
 import { ADMIN_PREFIX, socketAnswers } from '../admin/socket.ts';
@@ -105,6 +106,7 @@ async function mountAdmin(db: Db, config: Config): Promise<FastifyInstance> {
   const alseco = new AlsecoProviderAdapter(config.alseco, () => config.sandboxUrl ?? `http://${config.host}:${config.port}/sandbox`);
   const services = createAdminServices(db, {
     clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => (name === 'alseco' ? alseco : undefined),
+    secrets: openSecretBox(config, log),
   });
   const app = Fastify({ loggerInstance: log });
   await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services, mode: 'socket' });

@@ -28,8 +28,9 @@ import {
 } from './operator-actions.ts';
 import {
   changeOwnPassword, checkOperatorLogin, disableOwnTotp, enableOwnTotp, newTotpSecret, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
-  findOperator, listOperators, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
+  findOperator, listOperators, sealClearTotpSecrets, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
 } from './operators.ts';
+import type { SecretBox } from './secrets.ts';
 import { paymentRecord } from './payment-record.ts';
 import { isReconciliationSource, reconcileProviderDay, reconciliationCsv } from './reconcile.ts';
 import { appendAudit } from './audit.ts';
@@ -46,18 +47,20 @@ export interface AdminServiceParts {
   sessionTimeouts?: SessionTimeouts;
   /** The provider that can reconcile its business days (Alseco), by adapter name; undefined: none. */
   reconciliationSource?: (provider: string) => unknown;
+  /** What seals and opens the second-factor secrets in the store (engine/secrets.ts). */
+  secrets: SecretBox;
 }
 
 type SessionPrincipal = Exclude<Principal, { kind: 'local' }>;
 type From = { ip: string | null; userAgent: string | null };
 
 export function createAdminServices(db: Db, parts: AdminServiceParts) {
-  const { clock, engine } = parts;
+  const { clock, engine, secrets } = parts;
   const timeouts = parts.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
   return {
     clock,
     sessionTimeouts: timeouts,
-    sessions: sessionServices(db, clock, timeouts),
+    sessions: sessionServices(db, clock, timeouts, secrets),
     agents: agentServices(db, clock),
     operators: {
       list: () => listOperators(db),
@@ -68,12 +71,14 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       enable: (actor: Actor, id: bigint) => enableOperator(db, id, clock, actor),
       setPassword: (actor: Actor, id: bigint, password: string, mustChange = false) => setOperatorPassword(db, id, password, clock, actor, mustChange),
       changeOwnPassword: (actor: Actor, id: bigint, current: string, next: string) => changeOwnPassword(db, id, current, next, clock, actor),
-      enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor),
+      enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor, secrets),
       disableTotp: (actor: Actor, id: bigint) => disableTotp(db, id, clock, actor),
       newTotpSecret: (login: string) => newTotpSecret(login),
-      enableOwnTotp: (actor: Actor, operator: { id: bigint; login: string }, password: string, secret: string, code: string) => enableOwnTotp(db, operator, password, secret, code, clock, actor),
-      disableOwnTotp: (actor: Actor, id: bigint, code: string) => disableOwnTotp(db, id, code, clock, actor),
+      enableOwnTotp: (actor: Actor, operator: { id: bigint; login: string }, password: string, secret: string, code: string) => enableOwnTotp(db, operator, password, secret, code, clock, actor, secrets),
+      disableOwnTotp: (actor: Actor, id: bigint, code: string) => disableOwnTotp(db, id, code, clock, actor, secrets),
       ensureFirstAdmin: () => ensureFirstAdmin(db, clock),
+      /** At the start: TOTP secrets stored in clear (before migration 014) are sealed. */
+      sealClearSecrets: () => sealClearTotpSecrets(db, secrets),
     },
     proposals: {
       list: (filters: ProposalFilters = {}, limit?: number) => listProposals(db, filters, limit),
@@ -198,11 +203,11 @@ function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: strin
   return self;
 }
 
-function sessionServices(db: Db, clock: Clock, timeouts: SessionTimeouts) {
+function sessionServices(db: Db, clock: Clock, timeouts: SessionTimeouts, secrets: SecretBox) {
   return {
     /** An operator's login: a session on success, or why not (`totp_required` only once the password matched). */
     async loginOperator(login: string, password: string, totp: string | undefined, from: From) {
-      const checked = await checkOperatorLogin(db, login, password, totp, clock);
+      const checked = await checkOperatorLogin(db, login, password, totp, clock, secrets);
       if (!checked.ok) return checked;
       const principal: SessionPrincipal = { kind: 'operator', id: checked.operator.id, login: checked.operator.login, role: checked.operator.role };
       return { ok: true as const, operator: checked.operator, principal, ...(await createSession(db, principal, from, clock, timeouts)) };
