@@ -20,7 +20,9 @@ import {
 import type { Catalog } from './catalog.ts';
 import { setServiceEnabled, setServiceLimits, testServiceInput } from './catalog-admin.ts';
 import { configureElsomTerminal, elsomPaymentList, elsomTerminalOf, type ElsomTerminalChange } from './elsom-terminal-admin.ts';
-import { findReconciliationRun, listReconciliationRuns, ReconciliationTasks } from './reconciliation-runs.ts';
+import {
+  claimReconciliationRun, findReconciliationRun, listReconciliationRuns, reconciliationTask, trackReconciliationRun, type ReconciliationTask,
+} from './reconciliation-runs.ts';
 import { ServiceError } from './errors.ts';
 import {
   configureAgent, confirmAgentToken, createAgentAudited, decideHeldPayment, issueAgentToken, resolveAttentionItem,
@@ -173,34 +175,45 @@ function catalogServices(db: Db, catalog: Catalog, clock: Clock) {
 }
 
 function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
-  const tasks = new ReconciliationTasks();
-  const self = {
-    /** Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked); audited. */
-    async run(actor: Actor, provider: string, day: string, options: { confirm: boolean; onProgress?: (done: number, total: number) => void }) {
-      const source = sourceOf(provider);
-      if (!isReconciliationSource(source)) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
-      const report = await reconcileProviderDay(db, source, day, { confirm: options.confirm, clock, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-      await db.tx((q) => appendAudit(q, actor, {
-        action: 'reconciliation.run', targetKind: 'reconciliation', targetId: report.runId,
-        after: { provider, day, status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed },
-      }, clock));
-      return report;
+  const checked = (provider: string, day: string) => {
+    if (!isReconciliationSource(sourceOf(provider))) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
+  };
+  /** Reconciles a claimed run with its progress in the store; audited. */
+  const tracked = (actor: Actor, provider: string, day: string, runId: bigint, confirm: boolean) => trackReconciliationRun(db, runId, async (onProgress) => {
+    const source = sourceOf(provider);
+    if (!isReconciliationSource(source)) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+    const report = await reconcileProviderDay(db, source, day, { confirm, clock, onProgress, runId });
+    await db.tx((q) => appendAudit(q, actor, {
+      action: 'reconciliation.run', targetKind: 'reconciliation', targetId: report.runId,
+      after: { provider, day, status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed },
+    }, clock));
+    return report;
+  }, clock);
+  return {
+    /**
+     * Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked) and answers
+     * its report; refused while a run of that day goes on any instance.
+     */
+    async run(actor: Actor, provider: string, day: string, options: { confirm: boolean }) {
+      checked(provider, day);
+      return tracked(actor, provider, day, await claimReconciliationRun(db, provider, day, clock), options.confirm);
     },
     csv: (runId: bigint) => reconciliationCsv(db, runId),
     /** The providers that can reconcile (those whose adapter is a reconciliation source). */
     providers: (names: string[]) => names.filter((name) => isReconciliationSource(sourceOf(name))),
     runs: (provider?: string, limit?: number) => listReconciliationRuns(db, provider, limit),
     findRun: (runId: bigint) => findReconciliationRun(db, runId),
-    /** Starts an audited run in the background (refused at once when the provider cannot reconcile or the day is bad). */
-    start: (actor: Actor, provider: string, day: string, confirm: boolean) => {
-      if (!isReconciliationSource(sourceOf(provider))) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
-      return tasks.start(provider, day, (onProgress) => self.run(actor, provider, day, { confirm, onProgress }));
+    /** Starts a run in the background and answers its task at once (its id is the run's; every instance reads it). */
+    async start(actor: Actor, provider: string, day: string, confirm: boolean): Promise<ReconciliationTask> {
+      checked(provider, day);
+      const runId = await claimReconciliationRun(db, provider, day, clock);
+      // Its outcome, a failure included, is stored in the run's row: the page reads it from there.
+      void tracked(actor, provider, day, runId, confirm).catch(() => undefined);
+      return (await reconciliationTask(db, runId))!;
     },
-    task: (id: string) => tasks.get(id),
+    task: async (id: string) => (/^\d{1,18}$/.test(id) ? reconciliationTask(db, BigInt(id)) : undefined),
   };
-  return self;
 }
 
 function sessionServices(db: Db, clock: Clock, timeouts: SessionTimeouts, secrets: SecretBox) {
