@@ -44,7 +44,7 @@ import { cabinetServices } from './engine/cabinet-services.ts';
 import { createAdminServices } from './engine/admin-services.ts';
 import { purgeExpiredSessions } from './engine/sessions.ts';
 import { adminApiRoutes } from './admin/plugin.ts';
-import { openSecretBox, type SecretBox } from './engine/secrets.ts';
+import { KEY_FILE, keyFileOnSharedStore, openSecretBox, type SecretBox } from './engine/secrets.ts';
 import { ADMIN_PREFIX, listenAdminSocket } from './admin/socket.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
@@ -148,6 +148,9 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
 async function sealStoredSecrets(ctx: TolemContext): Promise<void> {
   const { sealed, foreign, foreignKeys } = await ctx.admin.operators.sealClearSecrets();
   const log = ctx.log.child({ module: 'secrets' });
+  if (keyFileOnSharedStore(ctx.config)) {
+    log.warn({ keyFile: `TOLEM_DATA/${KEY_FILE}` }, 'TOLEM_SECRETS_KEY is unset: second-factor secrets are sealed under this data directory\'s key file; give every instance on this database the same TOLEM_SECRETS_KEY');
+  }
   if (sealed > 0) log.info({ sealed }, 'sealed the TOTP secrets stored in clear');
   if (foreign > 0) {
     log.error({ operators: foreign, sealedUnder: foreignKeys }, 'TOTP secrets in the store are sealed under another secrets key: those operators cannot sign in here until TOLEM_SECRETS_KEY is the key of the other instances');

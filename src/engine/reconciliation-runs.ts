@@ -185,11 +185,12 @@ class RunProgress {
     this.changed = true;
   }
 
-  /** Stops the timer and writes the last progress (the run's own final UPDATE follows or came first). */
+  /** Stops the timer and writes the last counts (the run's own final UPDATE came first: its status is not touched). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.writing;
-    if (this.changed) await this.write();
+    await this.db.query('UPDATE reconciliation_runs SET progress_done = $2, progress_total = $3 WHERE id = $1', [this.runId, this.done, this.total])
+      .catch(() => undefined);
   }
 
   private tick(): void {

@@ -99,8 +99,6 @@ export interface SecretsKeySource {
   secretsKey: Buffer | undefined;
   /** TOLEM_DATA: where the key file lives when no key is configured (`memory://…`: a key for this process only). */
   dataDir: string;
-  /** The store is a PostgreSQL server, which other instances may share. */
-  databaseUrl: string | undefined;
 }
 
 /** The hub's secrets key: configured, or the data directory's key file (made on the first start). */
@@ -110,12 +108,12 @@ export function openSecretBox(source: SecretsKeySource, log: SecretsLog): Secret
     // An in-memory store ends with its process; its secrets need no key that outlives it (tests, demos).
     return new SecretBox(randomBytes(KEY_BYTES), log);
   }
-  const path = join(source.dataDir, KEY_FILE);
-  const box = new SecretBox(keyFile(path, log), log);
-  if (source.databaseUrl) {
-    log.warn({ path, keyId: box.keyId }, 'TOLEM_SECRETS_KEY is unset: second-factor secrets are sealed under this data directory\'s key file; set TOLEM_SECRETS_KEY (the same on every instance) when several instances share the database');
-  }
-  return box;
+  return new SecretBox(keyFile(join(source.dataDir, KEY_FILE), log), log);
+}
+
+/** Whether this configuration should be told to set TOLEM_SECRETS_KEY: a server database that other instances may share. */
+export function keyFileOnSharedStore(config: SecretsKeySource & { databaseUrl: string | undefined }): boolean {
+  return config.secretsKey === undefined && config.databaseUrl !== undefined && !config.dataDir.startsWith('memory://');
 }
 
 /**

@@ -196,7 +196,7 @@ describe('the second factor: each code once, secrets sealed', () => {
   it('keeps its key in the data directory when none is configured: made once, mode 0600, the configured one first', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tolem-secrets-'));
     try {
-      const source = { secretsKey: undefined, dataDir: join(dir, 'data'), databaseUrl: undefined };
+      const source = { secretsKey: undefined, dataDir: join(dir, 'data') };
       const first = openSecretBox(source, secretsLog);
       const path = join(dir, 'data', KEY_FILE);
       expect(statSync(path).mode & 0o777).toBe(0o600);

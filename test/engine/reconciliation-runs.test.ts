@@ -123,7 +123,9 @@ describe('reconciliation progress in the store', () => {
     expect(await reconciliationTask(db, dead)).toMatchObject({ state: 'interrupted', error: expect.stringContaining('no heartbeat') });
     source.list();
     source.statement();
+    // Finished at once (nothing held it): the last counts are in the row all the same.
     expect(await eventually(() => other.reconciliation.task(fresh.id), (t) => t?.state !== 'running')).toMatchObject({ state: 'done', status: 'mismatches' });
+    expect(await eventually(() => other.reconciliation.task(fresh.id), (t) => t?.total === 3)).toMatchObject({ done: 3, total: 3 });
   });
 
   it('a provider that fails ends the run failed with its reason; an unknown task is undefined', async () => {
