@@ -45,6 +45,7 @@ import { cabinetServices } from './engine/cabinet-services.ts';
 import { createAdminServices } from './engine/admin-services.ts';
 import { purgeExpiredSessions } from './engine/sessions.ts';
 import { adminApiRoutes } from './admin/plugin.ts';
+import { KEY_FILE, keyFileOnSharedStore, openSecretBox, type SecretBox } from './engine/secrets.ts';
 import { ADMIN_PREFIX, listenAdminSocket } from './admin/socket.ts';
 
 /** Log paths that may carry secrets: never written, whatever a module logs. */
@@ -90,8 +91,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const log = options.log ?? createLogger(config);
   const clock = options.clock ?? configuredClock(config);
   const db = await openStore(config, options.db);
+  const secrets = openSecretBox(config, log.child({ module: 'secrets' }));
   const selfUrl = new SelfUrl(config);
-  const { ctx, providers } = composeContext(config, options, { log, clock, db }, selfUrl);
+  const { ctx, providers } = composeContext(config, options, { log, clock, db, secrets }, selfUrl);
+  await sealStoredSecrets(ctx);
   const app = await createServer(config, log);
   const closeThrottle = await registerAuthThrottle(app, config.authThrottle, log);
   registerOperations(app, ctx);
@@ -126,8 +129,8 @@ class SelfUrl {
 }
 
 /** The engine, its providers, its services and the job queue: everything the plugins are given. */
-function composeContext(config: Config, options: BuildOptions, base: Pick<AppContext, 'log' | 'clock' | 'db'>, selfUrl: SelfUrl) {
-  const { log, clock, db } = base;
+function composeContext(config: Config, options: BuildOptions, base: Pick<AppContext, 'log' | 'clock' | 'db'> & { secrets: SecretBox }, selfUrl: SelfUrl) {
+  const { log, clock, db, secrets } = base;
   const metrics = createMetrics(!options.db);
   const catalog = new Catalog(db);
   const providers = buildProviderRegistry(config.alseco, () => selfUrl.get(), clock);
@@ -137,9 +140,24 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
-  const admin = createAdminServices(db, { clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name), providerNames: providers.names() });
+  const admin = createAdminServices(db, {
+    clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name), providerNames: providers.names(), secrets,
+  });
   const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
   return { ctx, providers };
+}
+
+/** Second-factor secrets still in clear (stored before migration 014) are sealed; ones this key cannot open are reported. */
+async function sealStoredSecrets(ctx: TolemContext): Promise<void> {
+  const { sealed, foreign, foreignKeys } = await ctx.admin.operators.sealClearSecrets();
+  const log = ctx.log.child({ module: 'secrets' });
+  if (keyFileOnSharedStore(ctx.config)) {
+    log.warn({ keyFile: `TOLEM_DATA/${KEY_FILE}` }, 'TOLEM_SECRETS_KEY is unset: second-factor secrets are sealed under this data directory\'s key file; give every instance on this database the same TOLEM_SECRETS_KEY');
+  }
+  if (sealed > 0) log.info({ sealed }, 'sealed the TOTP secrets stored in clear');
+  if (foreign > 0) {
+    log.error({ operators: foreign, sealedUnder: foreignKeys }, 'TOTP secrets in the store are sealed under another secrets key: those operators cannot sign in here until TOLEM_SECRETS_KEY is the key of the other instances');
+  }
 }
 
 async function createServer(config: Config, log: Logger): Promise<FastifyInstance> {

@@ -50,6 +50,11 @@ export interface Config {
    * permissions are the authorization); undefined: none (ADMIN_SOCKET=off, or an in-memory store).
    */
   adminSocket: string | undefined;
+  /**
+   * TOLEM_SECRETS_KEY: the key second-factor secrets are sealed under at rest (engine/secrets.ts); unset: a key file
+   * in the data directory. Several instances on one database need it set, the same on each.
+   */
+  secretsKey: Buffer | undefined;
   /** Console and cabinet sessions: idle timeout (sliding) and absolute lifetime. */
   sessions: { idleMs: number; lifetimeMs: number };
   /**
@@ -217,6 +222,20 @@ function cidrs(fallback: string[]) {
   });
 }
 
+/**
+ * A 32-byte key written in base64 (or base64url), or undefined when unset. The refusal never repeats the value: it is
+ * a secret, and config errors are printed.
+ */
+function key32() {
+  return kind((raw) => {
+    if (unset(raw)) return undefined;
+    const value = raw.trim();
+    const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+    if (key.length !== 32) throw new Error('must be the base64 of 32 bytes (e.g. `openssl rand -base64 32`)');
+    return key;
+  });
+}
+
 /** One of a few words. */
 function oneOf<const T extends string>(fallback: T, values: readonly T[]) {
   return kind((raw) => {
@@ -260,6 +279,7 @@ export const VARIABLES = {
   DEMO: v(bool(true), 'true', 'create a demo agent on the first start'),
   AUTH_CACHE_MS: v(int(1_000), '1000', "how long a token's lookup is cached"),
   ADMIN_SOCKET: v(optionalText(), 'TOLEM_DATA/tolem.sock', "the Unix socket of the admin API for the CLI while the hub runs (mode 0600); off: none"),
+  TOLEM_SECRETS_KEY: v(key32(), 'TOLEM_DATA/secrets.key', 'base64 of 32 bytes: the key second-factor secrets are sealed under; the same on every instance of one database'),
   SESSION_IDLE_MINUTES: v(int(15, 1, 24 * 60), '15', 'a console or cabinet session ends after this long unused'),
   SESSION_LIFETIME_HOURS: v(int(12, 1, 24 * 7), '12', 'and this long after it began, used or not'),
   TOLEM_CLOCK: v(instant(), 'unset', "start the hub's clock at this instant; never in production"),
@@ -406,6 +426,7 @@ function server(e: Values) {
     demo: e.DEMO,
     authCacheMs: e.AUTH_CACHE_MS,
     adminSocket: adminSocketPath(e.ADMIN_SOCKET, e.TOLEM_DATA),
+    secretsKey: e.TOLEM_SECRETS_KEY,
     sessions: { idleMs: e.SESSION_IDLE_MINUTES * MINUTE, lifetimeMs: e.SESSION_LIFETIME_HOURS * 60 * MINUTE },
     clockStart: e.TOLEM_CLOCK,
   } satisfies Partial<Config>;

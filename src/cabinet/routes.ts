@@ -4,9 +4,9 @@ import type { Action } from '../engine/authorization.ts';
 import type { CabinetServices } from '../engine/cabinet-services.ts';
 import type { Actor, Session } from '../engine/sessions.ts';
 import { authThrottle, type AuthThrottle, type AuthThrottleLimits } from '../http/auth-throttle.ts';
-import { registerPages, sendPage, type Page } from '../web/pages.ts';
-import { PanelGuard } from '../web/panel-session.ts';
-import { PANEL_ASSETS, formFields, pickLanguage, queryFields, registerFormBody, safeNext, strictPanelHeaders } from '../web/panel.ts';
+import { sendPage, type Page } from '../web/pages.ts';
+import type { PanelGuard } from '../web/panel-session.ts';
+import { formFields, pickLanguage, queryFields, registerPanel, safeNext } from '../web/panel.ts';
 import { CABINET_LANGUAGES, type CabinetLang } from './i18n.ts';
 import { cabinetPage, errorPage, flashOf, text, type CabinetNav, type CabinetView } from './page.ts';
 import { registerCabinetPages } from './pages.ts';
@@ -48,19 +48,16 @@ export interface CabinetDeps {
  */
 export async function cabinetRoutes(app: FastifyInstance, options: CabinetPluginOptions): Promise<void> {
   const { services } = options;
-  await registerPages(app, { views: VIEWS, assets: [PANEL_ASSETS], prefix: '/assets/' });
-  registerFormBody(app);
-  strictPanelHeaders(app);
   const views = cabinetViews(options);
-  const guard: PanelGuard<Session> = new PanelGuard<Session>({
-    port: { read: (token) => services.session(token), csrfOk: (session, presented) => services.csrfOk(session, presented) },
-    cookie: { name: 'tolem_cabinet', path: PREFIX, secure: options.secureCookies }, prefix: PREFIX,
+  const { guard, send } = await registerPanel<Session>(app, {
+    views: VIEWS, assets: [],
+    cookie: { name: 'tolem_cabinet', path: PREFIX, secure: options.secureCookies },
+    sessions: { read: (token) => services.session(token), csrfOk: (session, presented) => services.csrfOk(session, presented) },
     refuse: (request, reply) => {
       const view = views.anonymous(request, reply);
       return sendPage(reply, 403, errorPage(view, text(view.lang, 'err_csrf')));
     },
   });
-  const send = (reply: FastifyReply, code: number, page: Page) => sendPage(reply, code, page);
   async function signed(request: FastifyRequest, reply: FastifyReply, action: Action, post: boolean, current?: CabinetNav): Promise<CabinetSigned | null> {
     const signedIn = post ? await guard.action(request, reply) : await guard.page(request, reply);
     if (!signedIn) return null;

@@ -13,6 +13,7 @@ import { Catalog, readCatalogSeed, seedCatalog } from '../engine/catalog.ts';
 import { buildProviderRegistry } from '../providers/registry.ts';
 import { PaymentEngine } from '../engine/payments.ts';
 import { createAdminServices } from '../engine/admin-services.ts';
+import { openSecretBox } from '../engine/secrets.ts';
 import { adminApiRoutes } from '../admin/plugin.ts';
 import { AlsecoProviderAdapter } from '../providers/alseco/index.ts';
 import { ADMIN_PREFIX, socketAnswers } from '../admin/socket.ts';
@@ -108,6 +109,7 @@ async function mountAdmin(db: Db, config: Config): Promise<FastifyInstance> {
     clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => (name === 'alseco' ? alseco : undefined),
     // The routes a service may be given: the registry's adapters, named without reaching any of them.
     providerNames: buildProviderRegistry(config.alseco, () => '', clock).names(),
+    secrets: openSecretBox(config, log),
   });
   const app = Fastify({ loggerInstance: log });
   await app.register(adminApiRoutes, { prefix: ADMIN_PREFIX, services, mode: 'socket' });

@@ -5,7 +5,8 @@ import { refusalKey } from './refusals.ts';
 import type { ConsoleDeps, Signed } from './routes.ts';
 
 const ID = /^\d{1,18}$/;
-const TASK_ID = /^[\w-]{1,32}$/;
+/** A task is its run: the run's id. */
+const TASK_ID = ID;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Differences first, then what matched: the operator's work is at the top. */
 const ORDER: Record<ReconcileItem['kind'], number> = { missing_at_provider: 0, missing_at_tolem: 1, amount_mismatch: 2, matched: 3 };
@@ -31,7 +32,7 @@ export function registerReconciliation(app: FastifyInstance, deps: ConsoleDeps):
     const day = (signed.form['day'] ?? '').trim();
     if (!DAY.test(day)) return deps.back(reply, '/console/reconciliation', { err: 'bad_day' });
     try {
-      const task = rec.start(signed.actor, provider, day, signed.form['confirm'] === 'on');
+      const task = await rec.start(signed.actor, provider, day, signed.form['confirm'] === 'on');
       return await reply.code(303).header('location', `/console/reconciliation/tasks/${task.id}`).send();
     } catch (error) {
       return deps.back(reply, '/console/reconciliation', { err: refusalKey(error) });
@@ -42,13 +43,13 @@ export function registerReconciliation(app: FastifyInstance, deps: ConsoleDeps):
     const id = json ? request.params.id.slice(0, -5) : request.params.id;
     const signed = await deps.page(request, reply, 'reconciliation.read', 'reconciliation');
     if (!signed) return reply;
-    const task = TASK_ID.test(id) ? rec.task(id) : undefined;
+    const task = TASK_ID.test(id) ? await rec.task(id) : undefined;
     if (json) {
       if (!task) return reply.code(404).send({ error: 'not_found' });
-      return reply.header('cache-control', 'no-store').send({ ...task, runId: task.runId?.toString() });
+      return reply.header('cache-control', 'no-store').send({ ...task, runId: task.runId.toString() });
     }
     if (!task) return notFound(deps, reply, signed);
-    if (task.runId !== undefined && task.state !== 'running') return reply.code(303).header('location', `/console/reconciliation/runs/${task.runId}`).send();
+    if (task.state !== 'running') return reply.code(303).header('location', `/console/reconciliation/runs/${task.runId}`).send();
     return deps.send(reply, 200, consolePage(signed.view, 'reconciliation-task', text(signed.view.lang, 'nav_reconciliation'), { task }, { scripts: ['reconciliation.js'] }));
   });
   app.get<{ Params: { id: string } }>('/reconciliation/runs/:id', async (request, reply) => {

@@ -5,11 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Session } from '../engine/sessions.ts';
 import { authThrottle, type AuthThrottle, type AuthThrottleLimits } from '../http/auth-throttle.ts';
 import type { ConsoleAction, ConsoleServices } from '../engine/console-services.ts';
-import { registerPages, sendPage, type Page } from '../web/pages.ts';
-import { PanelGuard } from '../web/panel-session.ts';
-import {
-  PANEL_ASSETS, formFields, pickLanguage, queryFields, registerFormBody, safeNext, strictPanelHeaders,
-} from '../web/panel.ts';
+import { sendPage, type Page } from '../web/pages.ts';
+import type { PanelGuard } from '../web/panel-session.ts';
+import { formFields, pickLanguage, queryFields, registerPanel, safeNext } from '../web/panel.ts';
 import { CONSOLE_LANGUAGES, type ConsoleLang } from './i18n.ts';
 import { consolePage, errorPage, flashOf, text, type NavKey, type ViewContext } from './page.ts';
 import { registerDashboard } from './dashboard.ts';
@@ -66,18 +64,13 @@ export interface Signed {
  */
 export async function consoleRoutes(app: FastifyInstance, options: ConsolePluginOptions): Promise<void> {
   const { services } = options;
-  await registerPages(app, { views: VIEWS, assets: [ASSETS, PANEL_ASSETS, CHART_ASSETS], prefix: '/assets/' });
-  registerFormBody(app);
-  strictPanelHeaders(app);
-  const cookie = { name: 'tolem_console', path: PREFIX, secure: options.secureCookies };
-  const guard: PanelGuard<Session> = new PanelGuard<Session>({
-    port: { read: (token) => services.session(token), csrfOk: (session, presented) => services.csrfOk(session, presented) },
-    cookie, prefix: PREFIX,
+  const { langOf, anonymousView, signedView } = viewContexts(services, options);
+  const { guard, send } = await registerPanel<Session>(app, {
+    views: VIEWS, assets: [ASSETS, CHART_ASSETS],
+    cookie: { name: 'tolem_console', path: PREFIX, secure: options.secureCookies },
+    sessions: { read: (token) => services.session(token), csrfOk: (session, presented) => services.csrfOk(session, presented) },
     refuse: (request, reply) => sendPage(reply, 403, errorPage(anonymousView(request, reply), text(langOf(request, reply), 'err_csrf'))),
   });
-
-  const { langOf, anonymousView, signedView } = viewContexts(services, options);
-  const send = (reply: FastifyReply, code: number, page: Page) => sendPage(reply, code, page);
   const forbidden = async (request: FastifyRequest, reply: FastifyReply, view: ViewContext) => {
     await send(reply, 403, errorPage(view, text(view.lang, 'err_forbidden')));
     return null;

@@ -24,7 +24,9 @@ import {
 } from './catalog-admin.ts';
 import { feePreview, parseFeeRule, type FeeRuleInput } from './fee-rules.ts';
 import { configureElsomTerminal, elsomPaymentList, elsomTerminalOf, type ElsomTerminalChange } from './elsom-terminal-admin.ts';
-import { findReconciliationRun, listReconciliationRuns, ReconciliationTasks } from './reconciliation-runs.ts';
+import {
+  claimReconciliationRun, findReconciliationRun, listReconciliationRuns, reconciliationTask, trackReconciliationRun, type ReconciliationTask,
+} from './reconciliation-runs.ts';
 import { ServiceError } from './errors.ts';
 import {
   configureAgent, confirmAgentToken, createAgentAudited, decideHeldPayment, issueAgentToken, resolveAttentionItem,
@@ -32,8 +34,9 @@ import {
 } from './operator-actions.ts';
 import {
   changeOwnPassword, checkOperatorLogin, disableOwnTotp, enableOwnTotp, newTotpSecret, createOperator, disableOperator, disableTotp, enableOperator, enableTotp, ensureFirstAdmin,
-  findOperator, listOperators, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
+  findOperator, listOperators, sealClearTotpSecrets, setOperatorPassword, setOperatorRole, type CreateOperatorInput, type Role,
 } from './operators.ts';
+import type { SecretBox } from './secrets.ts';
 import { paymentRecord } from './payment-record.ts';
 import { isReconciliationSource, reconcileProviderDay, reconciliationCsv } from './reconcile.ts';
 import { appendAudit } from './audit.ts';
@@ -52,18 +55,20 @@ export interface AdminServiceParts {
   reconciliationSource?: (provider: string) => unknown;
   /** The provider adapters of the registry: the routes a service may be given. */
   providerNames?: readonly string[];
+  /** What seals and opens the second-factor secrets in the store (engine/secrets.ts). */
+  secrets: SecretBox;
 }
 
 type SessionPrincipal = Exclude<Principal, { kind: 'local' }>;
 type From = { ip: string | null; userAgent: string | null };
 
 export function createAdminServices(db: Db, parts: AdminServiceParts) {
-  const { clock, engine } = parts;
+  const { clock, engine, secrets } = parts;
   const timeouts = parts.sessionTimeouts ?? DEFAULT_SESSION_TIMEOUTS;
   return {
     clock,
     sessionTimeouts: timeouts,
-    sessions: sessionServices(db, clock, timeouts),
+    sessions: sessionServices(db, clock, timeouts, secrets),
     agents: agentServices(db, clock),
     operators: {
       list: () => listOperators(db),
@@ -74,12 +79,14 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       enable: (actor: Actor, id: bigint) => enableOperator(db, id, clock, actor),
       setPassword: (actor: Actor, id: bigint, password: string, mustChange = false) => setOperatorPassword(db, id, password, clock, actor, mustChange),
       changeOwnPassword: (actor: Actor, id: bigint, current: string, next: string) => changeOwnPassword(db, id, current, next, clock, actor),
-      enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor),
+      enableTotp: (actor: Actor, id: bigint, secret: string, code: string) => enableTotp(db, id, secret, code, clock, actor, secrets),
       disableTotp: (actor: Actor, id: bigint) => disableTotp(db, id, clock, actor),
       newTotpSecret: (login: string) => newTotpSecret(login),
-      enableOwnTotp: (actor: Actor, operator: { id: bigint; login: string }, password: string, secret: string, code: string) => enableOwnTotp(db, operator, password, secret, code, clock, actor),
-      disableOwnTotp: (actor: Actor, id: bigint, code: string) => disableOwnTotp(db, id, code, clock, actor),
+      enableOwnTotp: (actor: Actor, operator: { id: bigint; login: string }, password: string, secret: string, code: string) => enableOwnTotp(db, operator, password, secret, code, clock, actor, secrets),
+      disableOwnTotp: (actor: Actor, id: bigint, code: string) => disableOwnTotp(db, id, code, clock, actor, secrets),
       ensureFirstAdmin: () => ensureFirstAdmin(db, clock),
+      /** At the start: TOTP secrets stored in clear (before migration 014) are sealed. */
+      sealClearSecrets: () => sealClearTotpSecrets(db, secrets),
     },
     proposals: {
       list: (filters: ProposalFilters = {}, limit?: number) => listProposals(db, filters, limit),
@@ -185,41 +192,52 @@ function catalogServices(db: Db, catalog: Catalog, clock: Clock, providerNames: 
 }
 
 function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
-  const tasks = new ReconciliationTasks();
-  const self = {
-    /** Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked); audited. */
-    async run(actor: Actor, provider: string, day: string, options: { confirm: boolean; onProgress?: (done: number, total: number) => void }) {
-      const source = sourceOf(provider);
-      if (!isReconciliationSource(source)) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
-      const report = await reconcileProviderDay(db, source, day, { confirm: options.confirm, clock, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-      await db.tx((q) => appendAudit(q, actor, {
-        action: 'reconciliation.run', targetKind: 'reconciliation', targetId: report.runId,
-        after: { provider, day, status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed },
-      }, clock));
-      return report;
+  const checked = (provider: string, day: string) => {
+    if (!isReconciliationSource(sourceOf(provider))) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
+  };
+  /** Reconciles a claimed run with its progress in the store; audited. */
+  const tracked = (actor: Actor, provider: string, day: string, runId: bigint, confirm: boolean) => trackReconciliationRun(db, runId, async (onProgress) => {
+    const source = sourceOf(provider);
+    if (!isReconciliationSource(source)) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
+    const report = await reconcileProviderDay(db, source, day, { confirm, clock, onProgress, runId });
+    await db.tx((q) => appendAudit(q, actor, {
+      action: 'reconciliation.run', targetKind: 'reconciliation', targetId: report.runId,
+      after: { provider, day, status: report.status, counts: report.counts, confirmed: report.confirmation.confirmed },
+    }, clock));
+    return report;
+  }, clock);
+  return {
+    /**
+     * Reconciles one business day of a provider with Tolem's payments (confirming a clean day when asked) and answers
+     * its report; refused while a run of that day goes on any instance.
+     */
+    async run(actor: Actor, provider: string, day: string, options: { confirm: boolean }) {
+      checked(provider, day);
+      return tracked(actor, provider, day, await claimReconciliationRun(db, provider, day, clock), options.confirm);
     },
     csv: (runId: bigint) => reconciliationCsv(db, runId),
     /** The providers that can reconcile (those whose adapter is a reconciliation source). */
     providers: (names: string[]) => names.filter((name) => isReconciliationSource(sourceOf(name))),
     runs: (provider?: string, limit?: number) => listReconciliationRuns(db, provider, limit),
     findRun: (runId: bigint) => findReconciliationRun(db, runId),
-    /** Starts an audited run in the background (refused at once when the provider cannot reconcile or the day is bad). */
-    start: (actor: Actor, provider: string, day: string, confirm: boolean) => {
-      if (!isReconciliationSource(sourceOf(provider))) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
-      return tasks.start(provider, day, (onProgress) => self.run(actor, provider, day, { confirm, onProgress }));
+    /** Starts a run in the background and answers its task at once (its id is the run's; every instance reads it). */
+    async start(actor: Actor, provider: string, day: string, confirm: boolean): Promise<ReconciliationTask> {
+      checked(provider, day);
+      const runId = await claimReconciliationRun(db, provider, day, clock);
+      // Its outcome, a failure included, is stored in the run's row: the page reads it from there.
+      void tracked(actor, provider, day, runId, confirm).catch(() => undefined);
+      return (await reconciliationTask(db, runId))!;
     },
-    task: (id: string) => tasks.get(id),
+    task: async (id: string) => (/^\d{1,18}$/.test(id) ? reconciliationTask(db, BigInt(id)) : undefined),
   };
-  return self;
 }
 
-function sessionServices(db: Db, clock: Clock, timeouts: SessionTimeouts) {
+function sessionServices(db: Db, clock: Clock, timeouts: SessionTimeouts, secrets: SecretBox) {
   return {
     /** An operator's login: a session on success, or why not (`totp_required` only once the password matched). */
     async loginOperator(login: string, password: string, totp: string | undefined, from: From) {
-      const checked = await checkOperatorLogin(db, login, password, totp, clock);
+      const checked = await checkOperatorLogin(db, login, password, totp, clock, secrets);
       if (!checked.ok) return checked;
       const principal: SessionPrincipal = { kind: 'operator', id: checked.operator.id, login: checked.operator.login, role: checked.operator.role };
       return { ok: true as const, operator: checked.operator, principal, ...(await createSession(db, principal, from, clock, timeouts)) };

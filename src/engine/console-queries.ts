@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../domain/clock.ts';
 import type { Queryable } from '../store/db.ts';
+import type { PaymentSummary } from './payment-search.ts';
 
 export interface ConsoleCounts {
   /** Payments the provider has not answered finally yet (accepted) or waiting for funds (waiting, 220). */
@@ -70,18 +71,10 @@ export async function lowAgents(q: Queryable, clock: Clock): Promise<LowAgent[]>
 }
 
 
-export interface RegistryLine {
-  transactionId: bigint;
-  agentId: bigint;
-  agentTransactionId: bigint;
-  serviceId: string;
-  account: string;
-  currency: string;
-  amountToMinor: bigint | null;
-  providerRef: string | null;
-  paidAt: Date | null;
-  statusAt: Date;
-}
+/** A registry line: the payment's summary as the search shows it, fewer fields; a succeeded payment has its status time. */
+export type RegistryLine = Pick<PaymentSummary,
+  'transactionId' | 'agentId' | 'agentTransactionId' | 'serviceId' | 'account' | 'currency' | 'amountToMinor' | 'providerRef' | 'paidAt'>
+  & { statusAt: Date };
 
 /** A registry holds at most this many lines (a provider's month is far below it); more is a narrower period. */
 export const REGISTRY_MAX_LINES = 100_000;

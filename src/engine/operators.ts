@@ -1,13 +1,16 @@
 /**
  * The console's operators: login, argon2id password, role (admin, operator, viewer), optional TOTP second factor. Every
  * change is written to the audit log in the same transaction. The first start creates `admin` with a one-time password
- * (`ensureFirstAdmin`), which must be changed at the first login.
+ * (`ensureFirstAdmin`), which must be changed at the first login. The TOTP secret is stored sealed (engine/secrets.ts),
+ * and each code is accepted once: the time step of the last accepted code is stored, and a code of that step or an
+ * earlier one is refused, by one conditional UPDATE, so two logins racing with one code let one in.
  */
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import type { Clock } from '../domain/clock.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { appendAudit } from './audit.ts';
+import { SecretBox } from './secrets.ts';
 import { ServiceError } from './errors.ts';
 import { CredentialError, hashPassword, normaliseLogin, verifyPassword } from './passwords.ts';
 import { endSessionsOf, LOCAL_ACTOR, type Actor } from './sessions.ts';
@@ -26,8 +29,8 @@ export interface Operator {
 }
 
 interface OperatorRow {
-  id: bigint; login: string; password_hash: string; role: Role; totp_secret: string | null; disabled_at: Date | null;
-  must_change_password: boolean; created_at: Date;
+  id: bigint; login: string; password_hash: string; role: Role; totp_secret: string | null; totp_last_step: string | null;
+  disabled_at: Date | null; must_change_password: boolean; created_at: Date;
 }
 
 function toOperator(row: OperatorRow): Operator {
@@ -86,7 +89,7 @@ export type OperatorLogin = { ok: true; operator: Operator } | { ok: false; reas
  * operator is refused like a wrong password, and an operator with TOTP also needs a current code. `totp_required` is
  * said only after the password matched, so it reveals nothing to someone guessing.
  */
-export async function checkOperatorLogin(q: Queryable, login: string, password: string, totpCode: string | undefined, clock: Clock): Promise<OperatorLogin> {
+export async function checkOperatorLogin(q: Queryable, login: string, password: string, totpCode: string | undefined, clock: Clock, secrets: SecretBox): Promise<OperatorLogin> {
   let normalised: string | undefined;
   try {
     normalised = normaliseLogin(login);
@@ -98,14 +101,14 @@ export async function checkOperatorLogin(q: Queryable, login: string, password: 
   if (!row || !matches || row.disabled_at !== null) return { ok: false, reason: 'invalid' };
   if (row.totp_secret !== null) {
     if (!totpCode) return { ok: false, reason: 'totp_required' };
-    if (!verifyTotp(row.totp_secret, totpCode, clock)) return { ok: false, reason: 'invalid' };
+    if (!(await useTotpCode(q, row, totpCode, clock, secrets))) return { ok: false, reason: 'invalid' };
   }
   return { ok: true, operator: toOperator(row) };
 }
 
 /** The operator whose login, password (and TOTP code, when enabled) these are; null otherwise. */
-export async function verifyOperatorPassword(q: Queryable, login: string, password: string, totpCode: string | undefined, clock: Clock): Promise<Operator | null> {
-  const result = await checkOperatorLogin(q, login, password, totpCode, clock);
+export async function verifyOperatorPassword(q: Queryable, login: string, password: string, totpCode: string | undefined, clock: Clock, secrets: SecretBox): Promise<Operator | null> {
+  const result = await checkOperatorLogin(q, login, password, totpCode, clock, secrets);
   return result.ok ? result.operator : null;
 }
 
@@ -164,10 +167,12 @@ export async function changeOwnPassword(db: Db, id: bigint, current: string, nex
   return setOperatorPassword(db, id, next, clock, actor, false);
 }
 
-// ---- TOTP (RFC 6238: SHA-1, 6 digits, 30 s, one step of drift either way) ----
+// ---- TOTP (RFC 6238: SHA-1, 6 digits, 30 s, one step of drift either way; each code accepted once, §5.2) ----
+
+const TOTP_PERIOD_S = 30;
 
 function totpFor(secret: string, label = 'operator'): TOTP {
-  return new TOTP({ issuer: 'Tolem', label, algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
+  return new TOTP({ issuer: 'Tolem', label, algorithm: 'SHA1', digits: 6, period: TOTP_PERIOD_S, secret: Secret.fromBase32(secret) });
 }
 
 /** A fresh secret and its otpauth:// URI for an authenticator app; nothing is stored until `enableTotp` sees a code. */
@@ -176,12 +181,15 @@ export function newTotpSecret(login: string): { secret: string; uri: string } {
   return { secret, uri: totpFor(secret, login).toString() };
 }
 
-export function verifyTotp(secret: string, code: string, clock: Clock): boolean {
-  if (!/^\d{6}$/.test(code.trim())) return false;
+/** The time step (30-second count since the epoch) this code belongs to, within one step of now; undefined: no match. */
+export function totpStep(secret: string, code: string, clock: Clock): number | undefined {
+  if (!/^\d{6}$/.test(code.trim())) return undefined;
+  const now = clock.now().getTime();
   try {
-    return totpFor(secret).validate({ token: code.trim(), timestamp: clock.now().getTime(), window: 1 }) !== null;
+    const delta = totpFor(secret).validate({ token: code.trim(), timestamp: now, window: 1 });
+    return delta === null ? undefined : Math.floor(now / 1000 / TOTP_PERIOD_S) + delta;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -190,11 +198,36 @@ export function totpCode(secret: string, clock: Clock): string {
   return totpFor(secret).generate({ timestamp: clock.now().getTime() });
 }
 
-/** Turns the second factor on once the operator proved its app shows the secret's current code. */
-export async function enableTotp(db: Db, id: bigint, secret: string, code: string, clock: Clock, actor: Actor = LOCAL_ACTOR): Promise<boolean> {
-  if (!verifyTotp(secret, code, clock)) return false;
+/** Where an operator's sealed secret lives: it opens only there (a sealed value copied to another row does not). */
+const totpContext = (id: bigint) => `operators.totp_secret:${id}`;
+
+/** The operator's TOTP secret in clear; undefined when it has none or it does not open (the log says why). */
+function openTotpSecret(row: Pick<OperatorRow, 'id' | 'totp_secret'>, secrets: SecretBox): string | undefined {
+  if (row.totp_secret === null) return undefined;
+  return secrets.openOrReport(row.totp_secret, totpContext(row.id), { operatorId: String(row.id), column: 'operators.totp_secret' });
+}
+
+/**
+ * Accepts a code once: it must match the operator's secret, and its step must be later than the last accepted one.
+ * The step is recorded by one conditional UPDATE, so of two requests with the same code only one sees its row change.
+ */
+async function useTotpCode(q: Queryable, row: Pick<OperatorRow, 'id' | 'totp_secret'>, code: string, clock: Clock, secrets: SecretBox): Promise<boolean> {
+  const secret = openTotpSecret(row, secrets);
+  const step = secret === undefined ? undefined : totpStep(secret, code, clock);
+  if (step === undefined) return false;
+  const used = await q.query(
+    'UPDATE operators SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id',
+    [row.id, step],
+  );
+  return used.rowCount === 1;
+}
+
+/** Turns the second factor on once the operator proved its app shows the secret's current code (that code is used up). */
+export async function enableTotp(db: Db, id: bigint, secret: string, code: string, clock: Clock, actor: Actor, secrets: SecretBox): Promise<boolean> {
+  const step = totpStep(secret, code, clock);
+  if (step === undefined) return false;
   await changeOperator(db, actor, clock, id, 'operators.enable_totp', async (q) => {
-    await q.query('UPDATE operators SET totp_secret = $2 WHERE id = $1', [id, secret]);
+    await q.query('UPDATE operators SET totp_secret = $2, totp_last_step = $3 WHERE id = $1', [id, secrets.seal(secret, totpContext(id)), step]);
   });
   return true;
 }
@@ -207,20 +240,42 @@ export async function disableTotp(db: Db, id: bigint, clock: Clock, actor: Actor
 
 /**
  * An operator turns its own second factor on or off. On needs its password beside the first code (a session left open
- * must not be enough to tie the account to someone else's phone); off needs a current code.
+ * must not be enough to tie the account to someone else's phone); off needs a current code, not one already used.
  */
-export async function enableOwnTotp(db: Db, operator: { id: bigint; login: string }, password: string, secret: string, code: string, clock: Clock, actor: Actor): Promise<boolean> {
-  const checked = await checkOperatorLogin(db, operator.login, password, undefined, clock);
+export async function enableOwnTotp(db: Db, operator: { id: bigint; login: string }, password: string, secret: string, code: string, clock: Clock, actor: Actor, secrets: SecretBox): Promise<boolean> {
+  const checked = await checkOperatorLogin(db, operator.login, password, undefined, clock, secrets);
   if (!checked.ok || checked.operator.id !== operator.id) return false;
-  return enableTotp(db, operator.id, secret, code, clock, actor);
+  return enableTotp(db, operator.id, secret, code, clock, actor, secrets);
 }
 
-export async function disableOwnTotp(db: Db, id: bigint, code: string, clock: Clock, actor: Actor): Promise<boolean> {
-  const row = await db.query<{ totp_secret: string | null }>('SELECT totp_secret FROM operators WHERE id = $1', [id]);
-  const secret = row.rows[0]?.totp_secret;
-  if (!secret || !verifyTotp(secret, code, clock)) return false;
+export async function disableOwnTotp(db: Db, id: bigint, code: string, clock: Clock, actor: Actor, secrets: SecretBox): Promise<boolean> {
+  const row = await operatorRow(db, id);
+  if (!row || !(await useTotpCode(db, row, code, clock, secrets))) return false;
   await disableTotp(db, id, clock, actor);
   return true;
+}
+
+/**
+ * Seals the TOTP secrets still stored in clear (written before migration 014), each by a compare-and-set so that
+ * instances starting together seal each once; returns how many it sealed, and how many are sealed under a key other
+ * than this instance's (those operators cannot sign in here: the caller logs it). Operators are few: one pass.
+ */
+export async function sealClearTotpSecrets(db: Db, secrets: SecretBox): Promise<{ sealed: number; foreign: number; foreignKeys: string[] }> {
+  const rows = (await db.query<{ id: bigint; totp_secret: string }>('SELECT id, totp_secret FROM operators WHERE totp_secret IS NOT NULL ORDER BY id LIMIT 100000')).rows;
+  let sealed = 0;
+  const foreignKeys = new Set<string>();
+  let foreign = 0;
+  for (const row of rows) {
+    const under = SecretBox.sealedUnder(row.totp_secret);
+    if (under === undefined) {
+      const changed = await db.query('UPDATE operators SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2', [row.id, row.totp_secret, secrets.seal(row.totp_secret, totpContext(row.id))]);
+      sealed += changed.rowCount;
+    } else if (under !== secrets.keyId) {
+      foreign += 1;
+      foreignKeys.add(under);
+    }
+  }
+  return { sealed, foreign, foreignKeys: [...foreignKeys] };
 }
 
 // ---- the first start ----

@@ -87,6 +87,8 @@ export interface ReconcileOptions {
   signal?: AbortSignal;
   /** When the run starts and ends (default: the machine's clock). */
   clock?: Clock;
+  /** A run row claimed beforehand (engine/reconciliation-runs.ts: a tracked run); unset: a new row. */
+  runId?: bigint;
 }
 
 interface TolemPayment {
@@ -140,11 +142,10 @@ export function dayBounds(day: string, offsetMinutes: number): { from: Date; to:
 export async function reconcileProviderDay(db: Db, source: ReconciliationSource, day: string, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const { from, to } = dayBounds(day, source.offsetMinutes);
   const clock = options.clock ?? systemClock;
-  const started = await db.query<{ id: bigint }>(
+  const runId = options.runId ?? (await db.query<{ id: bigint }>(
     `INSERT INTO reconciliation_runs (provider, business_day, status, started_at) VALUES ($1, $2, 'running', $3) RETURNING id`,
     [source.provider, day, clock.now()],
-  );
-  const runId = started.rows[0]!.id;
+  )).rows[0]!.id;
   const report: ReconcileReport = {
     runId, provider: source.provider, day, status: 'failed',
     counts: { matched: 0, missing_at_provider: 0, missing_at_tolem: 0, amount_mismatch: 0 },

@@ -1,19 +1,30 @@
 /**
- * Reconciliation as the console runs it: the stored runs (reconciliation_runs and their items), and on-demand runs as
- * tracked background tasks whose progress a page polls. A task lives in this process (a run is short: one provider
- * list and an in-memory classification); what it finds is stored by reconcileProviderDay like every run, so a
- * restart loses only the progress bar, never a result.
+ * Reconciliation as the console and the admin API run it: the stored runs (reconciliation_runs and their items), and
+ * tracked runs whose progress lives in their row, so that every instance on the store sees it. A tracked run claims
+ * its row first (one live run per provider and day, whichever instance asks), writes its progress there at most once
+ * a second and a heartbeat every few seconds, and the result is stored by reconcileProviderDay like every run. A run
+ * whose heartbeat stopped (its process died) reads as interrupted, and a new run of its day may start.
  */
-import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../store/db.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import { ServiceError } from './errors.ts';
 import { storedItems, type ReconcileItem, type ReconcileReport } from './reconcile.ts';
+
+/** How often a tracked run writes what changed, and how often it writes a heartbeat when nothing did. */
+const PROGRESS_EVERY_MS = 1_000;
+const HEARTBEAT_EVERY_MS = 5_000;
+/** A running run whose heartbeat is older than this is interrupted: six heartbeats missed. */
+export const RUN_STALE_AFTER_MS = 30_000;
+
+/** Where a run is: fetching the provider's list, classifying what it listed, or storing, confirming and importing. */
+export type RunPhase = 'listing' | 'classifying' | 'finishing';
 
 export interface ReconciliationRun {
   id: bigint;
   provider: string;
   day: string;
-  status: 'running' | 'clean' | 'mismatches' | 'failed';
+  /** `interrupted`: the process running it stopped (its heartbeat is older than RUN_STALE_AFTER_MS). */
+  status: 'running' | 'clean' | 'mismatches' | 'failed' | 'interrupted';
   tolemCount: number;
   providerCount: number;
   matchedCount: number;
@@ -25,27 +36,37 @@ export interface ReconciliationRun {
   error: string | null;
   startedAt: Date;
   finishedAt: Date | null;
+  /** Items classified of all (0 of 0 while the provider's list is fetched), as the running instance last wrote them. */
+  progress: { done: number; total: number; phase: RunPhase | null };
+  /** The last sign of life of a tracked run; null for one that was not tracked (the daily job's). */
+  heartbeatAt: Date | null;
 }
 
 interface RunRow {
   id: bigint; provider: string; business_day: string | Date; status: ReconciliationRun['status']; tolem_count: number; provider_count: number;
   matched_count: number; mismatch_count: number; tolem_total_minor: bigint; provider_total_minor: bigint; confirmed: boolean;
   confirmation: string | null; error: string | null; started_at: Date; finished_at: Date | null;
+  progress_done: number; progress_total: number; phase: RunPhase | null; heartbeat_at: Date | null; stale: boolean;
 }
 
 const dayText = (value: string | Date) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10));
 
 function toRun(row: RunRow): ReconciliationRun {
   return {
-    id: BigInt(row.id), provider: row.provider, day: dayText(row.business_day), status: row.status, tolemCount: row.tolem_count,
+    id: BigInt(row.id), provider: row.provider, day: dayText(row.business_day), status: row.stale ? 'interrupted' : row.status, tolemCount: row.tolem_count,
     providerCount: row.provider_count, matchedCount: row.matched_count, mismatchCount: row.mismatch_count,
     tolemTotalMinor: BigInt(row.tolem_total_minor), providerTotalMinor: BigInt(row.provider_total_minor), confirmed: row.confirmed,
     confirmation: row.confirmation, error: row.error, startedAt: row.started_at, finishedAt: row.finished_at,
+    progress: { done: row.progress_done, total: row.progress_total, phase: row.phase }, heartbeatAt: row.heartbeat_at,
   };
 }
 
+/** A heartbeat is compared in the database's time, like leases: every instance reads the same now(). */
+const STALE = `(status = 'running' AND heartbeat_at < now() - interval '${RUN_STALE_AFTER_MS} milliseconds')`;
+
 const RUN_COLUMNS = `id, provider, business_day::text AS business_day, status, tolem_count, provider_count, matched_count, mismatch_count,
-  tolem_total_minor, provider_total_minor, confirmed, confirmation, error, started_at, finished_at`;
+  tolem_total_minor, provider_total_minor, confirmed, confirmation, error, started_at, finished_at,
+  progress_done, progress_total, phase, heartbeat_at, ${STALE} AS stale`;
 
 /** The latest runs, newest first (of one provider when named). */
 export async function listReconciliationRuns(q: Queryable, provider?: string, limit = 50): Promise<ReconciliationRun[]> {
@@ -63,54 +84,128 @@ export async function findReconciliationRun(q: Queryable, runId: bigint): Promis
   return row ? { run: toRun(row), items: await storedItems(q, runId) } : undefined;
 }
 
+/** A tracked run as the console's progress page polls it. Its id is the run's. */
 export interface ReconciliationTask {
   id: string;
   provider: string;
   day: string;
-  state: 'running' | 'done' | 'failed';
+  state: 'running' | 'done' | 'failed' | 'interrupted';
   /** Items classified so far of all; 0 of 0 while the provider's list is being fetched. */
   done: number;
   total: number;
-  runId?: bigint;
-  status?: ReconcileReport['status'];
-  /** Why the run could not start or finish (a refusal's message, never a stack). */
+  phase: RunPhase | null;
+  runId: bigint;
+  status: ReconciliationRun['status'];
+  /** Why the run could not finish (a refusal's message, never a stack). */
   error?: string;
 }
 
-const KEEP_TASKS = 50;
+const TASK_STATE: Record<ReconciliationRun['status'], ReconciliationTask['state']> = {
+  running: 'running', clean: 'done', mismatches: 'done', failed: 'failed', interrupted: 'interrupted',
+};
 
-/** On-demand runs in the background: one per provider and day at a time; the last few kept for their pages. */
-export class ReconciliationTasks {
-  private readonly tasks = new Map<string, ReconciliationTask>();
+/** The task view of a stored run, read from the store (whichever instance runs it); undefined when there is none. */
+export async function reconciliationTask(q: Queryable, runId: bigint): Promise<ReconciliationTask | undefined> {
+  const row = (await q.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1`, [runId])).rows[0];
+  if (!row) return undefined;
+  const run = toRun(row);
+  return {
+    id: run.id.toString(), provider: run.provider, day: run.day, state: TASK_STATE[run.status], done: run.progress.done,
+    total: run.progress.total, phase: run.progress.phase, runId: run.id, status: run.status, ...(run.error ? { error: run.error } : {}),
+  };
+}
 
-  /**
-   * Starts `run` (the audited reconciliation of admin services) in the background and returns its task at once.
-   * A run of the same provider and day already going is refused.
-   */
-  start(provider: string, day: string, run: (onProgress: (done: number, total: number) => void) => Promise<ReconcileReport>): ReconciliationTask {
-    for (const task of this.tasks.values()) {
-      if (task.state === 'running' && task.provider === provider && task.day === day) {
-        throw new ServiceError('conflict', 'reconciliation_running', `a reconciliation of ${provider} ${day} is already running`);
-      }
-    }
-    const task: ReconciliationTask = { id: randomBytes(9).toString('base64url'), provider, day, state: 'running', done: 0, total: 0 };
-    this.remember(task);
-    void run((done, total) => Object.assign(task, { done, total })).then(
-      (report) => Object.assign(task, { state: report.status === 'failed' ? 'failed' : 'done', runId: report.runId, status: report.status, ...(report.error ? { error: report.error } : {}) }),
-      (error: unknown) => Object.assign(task, { state: 'failed', error: error instanceof Error ? error.message : 'failed' }),
+/**
+ * Claims a new run of a provider's day for this process, in one transaction under a lock of that day (so two
+ * instances asking at once get one run): a run of the day whose heartbeat stopped is marked interrupted first, and a
+ * live one refuses the claim. Runs without a heartbeat (the daily job's) do not block.
+ */
+export async function claimReconciliationRun(db: Db, provider: string, day: string, clock: Clock): Promise<bigint> {
+  return db.tx(async (q) => {
+    await q.query('SELECT pg_advisory_xact_lock(8420014, hashtext($1))', [`${provider} ${day}`]);
+    await q.query(
+      `UPDATE reconciliation_runs SET status = 'interrupted', finished_at = $3,
+              error = 'interrupted: the process running it stopped (no heartbeat for ${RUN_STALE_AFTER_MS / 1000} s)'
+        WHERE provider = $1 AND business_day = $2 AND ${STALE}`,
+      [provider, day, clock.now()],
     );
-    return task;
+    const live = await q.query(`SELECT 1 FROM reconciliation_runs WHERE provider = $1 AND business_day = $2 AND status = 'running' AND heartbeat_at IS NOT NULL LIMIT 1`, [provider, day]);
+    if (live.rowCount > 0) throw new ServiceError('conflict', 'reconciliation_running', `a reconciliation of ${provider} ${day} is already running`);
+    const claimed = await q.query<{ id: bigint }>(
+      `INSERT INTO reconciliation_runs (provider, business_day, status, started_at, phase, heartbeat_at) VALUES ($1, $2, 'running', $3, 'listing', now()) RETURNING id`,
+      [provider, day, clock.now()],
+    );
+    return BigInt(claimed.rows[0]!.id);
+  });
+}
+
+/**
+ * Runs `run` (the reconciliation of a claimed row) with its progress and heartbeat written to the row; a run that
+ * throws is stored as failed with its message. The result itself is stored by reconcileProviderDay.
+ */
+export async function trackReconciliationRun(
+  db: Db, runId: bigint, run: (onProgress: (done: number, total: number) => void) => Promise<ReconcileReport>, clock: Clock,
+): Promise<ReconcileReport> {
+  const progress = new RunProgress(db, runId);
+  try {
+    const report = await run((done, total) => progress.update(done, total));
+    await progress.stop();
+    return report;
+  } catch (error) {
+    await progress.stop();
+    await db.query(`UPDATE reconciliation_runs SET status = 'failed', error = $2, finished_at = $3 WHERE id = $1 AND status = 'running'`,
+      [runId, error instanceof Error ? error.message.slice(0, 500) : 'failed', clock.now()]);
+    throw error;
+  }
+}
+
+/**
+ * A tracked run's progress, written to its row from a timer: at most once a second when it changed, every few seconds
+ * as a heartbeat when it did not. A write that fails is dropped (the next one carries the same news); a run whose
+ * writes keep failing reads as interrupted, which is the truth as far as the other instances can know.
+ */
+class RunProgress {
+  private done = 0;
+  private total = 0;
+  private phase: RunPhase = 'listing';
+  private changed = false;
+  private sinceWriteMs = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly db: Db, private readonly runId: bigint) {
+    this.timer = setInterval(() => this.tick(), PROGRESS_EVERY_MS);
+    this.timer.unref();
   }
 
-  get(id: string): ReconciliationTask | undefined {
-    return this.tasks.get(id);
+  update(done: number, total: number): void {
+    this.done = done;
+    this.total = total;
+    this.phase = done >= total ? 'finishing' : 'classifying';
+    this.changed = true;
   }
 
-  private remember(task: ReconciliationTask): void {
-    this.tasks.set(task.id, task);
-    for (const [id, old] of this.tasks) {
-      if (this.tasks.size <= KEEP_TASKS) break;
-      if (old.state !== 'running') this.tasks.delete(id);
-    }
+  /** Stops the timer and writes the last counts (the run's own final UPDATE came first: its status is not touched). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.writing;
+    await this.db.query('UPDATE reconciliation_runs SET progress_done = $2, progress_total = $3 WHERE id = $1', [this.runId, this.done, this.total])
+      .catch(() => undefined);
+  }
+
+  private tick(): void {
+    this.sinceWriteMs += PROGRESS_EVERY_MS;
+    if (!this.changed && this.sinceWriteMs < HEARTBEAT_EVERY_MS) return;
+    // One write at a time: a slow store skips ticks rather than piling writes up.
+    this.writing = this.writing.then(() => this.write());
+  }
+
+  private async write(): Promise<void> {
+    this.changed = false;
+    this.sinceWriteMs = 0;
+    await this.db.query(
+      `UPDATE reconciliation_runs SET progress_done = $2, progress_total = $3, phase = $4, heartbeat_at = now() WHERE id = $1 AND status = 'running'`,
+      [this.runId, this.done, this.total, this.phase],
+    ).catch(() => undefined);
   }
 }

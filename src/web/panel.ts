@@ -1,11 +1,38 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { registerPages, sendPage, type Page } from './pages.ts';
+import { PanelGuard, type PanelGuardOptions, type PanelSessionPort } from './panel-session.ts';
 
 /**
  * What the signed-in panels (the operator console and the agent cabinet) share and that knows nothing of the engine:
  * strict headers, the form body parser, the session cookie's attributes, the language choice, the CSRF field's name,
  * and the shared stylesheet and script (static/panel.css, static/panel.js).
  */
+
+export interface PanelSetup<S> {
+  /** The panel's eta views. */
+  views: string;
+  /** The panel's own static folders; the shared panel.css and panel.js are served beside them, at /assets/. */
+  assets: string[];
+  /** The session cookie: its path is the panel's prefix ("/console"). */
+  cookie: SessionCookie;
+  /** How the panel's sessions are read and their CSRF tokens checked (its engine services). */
+  sessions: PanelSessionPort<S>;
+  /** Answers a form refused for its CSRF field with the panel's own error page. */
+  refuse: PanelGuardOptions<S>['refuse'];
+}
+
+/**
+ * The set-up every signed-in panel makes first: its pages and assets, forms as the only bodies, the strict headers,
+ * and the session guard on its cookie. Answers the guard and the page sender its sections use.
+ */
+export async function registerPanel<S>(app: FastifyInstance, setup: PanelSetup<S>): Promise<{ guard: PanelGuard<S>; send: (reply: FastifyReply, code: number, page: Page) => Promise<FastifyReply> }> {
+  await registerPages(app, { views: setup.views, assets: [...setup.assets, PANEL_ASSETS], prefix: '/assets/' });
+  registerFormBody(app);
+  strictPanelHeaders(app);
+  const guard = new PanelGuard<S>({ port: setup.sessions, cookie: setup.cookie, prefix: setup.cookie.path, refuse: setup.refuse });
+  return { guard, send: sendPage };
+}
 
 /** The hidden field every state-changing form carries; the plugin compares it with its session's CSRF token. */
 export const CSRF_FIELD = '_csrf';

@@ -101,11 +101,12 @@ describe('operator console in the browser', () => {
     const page = await laptop();
     await logIn(page, 'vera');
     await page.goto(`${h.url}/console/registry`);
-    const today = await page.evaluate(() => new Date().toISOString().slice(0, 10));
-    const day = (offsetDays: number) => new Date(Date.parse(today) + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    // The hub's day, by its clock and in its zone (TOLEM_CLOCK and TZ put the machine's day elsewhere): the payment's.
+    const { clock, config } = h.tolem.ctx;
+    const today = new Date(clock.now().getTime() + config.hubOffsetMinutes * 60_000).toISOString().slice(0, 10);
     await page.selectOption('#r-provider', 'sandbox-mobile');
-    await page.fill('#r-from', day(-1)); // the hub's day may be the machine's next one (or previous): a three-day period holds it
-    await page.fill('#r-to', day(1));
+    await page.fill('#r-from', today);
+    await page.fill('#r-to', today);
     await page.click('#show-registry');
     await page.waitForSelector('#registry');
     await shot(page, 'console-11-registry');

@@ -4,7 +4,8 @@
  * HttpOnly and SameSite=Strict; every page carries the strict CSP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOperator, enableTotp, newTotpSecret, totpCode } from '../../src/engine/operators.ts';
+import { createOperator, newTotpSecret, totpCode } from '../../src/engine/operators.ts';
+import { LOCAL_ACTOR } from '../../src/engine/sessions.ts';
 import { newAgent, startTolem, type Harness } from '../helpers/harness.ts';
 import { PanelClient } from '../helpers/panel.ts';
 
@@ -111,7 +112,9 @@ describe('console access control', () => {
     const clock = h.tolem.ctx.clock;
     const operator = await createOperator(h.db, { login: 'tina', password: PASSWORD, role: 'operator' }, clock);
     const { secret } = newTotpSecret('tina');
-    expect(await enableTotp(h.db, operator.id, secret, totpCode(secret, clock), clock)).toBe(true);
+    // Enrolled with the previous step's code (still within the drift window): the login's current code is unused.
+    const enrolment = totpCode(secret, { now: () => new Date(clock.now().getTime() - 30_000) });
+    expect(await h.tolem.ctx.admin.operators.enableTotp(LOCAL_ACTOR, operator.id, secret, enrolment)).toBe(true);
     const client = new PanelClient(h.url, '/console');
     const first = await client.login('tina', PASSWORD);
     expect(first.status).toBe(200);
@@ -137,16 +140,20 @@ describe('console access control', () => {
     expect(wrongPassword.location).toContain('err=totp_code');
     const tampered = await client.post('/totp/enable', { secret: 'not base32!', password: PASSWORD, code: '123456' });
     expect(tampered.location).toContain('err=totp_code');
-    const enabled = await client.post('/totp/enable', { secret, password: PASSWORD, code: totpCode(secret, clock) });
+    // Codes of three steps in a row (all within the drift window): each is accepted once.
+    const codeAt = (steps: number) => totpCode(secret, { now: () => new Date(clock.now().getTime() + steps * 30_000) });
+    const enabled = await client.post('/totp/enable', { secret, password: PASSWORD, code: codeAt(-1) });
     expect(enabled.location).toContain('ok=totp_enabled');
     expect((await client.get('/totp')).text).not.toContain(secret); // shown at enrolment only
 
     const again = new PanelClient(h.url, '/console');
     expect((await again.login('tomas', PASSWORD)).status).toBe(200); // the code is asked for now
+    expect((await again.login('tomas', PASSWORD, codeAt(-1))).status).toBe(401); // the enrolment's code, used
     expect((await again.login('tomas', PASSWORD, totpCode(secret, clock))).status).toBe(303);
     const wrongCode = await again.post('/totp/disable', { code: '000000' === totpCode(secret, clock) ? '111111' : '000000' });
     expect(wrongCode.location).toContain('err=totp_code');
-    expect((await again.post('/totp/disable', { code: totpCode(secret, clock) })).location).toContain('ok=totp_disabled');
+    expect((await again.post('/totp/disable', { code: totpCode(secret, clock) })).location).toContain('err=totp_code'); // the login's, used
+    expect((await again.post('/totp/disable', { code: codeAt(1) })).location).toContain('ok=totp_disabled');
     expect((await new PanelClient(h.url, '/console').login('tomas', PASSWORD)).status).toBe(303);
     const audit = await h.db.query<{ action: string }>(`SELECT action FROM audit_log WHERE actor_login = 'tomas' ORDER BY id`);
     expect(audit.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['operators.enable_totp', 'operators.disable_totp']));

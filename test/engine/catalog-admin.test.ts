@@ -2,16 +2,15 @@
  * The engine's operator services behind the console's catalog, Elsom and reconciliation pages, on the real store:
  * a service disabled is refused by the agent API at once (the cache is dropped), limits are checked, each change
  * commits with its audit entry; an Elsom terminal is created, changed (a blank password keeps the old one) and its
- * PAYMENT_LIST lines are the succeeded payments of the mapped service; a reconciliation task reports its progress
- * and result, and one provider day runs once at a time.
+ * PAYMENT_LIST lines are the succeeded payments of the mapped service; an audited reconciliation run is stored
+ * (its progress in the store: test/engine/reconciliation-runs.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setServiceEnabled, setServiceLimits, testServiceInput } from '../../src/engine/catalog-admin.ts';
 import { configureElsomTerminal, elsomPaymentList, elsomTerminalOf } from '../../src/engine/elsom-terminal-admin.ts';
-import { ReconciliationTasks, findReconciliationRun, listReconciliationRuns } from '../../src/engine/reconciliation-runs.ts';
+import { findReconciliationRun, listReconciliationRuns } from '../../src/engine/reconciliation-runs.ts';
 import { listAudit, verifyAuditChain } from '../../src/engine/audit.ts';
 import type { Actor } from '../../src/engine/sessions.ts';
-import type { ReconcileReport } from '../../src/engine/reconcile.ts';
 import { agentApi, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
@@ -94,23 +93,6 @@ describe('Elsom terminals', () => {
 });
 
 describe('reconciliation tasks', () => {
-  it('reports progress and the result; a second run of the same day is refused while the first runs', async () => {
-    const tasks = new ReconciliationTasks();
-    let finish: (report: ReconcileReport) => void = () => {};
-    const task = tasks.start('alseco', '2026-11-21', (onProgress) => {
-      onProgress(1, 4);
-      return new Promise((resolve) => { finish = resolve; });
-    });
-    expect(tasks.get(task.id)).toMatchObject({ state: 'running', done: 1, total: 4 });
-    expect(() => tasks.start('alseco', '2026-11-21', () => new Promise(() => {}))).toThrow(expect.objectContaining({ code: 'reconciliation_running' }));
-    finish({ runId: 77n, status: 'mismatches' } as ReconcileReport);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(tasks.get(task.id)).toMatchObject({ state: 'done', runId: 77n, status: 'mismatches' });
-    const failed = tasks.start('alseco', '2026-11-21', () => Promise.reject(new Error('provider list: down')));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(tasks.get(failed.id)).toMatchObject({ state: 'failed', error: 'provider list: down' });
-  });
-
   it('an audited run through the admin services is stored and listed with its items', async () => {
     const admin = h.tolem.ctx.admin;
     const report = await admin.reconciliation.run(actor, 'alseco', '2026-11-20', { confirm: false });

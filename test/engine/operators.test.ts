@@ -1,11 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { ShiftedClock } from '../../src/domain/clock.ts';
+import { ShiftedClock, type Clock } from '../../src/domain/clock.ts';
+import { KEY_FILE, openSecretBox, SecretBox, SecretKeyError } from '../../src/engine/secrets.ts';
 import { createAgent } from '../../src/engine/agents.ts';
 import {
-  changeOwnPassword, checkOperatorLogin, createOperator, disableOperator, enableTotp, ensureFirstAdmin, listOperators, newTotpSecret,
-  setOperatorRole, totpCode, verifyOperatorPassword,
+  changeOwnPassword, checkOperatorLogin, createOperator, disableOperator, disableOwnTotp, enableTotp, ensureFirstAdmin, listOperators,
+  newTotpSecret, sealClearTotpSecrets, setOperatorRole, totpCode, verifyOperatorPassword,
 } from '../../src/engine/operators.ts';
 import { createAgentUser, listAgentUsers, verifyAgentUserPassword } from '../../src/engine/agent-users.ts';
 import { checkCsrf, createSession, endSession, LOCAL_ACTOR, readSession, type Actor } from '../../src/engine/sessions.ts';
@@ -20,6 +25,15 @@ const text = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => 
 let db: Db;
 const clock = new ShiftedClock(new Date('2026-12-31T23:50:00+05:00'));
 let agentId: bigint;
+/** What the secret box logged: the tests read it to see that a wrong key is said, and no secret ever is. */
+const logged: string[] = [];
+const secretsLog = {
+  warn: (details: object, message: string) => void logged.push(`${message} ${JSON.stringify(details)}`),
+  error: (details: object, message: string) => void logged.push(`${message} ${JSON.stringify(details)}`),
+};
+const secrets = new SecretBox(randomBytes(32), secretsLog);
+/** A clock stopped at an instant (TOTP steps are 30 s: a running clock could cross one between two lines). */
+const stoppedAt = (ms: number): Clock => ({ now: () => new Date(ms) });
 
 beforeAll(async () => {
   db = await openTestDb();
@@ -34,7 +48,7 @@ describe('operators', () => {
     expect(first?.login).toBe('admin');
     expect(first!.password.length).toBeGreaterThanOrEqual(12);
     expect(await ensureFirstAdmin(db, clock)).toBeNull();
-    const admin = await verifyOperatorPassword(db, 'admin', first!.password, undefined, clock);
+    const admin = await verifyOperatorPassword(db, 'admin', first!.password, undefined, clock, secrets);
     expect(admin?.role).toBe('admin');
     expect(admin?.mustChangePassword).toBe(true);
   });
@@ -45,8 +59,8 @@ describe('operators', () => {
     await expect(changeOwnPassword(db, op.id, 'not the one', 'my own password', clock, actor)).rejects.toMatchObject({ code: 'wrong_password' });
     await expect(changeOwnPassword(db, op.id, 'one-time-pw', 'one-time-pw', clock, actor)).rejects.toMatchObject({ code: 'weak_password' });
     expect((await changeOwnPassword(db, op.id, 'one-time-pw', 'my own password', clock, actor)).mustChangePassword).toBe(false);
-    expect(await verifyOperatorPassword(db, 'first-timer', 'my own password', undefined, clock)).not.toBeNull();
-    expect(await verifyOperatorPassword(db, 'first-timer', 'one-time-pw', undefined, clock)).toBeNull();
+    expect(await verifyOperatorPassword(db, 'first-timer', 'my own password', undefined, clock, secrets)).not.toBeNull();
+    expect(await verifyOperatorPassword(db, 'first-timer', 'one-time-pw', undefined, clock, secrets)).toBeNull();
   });
 
   it('passwords are argon2id hashes; wrong passwords, unknown and disabled logins are refused alike', async () => {
@@ -54,13 +68,13 @@ describe('operators', () => {
     expect(created.login).toBe('aigerim');
     const stored = await db.query<{ password_hash: string }>('SELECT password_hash FROM operators WHERE id = $1', [created.id]);
     expect(stored.rows[0]!.password_hash.startsWith('$argon2id$')).toBe(true);
-    expect(await verifyOperatorPassword(db, 'AIGERIM', 'correct horse', undefined, clock)).not.toBeNull();
-    expect(await verifyOperatorPassword(db, 'aigerim', 'wrong horse', undefined, clock)).toBeNull();
-    expect(await verifyOperatorPassword(db, 'nobody', 'correct horse', undefined, clock)).toBeNull();
+    expect(await verifyOperatorPassword(db, 'AIGERIM', 'correct horse', undefined, clock, secrets)).not.toBeNull();
+    expect(await verifyOperatorPassword(db, 'aigerim', 'wrong horse', undefined, clock, secrets)).toBeNull();
+    expect(await verifyOperatorPassword(db, 'nobody', 'correct horse', undefined, clock, secrets)).toBeNull();
     await expect(createOperator(db, { login: 'aigerim', password: 'another one', role: 'viewer' }, clock)).rejects.toMatchObject({ code: 'login_taken' });
     await expect(createOperator(db, { login: 'short', password: 'short', role: 'viewer' }, clock)).rejects.toMatchObject({ code: 'weak_password' });
     await disableOperator(db, created.id, clock);
-    expect(await verifyOperatorPassword(db, 'aigerim', 'correct horse', undefined, clock)).toBeNull();
+    expect(await verifyOperatorPassword(db, 'aigerim', 'correct horse', undefined, clock, secrets)).toBeNull();
   });
 
   it('a role change is audited with before and after; the list shows it', async () => {
@@ -79,13 +93,122 @@ describe('operators', () => {
     const op = await createOperator(db, { login: 'totp-user', password: 'totp password', role: 'operator' }, clock);
     const { secret, uri } = newTotpSecret(op.login);
     expect(uri).toMatch(/^otpauth:\/\/totp\//);
-    expect(await enableTotp(db, op.id, secret, '000000' === totpCode(secret, clock) ? '111111' : '000000', clock)).toBe(false);
-    expect(await enableTotp(db, op.id, secret, totpCode(secret, clock), clock)).toBe(true);
-    expect(await checkOperatorLogin(db, 'totp-user', 'totp password', undefined, clock)).toEqual({ ok: false, reason: 'totp_required' });
-    expect(await checkOperatorLogin(db, 'totp-user', 'wrong password', undefined, clock)).toEqual({ ok: false, reason: 'invalid' });
-    expect(await verifyOperatorPassword(db, 'totp-user', 'totp password', totpCode(secret, clock), clock)).not.toBeNull();
+    expect(await enableTotp(db, op.id, secret, '000000' === totpCode(secret, clock) ? '111111' : '000000', clock, LOCAL_ACTOR, secrets)).toBe(false);
+    // Enrolled with the previous step's code (still within the drift window), so the current one is unused.
+    const enrolled = new ShiftedClock(new Date(clock.now().getTime() - 30_000));
+    expect(await enableTotp(db, op.id, secret, totpCode(secret, enrolled), clock, LOCAL_ACTOR, secrets)).toBe(true);
+    expect(await checkOperatorLogin(db, 'totp-user', 'totp password', undefined, clock, secrets)).toEqual({ ok: false, reason: 'totp_required' });
+    expect(await checkOperatorLogin(db, 'totp-user', 'wrong password', undefined, clock, secrets)).toEqual({ ok: false, reason: 'invalid' });
+    expect(await verifyOperatorPassword(db, 'totp-user', 'totp password', totpCode(secret, clock), clock, secrets)).not.toBeNull();
     const later = new ShiftedClock(new Date(clock.now().getTime() + 10 * 60_000));
-    expect(await verifyOperatorPassword(db, 'totp-user', 'totp password', totpCode(secret, clock), later)).toBeNull();
+    expect(await verifyOperatorPassword(db, 'totp-user', 'totp password', totpCode(secret, clock), later, secrets)).toBeNull();
+  });
+});
+
+describe('the second factor: each code once, secrets sealed', () => {
+  /** 10 s into a 30-second step, so that steps are whole numbers of periods from here. */
+  const t0 = Date.parse('2026-12-31T23:50:10+05:00');
+  const step = (n: number) => stoppedAt(t0 + n * 30_000);
+  const enrolled = async (login: string) => {
+    const op = await createOperator(db, { login, password: 'second factor', role: 'operator' }, clock);
+    const { secret } = newTotpSecret(login);
+    expect(await enableTotp(db, op.id, secret, totpCode(secret, step(0)), step(0), LOCAL_ACTOR, secrets)).toBe(true);
+    return { op, secret };
+  };
+  const login = (name: string, code: string, at: Clock, box = secrets) => checkOperatorLogin(db, name, 'second factor', code, at, box);
+
+  it('refuses a code already used (the enrolment\'s too), accepts the next step\'s once, and never an earlier one', async () => {
+    const { secret } = await enrolled('replayed');
+    expect(await login('replayed', totpCode(secret, step(0)), step(0))).toEqual({ ok: false, reason: 'invalid' });
+    expect((await login('replayed', totpCode(secret, step(1)), step(1))).ok).toBe(true);
+    expect(await login('replayed', totpCode(secret, step(1)), step(1))).toEqual({ ok: false, reason: 'invalid' });
+    // A code of step 1 seen at step 2 is still within the window of drift, but used: refused.
+    expect(await login('replayed', totpCode(secret, step(1)), step(2))).toEqual({ ok: false, reason: 'invalid' });
+    expect((await login('replayed', totpCode(secret, step(3)), step(2))).ok).toBe(true); // a phone one step ahead
+    expect(await login('replayed', totpCode(secret, step(2)), step(2))).toEqual({ ok: false, reason: 'invalid' }); // before the last
+    const stored = await db.query<{ totp_last_step: string }>(`SELECT totp_last_step::text FROM operators WHERE login = 'replayed'`);
+    expect(Number(stored.rows[0]!.totp_last_step)).toBe(Math.floor(t0 / 30_000) + 3);
+  });
+
+  it('lets one of two concurrent logins with the same code in', async () => {
+    const { secret } = await enrolled('raced');
+    const code = totpCode(secret, step(1));
+    const results = await Promise.all([login('raced', code, step(1)), login('raced', code, step(1)), login('raced', code, step(1))]);
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    expect(results.filter((result) => !result.ok)).toEqual([{ ok: false, reason: 'invalid' }, { ok: false, reason: 'invalid' }]);
+  });
+
+  it('turns off only with an unused code', async () => {
+    const { op, secret } = await enrolled('switch-off');
+    const actor: Actor = { principal: { kind: 'operator', id: op.id, login: op.login, role: op.role }, ip: null };
+    expect((await login('switch-off', totpCode(secret, step(1)), step(1))).ok).toBe(true);
+    expect(await disableOwnTotp(db, op.id, totpCode(secret, step(1)), step(1), actor, secrets)).toBe(false);
+    expect(await disableOwnTotp(db, op.id, totpCode(secret, step(2)), step(2), actor, secrets)).toBe(true);
+    expect((await checkOperatorLogin(db, 'switch-off', 'second factor', undefined, step(2), secrets)).ok).toBe(true);
+  });
+
+  it('stores the secret sealed (AES-256-GCM), bound to its operator, never in clear', async () => {
+    const { op, secret } = await enrolled('sealed');
+    const row = (await db.query<{ totp_secret: string }>('SELECT totp_secret FROM operators WHERE id = $1', [op.id])).rows[0]!;
+    expect(row.totp_secret).not.toBe(secret);
+    expect(row.totp_secret).not.toContain(secret);
+    expect(row.totp_secret.startsWith(`sealed:v1:${secrets.keyId}:`)).toBe(true);
+    expect(secrets.open(row.totp_secret, `operators.totp_secret:${op.id}`)).toBe(secret);
+    // Copied onto another operator it does not open: the row is part of what was sealed.
+    const other = await enrolled('sealed-other');
+    await db.query('UPDATE operators SET totp_secret = $2 WHERE id = $1', [other.op.id, row.totp_secret]);
+    expect(await login('sealed-other', totpCode(secret, step(1)), step(1))).toEqual({ ok: false, reason: 'invalid' });
+    expect(() => secrets.open(`${row.totp_secret.slice(0, -4)}AAAA`, `operators.totp_secret:${op.id}`)).toThrow(SecretKeyError);
+    const audit = await listAudit(db, { action: 'operators.enable_totp', targetId: String(op.id) });
+    expect(text(audit.entries)).not.toContain(secret);
+    expect(text(await listOperators(db))).not.toContain(row.totp_secret);
+  });
+
+  it('under a wrong key refuses the login like a wrong code, and logs which key, never the secret', async () => {
+    const { secret } = await enrolled('wrong-key');
+    const sealed = (await db.query<{ totp_secret: string }>(`SELECT totp_secret FROM operators WHERE login = 'wrong-key'`)).rows[0]!.totp_secret;
+    const otherKey = new SecretBox(randomBytes(32), secretsLog);
+    logged.length = 0;
+    expect(await login('wrong-key', totpCode(secret, step(1)), step(1), otherKey)).toEqual({ ok: false, reason: 'invalid' });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(`sealed under key ${secrets.keyId} does not open under this instance's key ${otherKey.keyId}`);
+    expect(logged[0]).toContain('TOLEM_SECRETS_KEY');
+    expect(logged[0]).not.toContain(secret);
+    expect(logged[0]).not.toContain(sealed.split(':').at(-1));
+    expect((await login('wrong-key', totpCode(secret, step(1)), step(1))).ok).toBe(true); // the right key still opens it
+  });
+
+  it('seals secrets stored in clear before migration 014 at the start, without locking anyone out', async () => {
+    const { op, secret } = await enrolled('legacy');
+    await db.query('UPDATE operators SET totp_secret = $2 WHERE id = $1', [op.id, secret]); // as 010 stored it
+    expect((await login('legacy', totpCode(secret, step(1)), step(1))).ok).toBe(true); // still read in clear
+    const first = await sealClearTotpSecrets(db, secrets);
+    expect(first.sealed).toBeGreaterThanOrEqual(1);
+    expect(await sealClearTotpSecrets(db, secrets)).toMatchObject({ sealed: 0 });
+    const row = (await db.query<{ totp_secret: string }>('SELECT totp_secret FROM operators WHERE id = $1', [op.id])).rows[0]!;
+    expect(SecretBox.isSealed(row.totp_secret)).toBe(true);
+    expect((await login('legacy', totpCode(secret, step(2)), step(2))).ok).toBe(true);
+    const elsewhere = await sealClearTotpSecrets(db, new SecretBox(randomBytes(32), secretsLog));
+    expect(elsewhere.foreign).toBeGreaterThanOrEqual(1);
+    expect(elsewhere.foreignKeys).toEqual([secrets.keyId]);
+  });
+
+  it('keeps its key in the data directory when none is configured: made once, mode 0600, the configured one first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tolem-secrets-'));
+    try {
+      const source = { secretsKey: undefined, dataDir: join(dir, 'data') };
+      const first = openSecretBox(source, secretsLog);
+      const path = join(dir, 'data', KEY_FILE);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64')).toHaveLength(32);
+      expect(openSecretBox(source, secretsLog).keyId).toBe(first.keyId);
+      const configured = Buffer.alloc(32, 1);
+      expect(openSecretBox({ ...source, secretsKey: configured }, secretsLog).keyId).toBe(new SecretBox(configured, secretsLog).keyId);
+      writeFileSync(path, 'too short\n');
+      expect(() => openSecretBox(source, secretsLog)).toThrow(/does not hold the base64 of 32 bytes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

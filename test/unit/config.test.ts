@@ -95,11 +95,21 @@ describe('configuration: bad values', () => {
     ['CHECKOUT_POLL_MS', '5'],
     ['ASSIST_FORMAT', 'yaml'],
     ['ASSIST_SIGNATURE_DIGEST', 'crc32'],
+    ['TOLEM_SECRETS_KEY', 'c2hvcnQ='],
   ])('%s=%s is refused, naming the variable', (name, value) => refused({ [name]: value }, name));
 
   it('an acquirer URL without its credentials names the missing variable', () => {
     refused({ ASSIST_URL: 'https://assist.example' }, 'ASSIST_MERCHANT_ID');
     refused({ ELSOM_MERCHANT_URL: 'https://elsom.example', ELSOM_MERCHANT_TENANT_ID: '1', ELSOM_MERCHANT_WALLET: '0555000000', ELSOM_MERCHANT_PARTNER_CODE: 'P' }, 'ELSOM_MERCHANT_PASSWORD');
+  });
+
+  it('a secrets key is 32 bytes of base64, and a refused one is not repeated in the message', () => {
+    const key = Buffer.alloc(32, 7);
+    expect(loadConfig({ TOLEM_SECRETS_KEY: key.toString('base64') }).secretsKey).toEqual(key);
+    expect(loadConfig({ TOLEM_SECRETS_KEY: key.toString('base64url') }).secretsKey).toEqual(key);
+    const almost = Buffer.alloc(31, 7).toString('base64');
+    expect(() => loadConfig({ TOLEM_SECRETS_KEY: almost })).toThrow(/^TOLEM_SECRETS_KEY must be the base64 of 32 bytes/);
+    expect(() => loadConfig({ TOLEM_SECRETS_KEY: almost })).not.toThrow(almost);
   });
 
   it('names every bad variable at once', () => {
@@ -114,7 +124,7 @@ describe('configuration: defaults', () => {
       host: '127.0.0.1', port: 8080, publicUrl: undefined, databaseUrl: undefined, dataDir: './data', dbSchema: 'public',
       logLevel: 'info', trustProxy: false, hubOffsetMinutes: 300, catalogFile: undefined, sandbox: true, sandboxUrl: undefined,
       sandboxControlAllow: ['127.0.0.0/8', '::1/128'], queueSchema: 'pgboss', queuePollingSeconds: 1, demo: true,
-      authCacheMs: 1_000, clockStart: undefined, adminSocket: 'data/tolem.sock', sessions: { idleMs: 15 * 60_000, lifetimeMs: 12 * 3_600_000 },
+      authCacheMs: 1_000, clockStart: undefined, adminSocket: 'data/tolem.sock', secretsKey: undefined, sessions: { idleMs: 15 * 60_000, lifetimeMs: 12 * 3_600_000 },
       authThrottle: { maxFailures: 10, windowMs: 60_000, maxDelayMs: 900_000, redisUrl: undefined },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000, maxRequestsPerSocket: 1_000 },
       engine: { providerDeadlineMs: 5_000, providerTimeoutMs: 30_000, retryBaseMs: 2_000, retryMaxMs: 300_000, attentionAfterMs: 1_800_000, fundsWaitMs: 3_600_000, leaseMs: 3_000 },

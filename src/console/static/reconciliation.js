@@ -1,6 +1,7 @@
 'use strict';
-// A running reconciliation's page: polls the task's JSON every second, moves the progress bar, and opens the run's
-// result once it is stored. Without scripts the page has a reload link.
+// A running reconciliation's page: polls the task's JSON every second (read from the store, whichever instance runs
+// it), moves the progress bar, names the phase, and opens the run's result once it is stored (or interrupted).
+// Without scripts the page has a reload link.
 (function () {
   var box = document.getElementById('task');
   if (!box) return;
@@ -8,6 +9,7 @@
   var bar = document.getElementById('task-progress');
   var count = document.getElementById('task-count');
   var state = document.getElementById('task-state');
+  var phase = document.getElementById('task-phase');
   function poll() {
     fetch('/console/reconciliation/tasks/' + encodeURIComponent(id) + '.json', { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -16,6 +18,7 @@
         bar.max = task.total || 1;
         bar.value = task.done;
         count.textContent = task.done + ' / ' + task.total;
+        if (phase && task.phase) { phase.setAttribute('data-phase', task.phase); phase.textContent = phase.getAttribute('data-' + task.phase) || ''; }
         box.setAttribute('data-state', task.state);
         if (task.state !== 'running' && task.runId) { window.location.assign('/console/reconciliation/runs/' + task.runId); return; }
         if (task.state !== 'running') { state.textContent = task.error || task.state; return; }
