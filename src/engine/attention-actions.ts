@@ -43,6 +43,9 @@ export function actionRefusal(item: AttentionItem, action: AttentionAction, reve
       return open || (state === 'failed' && payment.paidAt !== null) ? null
         : `payment ${item.paymentId} is ${state}: only a payment with the provider, waiting for funds, or refused after it was accepted can be marked paid`;
     case 'refund':
+      // The checkout's wallet refunds (kind `refund`): the money is back with the acquirer in the ledger already, and
+      // the Elsom merchant protocol has no refund call — the payer is refunded in Elsom's cabinet, the item closed.
+      if (item.kind === 'refund') return `the payer of payment ${item.paymentId} is refunded in the wallet's own merchant cabinet (its protocol has no refund call); close this item with the wallet's refund reference`;
       return open || state === 'succeeded' ? null
         : `payment ${item.paymentId} is ${state}: ${state === 'failed' ? 'its reservation was voided when it failed, the agent already has the money' : 'nothing to refund'}`;
     case 'reverse':

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentFunds, findAgent } from '../../src/engine/agents.ts';
 import { LOCAL_ACTOR, type Actor } from '../../src/engine/sessions.ts';
+import { actionRefusal } from '../../src/engine/attention-actions.ts';
 import { listAudit } from '../../src/engine/audit.ts';
 import { agentApi, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
@@ -75,6 +76,16 @@ describe('the actions that fit', () => {
     const items = await admin().attention.list();
     expect(items.find((i) => i.id === accepted.itemId)!.actions).toEqual(['retry', 'mark_paid', 'refund', 'close']);
     expect(items.find((i) => i.id === succeeded.itemId)!.actions).toEqual(['reverse', 'refund', 'close']);
+  });
+
+  it('a wallet refund of the checkout is closed with the wallet\'s reference: its protocol has no refund call', () => {
+    const item = {
+      id: 1n, paymentId: 7n, kind: 'refund', reason: 'refund 100.00 KGS to the payer\'s wallet', details: {}, createdAt: new Date(0),
+      resolvedAt: null, resolution: null,
+      payment: { state: 'failed', code: 5, serviceId: 'K1001', account: '1', amountMinor: 10_000n, agentId: 2n, agentTxnId: 7n, paidAt: new Date(0), providerRef: null },
+    };
+    expect(actionRefusal(item, 'refund', false)).toMatch(/merchant cabinet.*close this item/);
+    expect(actionRefusal(item, 'close', false)).toBeNull();
   });
 });
 
