@@ -157,6 +157,9 @@ const SETTLE_POLL_MS = 100;
 
 const SELECT_PAYMENT = `SELECT *, (lease_until IS NOT NULL AND lease_until > now()) AS lease_active FROM payments`;
 
+/** A lease's end from its length in ms (a SQL parameter); NULL (no lease) when the length is NULL. */
+const LEASE_UNTIL = (msParam: string) => `now() + ${msParam}::bigint * interval '1 millisecond'`;
+
 function toView(row: PaymentRow): PaymentView {
   return {
     transactionId: row.id,
@@ -417,15 +420,19 @@ export class PaymentEngine {
     partner: string,
   ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
     const request = JSON.stringify(storedRequest(command));
+    // A pay held for the security review (153) is not leased: no provider call follows its acceptance.
+    const review = agent.reviewAboveMinor !== null && command.amountToMinor > agent.reviewAboveMinor;
+    const lease = review ? null : { ms: this.config.leaseMs, owner: leaseToken() };
     const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false,
-      quote ? JSON.stringify(quote) : null, this.clock.now()];
+      quote ? JSON.stringify(quote) : null, this.clock.now(), lease?.ms ?? null, lease?.owner ?? null];
     // After a check the row exists: go straight to it instead of meeting the unique constraint first.
     const inserted = checked ? { rows: [] as PaymentRow[] } : await this.changeNoting(q,
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
                              agent_txn_date, request, pay_hash, must_complete, provider_data, paid_at, created_at, state, result_code, result_message, provider,
-                             agent_reference)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 'accepted', 1, 'in processing', $14, $15)
-       ON CONFLICT (agent_id, agent_txn_id) DO NOTHING RETURNING *`,
+                             agent_reference, attempts, lease_until, lease_owner, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 'accepted', 1, 'in processing', $16, $17,
+               CASE WHEN $14::bigint IS NULL THEN 0 ELSE 1 END, ${LEASE_UNTIL('$14')}, $15, ${LEASE_UNTIL('$14')})
+       ON CONFLICT (agent_id, agent_txn_id) DO NOTHING RETURNING *, $14::bigint IS NOT NULL AS lease_active`,
       [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, ...common, service.provider, command.agentReference ?? null],
     );
     let row = inserted.rows[0];
@@ -436,8 +443,11 @@ export class PaymentEngine {
         `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
                 request = $6, pay_hash = $7, must_complete = $8, provider_data = COALESCE($9::json, provider_data),
                 state = 'accepted', result_code = 1, result_message = 'in processing',
-                paid_at = $10, agent_reference = COALESCE(agent_reference, $11), updated_at = now()
-          WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed') RETURNING *`,
+                paid_at = $10, agent_reference = COALESCE(agent_reference, $13), updated_at = now(),
+                attempts = attempts + CASE WHEN $11::bigint IS NULL THEN 0 ELSE 1 END, lease_until = ${LEASE_UNTIL('$11')},
+                lease_owner = $12, next_attempt_at = ${LEASE_UNTIL('$11')}
+          WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed')
+          RETURNING *, $11::bigint IS NOT NULL AS lease_active`,
         [agent.id, command.agentTxnId, ...common, command.agentReference ?? null],
       );
       row = updated.rows[0];
@@ -446,15 +456,44 @@ export class PaymentEngine {
         return { kind: 'repeat', row: current.rows[0]! };
       }
     }
-    return { kind: 'accepted', row: await this.reserveFunds(q, agent, row, partner) };
+    return { kind: 'accepted', row: review ? await this.reserveFunds(q, agent, row) : await this.reserveLeased(q, agent, row, partner) };
   }
 
   /**
-   * Reserves the agent's funds for an accepted payment, or parks it as waiting (220) when they would cross the floor.
-   * `payPartner`: the provider call follows at once, and its attempt is recorded by the same statement that leases it
-   * (ask before you pay: outbound.ts), committed with the reservation before the request leaves.
+   * The reservation of a pay accepted and leased by the statement before, as the acceptance's last statement
+   * (`reserve_payment`, migration 017: reservation, its link, the pay attempt): the agent's balance row stays locked
+   * only until the COMMIT that follows. Funds that would cross the floor park it as waiting (220), unleased.
    */
-  private async reserveFunds(q: Queryable, agent: Agent, row: PaymentRow, payPartner?: string): Promise<PaymentRow> {
+  private async reserveLeased(q: Queryable, agent: Agent, row: PaymentRow, partner: string): Promise<PaymentRow> {
+    const providerAccount = await this.providerAccount(q, row.provider, row.currency);
+    const reserved = await q.query<{ transfer_id: bigint | null; error: string | null }>(
+      'SELECT transfer_id, error FROM reserve_payment($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      [row.id, agent.ledgerAccountId, providerAccount, row.amount_to_minor!, row.currency, `payment ${row.id}`, this.clock.now(), agent.overdraftMinor, partner],
+    );
+    const { transfer_id: reservationId, error } = reserved.rows[0]!;
+    if (agent.notificationMinor !== null) await refreshNotification(q, agent, this.clock.now());
+    if (error === null) return { ...row, reservation_id: reservationId };
+    if (error !== 'exceeds_floor') throw new LedgerError('account_not_found', `the reservation of payment ${row.id} was refused: ${error}`);
+    return this.parkWaiting(q, row, `AND lease_owner = $4`, [row.lease_owner]);
+  }
+
+  /** No funds for it yet: waiting (220), unleased, asked again after the retry interval. */
+  private async parkWaiting(q: Queryable, row: PaymentRow, guard = '', extra: unknown[] = []): Promise<PaymentRow> {
+    const updated = await this.changeNoting(q,
+      `UPDATE payments SET state = 'waiting', result_code = 220, result_message = $2,
+              attempts = CASE WHEN lease_owner IS NULL THEN attempts ELSE attempts - 1 END, lease_until = NULL, lease_owner = NULL,
+              next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
+        WHERE id = $1 ${guard} RETURNING *, false AS lease_active`,
+      [row.id, defaultMessage(RESULT.INSUFFICIENT_FUNDS), this.config.retryBaseMs, ...extra],
+    );
+    return updated.rows[0]!;
+  }
+
+  /**
+   * Reserves the agent's funds for an accepted payment not leased yet (held for review, or found waiting), or parks it
+   * as waiting (220) when they would cross the floor.
+   */
+  private async reserveFunds(q: Queryable, agent: Agent, row: PaymentRow): Promise<PaymentRow> {
     const providerAccount = await this.providerAccount(q, row.provider, row.currency);
     try {
       const reservationId = await reserve(q, {
@@ -482,21 +521,13 @@ export class PaymentEngine {
                 attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond', lease_owner = $4,
                 next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
           WHERE id = $1 RETURNING *, true AS lease_active`,
-        [row.id, reservationId, this.config.leaseMs, leaseToken(), payPartner ?? null],
-        undefined,
-        [`attempt AS (INSERT INTO outbound_attempts (payment_id, partner, kind, started_at) SELECT id, $5::text, 'pay', clock_timestamp() FROM changed WHERE $5::text IS NOT NULL)`],
+        [row.id, reservationId, this.config.leaseMs, leaseToken()],
       );
       return updated.rows[0]!;
     } catch (error) {
       if (!(error instanceof LedgerError && error.code === 'exceeds_floor')) throw error;
       await refreshNotification(q, agent, this.clock.now());
-      const updated = await this.changeNoting(q,
-        `UPDATE payments SET state = 'waiting', result_code = 220, result_message = $2,
-                next_attempt_at = now() + $3 * interval '1 millisecond', updated_at = now()
-          WHERE id = $1 RETURNING *, false AS lease_active`,
-        [row.id, defaultMessage(RESULT.INSUFFICIENT_FUNDS), this.config.retryBaseMs],
-      );
-      return updated.rows[0]!;
+      return this.parkWaiting(q, row);
     }
   }
 
