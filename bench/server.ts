@@ -13,6 +13,7 @@
  * Output: exactly one JSON line on stdout, {"url": …, "store": …, "agents": [{"id": …, "token": …}]}, once listening.
  * SIGTERM (or SIGINT): write the summary, close Tolem, remove the temporary data, exit 0.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ const config = loadConfig({
   LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
   DEMO: 'false',
   SANDBOX: 'true',
+  // A throwaway key for the run's second-factor secrets (there are none): no warning about a missing shared key.
+  TOLEM_SECRETS_KEY: process.env.TOLEM_SECRETS_KEY || randomBytes(32).toString('base64'),
   ...(dataDir ? { TOLEM_DATA: dataDir } : {}),
   ...(inMemory ? { TOLEM_DATA: 'memory://' } : {}),
 });
