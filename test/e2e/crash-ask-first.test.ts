@@ -5,10 +5,9 @@
  * same store must take the payment up within seconds, ask the partner for the status before anything else, find the
  * money moved, settle — and never send the call again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { agentApi, eventually, expectLedgerBalanced, startTolem, type Harness } from '../helpers/harness.ts';
-import { childStore, killHard, startChild, type ChildStore, type ChildTolem } from '../helpers/child.ts';
+import { childStore, crashScene, killHard, startChild, type ChildStore, type ChildTolem } from '../helpers/child.ts';
 import { newElsomAgent, postElsom, transferXml, txn as elsomTxn } from '../helpers/elsom.ts';
 import { alsecoAdmin, alsecoBody, nextTxnId } from '../helpers/alseco.ts';
 import { CARDS, chooseCard, followReturn, http, payOnAssist, startOrder } from '../helpers/checkout.ts';
@@ -25,24 +24,13 @@ import type { Db } from '../../src/store/db.ts';
  */
 const RECOVERY_MS = 20_000;
 
-let partners: Harness;
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  // The partners live in their own server, so that they outlive the Tolem being killed.
-  partners = await startTolem({ jobs: false });
-});
-afterAll(async () => {
-  for (const child of children) await killHard(child);
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await partners?.close();
-});
+// The partners live in their own server, so that they outlive the Tolem being killed.
+const scene = crashScene();
 
 function childEnv(store: ChildStore, extra: Record<string, string> = {}): Record<string, string> {
   // Long deadlines: the child must still be inside its call when it is killed.
   return {
-    ...store.env, PORT: '0', LOG_LEVEL: 'warn', DEMO: 'true', SANDBOX_URL: `${partners.url}/sandbox`, QUEUE_POLL_SECONDS: '0.5',
+    ...store.env, PORT: '0', LOG_LEVEL: 'warn', DEMO: 'true', SANDBOX_URL: `${scene.partners.url}/sandbox`, QUEUE_POLL_SECONDS: '0.5',
     PROVIDER_DEADLINE_MS: '20000', PROVIDER_TIMEOUT_MS: '20000', CHECKOUT_ACQUIRER_TIMEOUT_MS: '20000', ...extra,
   };
 }
@@ -60,14 +48,14 @@ interface Crash<T> {
 /** Runs the call on a child, kills it mid-call once the partner committed, and starts a new instance on its store. */
 async function crashMidCall<T>(store: ChildStore, crash: Crash<T>): Promise<{ db: Db; restarted: Harness; committed: T }> {
   const first = await startChild(childEnv(store, crash.env));
-  children.push(first.child);
+  scene.children.push(first.child);
   await crash.send(first);
   const committed = await eventually(crash.committed, 30_000, 50);
   await killHard(first.child);
   await crash.afterKill();
   const db = await store.open();
-  const restarted = await startTolem({ db, schema: store.schema, config: { sandboxUrl: `${partners.url}/sandbox`, queueSchema: store.queueSchema } });
-  cleanups.push(async () => {
+  const restarted = await startTolem({ db, schema: store.schema, config: { sandboxUrl: `${scene.partners.url}/sandbox`, queueSchema: store.queueSchema } });
+  scene.cleanups.push(async () => {
     await restarted.close();
     await db.close();
     store.remove();
@@ -100,7 +88,7 @@ const swallow = (work: Promise<unknown>) => void work.catch(() => undefined);
 
 describe('a hub killed mid-call asks before it pays again, and recovers within seconds', () => {
   it('agent API pay to a sandbox provider', { timeout: 120_000 }, async () => {
-    const mobile = partners.tolem.ctx.sandbox!.simulators.get('mobile')!;
+    const mobile = scene.partners.tolem.ctx.sandbox!.simulators.get('mobile')!;
     mobile.setFaults({ dedupe: false, hangAfterCommitRate: 1, hangMs: 60_000 });
     const account = '7770054321';
     const body = `{"serviceId":"P1011","account":"${account}","agentTransactionId":710000000000000001,"agentTransactionDate":"2026-11-22T10:00:00","amountTo":150.00,"amountFrom":150.00}`;
@@ -118,7 +106,7 @@ describe('a hub killed mid-call asks before it pays again, and recovers within s
   });
 
   it('Elsom biller PAYMENT', { timeout: 120_000 }, async () => {
-    const mobileKg = partners.tolem.ctx.sandbox!.simulators.get('mobile-kg')!;
+    const mobileKg = scene.partners.tolem.ctx.sandbox!.simulators.get('mobile-kg')!;
     mobileKg.setFaults({ dedupe: false, hangAfterCommitRate: 1, hangMs: 60_000 });
     const store = childStore();
     const setup = await store.open();
@@ -146,7 +134,7 @@ describe('a hub killed mid-call asks before it pays again, and recovers within s
   });
 
   it('Alseco Pay, asked after by SysRef through its payment information (getPaysInfo)', { timeout: 120_000 }, async () => {
-    const admin = alsecoAdmin(partners.url);
+    const admin = alsecoAdmin(scene.partners.url);
     await admin.faults({ dedupe: false, hangAfterCommitRate: 1, hangMs: 60_000, methods: ['Pay'] });
     const known = new Set((await admin.payments()).payments.map((p) => p.sysRef));
     const body = alsecoBody({ account: '0000100117', id: nextTxnId(), lines: [{ subServiceId: '45', amountMinor: 64_000n }] });
@@ -157,7 +145,7 @@ describe('a hub killed mid-call asks before it pays again, and recovers within s
     });
     expect(await finalWithinSeconds(db, BigInt(sysRef))).toBe('succeeded');
     expect((await admin.payments()).payments.filter((p) => p.sysRef === sysRef && !p.rolledBack)).toHaveLength(1);
-    const journal = (await (await fetch(`${partners.url}/sandbox/alseco/calls`)).json()) as { method: string; sysRefs?: string[] }[];
+    const journal = (await (await fetch(`${scene.partners.url}/sandbox/alseco/calls`)).json()) as { method: string; sysRefs?: string[] }[];
     const mine = journal.filter((call) => call.method === 'getPaysInfo' || call.sysRefs?.includes(sysRef)).map((call) => call.method);
     const after = callsAfter(mine, 'Pay');
     expect(after).not.toContain('Pay');
@@ -168,22 +156,22 @@ describe('a hub killed mid-call asks before it pays again, and recovers within s
   });
 
   it("the checkout's charge of a card hold (Assist)", { timeout: 120_000 }, async () => {
-    partners.tolem.ctx.sandbox!.simulators.get('mobile')!.setFaults({ dedupe: false, hangAfterCommitRate: 0 });
+    scene.partners.tolem.ctx.sandbox!.simulators.get('mobile')!.setFaults({ dedupe: false, hangAfterCommitRate: 0 });
     const assistFaults = (faults: Record<string, unknown>) =>
-      http(`${partners.url}/sandbox/assist/faults`, { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
+      http(`${scene.partners.url}/sandbox/assist/faults`, { body: JSON.stringify(faults), headers: { 'content-type': 'application/json' } });
     await assistFaults({ dedupe: false, hangAfterCommitRate: 1, hangMs: 60_000 });
-    // Both instances use the partners' Assist (as a real one: its URL, credentials and public key).
+    // Both instances use the scene.partners' Assist (as a real one: its URL, credentials and public key).
     const assistEnv: Record<string, string> = {
-      ASSIST_URL: `${partners.url}/sandbox/assist`, ASSIST_MERCHANT_ID: ASSIST_SANDBOX_ACCOUNT.merchantId, ASSIST_LOGIN: ASSIST_SANDBOX_ACCOUNT.login,
+      ASSIST_URL: `${scene.partners.url}/sandbox/assist`, ASSIST_MERCHANT_ID: ASSIST_SANDBOX_ACCOUNT.merchantId, ASSIST_LOGIN: ASSIST_SANDBOX_ACCOUNT.login,
       ASSIST_PASSWORD: ASSIST_SANDBOX_ACCOUNT.password, ASSIST_PUBLIC_KEY: assistSandboxKeys().publicKeyPem,
     };
     const saved = Object.fromEntries(Object.keys(assistEnv).map((key) => [key, process.env[key]]));
     Object.assign(process.env, assistEnv);
-    cleanups.push(async () => {
+    scene.cleanups.push(async () => {
       for (const [key, value] of Object.entries(saved)) if (value === undefined) delete process.env[key]; else process.env[key] = value;
     });
     type SimOrder = { orderNumber: string; state: string; chargedMinor: string; captures: number; calls: string[] };
-    const simOrder = async (orderNumber: string) => (JSON.parse((await http(`${partners.url}/sandbox/assist/orders`)).text) as SimOrder[]).find((o) => o.orderNumber === orderNumber);
+    const simOrder = async (orderNumber: string) => (JSON.parse((await http(`${scene.partners.url}/sandbox/assist/orders`)).text) as SimOrder[]).find((o) => o.orderNumber === orderNumber);
     let orderNumber = '';
     const { db } = await crashMidCall(childStore(), {
       env: assistEnv,

@@ -8,34 +8,22 @@
  * - the cancel never reached the provider (it went into a socket that never answers): the provider still has the
  *   payment, the proposal is open again, no money moved.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { agentApi, eventually, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
-import { childStore, killHard, startChild, type ChildStore } from '../helpers/child.ts';
+import { childStore, crashScene, killHard, startChild, type ChildStore } from '../helpers/child.ts';
 import { LOCAL_ACTOR } from '../../src/engine/sessions.ts';
 import { agentFunds, findAgent } from '../../src/engine/agents.ts';
 import { recoveryConfig, ReversalRecovery } from '../../src/engine/reversal-recovery.ts';
 import type { Db } from '../../src/store/db.ts';
 
-let partners: Harness;
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
+// The partners live in their own server, so that they outlive the Tolem being killed.
+const scene = crashScene();
 
-beforeAll(async () => {
-  // The partners live in their own server, so that they outlive the Tolem being killed.
-  partners = await startTolem({ jobs: false });
-});
-afterAll(async () => {
-  for (const child of children) await killHard(child);
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await partners?.close();
-});
-
-const mobile = () => partners.tolem.ctx.sandbox!.simulators.get('mobile')!;
+const mobile = () => scene.partners.tolem.ctx.sandbox!.simulators.get('mobile')!;
 
 /** A TCP server that takes requests and never answers: a cancel sent there never reaches any provider. */
 async function blackHole(): Promise<{ url: string; received: () => boolean; close(): Promise<void> }> {
@@ -69,9 +57,9 @@ interface Prepared {
 async function prepare(store: ChildStore): Promise<Prepared> {
   const db = await store.open();
   // A long pay deadline: the machine runs other test files at once, and the payment must be succeeded to be reversed.
-  const setup = await startTolem({ db, schema: store.schema, jobs: false, config: { sandboxUrl: `${partners.url}/sandbox`, queueSchema: store.queueSchema }, engine: { providerDeadlineMs: 15_000 } });
+  const setup = await startTolem({ db, schema: store.schema, jobs: false, config: { sandboxUrl: `${scene.partners.url}/sandbox`, queueSchema: store.queueSchema }, engine: { providerDeadlineMs: 15_000 } });
   try {
-    // The partners' simulator outlives the stores and keys payments on our transactionId: each store's ids are its own.
+    // The scene.partners' simulator outlives the stores and keys payments on our transactionId: each store's ids are its own.
     await db.query('SELECT setval(\'payment_id_seq\', $1)', [100_000_000_000_000_000n + BigInt(Date.now()) * 1000n]);
     const agent = await newAgent(db, { openingBalanceMinor: 1_000_000n });
     const pay = await agentApi(setup.url, agent.token)('pay', `{"serviceId":"P1011","account":"7770017799","agentTransactionId":${Date.now()},"agentTransactionDate":"2026-11-22T10:00:00","amountTo":250.00,"amountFrom":250.00}`);
@@ -105,13 +93,13 @@ async function crashMidCancel(store: ChildStore, prepared: Prepared, sandboxUrl:
     // Long deadlines: the child must still be inside its call when it is killed.
     PROVIDER_DEADLINE_MS: '20000', PROVIDER_TIMEOUT_MS: '20000',
   });
-  children.push(child.child);
+  scene.children.push(child.child);
   approveOverSocket(store, prepared.proposalId);
   await eventually(async () => ((await sent()) ? true : undefined), 30_000, 50);
   await killHard(child.child);
   const db = await store.open();
-  const restarted = await startTolem({ db, schema: store.schema, config: { sandboxUrl: `${partners.url}/sandbox`, queueSchema: store.queueSchema } });
-  cleanups.push(async () => {
+  const restarted = await startTolem({ db, schema: store.schema, config: { sandboxUrl: `${scene.partners.url}/sandbox`, queueSchema: store.queueSchema } });
+  scene.cleanups.push(async () => {
     await restarted.close();
     await db.close();
     store.remove();
@@ -154,7 +142,7 @@ describe('a hub killed mid-reversal: recovery asks the provider, never cancels a
     const prepared = await prepare(store);
     mobile().setFaults({ hangAfterCommitRate: 1, hangMs: 60_000 });
     const cancelledAtProvider = async () => mobile().committed().some((p) => p.reference === prepared.paymentId.toString() && p.status === 'cancelled');
-    const { db, restarted } = await crashMidCancel(store, prepared, `${partners.url}/sandbox`, cancelledAtProvider);
+    const { db, restarted } = await crashMidCancel(store, prepared, `${scene.partners.url}/sandbox`, cancelledAtProvider);
     mobile().setFaults({ hangAfterCommitRate: 0 });
     await expectLeftMidCall(db, prepared);
 
@@ -179,7 +167,7 @@ describe('a hub killed mid-reversal: recovery asks the provider, never cancels a
     const store = childStore();
     const prepared = await prepare(store);
     const hole = await blackHole();
-    cleanups.push(() => hole.close());
+    scene.cleanups.push(() => hole.close());
     const { db, restarted } = await crashMidCancel(store, prepared, hole.url, async () => hole.received());
     await expectLeftMidCall(db, prepared);
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../src/store/db.ts';
-import { openTestDb, testSchema } from './harness.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { openTestDb, startTolem, testSchema, type Harness } from './harness.ts';
 
 /**
  * `tolem start` as a child process, for tests that kill it with SIGKILL: the store it leaves behind is then opened by
@@ -69,4 +70,35 @@ export function childStore(): ChildStore {
     open: () => (server ? openTestDb(schema) : openDb({ dataDir })),
     remove: () => rmSync(dataDir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * The scene of a crash test: the partners' simulators in a Tolem of their own (so that they outlive the hub being
+ * killed), the children the test starts (killed at the end) and its clean-ups (run last first).
+ */
+export interface CrashScene {
+  readonly partners: Harness;
+  readonly children: ChildProcess[];
+  readonly cleanups: (() => Promise<void>)[];
+}
+
+export function crashScene(): CrashScene {
+  let partners: Harness | undefined;
+  const scene: CrashScene = {
+    get partners() {
+      if (!partners) throw new Error('the crash scene starts in beforeAll');
+      return partners;
+    },
+    children: [],
+    cleanups: [],
+  };
+  beforeAll(async () => {
+    partners = await startTolem({ jobs: false });
+  });
+  afterAll(async () => {
+    for (const child of scene.children) await killHard(child);
+    for (const cleanup of scene.cleanups.reverse()) await cleanup();
+    await partners?.close();
+  });
+  return scene;
 }
