@@ -22,6 +22,7 @@ import { pino } from 'pino';
 import { build, REDACTED_PATHS, type Tolem } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createAgent } from '../src/engine/agents.ts';
+import { createElsomTerminal, elsomPasswordMd5 } from '../src/engine/terminals.ts';
 import { checkInvariants } from '../src/ledger/ledger.ts';
 
 /** 10^12 KZT: no scenario can run an agent dry, so every refusal seen is a real one. */
@@ -53,6 +54,14 @@ const config = loadConfig({
 const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2));
 
 let tolem: Tolem | undefined;
+
+/** The Elsom wallet's terminal of the Elsom scenario: an agent in KGS, its service 5132 mapped to MegaCom (K1001). */
+async function elsomTerminal(t: Tolem): Promise<{ agentId: string; terminalId: string; login: string; passwordMd5: string; serviceId: string }> {
+  const created = await createAgent(t.ctx.db, { name: 'Bench Elsom wallet', currency: 'KGS', openingBalanceMinor: OPENING_BALANCE_MINOR, issueToken: false });
+  const terminal = { terminalId: '9001', login: 'bench-elsom', password: randomBytes(12).toString('hex') };
+  await createElsomTerminal(t.ctx.db, { agentId: created.agent.id, ...terminal, services: [{ elsomServiceId: '5132', serviceId: 'K1001' }] });
+  return { agentId: created.agent.id.toString(), terminalId: terminal.terminalId, login: terminal.login, passwordMd5: elsomPasswordMd5(terminal.password), serviceId: '5132' };
+}
 let stopping = false;
 
 async function summary(t: Tolem): Promise<unknown> {
@@ -128,7 +137,7 @@ try {
     });
     agents.push({ id: created.agent.id.toString(), token: created.token! });
   }
-  process.stdout.write(`${JSON.stringify({ url, store: tolem.ctx.db.kind, agents })}\n`);
+  process.stdout.write(`${JSON.stringify({ url, store: tolem.ctx.db.kind, agents, elsom: await elsomTerminal(tolem) })}\n`);
 } catch (error) {
   log.fatal({ err: error }, 'bench: server failed to start');
   await tolem?.close().catch(() => undefined);
