@@ -361,7 +361,7 @@ export class PaymentEngine {
     const shape = validatePayShape(service, command, quote.data);
     if (!shape.ok) return refusal(shape);
 
-    const accepted = await this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, existing !== undefined, quote.fresh, adapter.name));
+    const accepted = await this.accept(agent, service, command, digest, existing !== undefined, quote.fresh, adapter.name);
     if (accepted.kind === 'repeat') return this.repeatedPay(accepted.row, digest, command);
     const row = accepted.row;
     this.metrics?.paymentsAccepted.inc({ service: service.serviceId });
@@ -415,16 +415,84 @@ export class PaymentEngine {
    * In one transaction: the payment row (new, or the checked one), the reservation of the agent's funds, and the
    * lease of the first provider call. A concurrent duplicate meets the unique constraint and answers as a repeat.
    */
+  /**
+   * Accepts a pay: a checked one of an agent without review or notification thresholds in one statement
+   * (`acceptInOne`), any other — or one whose funds would cross the floor — in a transaction (`acceptPay`).
+   */
+  private async accept(
+    agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean, quote: ProviderCheckData | undefined, partner: string,
+  ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
+    if (checked && !underReview(agent, command) && agent.notificationMinor === null) {
+      const accepted = await this.acceptInOne(agent, service, command, digest, quote, partner);
+      if (accepted) return accepted;
+    }
+    return this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, checked, quote, partner));
+  }
+
+  /**
+   * A checked pay accepted, leased, reserved and its provider call recorded by one statement in autocommit: the
+   * checked row's UPDATE takes the reservation's id from the sequence, and `reserve_payment_as` (migration 017)
+   * reserves under it — the agent's balance row locked only inside the database. Undefined when its funds would cross
+   * the floor (the statement undid itself): the caller accepts it the long way, which parks it as waiting.
+   */
+  private async acceptInOne(
+    agent: Agent, service: Service, command: PayCommand, digest: string, quote: ProviderCheckData | undefined, partner: string,
+  ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow } | undefined> {
+    const providerAccount = await this.providerAccount(this.db, service.provider, service.currency);
+    try {
+      // One moment for the acceptance, its record and its reservation (a timeline lists the transfer first).
+      const at = this.clock.now();
+      const updated = await this.acceptChecked(this.db, agent, command, this.payColumns(command, digest, quote, false, at), at,
+        [agent.ledgerAccountId, providerAccount, agent.overdraftMinor, partner],
+        `, reservation_id = nextval(pg_get_serial_sequence('ledger_transfers', 'id'))`,
+        [
+          `attempt AS (INSERT INTO outbound_attempts (payment_id, partner, kind, started_at) SELECT id, $17, 'pay', clock_timestamp() FROM changed)`,
+          `reserved AS (SELECT reserve_payment_as(c.reservation_id, c.id, $14, $15, c.amount_to_minor, c.currency, 'payment ' || c.id, $10, $16) AS id FROM changed c)`,
+        ],
+        'SELECT changed.*, (SELECT count(*) FROM reserved) AS reserved_count FROM changed');
+      const row = updated.rows[0];
+      return row ? { kind: 'accepted', row } : { kind: 'repeat', row: (await this.findByAgentTxn(this.db, agent.id, command.agentTxnId))! };
+    } catch (error) {
+      if ((error as { code?: string }).code === 'TL220') return undefined;
+      throw error;
+    }
+  }
+
+  /** The columns a pay writes ($3–$12 of its statement): amounts, request, digest, quote, the moment, the lease. */
+  private payColumns(command: PayCommand, digest: string, quote: ProviderCheckData | undefined, review: boolean, at: Date): unknown[] {
+    // A pay held for the security review (153) is not leased: no provider call follows its acceptance.
+    const lease = review ? null : { ms: this.config.leaseMs, owner: leaseToken() };
+    return [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, JSON.stringify(storedRequest(command)), digest,
+      command.mustComplete ?? false, quote ? JSON.stringify(quote) : null, at, lease?.ms ?? null, lease?.owner ?? null];
+  }
+
+  /**
+   * The checked row becomes the pay in one statement; its row lock serialises concurrent pays of the same id, and one
+   * that finds it already paid (or cancelled) matches nothing. `extra`: parameters from $14; `set`, `ctes`, `select`:
+   * what a one-statement acceptance adds.
+   */
+  private acceptChecked(
+    q: Queryable, agent: Agent, command: PayCommand, columns: unknown[], at: Date, extra: unknown[] = [], set = '', ctes: string[] = [], select?: string,
+  ): Promise<{ rows: PaymentRow[]; rowCount: number }> {
+    return this.changeNoting(q,
+      `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
+              request = $6, pay_hash = $7, must_complete = $8, provider_data = COALESCE($9::json, provider_data),
+              state = 'accepted', result_code = 1, result_message = 'in processing',
+              paid_at = $10, agent_reference = COALESCE(agent_reference, $13), updated_at = now(),
+              attempts = attempts + CASE WHEN $11::bigint IS NULL THEN 0 ELSE 1 END, lease_until = ${LEASE_UNTIL('$11')},
+              lease_owner = $12, next_attempt_at = ${LEASE_UNTIL('$11')}${set}
+        WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed')
+        RETURNING *, $11::bigint IS NOT NULL AS lease_active`,
+      [agent.id, command.agentTxnId, ...columns, command.agentReference ?? null, ...extra], undefined, ctes, at, select);
+  }
+
   private async acceptPay(
     q: Queryable, agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean, quote: ProviderCheckData | undefined,
     partner: string,
   ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
-    const request = JSON.stringify(storedRequest(command));
-    // A pay held for the security review (153) is not leased: no provider call follows its acceptance.
-    const review = agent.reviewAboveMinor !== null && command.amountToMinor > agent.reviewAboveMinor;
-    const lease = review ? null : { ms: this.config.leaseMs, owner: leaseToken() };
-    const common = [command.amountToMinor, command.amountFromMinor ?? null, command.agentTxnDate ?? null, request, digest, command.mustComplete ?? false,
-      quote ? JSON.stringify(quote) : null, this.clock.now(), lease?.ms ?? null, lease?.owner ?? null];
+    const review = underReview(agent, command);
+    const at = this.clock.now();
+    const common = this.payColumns(command, digest, quote, review, at);
     // After a check the row exists: go straight to it instead of meeting the unique constraint first.
     const inserted = checked ? { rows: [] as PaymentRow[] } : await this.changeNoting(q,
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
@@ -437,19 +505,7 @@ export class PaymentEngine {
     );
     let row = inserted.rows[0];
     if (!row) {
-      // The checked row becomes the pay in one statement; its row lock serialises concurrent pays of the same id, and
-      // one that finds it already paid (or cancelled) answers as a repeat.
-      const updated = await this.changeNoting(q,
-        `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
-                request = $6, pay_hash = $7, must_complete = $8, provider_data = COALESCE($9::json, provider_data),
-                state = 'accepted', result_code = 1, result_message = 'in processing',
-                paid_at = $10, agent_reference = COALESCE(agent_reference, $13), updated_at = now(),
-                attempts = attempts + CASE WHEN $11::bigint IS NULL THEN 0 ELSE 1 END, lease_until = ${LEASE_UNTIL('$11')},
-                lease_owner = $12, next_attempt_at = ${LEASE_UNTIL('$11')}
-          WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed')
-          RETURNING *, $11::bigint IS NOT NULL AS lease_active`,
-        [agent.id, command.agentTxnId, ...common, command.agentReference ?? null],
-      );
+      const updated = await this.acceptChecked(q, agent, command, common, at);
       row = updated.rows[0];
       if (!row) {
         const current = await q.query<PaymentRow>(`${SELECT_PAYMENT} WHERE agent_id = $1 AND agent_txn_id = $2`, [agent.id, command.agentTxnId]);
@@ -1323,6 +1379,11 @@ interface Outcome {
   providerRef?: string;
   /** The provider's final answer that caused this outcome: its pay attempt is marked answered in the same statement. */
   payAnswer?: string;
+}
+
+/** A pay held for the security review (153): its amount is above the agent's review threshold. */
+function underReview(agent: Agent, command: PayCommand): boolean {
+  return agent.reviewAboveMinor !== null && command.amountToMinor > agent.reviewAboveMinor;
 }
 
 /** What the provider said; `answersAttempt`: the pay call's own answer (not a status), so it answers the pay attempt. */

@@ -6,10 +6,11 @@
 --     accounts (providers, funding, acquirers) are never a queue;
 --   - the debit account's floor, when given, is checked against its available balance (posted less pending debits).
 -- A refusal is returned as an error code, not raised: the caller's transaction stays usable (a pay whose funds would
--- cross the floor is parked as waiting in the same transaction).
+-- cross the floor is parked as waiting in the same transaction). `p_id`: the transfer's id when the caller took it
+-- from the sequence already (a statement that links a payment to its reservation before the reservation exists).
 CREATE FUNCTION ledger_apply(
   p_kind text, p_debit bigint, p_credit bigint, p_amount bigint, p_currency text, p_pending bigint,
-  p_reason text, p_payment bigint, p_at timestamptz, p_floor bigint
+  p_reason text, p_payment bigint, p_at timestamptz, p_floor bigint, p_id bigint DEFAULT NULL
 ) RETURNS TABLE (transfer_id bigint, error text) LANGUAGE plpgsql AS $$
 DECLARE
   pending record;
@@ -58,8 +59,9 @@ BEGIN
     END IF;
   END IF;
 
-  INSERT INTO ledger_transfers (kind, debit_account_id, credit_account_id, amount_minor, currency, pending_id, reason, payment_id, created_at)
-  VALUES (p_kind, p_debit, p_credit, p_amount, p_currency, CASE WHEN p_kind IN ('post', 'void') THEN p_pending END, p_reason, p_payment, COALESCE(p_at, now()))
+  INSERT INTO ledger_transfers (id, kind, debit_account_id, credit_account_id, amount_minor, currency, pending_id, reason, payment_id, created_at)
+  VALUES (COALESCE(p_id, nextval(pg_get_serial_sequence('ledger_transfers', 'id'))), p_kind, p_debit, p_credit, p_amount, p_currency,
+          CASE WHEN p_kind IN ('post', 'void') THEN p_pending END, p_reason, p_payment, COALESCE(p_at, now()))
   RETURNING id INTO new_id;
 
   IF debit.cached THEN
