@@ -6,7 +6,7 @@
  * money moved, settle — and never send the call again.
  */
 import { describe, expect, it } from 'vitest';
-import { agentApi, eventually, expectLedgerBalanced, startTolem, type Harness } from '../helpers/harness.ts';
+import { agentApi, eventually, expectLedgerBalanced, type Harness } from '../helpers/harness.ts';
 import { childStore, crashScene, killHard, startChild, type ChildStore, type ChildTolem } from '../helpers/child.ts';
 import { newElsomAgent, postElsom, transferXml, txn as elsomTxn } from '../helpers/elsom.ts';
 import { alsecoAdmin, alsecoBody, nextTxnId } from '../helpers/alseco.ts';
@@ -53,13 +53,7 @@ async function crashMidCall<T>(store: ChildStore, crash: Crash<T>): Promise<{ db
   const committed = await eventually(crash.committed, 30_000, 50);
   await killHard(first.child);
   await crash.afterKill();
-  const db = await store.open();
-  const restarted = await startTolem({ db, schema: store.schema, config: { sandboxUrl: `${scene.partners.url}/sandbox`, queueSchema: store.queueSchema } });
-  scene.cleanups.push(async () => {
-    await restarted.close();
-    await db.close();
-    store.remove();
-  });
+  const { db, restarted } = await scene.restartOn(store);
   return { db, restarted, committed };
 }
 

@@ -97,13 +97,7 @@ async function crashMidCancel(store: ChildStore, prepared: Prepared, sandboxUrl:
   approveOverSocket(store, prepared.proposalId);
   await eventually(async () => ((await sent()) ? true : undefined), 30_000, 50);
   await killHard(child.child);
-  const db = await store.open();
-  const restarted = await startTolem({ db, schema: store.schema, config: { sandboxUrl: `${scene.partners.url}/sandbox`, queueSchema: store.queueSchema } });
-  scene.cleanups.push(async () => {
-    await restarted.close();
-    await db.close();
-    store.remove();
-  });
+  const { db, restarted } = await scene.restartOn(store);
   return { db, restarted };
 }
 

@@ -80,6 +80,8 @@ export interface CrashScene {
   readonly partners: Harness;
   readonly children: ChildProcess[];
   readonly cleanups: (() => Promise<void>)[];
+  /** A hub on the store a killed child left, as a restarted one finds it (closed, store removed, at the end). */
+  restartOn(store: ChildStore): Promise<{ db: Db; restarted: Harness }>;
 }
 
 export function crashScene(): CrashScene {
@@ -91,6 +93,16 @@ export function crashScene(): CrashScene {
     },
     children: [],
     cleanups: [],
+    async restartOn(store) {
+      const db = await store.open();
+      const restarted = await startTolem({ db, schema: store.schema, config: { sandboxUrl: `${scene.partners.url}/sandbox`, queueSchema: store.queueSchema } });
+      scene.cleanups.push(async () => {
+        await restarted.close();
+        await db.close();
+        store.remove();
+      });
+      return { db, restarted };
+    },
   };
   beforeAll(async () => {
     partners = await startTolem({ jobs: false });
