@@ -60,9 +60,10 @@ export async function raiseAttention(
 
 /**
  * Items raised only because a payment was stuck are closed by its end (the engine's final UPDATE closes them in the
- * same statement); refusals stay for an operator. A SQL list of kinds.
+ * same statement); refusals stay for an operator. The kinds, and the same as a SQL list.
  */
-export const SETTLED_ATTENTION_KINDS = `'unresolved', 'funds_missing'`;
+export const SETTLED_ATTENTION_KIND_LIST = ['unresolved', 'funds_missing'] as const;
+export const SETTLED_ATTENTION_KINDS = SETTLED_ATTENTION_KIND_LIST.map((kind) => `'${kind}'`).join(', ');
 
 /** A reversal whose outcome was unknown too long (kind `reversal_unresolved`) is closed by whatever settles it. */
 export async function closeReversalAttention(q: Queryable, paymentId: bigint, resolution: string, at: Date): Promise<void> {

@@ -8,6 +8,8 @@ export interface EngineMetrics {
   paymentsAccepted: Counter<'service'>;
   paymentsFinished: Counter<'outcome' | 'code'>;
   providerCalls: Histogram<'provider' | 'outcome'>;
+  /** Sizes of the group-commit batches (accept, settle): how much the database round trips are shared under load. */
+  batchSizes: Histogram<'batch'>;
 }
 
 export function createMetrics(collectDefaults = true): EngineMetrics {
@@ -25,6 +27,10 @@ export function createMetrics(collectDefaults = true): EngineMetrics {
     providerCalls: new Histogram({
       name: 'tolem_provider_call_duration_seconds', help: 'Provider pay/status calls by outcome', labelNames: ['provider', 'outcome'], registers: [registry],
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    }),
+    batchSizes: new Histogram({
+      name: 'tolem_group_commit_batch_size', help: 'Payments per group-commit statement', labelNames: ['batch'], registers: [registry],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
     }),
   };
 }

@@ -21,7 +21,8 @@ import {
   answerCancelUnknown, answerOpenAttempts, attemptedBefore, keepLease, leaseToken, noteCancelCheck, openCancels, resolveCancels, startAttempt,
   startCancelAttempt, type OpenCancel,
 } from './outbound.ts';
-import { SETTLED_ATTENTION_KINDS, closeReversalAttention, raiseAttention } from './attention.ts';
+import { SETTLED_ATTENTION_KINDS, SETTLED_ATTENTION_KIND_LIST, closeReversalAttention, raiseAttention } from './attention.ts';
+import { Batcher, type BatcherOptions } from '../store/batcher.ts';
 import { ServiceError } from './errors.ts';
 import { ExchangeJournal, type HeldExchanges } from './exchanges.ts';
 import { notingState, recordPaymentNote, recordStateChange } from './payment-events.ts';
@@ -160,6 +161,29 @@ const SELECT_PAYMENT = `SELECT *, (lease_until IS NOT NULL AND lease_until > now
 /** A lease's end from its length in ms (a SQL parameter); NULL (no lease) when the length is NULL. */
 const LEASE_UNTIL = (msParam: string) => `now() + ${msParam}::bigint * interval '1 millisecond'`;
 
+/**
+ * Group commit of checked pays and of successes (migration 021): at most 64 payments per statement (bounded locks and
+ * parameters), two statements of each kind in the database at once (the others' calls gather meanwhile), 10,000
+ * waiting before a call goes alone.
+ */
+const GROUP_COMMIT: BatcherOptions = { maxBatch: 64, maxInFlight: 2, maxQueued: 10_000 };
+
+/** A checked pay for the accepting batch: the row to find, what it becomes, and the funds to reserve. */
+interface CheckedPay {
+  agent: Agent;
+  command: PayCommand;
+  digest: string;
+  quote: ProviderCheckData | undefined;
+  partner: string;
+  providerAccount: bigint;
+}
+
+/** A success for the settling batch. */
+interface Success {
+  paymentId: bigint;
+  outcome: Outcome;
+}
+
 function toView(row: PaymentRow): PaymentView {
   return {
     transactionId: row.id,
@@ -229,6 +253,20 @@ export class PaymentEngine {
     readonly exchanges: ExchangeJournal = new ExchangeJournal(db, clock, log),
   ) {
     this.settled.setMaxListeners(0);
+    this.acceptBatch = new Batcher((pays) => this.acceptTogether(pays), (pay) => this.acceptTogether([pay]).then(([row]) => row), GROUP_COMMIT,
+      this.batchHooks('accept'));
+    this.settleBatch = new Batcher((successes) => this.settleTogether(successes), (success) => this.settleAlone(success), GROUP_COMMIT,
+      this.batchHooks('settle'));
+  }
+
+  private readonly acceptBatch: Batcher<CheckedPay, PaymentRow | undefined>;
+  private readonly settleBatch: Batcher<Success, PaymentRow | undefined>;
+
+  private batchHooks(batch: 'accept' | 'settle') {
+    return {
+      onBatch: (size: number) => this.metrics?.batchSizes.observe({ batch }, size),
+      onFailure: (error: unknown, size: number) => this.log.warn({ err: error, batch, size }, 'group-commit batch failed; its payments go one by one'),
+    };
   }
 
   /** Work in progress (pays, drives), so that a shutdown lets it finish instead of cutting it off mid-transaction. */
@@ -416,46 +454,38 @@ export class PaymentEngine {
    * lease of the first provider call. A concurrent duplicate meets the unique constraint and answers as a repeat.
    */
   /**
-   * Accepts a pay: a checked one of an agent without review or notification thresholds in one statement
-   * (`acceptInOne`), any other — or one whose funds would cross the floor — in a transaction (`acceptPay`).
+   * Accepts a pay: a checked one of an agent without review or notification thresholds with the concurrent others in
+   * one statement (`acceptTogether`), any other — or one that statement did not take — in a transaction (`acceptPay`).
    */
   private async accept(
     agent: Agent, service: Service, command: PayCommand, digest: string, checked: boolean, quote: ProviderCheckData | undefined, partner: string,
   ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow }> {
     if (checked && !underReview(agent, command) && agent.notificationMinor === null) {
-      const accepted = await this.acceptInOne(agent, service, command, digest, quote, partner);
-      if (accepted) return accepted;
+      const providerAccount = await this.providerAccount(this.db, service.provider, service.currency);
+      const row = await this.acceptBatch.submit({ agent, command, digest, quote, partner, providerAccount });
+      if (row) return { kind: 'accepted', row };
     }
     return this.db.tx((q) => this.acceptPay(q, agent, service, command, digest, checked, quote, partner));
   }
 
   /**
-   * A checked pay accepted, leased, reserved and its provider call recorded by one statement in autocommit: the
-   * checked row's UPDATE takes the reservation's id from the sequence, and `reserve_payment_as` (migration 017)
-   * reserves under it — the agent's balance row locked only inside the database. Undefined when its funds would cross
-   * the floor (the statement undid itself): the caller accepts it the long way, which parks it as waiting.
+   * Checked pays accepted, leased, reserved and their provider calls recorded by one statement in autocommit
+   * (`accept_checked_pays`, migration 021): in the order they came, the floor checked for each after the ones before
+   * it, the agents' balance rows locked only inside the database. A pay it did not take — a concurrent duplicate (the
+   * first of the same id in a batch is the one taken), funds short of the floor — is undefined: the caller accepts it
+   * the long way, which answers the repeat or parks it as waiting.
    */
-  private async acceptInOne(
-    agent: Agent, service: Service, command: PayCommand, digest: string, quote: ProviderCheckData | undefined, partner: string,
-  ): Promise<{ kind: 'accepted' | 'repeat'; row: PaymentRow } | undefined> {
-    const providerAccount = await this.providerAccount(this.db, service.provider, service.currency);
-    try {
-      // One moment for the acceptance, its record and its reservation (a timeline lists the transfer first).
-      const at = this.clock.now();
-      const updated = await this.acceptChecked(this.db, agent, command, this.payColumns(command, digest, quote, false, at), at,
-        [agent.ledgerAccountId, providerAccount, agent.overdraftMinor, partner],
-        `, reservation_id = nextval(pg_get_serial_sequence('ledger_transfers', 'id'))`,
-        [
-          `attempt AS (INSERT INTO outbound_attempts (payment_id, partner, kind, started_at) SELECT id, $17, 'pay', clock_timestamp() FROM changed)`,
-          `reserved AS (SELECT reserve_payment_as(c.reservation_id, c.id, $14, $15, c.amount_to_minor, c.currency, 'payment ' || c.id, $10, $16) AS id FROM changed c)`,
-        ],
-        'SELECT changed.*, (SELECT count(*) FROM reserved) AS reserved_count FROM changed');
-      const row = updated.rows[0];
-      return row ? { kind: 'accepted', row } : { kind: 'repeat', row: (await this.findByAgentTxn(this.db, agent.id, command.agentTxnId))! };
-    } catch (error) {
-      if ((error as { code?: string }).code === 'TL220') return undefined;
-      throw error;
-    }
+  private async acceptTogether(pays: CheckedPay[]): Promise<(PaymentRow | undefined)[]> {
+    const items = pays.map(({ agent, command, digest, quote, partner, providerAccount }) => ({
+      agent: agent.id.toString(), txn: command.agentTxnId.toString(), amountTo: command.amountToMinor.toString(),
+      amountFrom: command.amountFromMinor?.toString() ?? null, txnDate: command.agentTxnDate ?? null,
+      request: JSON.stringify(storedRequest(command)), payHash: digest, mustComplete: command.mustComplete ?? false,
+      providerData: quote ? JSON.stringify(quote) : null, agentReference: command.agentReference ?? null, leaseOwner: leaseToken(),
+      debit: agent.ledgerAccountId.toString(), credit: providerAccount.toString(), floor: agent.overdraftMinor.toString(), partner,
+    }));
+    const accepted = await this.db.query<PaymentRow>('SELECT *, true AS lease_active FROM accept_checked_pays($1::jsonb, $2, $3)',
+      [JSON.stringify(items), this.clock.now(), this.config.leaseMs]);
+    return matchInOrder(pays, accepted.rows, ({ agent, command }) => `${agent.id}:${command.agentTxnId}`, (row) => `${row.agent_id}:${row.agent_txn_id}`);
   }
 
   /** The columns a pay writes ($3–$12 of its statement): amounts, request, digest, quote, the moment, the lease. */
@@ -468,22 +498,19 @@ export class PaymentEngine {
 
   /**
    * The checked row becomes the pay in one statement; its row lock serialises concurrent pays of the same id, and one
-   * that finds it already paid (or cancelled) matches nothing. `extra`: parameters from $14; `set`, `ctes`, `select`:
-   * what a one-statement acceptance adds.
+   * that finds it already paid (or cancelled) matches nothing.
    */
-  private acceptChecked(
-    q: Queryable, agent: Agent, command: PayCommand, columns: unknown[], at: Date, extra: unknown[] = [], set = '', ctes: string[] = [], select?: string,
-  ): Promise<{ rows: PaymentRow[]; rowCount: number }> {
+  private acceptChecked(q: Queryable, agent: Agent, command: PayCommand, columns: unknown[], at: Date): Promise<{ rows: PaymentRow[]; rowCount: number }> {
     return this.changeNoting(q,
       `UPDATE payments SET amount_to_minor = $3, amount_from_minor = $4, agent_txn_date = COALESCE($5, agent_txn_date),
               request = $6, pay_hash = $7, must_complete = $8, provider_data = COALESCE($9::json, provider_data),
               state = 'accepted', result_code = 1, result_message = 'in processing',
               paid_at = $10, agent_reference = COALESCE(agent_reference, $13), updated_at = now(),
               attempts = attempts + CASE WHEN $11::bigint IS NULL THEN 0 ELSE 1 END, lease_until = ${LEASE_UNTIL('$11')},
-              lease_owner = $12, next_attempt_at = ${LEASE_UNTIL('$11')}${set}
+              lease_owner = $12, next_attempt_at = ${LEASE_UNTIL('$11')}
         WHERE agent_id = $1 AND agent_txn_id = $2 AND pay_hash IS NULL AND state IN ('checked', 'check_failed')
         RETURNING *, $11::bigint IS NOT NULL AS lease_active`,
-      [agent.id, command.agentTxnId, ...columns, command.agentReference ?? null, ...extra], undefined, ctes, at, select);
+      [agent.id, command.agentTxnId, ...columns, command.agentReference ?? null], undefined, [], at);
   }
 
   private async acceptPay(
@@ -788,11 +815,28 @@ export class PaymentEngine {
   }
 
   /**
-   * A success settles in one statement: the final state (with its record, attention items and pay attempt) and the
-   * reservation posted by `ledger_resolve` (migration 016), which raises — undoing the whole statement — if the ledger
-   * refuses. The agent's balance row is locked only inside the database, never across a round trip to us.
+   * A success settles with the concurrent others in one statement (`settle_succeeded_pays`, migration 021): the final
+   * state with its record, the attention items it settles, its pay attempt answered and its reservation posted. A
+   * batch the ledger refuses is undone whole and each of its successes settled alone (`settleAlone`).
    */
-  private async settleSucceeded(paymentId: bigint, outcome: Outcome): Promise<PaymentRow | undefined> {
+  private settleSucceeded(paymentId: bigint, outcome: Outcome): Promise<PaymentRow | undefined> {
+    return this.settleBatch.submit({ paymentId, outcome });
+  }
+
+  private async settleTogether(successes: Success[]): Promise<(PaymentRow | undefined)[]> {
+    const items = successes.map(({ paymentId, outcome }) => ({
+      id: paymentId.toString(), code: outcome.code, message: outcome.message, providerRef: outcome.providerRef ?? null, payAnswer: outcome.payAnswer ?? null,
+    }));
+    const settled = await this.db.query<PaymentRow>('SELECT *, false AS lease_active FROM settle_succeeded_pays($1::jsonb, $2, $3)',
+      [JSON.stringify(items), this.clock.now(), SETTLED_ATTENTION_KIND_LIST]);
+    return matchInOrder(successes, settled.rows, ({ paymentId }) => paymentId.toString(), (row) => row.id.toString());
+  }
+
+  /**
+   * One success in one statement: the same changes, with the reservation posted by `ledger_resolve` (migration 016),
+   * which raises — undoing the whole statement — if the ledger refuses.
+   */
+  private settleAlone({ paymentId, outcome }: Success): Promise<PaymentRow | undefined> {
     const at = this.clock.now();
     return this.finalUpdate(this.db, paymentId, outcome, undefined, `AND state = 'accepted'`, at, `payment ${paymentId} succeeded`);
   }
@@ -1379,6 +1423,20 @@ interface Outcome {
   providerRef?: string;
   /** The provider's final answer that caused this outcome: its pay attempt is marked answered in the same statement. */
   payAnswer?: string;
+}
+
+/**
+ * A batch's rows given back to its items, in order: each row to the first item with its key not served yet (a later
+ * duplicate of the same key gets undefined, as the statement did not take it).
+ */
+function matchInOrder<I, R>(items: I[], rows: R[], itemKey: (item: I) => string, rowKey: (row: R) => string): (R | undefined)[] {
+  const byKey = new Map(rows.map((row) => [rowKey(row), row]));
+  return items.map((item) => {
+    const key = itemKey(item);
+    const row = byKey.get(key);
+    byKey.delete(key);
+    return row;
+  });
 }
 
 /** A pay held for the security review (153): its amount is above the agent's review threshold. */

@@ -3,9 +3,10 @@ import { agentFunds, findAgent } from '../../src/engine/agents.ts';
 import { agentApi, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
 /**
- * A checked pay is accepted, leased, reserved and its provider call recorded by one statement (engine/payments.ts
- * acceptInOne, migration 017's reserve_payment_as). Its funds crossing the floor undo that statement, and the long way
- * parks the pay as waiting; either way the books and the records say exactly what happened.
+ * Checked pays are accepted, leased, reserved and their provider calls recorded by one statement for all the pays
+ * that arrive together (group commit: engine/payments.ts acceptTogether, migration 021), and their successes settled
+ * the same way. Funds that would cross the floor leave a pay out of the statement, and the long way parks it as
+ * waiting; either way the books and the records say exactly what happened.
  */
 let h: Harness;
 let nextTxn = 710_000_000_000_000_001n;
@@ -33,7 +34,7 @@ async function paymentOf(agentId: bigint, agentTxnId: bigint) {
     'SELECT id, state, result_code, reservation_id, attempts, lease_until FROM payments WHERE agent_id = $1 AND agent_txn_id = $2', [agentId, agentTxnId])).rows[0]!;
 }
 
-describe('a checked pay accepted in one statement', () => {
+describe('checked pays accepted and settled in batches', () => {
   it('reserves once under the id the payment points to, records one attempt, and settles', async () => {
     const agent = await newAgent(h.db, { openingBalanceMinor: 100_000n });
     const { id, pay } = await checkThenPay(agent.token, '200.00');
@@ -84,4 +85,36 @@ describe('a checked pay accepted in one statement', () => {
     expect((await agentFunds(h.db, (await findAgent(h.db, agent.id))!)).availableMinor).toBe(85_000n);
     await expectLedgerBalanced(h.db);
   });
+
+  it("a hot agent's concurrent pays go in batches, and the floor holds for every one of them", { timeout: 60_000 }, async () => {
+    const agent = await newAgent(h.db, { openingBalanceMinor: 30n * 10_000n + 5_000n });
+    const api = agentApi(h.url, agent.token);
+    const ids = Array.from({ length: 40 }, () => nextTxn++);
+    for (const id of ids) expect(num((await api('check', body(id, '100.00'))).body.result)).toBe('0');
+    const before = await batchCounts();
+    const answers = await Promise.all(ids.map((id) => api('pay', body(id, '100.00'))));
+    const results = answers.map((answer) => num(answer.body.result)).sort();
+    expect(results.filter((code) => code === '0')).toHaveLength(30);
+    expect(results.filter((code) => code === '220')).toHaveLength(10);
+    const after = await batchCounts();
+    // Every pay went through the accepting batches (how many shared a statement depends on timing: the statement's
+    // own property test, group-commit-batch.test.ts, and the batcher's, store-batcher.test.ts, pin that down).
+    expect(after.accept.payments - before.accept.payments).toBe(40);
+    expect(after.settle.payments - before.settle.payments).toBe(30);
+    expect((await agentFunds(h.db, (await findAgent(h.db, agent.id))!)).availableMinor).toBe(5_000n);
+    const reservations = await h.db.query<{ n: bigint }>(
+      `SELECT count(*) AS n FROM ledger_transfers t JOIN payments p ON p.id = t.payment_id WHERE p.agent_id = $1 AND t.kind = 'pending'`, [agent.id]);
+    expect(reservations.rows[0]!.n).toBe(30n);
+    await expectLedgerBalanced(h.db);
+  });
 });
+
+/** The group-commit histogram: statements and the payments in them, per batch kind. */
+async function batchCounts(): Promise<Record<'accept' | 'settle', { batches: number; payments: number }>> {
+  const metric = await h.tolem.ctx.metrics.batchSizes.get();
+  const read = (batch: string, name: string) => metric.values.find((v) => v.metricName === name && v.labels.batch === batch)?.value ?? 0;
+  return {
+    accept: { batches: read('accept', 'tolem_group_commit_batch_size_count'), payments: read('accept', 'tolem_group_commit_batch_size_sum') },
+    settle: { batches: read('settle', 'tolem_group_commit_batch_size_count'), payments: read('settle', 'tolem_group_commit_batch_size_sum') },
+  };
+}
