@@ -37,6 +37,11 @@ interface Options {
   baselineClients: number;
   /** Pairs per second of the open-loop scenario; undefined = a quarter of pgbench tpcb-like (half the many-agents target). */
   rate: number | undefined;
+  /**
+   * Where the sandbox providers run: `separate` — a process of their own, as providers are elsewhere in production
+   * (the hub's process then does only the hub's work); `inline` — mounted in the hub's process (`npm start`'s layout).
+   */
+  providers: 'separate' | 'inline';
 }
 
 type ScenarioName = 'many' | 'open' | 'hot' | 'elsom';
@@ -57,14 +62,14 @@ function readOptions(): Options {
     options: {
       seconds: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' },
       agents: { type: 'string' }, scenario: { type: 'string' }, 'baseline-seconds': { type: 'string' },
-      'baseline-clients': { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'baseline-clients': { type: 'string' }, rate: { type: 'string' }, providers: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
   });
   if (values.help) {
     process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 100] [--scenario all|many|open|hot]\n'
-      + '                   [--baseline-seconds S] [--baseline-clients 16] [--rate PAIRS_PER_SEC]\n'
-      + 'env: BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_AGENTS BENCH_SCENARIO BENCH_BASELINE_SECONDS BENCH_RATE\n'
+      + '                   [--baseline-seconds S] [--baseline-clients 16] [--rate PAIRS_PER_SEC] [--providers separate|inline]\n'
+      + 'env: BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_AGENTS BENCH_SCENARIO BENCH_BASELINE_SECONDS BENCH_RATE BENCH_PROVIDERS\n'
       + '     DATABASE_URL (PostgreSQL server; default PGlite, where pgbench baselines do not apply)\n');
     process.exit(0);
   }
@@ -73,6 +78,11 @@ function readOptions(): Options {
   const chosen = scenario.split(',');
   if (scenario !== 'all' && !chosen.every((name) => (SCENARIOS as readonly string[]).includes(name))) {
     process.stderr.write(`bench: --scenario must be all or a comma list of ${SCENARIOS.join(', ')}, got "${scenario}"\n`);
+    process.exit(2);
+  }
+  const providers = values.providers ?? env.BENCH_PROVIDERS ?? 'separate';
+  if (providers !== 'separate' && providers !== 'inline') {
+    process.stderr.write(`bench: --providers must be separate or inline, got "${providers}"\n`);
     process.exit(2);
   }
   const seconds = positiveInt('seconds', values.seconds ?? env.BENCH_SECONDS, 10);
@@ -87,6 +97,7 @@ function readOptions(): Options {
     baselineSeconds: positiveInt('baseline-seconds', values['baseline-seconds'] ?? env.BENCH_BASELINE_SECONDS, seconds, 0),
     baselineClients: positiveInt('baseline-clients', values['baseline-clients'], 16),
     rate: rate === undefined || rate === '' ? undefined : positiveInt('rate', rate, 1),
+    providers,
   };
 }
 
@@ -181,7 +192,7 @@ interface Server {
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-async function startServer(options: Options, agentCount: number): Promise<Server> {
+async function startServer(options: Options, agentCount: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
   const summaryFile = join(tmpdir(), `tolem-bench-summary-${process.pid}-${randomBytes(4).toString('hex')}.json`);
   const schema = options.databaseUrl ? `bench_${randomBytes(5).toString('hex')}` : undefined;
   const env: NodeJS.ProcessEnv = {
@@ -190,9 +201,10 @@ async function startServer(options: Options, agentCount: number): Promise<Server
     BENCH_SUMMARY_FILE: summaryFile,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...(schema ? { DB_SCHEMA: schema, QUEUE_SCHEMA: `${schema}_boss` } : {}),
+    ...extraEnv,
   };
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const extra = (env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', join(benchDir, 'server.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = new ServerLog();
   createInterface({ input: child.stderr! }).on('line', (line) => log.add(line));
@@ -607,6 +619,8 @@ interface ServerSummary {
   payments: { agentId: string; state: string; code: number; n: number }[];
   jobs: { name: string; state: string; n: number }[];
   invariants: { ok: boolean; problems: string[] };
+  /** Group commit over the whole run: statements and the payments they carried, per batch kind. */
+  groupCommit?: Record<string, { statements: number; payments: number }>;
 }
 
 /** Scenario label → the agent ids it used (to split the store's payments by scenario). */
@@ -689,11 +703,18 @@ const agentsNeeded = 2 * options.agents + 1; // many, open (their own agents, so
 process.stderr.write(`bench: starting Tolem on ${storeLabel} with ${agentsNeeded} agents…\n`);
 
 let server: Server;
+let providers: Server | undefined;
 try {
-  server = await startServer(options, agentsNeeded);
+  // The providers' process (a Tolem whose sandbox the hub calls over loopback HTTP); not profiled or sampled.
+  if (options.providers === 'separate') {
+    providers = await startServer(options, 1, { BENCH_SERVER_NODE_ARGS: '' });
+    assertLoopback(providers.handshake.url);
+  }
+  server = await startServer(options, agentsNeeded, providers ? { SANDBOX_URL: `${providers.handshake.url}/sandbox` } : {});
   assertLoopback(server.handshake.url);
 } catch (error) {
   process.stderr.write(`bench: the server failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (providers) await stopServer(providers);
   process.exit(1);
 }
 
@@ -724,6 +745,7 @@ const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? '2');
 if (drainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
 process.stderr.write('bench: stopping the server…\n');
 const summary = (await stopServer(server)) as ServerSummary | undefined;
+if (providers) await stopServer(providers);
 const log = server.log.tally();
 
 const manyResult = results.find((r) => r.scenario.startsWith('many'));
@@ -751,6 +773,8 @@ const report = {
     storeAtEnd: storeByScenario(summary, results),
     jobs: summary?.jobs ?? null,
     ledgerInvariants: summary?.invariants ?? null,
+    groupCommit: summary?.groupCommit ?? null,
+    providers: options.providers,
     schema: server.schema ?? null,
   },
 };
@@ -768,7 +792,8 @@ for (const r of results) {
 
 const out: string[] = [];
 out.push(`Tolem bench — ${storeLabel}, ${options.seconds} s per scenario after ${options.warmup} s warm-up, ${options.connections} connections, check+pay P1011 200.00 KZT`);
-out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}; load generator and server share these cores`);
+out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}; load generator and server share these cores`
+  + (options.providers === 'separate' ? ', as does the sandbox providers\' process' : '; the sandbox providers run in the server\'s process'));
 out.push(`load average (1 min) before/after: ${machine.loadAverage.start} / ${machine.loadAverage.end}${machine.loadAverage.start > 0.5 ? ' — the machine was busy before the run: other work shared the cores, figures are low' : ''}`);
 if (baselines) {
   out.push(`baselines (pgbench, ${options.baselineSeconds} s each, ${options.baselineClients} clients, -M prepared, synchronous_commit=${baselines.server.synchronousCommit}, PostgreSQL ${baselines.server.version}):`
@@ -797,6 +822,9 @@ for (const [scenario, states] of Object.entries(storeAtEnd)) out.push(`store at 
 if (summary) {
   out.push(`job queue at end: ${summary.jobs.map((j) => `${j.name}/${j.state} ${j.n}`).join(', ') || 'empty'}`);
   out.push(`ledger invariants: ${summary.invariants.ok ? 'ok' : `BROKEN: ${summary.invariants.problems.join('; ')}`}`);
+  const batches = Object.entries(summary.groupCommit ?? {}).map(([kind, { statements, payments }]) =>
+    `${kind} ${payments} payments in ${statements} statements (${statements > 0 ? round(payments / statements, 2) : 0} per statement)`);
+  if (batches.length) out.push(`group commit: ${batches.join('; ')}`);
 } else {
   out.push('store at end: no summary from the server');
 }

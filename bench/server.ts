@@ -78,7 +78,16 @@ async function summary(t: Tolem): Promise<unknown> {
     log.warn({ err: error }, 'bench: job table not readable');
   }
   const invariants = await checkInvariants(db);
+  const batches = await t.ctx.metrics.batchSizes.get();
+  const groupCommit: Record<string, { statements: number; payments: number }> = {};
+  for (const value of batches.values) {
+    const kind = String(value.labels.batch);
+    groupCommit[kind] ??= { statements: 0, payments: 0 };
+    if (value.metricName?.endsWith('_count')) groupCommit[kind].statements = value.value;
+    if (value.metricName?.endsWith('_sum')) groupCommit[kind].payments = value.value;
+  }
   return {
+    groupCommit,
     payments: payments.rows.map((row) => ({ agentId: row.agent_id.toString(), state: row.state, code: row.result_code, n: Number(row.n) })),
     jobs: jobs.map((row) => ({ name: row.name, state: row.state, n: Number(row.n) })),
     invariants: { ok: invariants.ok, problems: invariants.problems },

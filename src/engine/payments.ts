@@ -178,6 +178,20 @@ interface CheckedPay {
   providerAccount: bigint;
 }
 
+/** A check's new row for the inserting batch (the columns of payments it writes). */
+interface NewCheck {
+  agent_id: string; agent_txn_id: string; service_id: string; account: string; currency: string;
+  amount_to_minor: string | null; amount_from_minor: string | null; agent_txn_date: string | null; request: string; check_hash: string;
+  state: 'checked' | 'check_failed'; result_code: number; result_message: string; provider: string; provider_data: string | null;
+  created_at: string; agent_reference: string | null;
+}
+
+/** A payment looked up by the agent's id for it. */
+interface AgentTxn {
+  agentId: bigint;
+  agentTxnId: bigint;
+}
+
 /** A success for the settling batch. */
 interface Success {
   paymentId: bigint;
@@ -257,12 +271,18 @@ export class PaymentEngine {
       this.batchHooks('accept'));
     this.settleBatch = new Batcher((successes) => this.settleTogether(successes), (success) => this.settleAlone(success), GROUP_COMMIT,
       this.batchHooks('settle'));
+    this.checkBatch = new Batcher((checks) => this.insertChecks(checks), (check) => this.insertChecks([check]).then(([row]) => row), GROUP_COMMIT,
+      this.batchHooks('check'));
+    this.lookupBatch = new Batcher((keys) => this.lookUp(keys), (key) => this.findByAgentTxn(this.db, key.agentId, key.agentTxnId), GROUP_COMMIT,
+      this.batchHooks('lookup'));
   }
 
   private readonly acceptBatch: Batcher<CheckedPay, PaymentRow | undefined>;
   private readonly settleBatch: Batcher<Success, PaymentRow | undefined>;
+  private readonly checkBatch: Batcher<NewCheck, PaymentRow | undefined>;
+  private readonly lookupBatch: Batcher<AgentTxn, PaymentRow | undefined>;
 
-  private batchHooks(batch: 'accept' | 'settle') {
+  private batchHooks(batch: 'accept' | 'settle' | 'check' | 'lookup') {
     return {
       onBatch: (size: number) => this.metrics?.batchSizes.observe({ batch }, size),
       onFailure: (error: unknown, size: number) => this.log.warn({ err: error, batch, size }, 'group-commit batch failed; its payments go one by one'),
@@ -301,12 +321,12 @@ export class PaymentEngine {
   }
 
   private async checkOnce(agent: Agent, command: CheckCommand, held: HeldExchanges): Promise<EngineAnswer> {
-    if (command.strictRepeats && (await this.findByAgentTxn(this.db, agent.id, command.agentTxnId))) return alreadyHeld();
+    if (command.strictRepeats && (await this.lookupBatch.submit({ agentId: agent.id, agentTxnId: command.agentTxnId }))) return alreadyHeld();
     const service = await this.catalog.get(command.serviceId);
     const verdict = validateServiceRequest(service, agent, command);
     if (!verdict.ok || !service) return refusal(verdict);
     const digest = requestDigest({ op: 'check', ...meaningOf(command) });
-    const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
+    const existing = await this.lookupBatch.submit({ agentId: agent.id, agentTxnId: command.agentTxnId });
     if (existing) return this.repeatedCheck(existing, digest, command);
 
     const adapter = this.adapterFor(service);
@@ -316,23 +336,50 @@ export class PaymentEngine {
     const outcome = result.kind === 'ok'
       ? { state: 'checked' as const, code: RESULT.OK, message: 'OK', data: result.data }
       : { state: 'check_failed' as const, code: finalOr(result.code, RESULT.OTHER_ERROR), message: result.message, data: null };
-    // One statement, one round trip: the row and its first state's record (notingState).
+    const inserted = await this.checkBatch.submit({
+      agent_id: agent.id.toString(), agent_txn_id: command.agentTxnId.toString(), service_id: service.serviceId, account: command.account,
+      currency: service.currency, amount_to_minor: command.amountToMinor?.toString() ?? null, amount_from_minor: command.amountFromMinor?.toString() ?? null,
+      agent_txn_date: command.agentTxnDate ?? null, request: JSON.stringify(storedRequest(command)), check_hash: digest, state: outcome.state,
+      result_code: outcome.code, result_message: outcome.message, provider: service.provider, provider_data: outcome.data ? JSON.stringify(outcome.data) : null,
+      created_at: this.clock.now().toISOString(), agent_reference: command.agentReference ?? null,
+    });
+    if (inserted) return { kind: 'payment', payment: toView(inserted) };
+    // A concurrent duplicate won the insert: answer as a repeat of it.
+    const winner = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
+    return winner ? this.repeatedCheck(winner, digest, command) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
+  }
+
+  /**
+   * New checks' rows, with their first state's records, in one statement for all the checks that arrive together
+   * (group commit). A check whose id already has a row (a concurrent duplicate won) is undefined.
+   */
+  private async insertChecks(checks: NewCheck[]): Promise<(PaymentRow | undefined)[]> {
     const inserted = await this.changeNoting(this.db,
       `INSERT INTO payments (agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor,
                              agent_txn_date, request, check_hash, state, result_code, result_message, provider, provider_data, created_at,
                              agent_reference)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+       SELECT agent_id, agent_txn_id, service_id, account, currency, amount_to_minor, amount_from_minor, agent_txn_date, request::json,
+              check_hash, state, result_code, result_message, provider, provider_data::json, created_at, agent_reference
+         FROM jsonb_to_recordset($1::jsonb) AS v(agent_id bigint, agent_txn_id bigint, service_id text, account text,
+              currency text, amount_to_minor bigint, amount_from_minor bigint, agent_txn_date text, request text, check_hash text, state text,
+              result_code integer, result_message text, provider text, provider_data text, created_at timestamptz, agent_reference text, n bigint)
+        ORDER BY n
        ON CONFLICT (agent_id, agent_txn_id) DO NOTHING
        RETURNING *, false AS lease_active`,
-      [agent.id, command.agentTxnId, service.serviceId, command.account, service.currency, command.amountToMinor ?? null,
-        command.amountFromMinor ?? null, command.agentTxnDate ?? null, JSON.stringify(storedRequest(command)), digest,
-        outcome.state, outcome.code, outcome.message, service.provider, outcome.data ? JSON.stringify(outcome.data) : null, this.clock.now(),
-        command.agentReference ?? null],
+      [JSON.stringify(checks.map((check, n) => ({ ...check, n })))],
     );
-    if (inserted.rows[0]) return { kind: 'payment', payment: toView(inserted.rows[0]) };
-    // A concurrent duplicate won the insert: answer as a repeat of it.
-    const winner = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
-    return winner ? this.repeatedCheck(winner, digest, command) : refusal({ ok: false, code: RESULT.OTHER_ERROR, message: 'Transaction vanished' });
+    return matchInOrder(checks, inserted.rows, (check) => `${check.agent_id}:${check.agent_txn_id}:${check.check_hash}`,
+      (row) => `${row.agent_id}:${row.agent_txn_id}:${row.check_hash}`);
+  }
+
+  /** Payments by the agents' ids for them, for all the lookups that arrive together (a read shared by duplicates). */
+  private async lookUp(keys: AgentTxn[]): Promise<(PaymentRow | undefined)[]> {
+    const found = await this.db.query<PaymentRow>(
+      `${SELECT_PAYMENT} WHERE (agent_id, agent_txn_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`,
+      [keys.map((key) => key.agentId.toString()), keys.map((key) => key.agentTxnId.toString())],
+    );
+    const byKey = new Map(found.rows.map((row) => [`${row.agent_id}:${row.agent_txn_id}`, row]));
+    return keys.map((key) => byKey.get(`${key.agentId}:${key.agentTxnId}`));
   }
 
   private async askCheck(adapter: ProviderAdapter, service: Service, command: CheckCommand, held: HeldExchanges): Promise<ProviderCheckResult> {
@@ -385,7 +432,7 @@ export class PaymentEngine {
   }
 
   private async acceptAndCall(agent: Agent, command: PayCommand, digest: string, held: HeldExchanges): Promise<EngineAnswer> {
-    const existing = await this.findByAgentTxn(this.db, agent.id, command.agentTxnId);
+    const existing = await this.lookupBatch.submit({ agentId: agent.id, agentTxnId: command.agentTxnId });
     if (existing && command.strictRepeats && endedUnpaid(existing)) return { kind: 'payment', payment: toView(existing) };
     if (existing && !awaitsPay(existing)) return this.repeatedPay(existing, digest, command);
 

@@ -53,5 +53,26 @@ describe('concurrent duplicates', () => {
     expect(codes.filter((c) => c === '0')).toHaveLength(1);
     expect(codes.filter((c) => c === '215' || c === '202')).toHaveLength(3);
   });
-});
 
+  it('concurrent checks of one id, the same and changed: one row, the same answered alike, the changed told it exists', async () => {
+    const id = txn();
+    const same = payBody(id);
+    const answers = await Promise.all([
+      ...Array.from({ length: 12 }, () => api('check', same)),
+      ...['7770017712', '7770017713', '7770017714'].map((account) => api('check', payBody(id, account))),
+    ]);
+    const sameAnswers = answers.slice(0, 12);
+    const changedCodes = answers.slice(12).map((a) => num(a.body.result));
+    const rows = await h.db.query<{ account: string; n: bigint }>('SELECT account, count(*) OVER () AS n FROM payments WHERE agent_id = $1 AND agent_txn_id = $2', [agentId, id]);
+    expect(rows.rows).toHaveLength(1);
+    if (rows.rows[0]!.account === '7770017711') {
+      expect(sameAnswers.every((a) => num(a.body.result) === '0' && num(a.body.transactionId) === num(sameAnswers[0]!.body.transactionId))).toBe(true);
+      expect(changedCodes.every((code) => code === '215')).toBe(true);
+    } else {
+      // A changed body won the row: every other check of the id is told it exists with another body.
+      expect(answers.filter((a) => num(a.body.result) === '0')).toHaveLength(1);
+    }
+    const events = await h.db.query<{ n: bigint }>('SELECT count(*) AS n FROM payment_events e JOIN payments p ON p.id = e.payment_id WHERE p.agent_id = $1 AND p.agent_txn_id = $2', [agentId, id]);
+    expect(events.rows[0]!.n).toBe(1n);
+  });
+});

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentFunds, findAgent } from '../../src/engine/agents.ts';
-import { agentApi, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
+import { agentApi, eventually, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 
 /**
  * Checked pays are accepted, leased, reserved and their provider calls recorded by one statement for all the pays
@@ -94,13 +94,16 @@ describe('checked pays accepted and settled in batches', () => {
     const before = await batchCounts();
     const answers = await Promise.all(ids.map((id) => api('pay', body(id, '100.00'))));
     const results = answers.map((answer) => num(answer.body.result)).sort();
-    expect(results.filter((code) => code === '0')).toHaveLength(30);
+    // Accepted: paid (0), or still in processing (1) on a loaded machine; the rest wait for funds (220).
+    expect(results.filter((code) => code === '0' || code === '1')).toHaveLength(30);
     expect(results.filter((code) => code === '220')).toHaveLength(10);
-    const after = await batchCounts();
+    const after = await eventually(async () => {
+      const counts = await batchCounts();
+      return counts.settle.payments - before.settle.payments === 30 ? counts : undefined;
+    });
     // Every pay went through the accepting batches (how many shared a statement depends on timing: the statement's
     // own property test, group-commit-batch.test.ts, and the batcher's, store-batcher.test.ts, pin that down).
     expect(after.accept.payments - before.accept.payments).toBe(40);
-    expect(after.settle.payments - before.settle.payments).toBe(30);
     expect((await agentFunds(h.db, (await findAgent(h.db, agent.id))!)).availableMinor).toBe(5_000n);
     const reservations = await h.db.query<{ n: bigint }>(
       `SELECT count(*) AS n FROM ledger_transfers t JOIN payments p ON p.id = t.payment_id WHERE p.agent_id = $1 AND t.kind = 'pending'`, [agent.id]);
