@@ -59,7 +59,7 @@ function describe(request: HttpRequest, result: HttpResult, durationMs: number):
     requestBody: request.body,
     outcome: result.kind,
     responseStatus: response?.status,
-    responseHeaders: response ? Object.fromEntries(response.headers.entries()) : {},
+    responseHeaders: response ? { ...response.headers } : {},
     responseBody: response ? (truncated ? response.body.subarray(0, CAPTURE_LIMIT_BYTES) : response.body) : undefined,
     responseTruncated: truncated,
     error: result.kind === 'network' ? result.message : undefined,
