@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -465,6 +465,8 @@ interface ScenarioResult {
   met: boolean | null;
   /** The server's peak resident memory during the scenario. */
   peakRssMb: number | null;
+  /** Cores busy on average during the scenario (its warm-up included), by process (see sampleCpu). */
+  cpuCores?: CpuShares;
   store: string;
   agents: number;
   connections: number;
@@ -508,6 +510,78 @@ function sampleRss(pid: number | undefined): { stop(): number | null } {
   return { stop: () => { clearInterval(timer); read(); return peakKb > 0 ? round(peakKb / 1024, 1) : null; } };
 }
 
+/**
+ * Where the machine's CPU went while a scenario ran (Linux /proc; null elsewhere), in cores busy on average: the hub's
+ * process, the providers' process, this load generator, every PostgreSQL process, and the whole machine. Divided by
+ * the pays per second, it is the CPU one pay costs each of them — and the machine's cores divided by the whole
+ * machine's cost per pay is the most this machine could carry, whatever the software did with round trips.
+ */
+interface CpuShares { hub: number | null; providers: number | null; loadGenerator: number; postgres: number | null; machine: number | null }
+
+const CLOCK_TICKS_PER_SECOND = 100; // Linux's USER_HZ, the unit of /proc's CPU times on every architecture we run on
+
+function processTicks(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command (which may hold spaces, hence from the last ')'): utime is the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').at(-1)!.trim().split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+function postgresTicks(): number | null {
+  try {
+    let total = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (!stat.includes('(postgres)')) continue;
+        const fields = stat.split(')').at(-1)!.trim().split(' ');
+        total += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+function machineBusyTicks(): number | null {
+  try {
+    const [, ...times] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = times;
+    return user + nice + system + irq + softirq + steal;
+  } catch {
+    return null;
+  }
+}
+
+function sampleCpu(hubPid: number | undefined, providersPid: number | undefined): { stop(): CpuShares } {
+  const started = process.hrtime.bigint();
+  const own = process.cpuUsage();
+  const at = { hub: processTicks(hubPid), providers: processTicks(providersPid), postgres: postgresTicks(), machine: machineBusyTicks() };
+  return {
+    stop() {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const share = (before: number | null, after: number | null) =>
+        before === null || after === null || seconds <= 0 ? null : round((after - before) / CLOCK_TICKS_PER_SECOND / seconds, 2);
+      const used = process.cpuUsage(own);
+      return {
+        hub: share(at.hub, processTicks(hubPid)),
+        providers: share(at.providers, processTicks(providersPid)),
+        loadGenerator: round((used.user + used.system) / 1e6 / seconds, 2),
+        postgres: share(at.postgres, postgresTicks()),
+        machine: share(at.machine, machineBusyTicks()),
+      };
+    },
+  };
+}
+
 const SCENARIO_LABEL: Record<ScenarioName, (agents: number, rate?: number) => string> = {
   many: (agents) => `many agents (${agents})`,
   open: (agents, rate) => `open loop ${rate ?? '?'}/s (${agents} agents)`,
@@ -517,8 +591,10 @@ const SCENARIO_LABEL: Record<ScenarioName, (agents: number, rate?: number) => st
 
 async function runScenario(name: ScenarioName, agents: BenchAgent[], server: Server, options: Options, rate: number): Promise<ScenarioResult> {
   const rss = sampleRss(server.child.pid);
+  const cpu = sampleCpu(server.child.pid, providers?.child.pid);
   try {
-    return { ...(name === 'open' ? await runOpenLoop(agents, server.handshake, options, rate) : await runClosedLoop(name, agents, server.handshake, options)), peakRssMb: rss.stop() };
+    const result = name === 'open' ? await runOpenLoop(agents, server.handshake, options, rate) : await runClosedLoop(name, agents, server.handshake, options);
+    return { ...result, peakRssMb: rss.stop(), cpuCores: cpu.stop() };
   } finally {
     rss.stop();
   }
@@ -764,7 +840,7 @@ const report = {
   settings: { store: storeLabel, seconds: options.seconds, warmupSeconds: options.warmup, connections: options.connections, manyAgents: options.agents, serviceId: 'P1011', amount: '200.00' },
   baselines: baselines ? { tpcb: baselines.tpcb, hotRow: baselines.hotRow, server: baselines.server, scale: Math.max(16, options.baselineClients) } : null,
   /** One line per scenario: the figures the targets are read from. */
-  scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors })),
+  scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors, cpuMsPerPay: cpuPerPay(r) })),
   results,
   ratios,
   failures,
@@ -790,6 +866,28 @@ for (const r of results) {
   latencyRows.push([r.scenario, l.check.p50 ?? '-', l.check.p99 ?? '-', l.pay.p50 ?? '-', l.pay.p99 ?? '-', l.pair.p50 ?? '-', l.pair.p99 ?? '-', `${r.pairsOk}/${r.detail.pairsStarted}`, r.detail.idMismatches]);
 }
 
+/**
+ * CPU milliseconds one pay cost each process (cores busy / pays per second); their sum is what a pay needs of this
+ * machine, and its cores divided by that sum the most pays per second it could carry (the whole machine's figure
+ * also counts whatever else ran meanwhile).
+ */
+function cpuPerPay(r: ScenarioResult) {
+  const cores = r.cpuCores;
+  if (!cores || r.paysPerSec <= 0) return null;
+  const ms = (busy: number | null) => (busy === null ? null : round((busy * 1000) / r.paysPerSec, 2));
+  const parts = [cores.hub, cores.providers, cores.loadGenerator, cores.postgres];
+  const payMs = parts.every((part) => part !== null) ? ms(parts.reduce((sum, part) => sum! + part!, 0)) : null;
+  return {
+    hub: ms(cores.hub), providers: ms(cores.providers), loadGenerator: ms(cores.loadGenerator), postgres: ms(cores.postgres), pay: payMs,
+    machine: ms(cores.machine), ceilingPaysPerSec: payMs ? round((machine.cores * 1000) / payMs) : null,
+  };
+}
+const cpuRows: (string | number)[][] = [['scenario', 'hub', 'providers', 'load generator', 'PostgreSQL', 'one pay, all four', 'whole machine', 'ceiling pays/s']];
+for (const r of results) {
+  const c = cpuPerPay(r);
+  if (c) cpuRows.push([r.scenario, c.hub ?? '-', c.providers ?? '-', c.loadGenerator ?? '-', c.postgres ?? '-', c.pay ?? '-', c.machine ?? '-', c.ceilingPaysPerSec ?? '-']);
+}
+
 const out: string[] = [];
 out.push(`Tolem bench — ${storeLabel}, ${options.seconds} s per scenario after ${options.warmup} s warm-up, ${options.connections} connections, check+pay P1011 200.00 KZT`);
 out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}; load generator and server share these cores`
@@ -802,6 +900,11 @@ if (baselines) {
 out.push('');
 out.push(table(rows));
 out.push('');
+if (cpuRows.length > 1) {
+  out.push('CPU per pay (ms of one core; ceiling: the machine\'s cores divided by what one pay costs all four processes):');
+  out.push(table(cpuRows));
+  out.push('');
+}
 out.push('latency by request (ms, measured by the load generator):');
 out.push(table(latencyRows));
 out.push('');
