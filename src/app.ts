@@ -13,6 +13,7 @@ import { captureHttpExchanges } from './http/exchange-journal.ts';
 import { agentApiProtocol, elsomBillerProtocol, registerInboundCapture } from './http/inbound-capture.ts';
 import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
+import { watchUnfinishedPayments } from './engine/unfinished-metrics.ts';
 import { createJobQueue, QUEUES, type JobQueue } from './jobs/queue.ts';
 import { recoveryConfig, ReversalRecovery } from './engine/reversal-recovery.ts';
 import type { ProviderRegistry } from './engine/ports.ts';
@@ -143,6 +144,7 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
   const admin = createAdminServices(db, {
     clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name), providerNames: providers.names(), secrets,
   });
+  watchUnfinishedPayments(metrics, db, clock, config.finalBoundMs);
   const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
   return { ctx, providers };
 }

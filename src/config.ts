@@ -41,6 +41,11 @@ export interface Config {
   queueSchema: string;
   queuePollingSeconds: number;
   engine: EngineConfig;
+  /**
+   * The bound the hub publishes: every accepted payment is final within this long (the funds wait and the provider's
+   * retries fit inside it). /metrics exports it beside the age of the oldest unfinished payment.
+   */
+  finalBoundMs: number;
   /** Create a demo agent on the first start (prints its token). */
   demo: boolean;
   /** How long a token's lookup is cached: confirmations and revocations take effect within this. */
@@ -302,6 +307,7 @@ export const VARIABLES = {
   ATTENTION_AFTER_MS: v(int(30 * MINUTE, 0), '1800000', 'unresolved longer than this → attention list'),
   FUNDS_WAIT_MS: v(int(60 * MINUTE, 0), '3600000', 'how long a 220 pay waits for a top-up before 250'),
   LEASE_MS: v(int(3_000, 300), '3000', 'lease on a payment or order whose partner call runs (at least 300)'),
+  FINAL_BOUND_MS: v(int(120 * MINUTE, MINUTE), '7200000', 'the published promise: every payment is final within this (exported on /metrics)'),
   // Alseco (src/providers/alseco/README.md)
   ALSECO_URL: v(url(), 'unset (simulator)', "Alseco's ASMX endpoint"),
   ALSECO_ERC_URL: v(url(), 'ALSECO_URL', 'endpoint of the AstanaErcPaymentService methods'),
@@ -396,6 +402,7 @@ function assemble(values: Values): Config {
     authThrottle: { maxFailures: e.AUTH_FAIL_MAX, windowMs: e.AUTH_FAIL_WINDOW_MS, maxDelayMs: e.AUTH_FAIL_MAX_DELAY_MS, redisUrl: e.REDIS_URL },
     http: httpLimits(e),
     engine: engineSettings(e),
+    finalBoundMs: e.FINAL_BOUND_MS,
     alseco: alsecoSettings(e),
     elsom: { path: e.ELSOM_PATH, utcOffsetMinutes: e.ELSOM_TZ, maxBytes: e.ELSOM_MAX_BYTES },
     elsomWallet: elsomWalletSettings(e),
