@@ -128,6 +128,7 @@ describe('configuration: defaults', () => {
       authThrottle: { maxFailures: 10, windowMs: 60_000, maxDelayMs: 900_000, redisUrl: undefined },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000, maxRequestsPerSocket: 1_000 },
       engine: { providerDeadlineMs: 5_000, providerTimeoutMs: 30_000, retryBaseMs: 2_000, retryMaxMs: 300_000, attentionAfterMs: 1_800_000, fundsWaitMs: 3_600_000, leaseMs: 3_000 },
+      finalBoundMs: 7_200_000,
       alseco: { url: undefined, ercUrl: undefined, bankCode: 'TOLM', offsetMinutes: 300, timeoutMs: 15_000, payTimeoutMs: 30_000, maxResponseBytes: 16 * 1024 * 1024, reconcileCron: '0 1 * * *' },
       elsom: { path: '/elsom', utcOffsetMinutes: 360, maxBytes: 65_536 },
       elsomWallet: { retries: 5, retryIntervalMs: 10_000, requestTimeoutMs: 30_000, terminalId: '1839', login: 'elsom', password: '' },
