@@ -1,0 +1,339 @@
+/**
+ * `npm run chaos`: a bounded, seeded campaign against real servers on loopback — pays from many agents through two
+ * Tolem instances on one PostgreSQL schema, while the instances are killed with SIGKILL at random moments and
+ * restarted, and the provider (which does not deduplicate) answers 500 before and after committing, garbles answers,
+ * hangs after committing and answers slowly. Agents retry unanswered pays with the same id on the other instance, and
+ * sometimes send a duplicate for no reason, as real ones do. Then faults stop, the hub drives every payment to a
+ * final state, and the independent auditor (chaos/auditor.ts) compares the request log, the provider's books and
+ * the hub's. Writes chaos/results/latest.json.
+ *
+ *   npm run chaos -- [--minutes 20] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3]
+ *
+ * What is not in it yet (the reliability issue): Elsom PAYMENT storms and checkout payments in the load, database
+ * restarts and Patroni failover, the chaos of partners' callbacks. See docs/reliability.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createAgent } from '../src/engine/agents.ts';
+import { openDb } from '../src/store/db.ts';
+import { audit, type LoggedPay, type ProviderRecord } from './auditor.ts';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+interface Options {
+  minutes: number;
+  seed: number;
+  agents: number;
+  workers: number;
+  faultRate: number;
+  databaseUrl: string;
+  quick: boolean;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string' }, seed: { type: 'string' }, quick: { type: 'boolean' }, agents: { type: 'string' },
+      workers: { type: 'string' }, 'fault-rate': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('npm run chaos -- [--minutes 20] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3]\n'
+      + 'env: DATABASE_URL (a PostgreSQL server; default postgres://postgres@127.0.0.1:5432/test)\n');
+    process.exit(0);
+  }
+  const number = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      process.stderr.write(`chaos: --${name} must be a number in [${min}, ${max}], got "${raw}"\n`);
+      process.exit(2);
+    }
+    return value;
+  };
+  const quick = values.quick ?? false;
+  return {
+    minutes: number('minutes', values.minutes, quick ? 3 : 20, 0.5, 120),
+    seed: number('seed', values.seed, Date.now() % 2 ** 31, 0, 2 ** 31),
+    agents: number('agents', values.agents, 20, 1, 1_000),
+    workers: number('workers', values.workers, 8, 1, 64),
+    faultRate: number('fault-rate', values['fault-rate'], 0.3, 0, 0.9),
+    databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    quick,
+  };
+}
+
+/** A small seeded generator (mulberry32): the campaign's choices replay from its seed (the timing of the machine does not). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A child process that prints `pattern` once it is up; its stderr is kept (the last lines) for the report. */
+function startProcess(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp, timeoutMs = 120_000): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not come up: ${out.slice(-2_000)}`)), timeoutMs);
+    const read = (chunk: Buffer) => {
+      out = (out + chunk.toString()).slice(-20_000);
+      const match = pattern.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-20_000)));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited (${code ?? signal}) before it was up: ${out.slice(-2_000)}`));
+    });
+  });
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(child.pid!, signal);
+  const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 20_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+interface Instance {
+  name: string;
+  port: number;
+  url: string;
+  env: NodeJS.ProcessEnv;
+  child: ChildProcess | undefined;
+  starts: number;
+}
+
+async function startInstance(instance: Instance): Promise<void> {
+  const { child } = await startProcess(['bin/tolem.js', 'start'], instance.env, /Tolem is up at http:\/\/\S+/);
+  instance.child = child;
+  instance.starts += 1;
+}
+
+async function post(url: string, token: string, body: string, timeoutMs: number): Promise<{ result: string; transactionId?: string } | undefined> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST', body, signal: AbortSignal.timeout(timeoutMs),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+    const text = await response.text();
+    if (response.status !== 200) return undefined;
+    // Exact: 18-digit ids are read as text, never through a float.
+    const result = /"result"\s*:\s*"?(\d+)/.exec(text)?.[1];
+    const transactionId = /"transactionId"\s*:\s*"?(\d+)/.exec(text)?.[1];
+    return result === undefined ? undefined : { result, ...(transactionId ? { transactionId } : {}) };
+  } catch {
+    return undefined; // the instance was killed mid-request, or it hung: the agent will retry
+  }
+}
+
+const ACCOUNTS = ['7770017711', '7770017722', '7770017733', '7770000009', '7770000001'];
+const AMOUNTS = ['100.00', '250.00', '999.99', '1500.50'];
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const random = seeded(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const startedAt = Date.now();
+  const endsAt = startedAt + options.minutes * 60_000;
+  const schema = `chaos_${randomBytes(4).toString('hex')}`;
+  const dataDirs: string[] = [];
+  const log = (line: string) => process.stderr.write(`chaos: ${line}\n`);
+  log(`seed ${options.seed}, ${options.minutes} min, ${options.agents} agents, ${options.workers} workers, faults ${options.faultRate}, schema ${schema}`);
+
+  const partners = await startProcess(['--import', 'tsx', 'chaos/partners.ts'], {}, /\{"url":"(http:\/\/[^"]+)"\}/);
+  const partnersUrl = partners.match[1]!;
+  const secretsKey = randomBytes(32).toString('base64');
+  const instances: Instance[] = [];
+  for (const name of ['a', 'b']) {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), `tolem-chaos-${name}-`));
+    dataDirs.push(dataDir);
+    instances.push({
+      name, port, url: `http://127.0.0.1:${port}`, child: undefined, starts: 0,
+      env: {
+        DATABASE_URL: options.databaseUrl, DB_SCHEMA: schema, QUEUE_SCHEMA: `${schema}_boss`, TOLEM_DATA: dataDir, PORT: String(port), HOST: '127.0.0.1',
+        DEMO: 'false', SANDBOX_URL: `${partnersUrl}/sandbox`, TOLEM_SECRETS_KEY: secretsKey, LOG_LEVEL: 'warn',
+        PROVIDER_DEADLINE_MS: '1500', PROVIDER_TIMEOUT_MS: '3000', RETRY_BASE_MS: '300', RETRY_MAX_MS: '3000', LEASE_MS: '1000', QUEUE_POLL_SECONDS: '0.5',
+        ATTENTION_AFTER_MS: '60000', FUNDS_WAIT_MS: '15000',
+      },
+    });
+  }
+  // The first instance migrates the schema; the second starts on it.
+  await startInstance(instances[0]!);
+  await startInstance(instances[1]!);
+
+  const db = new pg.Client({ connectionString: options.databaseUrl });
+  await db.connect();
+  await db.query(`SET search_path TO ${schema}`);
+  const agents = await createAgents(options.databaseUrl, schema, options.agents);
+
+  // The provider does not deduplicate, and fails a share of calls in every way it can.
+  const share = options.faultRate / 4;
+  const faults = { dedupe: false, http500Rate: share, http500AfterCommitRate: share, malformedRate: share, hangAfterCommitRate: share, hangMs: 4_000, latencyMs: 5 };
+  await control(`${partnersUrl}/sandbox/mobile/faults`, 'PUT', faults);
+
+  const pays: LoggedPay[] = [];
+  let requests = 0;
+  let kills = 0;
+  let nextTxn = 800_000_000_000_000_000n + BigInt(options.seed) * 1_000_000n;
+
+  async function worker(): Promise<void> {
+    while (Date.now() < endsAt) {
+      const agent = pick(agents);
+      const txn = (nextTxn += 1n).toString();
+      const amount = pick(AMOUNTS);
+      const body = JSON.stringify({ serviceId: 'P1011', account: pick(ACCOUNTS), agentTransactionDate: '2026-11-22T10:00:00', amountTo: 0, amountFrom: 0 })
+        .replace('"amountTo":0,"amountFrom":0', `"amountTo":${amount},"amountFrom":${amount}`)
+        .replace('{', `{"agentTransactionId":${txn},`);
+      const entry: LoggedPay = { agentId: agent.id, agentTxnId: txn, amount };
+      pays.push(entry);
+      let instance = pick(instances);
+      requests += 1;
+      const check = await post(`${instance.url}/api/v20/check`, agent.token, body, 5_000);
+      if (check?.result !== '0') continue;
+      // The pay, retried with the same id on the other instance while no answer comes (an agent's duty), and now and
+      // then sent twice for no reason.
+      for (let attempt = 0; attempt < 6 && Date.now() < endsAt + 30_000; attempt++) {
+        requests += 1;
+        const answer = await post(`${instance.url}/api/v20/pay`, agent.token, body, 5_000);
+        if (answer) {
+          record(entry, answer);
+          if (random() < 0.1) {
+            requests += 1;
+            const again = await post(`${pick(instances).url}/api/v20/pay`, agent.token, body, 5_000);
+            if (again) record(entry, again);
+          }
+          break;
+        }
+        instance = instances.find((other) => other !== instance)!;
+        await sleep(200 + random() * 800);
+      }
+    }
+  }
+
+  /** What an agent keeps of its answers: the final one, or the latest while in processing. */
+  function record(entry: LoggedPay, answer: { result: string; transactionId?: string }): void {
+    if (entry.transactionId !== undefined && answer.transactionId !== undefined && entry.transactionId !== answer.transactionId) {
+      entry.result = 'conflict';
+      return;
+    }
+    if (entry.result === undefined || entry.result === '1' || entry.result === '220') {
+      entry.result = answer.result;
+      if (answer.transactionId) entry.transactionId = answer.transactionId;
+    }
+  }
+
+  /** One per instance: kills it at a random moment, restarts it a moment later, again and again. */
+  async function killer(victim: Instance): Promise<void> {
+    while (Date.now() < endsAt - 5_000) {
+      await sleep(1_000 + random() * 4_000);
+      if (!victim.child) continue;
+      process.kill(victim.child.pid!, 'SIGKILL');
+      await new Promise((resolve) => victim.child!.once('exit', resolve));
+      kills += 1;
+      victim.child = undefined;
+      await sleep(500 + random() * 1_500);
+      await startInstance(victim).catch((error: Error) => log(`restart of ${victim.name} failed: ${error.message}`));
+    }
+  }
+
+  log(`load and kills until ${new Date(endsAt).toISOString()}`);
+  await Promise.all([...Array.from({ length: options.workers }, () => worker()), ...instances.map((instance) => killer(instance))]);
+  for (const instance of instances) if (!instance.child) await startInstance(instance);
+
+  // Drain: the faults stop, and the hub drives every payment to a final state (status queries, never blind pays).
+  await control(`${partnersUrl}/sandbox/mobile/faults`, 'PUT', { http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0 });
+  const drainUntil = Date.now() + 180_000;
+  let unfinished = Infinity;
+  while (Date.now() < drainUntil) {
+    unfinished = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM payments WHERE state IN ('accepted', 'waiting')`)).rows[0]!.n);
+    if (unfinished === 0) break;
+    await sleep(1_000);
+  }
+  log(`drained: ${unfinished} unfinished`);
+
+  const provider = (await (await fetch(`${partnersUrl}/sandbox/mobile/payments`)).json()) as ProviderRecord[];
+  const report = await audit(options.databaseUrl, schema, pays, provider);
+  const conflicts = pays.filter((pay) => pay.result === 'conflict').length;
+  const summary = {
+    seed: options.seed, minutes: options.minutes, quick: options.quick, startedAt: new Date(startedAt).toISOString(),
+    durationSeconds: Math.round((Date.now() - startedAt) / 1000), requests, pays: pays.length, acknowledged: report.acknowledged,
+    final: report.final, lost: report.lost, duplicated: report.duplicated, mismatches: report.mismatches + conflicts, unfinished: report.unfinished,
+    ledgerBalanced: report.ledgerBalanced, floorsKept: report.floorsKept, kills, failovers: 0, restarts: instances.map((i) => ({ name: i.name, starts: i.starts })),
+    providerPayments: provider.length, faults, examples: report.examples,
+  };
+
+  for (const instance of instances) if (instance.child) await stopProcess(instance.child);
+  await stopProcess(partners.child);
+  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await db.query(`DROP SCHEMA IF EXISTS ${schema}_boss CASCADE`);
+  await db.end();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+
+  const resultsDir = join(repoRoot, 'chaos', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  const clean = summary.lost === 0 && summary.duplicated === 0 && summary.mismatches === 0 && summary.unfinished === 0 && summary.ledgerBalanced && summary.floorsKept;
+  process.exit(clean ? 0 : 1);
+}
+
+/**
+ * The campaign is the operator here: it creates the agents with the engine's own function on the instances' schema
+ * (what the admin API would do behind a console session). A quarter of them get small balances, so that pays wait
+ * for funds (220) and fail with 250, and the floor is tested under fire.
+ */
+async function createAgents(databaseUrl: string, schema: string, count: number): Promise<{ id: string; token: string }[]> {
+  const store = await openDb({ databaseUrl, schema, dataDir: '' });
+  try {
+    const agents: { id: string; token: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      const created = await createAgent(store, { name: `Chaos agent ${i}`, currency: 'KZT', openingBalanceMinor: i % 4 === 0 ? 500_000n : 1_000_000_000n, confirmToken: true });
+      agents.push({ id: created.agent.id.toString(), token: created.token! });
+    }
+    return agents;
+  } finally {
+    await store.close();
+  }
+}
+
+async function control(url: string, method: 'PUT', body: unknown): Promise<void> {
+  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${method} ${url}: HTTP ${response.status} ${await response.text()}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+await main();
