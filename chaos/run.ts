@@ -220,6 +220,7 @@ async function main(): Promise<void> {
       let instance = pick(instances);
       requests += 1;
       const check = await post(`${instance.url}/api/v20/check`, agent.token, body, 5_000);
+      if (check === undefined) await sleep(300 + random() * 700); // the instance is down: the agent waits a moment
       if (check?.result !== '0') continue;
       // The pay, retried with the same id on the other instance while no answer comes (an agent's duty), and now and
       // then sent twice for no reason.
