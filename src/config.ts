@@ -259,6 +259,12 @@ const v = <T>(schema: z.ZodType<T, Raw>, defaultText: string, meaning: string) =
 
 const MINUTE = 60_000;
 
+/**
+ * The repository's config/ folder: beside src/, or two folders up when this module runs compiled from dist/src/
+ * (bin/build.js), so that the default catalog is the one file in the repository, never a copy.
+ */
+const CONFIG_DIR = new URL(import.meta.url.endsWith('/dist/src/config.js') ? '../../config/' : '../config/', import.meta.url);
+
 export const VARIABLES = {
   // where and how it runs
   HOST: v(text('127.0.0.1'), '127.0.0.1', 'the address everything is served on'),
@@ -272,7 +278,7 @@ export const VARIABLES = {
   LOG_LEVEL: v(oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level'),
   TRUST_PROXY: v(bool(false), 'false', 'trust X-Forwarded-For'),
   TOLEM_TZ: v(offset('+05:00'), '+05:00', "the hub's zone for dates in answers"),
-  CATALOG_FILE: v(text(new URL('../config/catalog.json', import.meta.url).pathname), 'config/catalog.json', 'services and MNP tables seeded on first start'),
+  CATALOG_FILE: v(text(new URL('catalog.json', CONFIG_DIR).pathname), 'config/catalog.json', 'services and MNP tables seeded on first start'),
   SANDBOX: v(bool(true), 'true', 'mount the partner simulators under /sandbox'),
   SANDBOX_URL: v(url(), 'this server', 'where the engine reaches the sandbox providers'),
   SANDBOX_CONTROL_ALLOW: v(cidrs(['127.0.0.0/8', '::1/128']), '127.0.0.0/8,::1/128', 'addresses (CIDRs) allowed on the sandbox control routes'),
