@@ -27,6 +27,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   dbSchema: string;
+  /** PostgreSQL connections this instance opens at most (its pg pool, shared by the API and the job workers). */
+  dbPoolMax: number;
   logLevel: string;
   trustProxy: boolean;
   /** The hub's own zone, for transactionDate/statusDate (Kazakhstan, UTC+5, by default). */
@@ -273,6 +275,7 @@ export const VARIABLES = {
   DATABASE_URL: v(optionalText(), 'unset', 'PostgreSQL server; unset: embedded PGlite in TOLEM_DATA'),
   TOLEM_DATA: v(text('./data'), './data', 'PGlite data directory'),
   DB_SCHEMA: v(text('public'), 'public', "schema of Tolem's tables"),
+  DB_POOL_MAX: v(int(10, 1, 1_000), '10', 'PostgreSQL connections of this instance at most (its pool)'),
   QUEUE_SCHEMA: v(text('pgboss'), 'pgboss', 'schema of the job queue'),
   QUEUE_POLL_SECONDS: v(decimal(1, 0.5), '1', 'how often job workers poll the queue (at least 0.5)'),
   LOG_LEVEL: v(oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level'),
@@ -420,6 +423,7 @@ function server(e: Values) {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.TOLEM_DATA,
     dbSchema: e.DB_SCHEMA,
+    dbPoolMax: e.DB_POOL_MAX,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     hubOffsetMinutes: e.TOLEM_TZ,
