@@ -47,10 +47,10 @@ function sourceDigest(files = sourceFiles()) {
   return hash.digest('hex');
 }
 
-/** True when dist/ was built from exactly the sources in the working tree. */
-export function upToDate() {
+/** True when dist/ (or the given output folder) was built from exactly the sources in the working tree. */
+export function upToDate(outDir = DIST) {
   try {
-    const stamp = JSON.parse(readFileSync(join(DIST, STAMP), 'utf8'));
+    const stamp = JSON.parse(readFileSync(join(outDir, STAMP), 'utf8'));
     return stamp.digest === sourceDigest();
   } catch {
     return false;
@@ -62,13 +62,13 @@ export function compiled(path) {
   return upToDate() ? pathToFileURL(join(DIST, path)).href : undefined;
 }
 
-/** Compiles every source into a fresh folder and swaps it in as dist/; answers the time it took in ms. */
-export async function build() {
+/** Compiles every source into a fresh folder and swaps it in as dist/ (or outDir); answers the time it took in ms. */
+export async function build(outDir = DIST) {
   const started = performance.now();
   const { build: esbuild } = await import('esbuild');
   const files = sourceFiles();
   const digest = sourceDigest(files);
-  const staging = join(ROOT, `dist.building-${process.pid}`);
+  const staging = `${outDir}.building-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   const typescript = files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'));
   await esbuild({
@@ -94,16 +94,16 @@ export async function build() {
     cpSync(join(ROOT, file), join(staging, file));
   }
   writeFileSync(join(staging, STAMP), `${JSON.stringify({ digest, builtAt: new Date().toISOString(), files: files.length })}\n`);
-  swapIn(staging);
+  swapIn(staging, outDir);
   return performance.now() - started;
 }
 
 /** Replaces dist/ by the staging folder with two renames (a concurrent build that swapped first wins; ours is dropped). */
-function swapIn(staging) {
-  const old = join(ROOT, `dist.old-${process.pid}`);
-  if (existsSync(DIST)) renameSync(DIST, old);
+function swapIn(staging, outDir) {
+  const old = `${outDir}.old-${process.pid}`;
+  if (existsSync(outDir)) renameSync(outDir, old);
   try {
-    renameSync(staging, DIST);
+    renameSync(staging, outDir);
   } catch (error) {
     if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
     rmSync(staging, { recursive: true, force: true });
