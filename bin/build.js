@@ -21,8 +21,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
-/** What is compiled (relative to the repository); the digest covers these and this script. */
+/** What is compiled (relative to the repository); the digest covers these, this script and what shapes the emit. */
 const SOURCES = ['src', 'bench'];
+const EMIT_INPUTS = ['tsconfig.json', 'node_modules/esbuild/package.json'];
 const STAMP = 'build.json';
 
 /** Every file under the source folders, sorted (relative paths with /). */
@@ -39,10 +40,11 @@ function sourceFiles() {
   return files.sort();
 }
 
-/** One digest of every source file's path and content (and of this script): equal digests, equal dist/. */
+/** One digest of every source file's path and content (and of this script, tsconfig.json, esbuild's version): equal digests, equal dist/. */
 function sourceDigest(files = sourceFiles()) {
   const hash = createHash('sha256');
   hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  for (const file of EMIT_INPUTS) if (existsSync(join(ROOT, file))) hash.update(`\0${file}\0`).update(readFileSync(join(ROOT, file)));
   for (const file of files) hash.update(`\0${file}\0`).update(readFileSync(join(ROOT, file)));
   return hash.digest('hex');
 }
