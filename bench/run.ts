@@ -21,6 +21,8 @@ import autocannon from 'autocannon';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { measureBaselines, type Baselines } from './baselines.ts';
 import { openLoop } from './open-loop.ts';
+import { readSoakOptions, runSoak, soakLine, SOAK_FLAGS, type SoakFigures, type SoakOptions } from './soak.ts';
+import { build as buildDist, upToDate as distUpToDate } from '../bin/build.js';
 
 // ------------------------------------------------------------------ options
 
@@ -42,10 +44,13 @@ interface Options {
    * (the hub's process then does only the hub's work); `inline` — mounted in the hub's process (`npm start`'s layout).
    */
   providers: 'separate' | 'inline';
+  soak: SoakOptions;
 }
 
-type ScenarioName = 'many' | 'open' | 'hot' | 'elsom';
-const SCENARIOS: readonly ScenarioName[] = ['many', 'open', 'hot', 'elsom'];
+type ScenarioName = 'many' | 'open' | 'hot' | 'elsom' | 'soak';
+const SCENARIOS: readonly ScenarioName[] = ['many', 'open', 'hot', 'elsom', 'soak'];
+/** Run only when asked for: the soak alone takes five minutes and more. */
+const ON_REQUEST_ONLY: readonly ScenarioName[] = ['soak'];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined || raw === '') return fallback;
@@ -62,7 +67,7 @@ function readOptions(): Options {
     options: {
       seconds: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' },
       agents: { type: 'string' }, scenario: { type: 'string' }, 'baseline-seconds': { type: 'string' },
-      'baseline-clients': { type: 'string' }, rate: { type: 'string' }, providers: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'baseline-clients': { type: 'string' }, rate: { type: 'string' }, providers: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...SOAK_FLAGS,
     },
     allowPositionals: false,
   });
@@ -92,12 +97,13 @@ function readOptions(): Options {
     warmup: positiveInt('warmup', values.warmup ?? env.BENCH_WARMUP, 2, 0),
     connections: positiveInt('connections', values.connections ?? env.BENCH_CONNECTIONS, 16),
     agents: positiveInt('agents', values.agents ?? env.BENCH_AGENTS, 100),
-    scenarios: scenario === 'all' ? [...SCENARIOS] : SCENARIOS.filter((name) => chosen.includes(name)),
+    scenarios: scenario === 'all' ? SCENARIOS.filter((name) => !ON_REQUEST_ONLY.includes(name)) : SCENARIOS.filter((name) => chosen.includes(name)),
     databaseUrl: env.DATABASE_URL || undefined,
     baselineSeconds: positiveInt('baseline-seconds', values['baseline-seconds'] ?? env.BENCH_BASELINE_SECONDS, seconds, 0),
     baselineClients: positiveInt('baseline-clients', values['baseline-clients'], 16),
     rate: rate === undefined || rate === '' ? undefined : positiveInt('rate', rate, 1),
     providers,
+    soak: readSoakOptions(values, env, (message) => { process.stderr.write(`bench: ${message}\n`); process.exit(2); }),
   };
 }
 
@@ -205,7 +211,7 @@ async function startServer(options: Options, agentCount: number, extraEnv: NodeJ
   };
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = (env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', join(benchDir, 'server.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...extra, ...(await serverEntry())], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = new ServerLog();
   createInterface({ input: child.stderr! }).on('line', (line) => log.add(line));
 
@@ -238,6 +244,18 @@ async function startServer(options: Options, agentCount: number, extraEnv: NodeJ
     await new Promise((resolve) => setTimeout(resolve, 200)); // the last stderr lines
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server stderr (tail) ---\n${log.tail.join('\n')}`);
   }
+}
+
+/**
+ * The server runs compiled, as `npm start` runs the hub (dist/, rebuilt first when the sources changed: ~0.3 s);
+ * BENCH_SERVER=tsx runs it from the TypeScript sources through tsx's loader, for comparison (docs/performance.md).
+ */
+const serverMode = process.env.BENCH_SERVER === 'tsx' ? 'tsx' : 'compiled';
+
+async function serverEntry(): Promise<string[]> {
+  if (serverMode === 'tsx') return ['--import', 'tsx', join(benchDir, 'server.ts')];
+  if (!distUpToDate()) process.stderr.write(`bench: compiled the sources into dist/ in ${Math.round(await buildDist())} ms\n`);
+  return [join(repoRoot, 'dist', 'bench', 'server.js')];
 }
 
 async function stopServer(server: Server): Promise<unknown> {
@@ -467,6 +485,8 @@ interface ScenarioResult {
   peakRssMb: number | null;
   /** Cores busy on average during the scenario (its warm-up included), by process (see sampleCpu). */
   cpuCores?: CpuShares;
+  /** The memory soak's figures (bench/soak.ts). */
+  soak?: SoakFigures;
   store: string;
   agents: number;
   connections: number;
@@ -587,12 +607,14 @@ const SCENARIO_LABEL: Record<ScenarioName, (agents: number, rate?: number) => st
   open: (agents, rate) => `open loop ${rate ?? '?'}/s (${agents} agents)`,
   hot: () => 'one hot agent',
   elsom: () => 'Elsom XML (one terminal)',
+  soak: (agents, rate) => `soak ${rate ?? '?'}/s (${agents} agents)`,
 };
 
 async function runScenario(name: ScenarioName, agents: BenchAgent[], server: Server, options: Options, rate: number): Promise<ScenarioResult> {
   const rss = sampleRss(server.child.pid);
   const cpu = sampleCpu(server.child.pid, providers?.child.pid);
   try {
+    if (name === 'soak') return { ...(await runSoakScenario(agents, server, options)), peakRssMb: rss.stop(), cpuCores: cpu.stop() };
     const result = name === 'open' ? await runOpenLoop(agents, server.handshake, options, rate) : await runClosedLoop(name, agents, server.handshake, options);
     return { ...result, peakRssMb: rss.stop(), cpuCores: cpu.stop() };
   } finally {
@@ -625,6 +647,33 @@ async function runOpenLoop(agents: BenchAgent[], handshake: Handshake, options: 
       latencyMs: { check: { p50: null, p99: null, max: null }, pay: lat(r.payMs), pair: lat(r.pairMs) },
       pairsStarted: r.sent, answers: { check: r.sent, pay: r.sent }, nonZero: { check: {}, pay: {} }, httpErrors: {}, unparsable: 0,
       idMismatches: 0, examples: [`open loop: due ${r.due}, sent ${r.sent}, dropped (over ${512} in flight) ${r.dropped}, failed ${r.failed}, unanswered ${r.unanswered}`],
+      agentIds: `${agents[0]!.id}..${agents.at(-1)!.id}`,
+    },
+  };
+}
+
+async function runSoakScenario(agents: BenchAgent[], server: Server, options: Options): Promise<ScenarioResult> {
+  const { handshake } = server;
+  const soak = await runSoak({
+    url: handshake.url, tokens: agents.map((agent) => agent.token), pid: server.child.pid, stdout: server.child.stdout, options: options.soak,
+    body: () => { const id = takeTxnId(); return { id: id.toString(), text: requestBody(id) }; },
+    accept: (status, body, id) => { const answer = status === 200 ? readAnswer(body) : undefined; return answer?.result === '0' && answer.agentTransactionId === id; },
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  const r = soak.load;
+  const label = SCENARIO_LABEL.soak(agents.length, options.soak.rate);
+  scenarioAgents.set(label, agents.map((agent) => agent.id));
+  const lat = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) });
+  return {
+    name: 'soak', scenario: label, paysPerSec: round(r.pairsOk / options.soak.seconds), ratio: soak.ratio, target: soak.target, met: soak.met, peakRssMb: null,
+    soak: soak.figures, store: handshake.store, agents: agents.length, connections: 512, seconds: options.soak.seconds, pairsOk: r.pairsOk,
+    paymentsPerSec: round(r.pairsOk / options.soak.seconds), requests: r.sent * 2, requestsPerSec: round((r.sent * 2) / options.soak.seconds),
+    p50Ms: percentile(r.payMs, 50) ?? 0, p99Ms: percentile(r.payMs, 99) ?? 0, errors: r.failed + r.unanswered, nonZeroResults: 0,
+    detail: {
+      autocannon: { latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0 }, errors: 0, timeouts: 0, non2xx: 0, statusCodes: {} },
+      latencyMs: { check: { p50: null, p99: null, max: null }, pay: lat(r.payMs), pair: lat(r.pairMs) },
+      pairsStarted: r.sent, answers: { check: r.sent, pay: r.sent }, nonZero: { check: {}, pay: {} }, httpErrors: {}, unparsable: 0,
+      idMismatches: 0, examples: [`soak: due ${r.due}, sent ${r.sent}, dropped ${r.dropped}, failed ${r.failed}, unanswered ${r.unanswered}`],
       agentIds: `${agents[0]!.id}..${agents.at(-1)!.id}`,
     },
   };
@@ -726,6 +775,7 @@ function openLoopRate(options: Options, baselines: Baselines | null, done: Scena
 }
 
 function targetFor(name: ScenarioName, options: Options, baselines: Baselines | null, result: ScenarioResult, done: ScenarioResult[]): Target | null {
+  if (name === 'soak') return null; // judged by bench/soak.ts itself
   if (name === 'open') return { measure: 'payP99Ms', value: 20, baseline: 20, text: `pay p99 ≤ 20 ms at ${result.scenario.replace(/^open loop /, '')}` };
   if (name === 'elsom') {
     // One terminal is one agent: its AUTHORIZE+PAYMENT pairs against the agent API's one-agent (hot) rate of this run.
@@ -775,7 +825,8 @@ if (options.databaseUrl && options.baselineSeconds > 0) {
   }
 }
 
-const agentsNeeded = 2 * options.agents + 1; // many, open (their own agents, so the store's figures split by scenario), hot
+// many, open (their own agents, so the store's figures split by scenario), hot; the soak's own when it runs
+const agentsNeeded = 2 * options.agents + 1 + (options.scenarios.includes('soak') ? options.agents : 0);
 process.stderr.write(`bench: starting Tolem on ${storeLabel} with ${agentsNeeded} agents…\n`);
 
 let server: Server;
@@ -800,6 +851,7 @@ const agentsOf: Record<ScenarioName, BenchAgent[]> = {
   open: agents.slice(options.agents, 2 * options.agents),
   hot: agents.slice(2 * options.agents, 2 * options.agents + 1),
   elsom: [{ id: server.handshake.elsom.agentId, token: '' }],
+  soak: agents.slice(2 * options.agents + 1, 3 * options.agents + 1),
 };
 const results: ScenarioResult[] = [];
 const failures: { scenario: string; error: string }[] = [];
@@ -837,10 +889,10 @@ const ratios = manyResult && hotResult && manyResult.paymentsPerSec > 0 && manyR
 const report = {
   startedAt: startedAt.toISOString(),
   machine,
-  settings: { store: storeLabel, seconds: options.seconds, warmupSeconds: options.warmup, connections: options.connections, manyAgents: options.agents, serviceId: 'P1011', amount: '200.00' },
+  settings: { server: serverMode, dbPoolMax: process.env.DB_POOL_MAX || '10', store: storeLabel, seconds: options.seconds, warmupSeconds: options.warmup, connections: options.connections, manyAgents: options.agents, serviceId: 'P1011', amount: '200.00' },
   baselines: baselines ? { tpcb: baselines.tpcb, hotRow: baselines.hotRow, server: baselines.server, scale: Math.max(16, options.baselineClients) } : null,
   /** One line per scenario: the figures the targets are read from. */
-  scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors, cpuMsPerPay: cpuPerPay(r) })),
+  scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors, cpuMsPerPay: cpuPerPay(r), ...(r.soak ? { soak: r.soak } : {}) })),
   results,
   ratios,
   failures,
@@ -889,7 +941,7 @@ for (const r of results) {
 }
 
 const out: string[] = [];
-out.push(`Tolem bench — ${storeLabel}, ${options.seconds} s per scenario after ${options.warmup} s warm-up, ${options.connections} connections, check+pay P1011 200.00 KZT`);
+out.push(`Tolem bench — ${storeLabel} (server ${serverMode}), ${options.seconds} s per scenario after ${options.warmup} s warm-up, ${options.connections} connections, check+pay P1011 200.00 KZT`);
 out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}; load generator and server share these cores`
   + (options.providers === 'separate' ? ', as does the sandbox providers\' process' : '; the sandbox providers run in the server\'s process'));
 out.push(`load average (1 min) before/after: ${machine.loadAverage.start} / ${machine.loadAverage.end}${machine.loadAverage.start > 0.5 ? ' — the machine was busy before the run: other work shared the cores, figures are low' : ''}`);
@@ -919,6 +971,7 @@ for (const r of results) {
   ].filter(Boolean);
   if (bits.length) out.push(`${r.scenario}: ${bits.join('; ')}`);
 }
+for (const r of results) if (r.soak) out.push(soakLine(r.soak));
 for (const failure of failures) out.push(`scenario ${failure.scenario} FAILED: ${failure.error}`);
 const storeAtEnd = report.server.storeAtEnd;
 for (const [scenario, states] of Object.entries(storeAtEnd)) out.push(`store at end, ${scenario}: ${Object.entries(states).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`);

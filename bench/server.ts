@@ -12,11 +12,17 @@
  *
  * Output: exactly one JSON line on stdout, {"url": …, "store": …, "agents": [{"id": …, "token": …}]}, once listening.
  * SIGTERM (or SIGINT): write the summary, close Tolem, remove the temporary data, exit 0.
+ * SIGUSR2: run a full garbage collection and print one line {"heap": {"usedMb": …, "totalMb": …, "rssMb": …}} (the soak).
+ *
+ * bench/run.ts runs this file compiled (dist/bench/server.js, bin/build.js), as `npm start` runs the hub;
+ * BENCH_SERVER=tsx runs it from the TypeScript sources through tsx instead.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import pg from 'pg';
 import { pino } from 'pino';
 import { build, REDACTED_PATHS, type Tolem } from '../src/app.ts';
@@ -133,6 +139,16 @@ async function stop(signal: string): Promise<void> {
   process.exit(code);
 }
 
+/** The heap after a full GC, without starting node with --expose-gc (which would apply to the whole run). */
+function heapAfterGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  const mb = (bytes: number) => Math.round(bytes / 104_857.6) / 10;
+  const memory = process.memoryUsage();
+  process.stdout.write(`${JSON.stringify({ heap: { usedMb: mb(memory.heapUsed), totalMb: mb(memory.heapTotal), rssMb: mb(memory.rss) } })}\n`);
+}
+
+process.on('SIGUSR2', heapAfterGc);
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 

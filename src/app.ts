@@ -109,7 +109,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
 
 /** Opens the store (unless the caller brought one), brings its schema up to date and seeds the catalog. */
 async function openStore(config: Config, given: Db | undefined): Promise<Db> {
-  const db = given ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema }));
+  const db = given ?? (await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, poolSize: config.dbPoolMax }));
   await migrate(db);
   await db.tx((q) => seedCatalog(q, readCatalogSeed(config.catalogFile)));
   return db;

@@ -27,6 +27,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   dbSchema: string;
+  /** PostgreSQL connections this instance opens at most (its pg pool, shared by the API and the job workers). */
+  dbPoolMax: number;
   logLevel: string;
   trustProxy: boolean;
   /** The hub's own zone, for transactionDate/statusDate (Kazakhstan, UTC+5, by default). */
@@ -264,6 +266,12 @@ const v = <T>(schema: z.ZodType<T, Raw>, defaultText: string, meaning: string) =
 
 const MINUTE = 60_000;
 
+/**
+ * The repository's config/ folder: beside src/, or two folders up when this module runs compiled from dist/src/
+ * (bin/build.js), so that the default catalog is the one file in the repository, never a copy.
+ */
+const CONFIG_DIR = new URL(import.meta.url.endsWith('/dist/src/config.js') ? '../../config/' : '../config/', import.meta.url);
+
 export const VARIABLES = {
   // where and how it runs
   HOST: v(text('127.0.0.1'), '127.0.0.1', 'the address everything is served on'),
@@ -272,12 +280,13 @@ export const VARIABLES = {
   DATABASE_URL: v(optionalText(), 'unset', 'PostgreSQL server; unset: embedded PGlite in TOLEM_DATA'),
   TOLEM_DATA: v(text('./data'), './data', 'PGlite data directory'),
   DB_SCHEMA: v(text('public'), 'public', "schema of Tolem's tables"),
+  DB_POOL_MAX: v(int(10, 1, 1_000), '10', 'PostgreSQL connections of this instance at most (its pool)'),
   QUEUE_SCHEMA: v(text('pgboss'), 'pgboss', 'schema of the job queue'),
   QUEUE_POLL_SECONDS: v(decimal(1, 0.5), '1', 'how often job workers poll the queue (at least 0.5)'),
   LOG_LEVEL: v(oneOf('info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level'),
   TRUST_PROXY: v(bool(false), 'false', 'trust X-Forwarded-For'),
   TOLEM_TZ: v(offset('+05:00'), '+05:00', "the hub's zone for dates in answers"),
-  CATALOG_FILE: v(text(new URL('../config/catalog.json', import.meta.url).pathname), 'config/catalog.json', 'services and MNP tables seeded on first start'),
+  CATALOG_FILE: v(text(new URL('catalog.json', CONFIG_DIR).pathname), 'config/catalog.json', 'services and MNP tables seeded on first start'),
   SANDBOX: v(bool(true), 'true', 'mount the partner simulators under /sandbox'),
   SANDBOX_URL: v(url(), 'this server', 'where the engine reaches the sandbox providers'),
   SANDBOX_CONTROL_ALLOW: v(cidrs(['127.0.0.0/8', '::1/128']), '127.0.0.0/8,::1/128', 'addresses (CIDRs) allowed on the sandbox control routes'),
@@ -421,6 +430,7 @@ function server(e: Values) {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.TOLEM_DATA,
     dbSchema: e.DB_SCHEMA,
+    dbPoolMax: e.DB_POOL_MAX,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     hubOffsetMinutes: e.TOLEM_TZ,

@@ -79,6 +79,7 @@ describe('configuration: bad values', () => {
 
   it.each([
     ['PORT', 'abc'],
+    ['DB_POOL_MAX', '0'],
     ['LEASE_MS', '10'],
     ['TOLEM_CLOCK', 'tomorrow'],
     ['PUBLIC_URL', 'ftp://x'],
@@ -121,7 +122,7 @@ describe('configuration: defaults', () => {
   it('are the ones Tolem has always had', () => {
     const config = loadConfig({});
     expect({ ...config, catalogFile: undefined }).toEqual({
-      host: '127.0.0.1', port: 8080, publicUrl: undefined, databaseUrl: undefined, dataDir: './data', dbSchema: 'public',
+      host: '127.0.0.1', port: 8080, publicUrl: undefined, databaseUrl: undefined, dataDir: './data', dbSchema: 'public', dbPoolMax: 10,
       logLevel: 'info', trustProxy: false, hubOffsetMinutes: 300, catalogFile: undefined, sandbox: true, sandboxUrl: undefined,
       sandboxControlAllow: ['127.0.0.0/8', '::1/128'], queueSchema: 'pgboss', queuePollingSeconds: 1, demo: true,
       authCacheMs: 1_000, clockStart: undefined, adminSocket: 'data/tolem.sock', secretsKey: undefined, sessions: { idleMs: 15 * 60_000, lifetimeMs: 12 * 3_600_000 },
