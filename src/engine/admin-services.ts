@@ -38,7 +38,7 @@ import {
 } from './operators.ts';
 import type { SecretBox } from './secrets.ts';
 import { paymentRecord } from './payment-record.ts';
-import { isReconciliationSource, reconcileProviderDay, reconciliationCsv } from './reconcile.ts';
+import { isReconciliationSource, reconcileProviderDay, reconciliationCsv, reconciliationCsvLines } from './reconcile.ts';
 import { appendAudit } from './audit.ts';
 import { listAgents, openPaymentCounts, paymentsPerMinute, searchPayments, type PaymentFilters, type PaymentPage } from './payment-search.ts';
 import type { PaymentEngine } from './payments.ts';
@@ -217,6 +217,8 @@ function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: strin
       return tracked(actor, provider, day, await claimReconciliationRun(db, provider, day, clock), options.confirm);
     },
     csv: (runId: bigint) => reconciliationCsv(db, runId),
+    /** The same CSV as lines read page by page (the console streams them). */
+    csvLines: (runId: bigint) => reconciliationCsvLines(db, runId),
     /** The providers that can reconcile (those whose adapter is a reconciliation source). */
     providers: (names: string[]) => names.filter((name) => isReconciliationSource(sourceOf(name))),
     runs: (provider?: string, limit?: number) => listReconciliationRuns(db, provider, limit),
