@@ -86,3 +86,42 @@ export function* plantedRegistry(day: ReconDay): Generator<RegistryRow> {
     yield row(FOREIGN_ID + BigInt(j), j, 77_700n);
   }
 }
+
+/** What the server tells the bench of the day it prepared (the handshake's `recon`). */
+export interface ReconHandshake {
+  /** The admin API's Unix socket (the bench runs the reconciliation through it, in the server process). */
+  socket: string;
+  provider: string;
+  day: string;
+  payments: number;
+  expected: ReturnType<typeof expectedCounts>;
+  /** How long writing the hub's side took (generate_series), for the record. */
+  seedSeconds: number;
+}
+
+/**
+ * The server half: an agent of its own, the day's payments seeded, the simulator's registry of the day generated
+ * from the same formula, and the admin API on a Unix socket. `tolem` is the running Tolem of bench/server.ts.
+ */
+export async function prepareReconDay(
+  tolem: { ctx: { db: Queryable; config: { hubOffsetMinutes: number }; sandbox?: { simulators: Map<string, { generateRegistry(day: string, rows: () => Iterable<RegistryRow>): void }> } }; listenAdminSocket(path: string): Promise<void> },
+  options: { payments: number; socket: string; agentId: bigint },
+): Promise<ReconHandshake> {
+  const day: ReconDay = {
+    day: RECON_DAY, offsetMinutes: tolem.ctx.config.hubOffsetMinutes, payments: options.payments, planted: 5, agentId: options.agentId,
+    serviceId: 'P1011', provider: 'sandbox-mobile',
+  };
+  const started = performance.now();
+  await seedReconDay(tolem.ctx.db, day);
+  // Fresh statistics, as autovacuum would gather them on a real store: the join is planned on the day's true size.
+  await tolem.ctx.db.query('ANALYZE payments');
+  const seedSeconds = Math.round((performance.now() - started) / 100) / 10;
+  const simulator = tolem.ctx.sandbox?.simulators.get('mobile');
+  if (!simulator) throw new Error('the bench server runs without its sandbox providers');
+  simulator.generateRegistry(day.day, () => plantedRegistry(day));
+  await tolem.listenAdminSocket(options.socket);
+  return { socket: options.socket, provider: day.provider, day: day.day, payments: day.payments, expected: expectedCounts(day), seedSeconds };
+}
+
+/** A day well before any bench run's own payments (they are made today). */
+export const RECON_DAY = '2026-01-15';

@@ -21,6 +21,8 @@ import autocannon from 'autocannon';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { measureBaselines, type Baselines } from './baselines.ts';
 import { openLoop } from './open-loop.ts';
+import { reconEntry, reconRow, reconSummary, runRecon, type ReconResult } from './recon.ts';
+import type { ReconHandshake } from './recon-day.ts';
 
 // ------------------------------------------------------------------ options
 
@@ -29,7 +31,7 @@ interface Options {
   warmup: number;
   connections: number;
   agents: number;
-  scenarios: ScenarioName[];
+  scenarios: BenchScenario[];
   databaseUrl: string | undefined;
   /** pgbench's run per baseline; 0 skips the baselines. */
   baselineSeconds: number;
@@ -40,7 +42,9 @@ interface Options {
 }
 
 type ScenarioName = 'many' | 'open' | 'hot' | 'elsom';
-const SCENARIOS: readonly ScenarioName[] = ['many', 'open', 'hot', 'elsom'];
+/** recon: the reconciliation of a generated provider day (bench/recon.ts), not a load. */
+type BenchScenario = ScenarioName | 'recon';
+const SCENARIOS: readonly BenchScenario[] = ['many', 'open', 'hot', 'elsom', 'recon'];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined || raw === '') return fallback;
@@ -107,6 +111,7 @@ interface Handshake {
   store: string;
   agents: BenchAgent[];
   elsom: ElsomTerminal;
+  recon?: ReconHandshake;
 }
 
 /** The Elsom terminal the server made for the Elsom scenario (its password only as the MD5 the wallet sends). */
@@ -688,6 +693,8 @@ if (options.databaseUrl && options.baselineSeconds > 0) {
 const agentsNeeded = 2 * options.agents + 1; // many, open (their own agents, so the store's figures split by scenario), hot
 process.stderr.write(`bench: starting Tolem on ${storeLabel} with ${agentsNeeded} agents…\n`);
 
+// The reconciliation's day is seeded by the server before its handshake (bench/recon-day.ts).
+if (options.scenarios.includes('recon')) process.env.BENCH_RECON_PAYMENTS ??= '1000000';
 let server: Server;
 try {
   server = await startServer(options, agentsNeeded);
@@ -707,8 +714,13 @@ const agentsOf: Record<ScenarioName, BenchAgent[]> = {
 const results: ScenarioResult[] = [];
 const failures: { scenario: string; error: string }[] = [];
 const startedAt = new Date();
+let reconciliation: ReconResult | undefined;
 for (const name of options.scenarios) {
   try {
+    if (name === 'recon') {
+      reconciliation = await runRecon(server.handshake.recon, server.child.pid);
+      continue;
+    }
     const result = await runScenario(name, agentsOf[name], server, options, openLoopRate(options, baselines, results));
     results.push(judge(result, targetFor(name, options, baselines, result, results)));
   } catch (error) {
@@ -744,6 +756,7 @@ const report = {
   /** One line per scenario: the figures the targets are read from. */
   scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors })),
   results,
+  reconciliation: reconciliation ? reconEntry(reconciliation) : null,
   ratios,
   failures,
   server: {
@@ -760,6 +773,7 @@ for (const r of results) {
   const pay = r.detail.latencyMs.pay;
   rows.push([r.scenario, r.paysPerSec, pay.p50 ?? '-', pay.p99 ?? '-', r.ratio ?? '-', r.target ?? '- (no baseline)', r.met === null ? '-' : r.met ? 'yes' : 'NO', r.peakRssMb ?? '-', r.errors, r.nonZeroResults]);
 }
+if (reconciliation) rows.push(reconRow(reconciliation));
 const latencyRows: (string | number)[][] = [['scenario', 'check p50', 'check p99', 'pay p50', 'pay p99', 'pair p50', 'pair p99', 'pairs ok/started', 'id mismatches']];
 for (const r of results) {
   const l = r.detail.latencyMs;
@@ -791,6 +805,7 @@ for (const r of results) {
   ].filter(Boolean);
   if (bits.length) out.push(`${r.scenario}: ${bits.join('; ')}`);
 }
+if (reconciliation) out.push(reconSummary(reconciliation));
 for (const failure of failures) out.push(`scenario ${failure.scenario} FAILED: ${failure.error}`);
 const storeAtEnd = report.server.storeAtEnd;
 for (const [scenario, states] of Object.entries(storeAtEnd)) out.push(`store at end, ${scenario}: ${Object.entries(states).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`);

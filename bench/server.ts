@@ -24,6 +24,7 @@ import { loadConfig } from '../src/config.ts';
 import { createAgent } from '../src/engine/agents.ts';
 import { createElsomTerminal, elsomPasswordMd5 } from '../src/engine/terminals.ts';
 import { checkInvariants } from '../src/ledger/ledger.ts';
+import { prepareReconDay } from './recon-day.ts';
 
 /** 10^12 KZT: no scenario can run an agent dry, so every refusal seen is a real one. */
 const OPENING_BALANCE_MINOR = 100_000_000_000_000n;
@@ -33,6 +34,10 @@ if (!Number.isInteger(agentCount) || agentCount < 1 || agentCount > 10_000) {
   process.stderr.write(`bench server: BENCH_AGENTS must be an integer 1..10000, got "${process.env.BENCH_AGENTS}"\n`);
   process.exit(2);
 }
+
+/** The reconciliation scenario's day (bench/recon-day.ts): payments to seed; 0 or unset: none. */
+const reconPayments = Number(process.env.BENCH_RECON_PAYMENTS ?? '0');
+const reconSocket = join(tmpdir(), `tolem-bench-admin-${process.pid}.sock`);
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
 // A fresh on-disk PGlite directory, as `tolem start` uses; BENCH_PGLITE_DATA=memory:// for an in-memory store.
@@ -120,6 +125,7 @@ async function stop(signal: string): Promise<void> {
     code = 1;
   } finally {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    rmSync(reconSocket, { force: true });
   }
   process.exit(code);
 }
@@ -137,7 +143,11 @@ try {
     });
     agents.push({ id: created.agent.id.toString(), token: created.token! });
   }
-  process.stdout.write(`${JSON.stringify({ url, store: tolem.ctx.db.kind, agents, elsom: await elsomTerminal(tolem) })}\n`);
+  const elsom = await elsomTerminal(tolem);
+  const recon = reconPayments > 0
+    ? await prepareReconDay(tolem, { payments: reconPayments, socket: reconSocket, agentId: (await createAgent(tolem.ctx.db, { name: 'Bench reconciliation', currency: 'KZT', openingBalanceMinor: 0n, issueToken: false })).agent.id })
+    : undefined;
+  process.stdout.write(`${JSON.stringify({ url, store: tolem.ctx.db.kind, agents, elsom, ...(recon ? { recon } : {}) })}\n`);
 } catch (error) {
   log.fatal({ err: error }, 'bench: server failed to start');
   await tolem?.close().catch(() => undefined);

@@ -22,7 +22,7 @@ export interface RegistryLimits {
   idleMs: number;
 }
 
-export const REGISTRY_LIMITS: RegistryLimits = { pageSize: 5_000, maxLineBytes: 4_096, maxLines: 20_000_000, idleMs: 60_000 };
+export const REGISTRY_LIMITS: RegistryLimits = { pageSize: 1_000, maxLineBytes: 4_096, maxLines: 20_000_000, idleMs: 60_000 };
 
 const REFERENCE = /^\d{1,18}$/;
 
