@@ -19,8 +19,11 @@ export function describeReport(report: ReconcileReport, label = 'Alseco'): strin
     ...differences.map((item) =>
       `  ${item.kind}\tSysRef ${item.reference}\tTolem ${item.tolemAmountMinor === null ? '-' : formatAmount(item.tolemAmountMinor)}\t${label} ${item.providerAmountMinor === null ? '-' : formatAmount(item.providerAmountMinor)}\t→ ${item.action}`),
     ...(unshown > 0 ? [`  … and ${unshown} more differences (--csv writes them all)`] : []),
-    report.confirmation.attempted ? `  day check (GetBankDayChecks): ${report.confirmation.confirmed ? 'confirmed' : 'NOT confirmed'} ${report.confirmation.detail}` : '  day not confirmed to Alseco (differences, or --no-confirm)',
-    `  settlement statement (GetReport108e): ${report.settlement.status}, ${report.settlement.lines} lines, ${formatAmount(report.settlement.totalMinor)} KZT ${report.settlement.message}`,
+    // A provider without a day check or a settlement statement (the sandbox ones) has no such lines.
+    ...(report.confirmation.attempted ? [`  day check (GetBankDayChecks): ${report.confirmation.confirmed ? 'confirmed' : 'NOT confirmed'} ${report.confirmation.detail}`]
+      : label === 'Alseco' ? ['  day not confirmed to Alseco (differences, or --no-confirm)'] : []),
+    ...(report.settlement.status !== 'skipped' || label === 'Alseco'
+      ? [`  settlement statement (GetReport108e): ${report.settlement.status}, ${report.settlement.lines} lines, ${formatAmount(report.settlement.totalMinor)} KZT ${report.settlement.message}`] : []),
     ...(report.error ? [`  error: ${report.error}`] : []),
   ];
   return lines.join('\n');
