@@ -107,6 +107,8 @@ export interface ReconcileOptions {
   clock?: Clock;
   /** A run row claimed beforehand (engine/reconciliation-runs.ts: a tracked run); unset: a new row. */
   runId?: bigint;
+  /** Matched items stored one row each up to this many (default MATCHED_ITEMS_STORED_UP_TO); above it, counted only. */
+  matchedItemsStoredUpTo?: number;
 }
 
 /**
@@ -181,7 +183,7 @@ export async function reconcileProviderDay(db: Db, source: ReconciliationSource,
     const window: DayWindow = { runId, provider: source.provider, from, to };
     const figures = await classifiedFigures(db, window);
     Object.assign(report, figures);
-    report.matchedItemsStored = figures.counts.matched <= MATCHED_ITEMS_STORED_UP_TO;
+    report.matchedItemsStored = figures.counts.matched <= (options.matchedItemsStoredUpTo ?? MATCHED_ITEMS_STORED_UP_TO);
     await storeItems(db, window, report.matchedItemsStored);
     report.items = await storedItems(db, runId, REPORT_ITEMS);
     const total = Object.values(report.counts).reduce((sum, n) => sum + n, 0);

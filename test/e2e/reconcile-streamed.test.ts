@@ -14,7 +14,9 @@ import { FIRST_ID, expectedCounts, plantedIndexes, plantedRegistry, seedReconDay
 import { businessDay } from '../../src/domain/time.ts';
 import { reconcileProviderDay, reconciliationCsv } from '../../src/engine/reconcile.ts';
 import { SimulatedProviderAdapter } from '../../src/providers/simulated/index.ts';
+import { createOperator } from '../../src/engine/operators.ts';
 import { newAgent, startTolem, type Harness } from '../helpers/harness.ts';
+import { PanelClient } from '../helpers/panel.ts';
 
 let h: Harness;
 let day: ReconDay;
@@ -90,6 +92,35 @@ describe('a streamed day of 20,000 payments', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ provider: 'sandbox-mobile', day: day.day, status: 'mismatches', counts: expectedCounts(day) });
     expect((await overSocket('POST', '/reconciliations/sandbox-nothing', { day: day.day })).status).toBe(404);
+    const notADay = await overSocket('POST', '/reconciliations/sandbox-mobile', { day: '2026-02-30' });
+    expect(notADay).toMatchObject({ status: 400, body: { error: { code: 'bad_day' } } });
+  });
+});
+
+describe('a day whose matched payments are counted, not stored', () => {
+  it('keeps the differences and the counts; the console shows the counts and streams the CSV of what is stored', async () => {
+    const report = await reconcileProviderDay(h.db, adapter(), day.day, { confirm: false, matchedItemsStoredUpTo: 1_000 });
+    expect(report.counts).toEqual(expectedCounts(day));
+    expect(report.matchedItemsStored).toBe(false);
+    const differences = report.counts.missing_at_provider + report.counts.missing_at_tolem + report.counts.amount_mismatch;
+    expect(await itemCount(report.runId)).toBe(differences);
+    const stored = (await h.db.query<{ matched_count: number; mismatch_count: number; matched_items_stored: boolean }>(
+      'SELECT matched_count, mismatch_count, matched_items_stored FROM reconciliation_runs WHERE id = $1', [report.runId])).rows[0];
+    expect(stored).toEqual({ matched_count: report.counts.matched, mismatch_count: differences, matched_items_stored: false });
+
+    await createOperator(h.db, { login: 'rita', password: 'correct horse battery', role: 'viewer' }, h.tolem.ctx.clock);
+    const viewer = new PanelClient(h.url, '/console');
+    expect((await viewer.login('rita', 'correct horse battery')).status).toBe(303);
+    const page = await viewer.get(`/reconciliation/runs/${report.runId}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(new RegExp(`data-kind="matched">[^<]*: <strong>${report.counts.matched}</strong>`));
+    expect(page.text).toContain('id="items-partial"');
+    const csv = await viewer.get(`/reconciliation/runs/${report.runId}/items.csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = csv.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('kind,reference,payment_id,provider_ref,account,tolem_state,tolem_amount,provider_amount,action');
+    expect(lines).toHaveLength(1 + differences);
   });
 });
 
