@@ -1,11 +1,13 @@
 /**
- * The reconciliation scenario of `npm run bench` (`--scenario recon`): the server (bench/server.ts) seeded a provider
- * business day of BENCH_RECON_PAYMENTS succeeded payments (a million by default) and generates the simulator's
- * registry of that day on the fly with planted mismatches (bench/recon-day.ts). This half asks the server, over its
+ * The reconciliation scenario of `npm run bench` (`--scenario recon`): asked by SIGUSR2 when the scenario starts, the
+ * server (bench/server.ts) seeds a provider business day of BENCH_RECON_PAYMENTS succeeded payments (a million by
+ * default) and generates the simulator's registry of that day on the fly with planted mismatches
+ * (bench/recon-day.ts); the other scenarios run before, on a store without them. This half then asks the server, over its
  * admin API's Unix socket, to reconcile the day — the registry streamed as CSV over loopback HTTP, staged and
  * classified in the store — and measures the wall time of that one call and the server's peak resident memory
  * (VmRSS from /proc, every 250 ms) against the issue's targets: ≤ 60 s and ≤ 300 MB. See bench/README.md.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -62,8 +64,42 @@ function overSocket(socket: string, path: string, body: unknown): Promise<{ stat
   });
 }
 
-export async function runRecon(recon: ReconHandshake | undefined, pid: number | undefined): Promise<ReconResult> {
-  if (!recon) throw new Error('the server prepared no reconciliation day (BENCH_RECON_PAYMENTS)');
+/** Asks the server to seed the day (SIGUSR2) and waits for its answer line on stdout (read beside the handshake's reader). */
+function prepareDay(child: ChildProcess): Promise<ReconHandshake> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const done = (settle: () => void) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      settle();
+    };
+    const onData = (chunk: Buffer | string) => {
+      buffered += chunk.toString();
+      for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        let parsed: { recon?: ReconHandshake | null; error?: string };
+        try {
+          parsed = JSON.parse(line) as typeof parsed;
+        } catch {
+          continue;
+        }
+        if (!('recon' in parsed)) continue;
+        const answer = parsed;
+        done(() => (answer.recon ? resolve(answer.recon) : reject(new Error(`the server could not prepare the reconciliation day: ${answer.error ?? 'unknown'}`))));
+        return;
+      }
+    };
+    const timer = setTimeout(() => done(() => reject(new Error('the server did not prepare the reconciliation day within 10 minutes'))), 10 * 60_000);
+    child.stdout!.on('data', onData);
+    child.kill('SIGUSR2');
+  });
+}
+
+export async function runRecon(child: ChildProcess): Promise<ReconResult> {
+  const pid = child.pid;
+  process.stderr.write(`bench: recon: seeding the day (${process.env.BENCH_RECON_PAYMENTS ?? '1000000'} payments)…\n`);
+  const recon = await prepareDay(child);
   process.stderr.write(`bench: recon: reconciling ${recon.payments} payments of ${recon.provider} ${recon.day} (seeded in ${recon.seedSeconds} s)\n`);
   const rssBeforeMb = rssMb(pid);
   let peak = rssBeforeMb ?? 0;

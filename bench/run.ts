@@ -22,7 +22,6 @@ import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { measureBaselines, type Baselines } from './baselines.ts';
 import { openLoop } from './open-loop.ts';
 import { reconEntry, reconRow, reconSummary, runRecon, type ReconResult } from './recon.ts';
-import type { ReconHandshake } from './recon-day.ts';
 
 // ------------------------------------------------------------------ options
 
@@ -111,7 +110,6 @@ interface Handshake {
   store: string;
   agents: BenchAgent[];
   elsom: ElsomTerminal;
-  recon?: ReconHandshake;
 }
 
 /** The Elsom terminal the server made for the Elsom scenario (its password only as the MD5 the wallet sends). */
@@ -693,8 +691,6 @@ if (options.databaseUrl && options.baselineSeconds > 0) {
 const agentsNeeded = 2 * options.agents + 1; // many, open (their own agents, so the store's figures split by scenario), hot
 process.stderr.write(`bench: starting Tolem on ${storeLabel} with ${agentsNeeded} agents…\n`);
 
-// The reconciliation's day is seeded by the server before its handshake (bench/recon-day.ts).
-if (options.scenarios.includes('recon')) process.env.BENCH_RECON_PAYMENTS ??= '1000000';
 let server: Server;
 try {
   server = await startServer(options, agentsNeeded);
@@ -718,7 +714,7 @@ let reconciliation: ReconResult | undefined;
 for (const name of options.scenarios) {
   try {
     if (name === 'recon') {
-      reconciliation = await runRecon(server.handshake.recon, server.child.pid);
+      reconciliation = await runRecon(server.child);
       continue;
     }
     const result = await runScenario(name, agentsOf[name], server, options, openLoopRate(options, baselines, results));

@@ -35,8 +35,11 @@ if (!Number.isInteger(agentCount) || agentCount < 1 || agentCount > 10_000) {
   process.exit(2);
 }
 
-/** The reconciliation scenario's day (bench/recon-day.ts): payments to seed; 0 or unset: none. */
-const reconPayments = Number(process.env.BENCH_RECON_PAYMENTS ?? '0');
+/**
+ * The reconciliation scenario's day (bench/recon-day.ts): payments to seed when the parent sends SIGUSR2 (right before
+ * that scenario, so the other scenarios run on a store without them); the answer is one JSON line {"recon": …}.
+ */
+const reconPayments = Number(process.env.BENCH_RECON_PAYMENTS ?? '1000000');
 const reconSocket = join(tmpdir(), `tolem-bench-admin-${process.pid}.sock`);
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -130,6 +133,17 @@ async function stop(signal: string): Promise<void> {
   process.exit(code);
 }
 
+process.on('SIGUSR2', () => {
+  if (!tolem) return;
+  const t = tolem;
+  void createAgent(t.ctx.db, { name: 'Bench reconciliation', currency: 'KZT', openingBalanceMinor: 0n, issueToken: false })
+    .then((created) => prepareReconDay(t, { payments: reconPayments, socket: reconSocket, agentId: created.agent.id }))
+    .then((recon) => process.stdout.write(`${JSON.stringify({ recon })}\n`))
+    .catch((error: unknown) => {
+      log.error({ err: error }, 'bench: the reconciliation day could not be prepared');
+      process.stdout.write(`${JSON.stringify({ recon: null, error: error instanceof Error ? error.message : String(error) })}\n`);
+    });
+});
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
@@ -143,11 +157,7 @@ try {
     });
     agents.push({ id: created.agent.id.toString(), token: created.token! });
   }
-  const elsom = await elsomTerminal(tolem);
-  const recon = reconPayments > 0
-    ? await prepareReconDay(tolem, { payments: reconPayments, socket: reconSocket, agentId: (await createAgent(tolem.ctx.db, { name: 'Bench reconciliation', currency: 'KZT', openingBalanceMinor: 0n, issueToken: false })).agent.id })
-    : undefined;
-  process.stdout.write(`${JSON.stringify({ url, store: tolem.ctx.db.kind, agents, elsom, ...(recon ? { recon } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ url, store: tolem.ctx.db.kind, agents, elsom: await elsomTerminal(tolem) })}\n`);
 } catch (error) {
   log.fatal({ err: error }, 'bench: server failed to start');
   await tolem?.close().catch(() => undefined);
