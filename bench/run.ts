@@ -23,6 +23,7 @@ import { measureBaselines, type Baselines } from './baselines.ts';
 import { openLoop } from './open-loop.ts';
 import { readSoakOptions, runSoak, soakLine, SOAK_FLAGS, type SoakFigures, type SoakOptions } from './soak.ts';
 import { build as buildDist, upToDate as distUpToDate } from '../bin/build.js';
+import { reconEntry, reconRow, reconSummary, runRecon, type ReconResult } from './recon.ts';
 
 // ------------------------------------------------------------------ options
 
@@ -31,7 +32,7 @@ interface Options {
   warmup: number;
   connections: number;
   agents: number;
-  scenarios: ScenarioName[];
+  scenarios: BenchScenario[];
   databaseUrl: string | undefined;
   /** pgbench's run per baseline; 0 skips the baselines. */
   baselineSeconds: number;
@@ -48,9 +49,11 @@ interface Options {
 }
 
 type ScenarioName = 'many' | 'open' | 'hot' | 'elsom' | 'soak';
-const SCENARIOS: readonly ScenarioName[] = ['many', 'open', 'hot', 'elsom', 'soak'];
+/** recon: the reconciliation of a generated provider day (bench/recon.ts), not a load. */
+type BenchScenario = ScenarioName | 'recon';
+const SCENARIOS: readonly BenchScenario[] = ['many', 'open', 'hot', 'elsom', 'recon', 'soak'];
 /** Run only when asked for: the soak alone takes five minutes and more. */
-const ON_REQUEST_ONLY: readonly ScenarioName[] = ['soak'];
+const ON_REQUEST_ONLY: readonly BenchScenario[] = ['soak'];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined || raw === '') return fallback;
@@ -856,8 +859,13 @@ const agentsOf: Record<ScenarioName, BenchAgent[]> = {
 const results: ScenarioResult[] = [];
 const failures: { scenario: string; error: string }[] = [];
 const startedAt = new Date();
+let reconciliation: ReconResult | undefined;
 for (const name of options.scenarios) {
   try {
+    if (name === 'recon') {
+      reconciliation = await runRecon(server.child);
+      continue;
+    }
     const result = await runScenario(name, agentsOf[name], server, options, openLoopRate(options, baselines, results));
     results.push(judge(result, targetFor(name, options, baselines, result, results)));
   } catch (error) {
@@ -894,6 +902,7 @@ const report = {
   /** One line per scenario: the figures the targets are read from. */
   scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors, cpuMsPerPay: cpuPerPay(r), ...(r.soak ? { soak: r.soak } : {}) })),
   results,
+  reconciliation: reconciliation ? reconEntry(reconciliation) : null,
   ratios,
   failures,
   server: {
@@ -912,6 +921,7 @@ for (const r of results) {
   const pay = r.detail.latencyMs.pay;
   rows.push([r.scenario, r.paysPerSec, pay.p50 ?? '-', pay.p99 ?? '-', r.ratio ?? '-', r.target ?? '- (no baseline)', r.met === null ? '-' : r.met ? 'yes' : 'NO', r.peakRssMb ?? '-', r.errors, r.nonZeroResults]);
 }
+if (reconciliation) rows.push(reconRow(reconciliation));
 const latencyRows: (string | number)[][] = [['scenario', 'check p50', 'check p99', 'pay p50', 'pay p99', 'pair p50', 'pair p99', 'pairs ok/started', 'id mismatches']];
 for (const r of results) {
   const l = r.detail.latencyMs;
@@ -972,6 +982,7 @@ for (const r of results) {
   if (bits.length) out.push(`${r.scenario}: ${bits.join('; ')}`);
 }
 for (const r of results) if (r.soak) out.push(soakLine(r.soak));
+if (reconciliation) out.push(reconSummary(reconciliation));
 for (const failure of failures) out.push(`scenario ${failure.scenario} FAILED: ${failure.error}`);
 const storeAtEnd = report.server.storeAtEnd;
 for (const [scenario, states] of Object.entries(storeAtEnd)) out.push(`store at end, ${scenario}: ${Object.entries(states).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`);

@@ -30,6 +30,7 @@ import { loadConfig } from '../src/config.ts';
 import { createAgent } from '../src/engine/agents.ts';
 import { createElsomTerminal, elsomPasswordMd5 } from '../src/engine/terminals.ts';
 import { checkInvariants } from '../src/ledger/ledger.ts';
+import { prepareReconDay } from './recon-day.ts';
 
 /** 10^12 KZT: no scenario can run an agent dry, so every refusal seen is a real one. */
 const OPENING_BALANCE_MINOR = 100_000_000_000_000n;
@@ -39,6 +40,13 @@ if (!Number.isInteger(agentCount) || agentCount < 1 || agentCount > 10_000) {
   process.stderr.write(`bench server: BENCH_AGENTS must be an integer 1..10000, got "${process.env.BENCH_AGENTS}"\n`);
   process.exit(2);
 }
+
+/**
+ * The reconciliation scenario's day (bench/recon-day.ts): payments to seed when the parent sends SIGHUP (right before
+ * that scenario, so the other scenarios run on a store without them); the answer is one JSON line {"recon": …}.
+ */
+const reconPayments = Number(process.env.BENCH_RECON_PAYMENTS ?? '1000000');
+const reconSocket = join(tmpdir(), `tolem-bench-admin-${process.pid}.sock`);
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
 // A fresh on-disk PGlite directory, as `tolem start` uses; BENCH_PGLITE_DATA=memory:// for an in-memory store.
@@ -135,6 +143,7 @@ async function stop(signal: string): Promise<void> {
     code = 1;
   } finally {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    rmSync(reconSocket, { force: true });
   }
   process.exit(code);
 }
@@ -149,6 +158,19 @@ function heapAfterGc(): void {
 }
 
 process.on('SIGUSR2', heapAfterGc);
+
+// SIGHUP, not SIGUSR2 (the soak's heap reading): seed the reconciliation day.
+process.on('SIGHUP', () => {
+  if (!tolem) return;
+  const t = tolem;
+  void createAgent(t.ctx.db, { name: 'Bench reconciliation', currency: 'KZT', openingBalanceMinor: 0n, issueToken: false })
+    .then((created) => prepareReconDay(t, { payments: reconPayments, socket: reconSocket, agentId: created.agent.id }))
+    .then((recon) => process.stdout.write(`${JSON.stringify({ recon })}\n`))
+    .catch((error: unknown) => {
+      log.error({ err: error }, 'bench: the reconciliation day could not be prepared');
+      process.stdout.write(`${JSON.stringify({ recon: null, error: error instanceof Error ? error.message : String(error) })}\n`);
+    });
+});
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 

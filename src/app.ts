@@ -134,12 +134,12 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
   const { log, clock, db, secrets } = base;
   const metrics = createMetrics(!options.db);
   const catalog = new Catalog(db);
-  const providers = buildProviderRegistry(config.alseco, () => selfUrl.get(), clock);
+  const providers = buildProviderRegistry(config.alseco, () => selfUrl.get(), clock, config.hubOffsetMinutes);
   // Every partner exchange of a payment is recorded for its timeline, seen where the HTTP client sends it.
   const exchanges = new ExchangeJournal(db, clock, log.child({ module: 'exchanges' }), { capture: captureHttpExchanges });
   const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock, exchanges);
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
-  const sandbox = config.sandbox ? createSandboxProviders(clock) : undefined;
+  const sandbox = config.sandbox ? createSandboxProviders(clock, config.hubOffsetMinutes) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
   const admin = createAdminServices(db, {
     clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name), providerNames: providers.names(), secrets,

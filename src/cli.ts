@@ -7,6 +7,7 @@ import { admin, agentCreateOptions, createAgentCommand, print, registerAgentComm
 import { registerMoneyCommands, registerOperationCommands, registerPaymentCommands } from './cli/operations-commands.ts';
 import { registerCatalogCommands } from './cli/catalog-commands.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
+import { registerReconcileCli } from './cli/reconcile.ts';
 import { SocketInUseError } from './admin/socket.ts';
 import { registerElsomSandboxCommands, withElsomOptions } from './cli/elsom.ts';
 
@@ -92,6 +93,7 @@ registerCatalogCommands(program);
 registerElsomSandboxCommands(program);
 
 registerAlsecoCli(program);
+registerReconcileCli(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tolem: ${error instanceof Error ? error.message : String(error)}\n`);

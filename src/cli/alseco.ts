@@ -9,15 +9,21 @@ import { formatAmount } from '../domain/money.ts';
 import { RECONCILE_KINDS, type ReconcileReport } from '../engine/reconcile.ts';
 import { admin } from './admin-commands.ts';
 
-export function describeReport(report: ReconcileReport): string {
+export function describeReport(report: ReconcileReport, label = 'Alseco'): string {
+  const differences = report.items.filter((item) => item.kind !== 'matched');
+  const unshown = report.counts.missing_at_provider + report.counts.missing_at_tolem + report.counts.amount_mismatch - differences.length;
   const lines = [
-    `Alseco ${report.day}: ${report.status} (run ${report.runId})`,
-    `  Tolem ${report.tolemCount} payments, ${formatAmount(report.tolemTotalMinor)} KZT; Alseco ${report.providerCount} payments, ${formatAmount(report.providerTotalMinor)} KZT`,
+    `${label} ${report.day}: ${report.status} (run ${report.runId})`,
+    `  Tolem ${report.tolemCount} payments, ${formatAmount(report.tolemTotalMinor)} KZT; ${label} ${report.providerCount} payments, ${formatAmount(report.providerTotalMinor)} KZT`,
     `  ${RECONCILE_KINDS.map((kind) => `${kind} ${report.counts[kind]}`).join(', ')}`,
-    ...report.items.filter((item) => item.kind !== 'matched').map((item) =>
-      `  ${item.kind}\tSysRef ${item.reference}\tTolem ${item.tolemAmountMinor === null ? '-' : formatAmount(item.tolemAmountMinor)}\tAlseco ${item.providerAmountMinor === null ? '-' : formatAmount(item.providerAmountMinor)}\t→ ${item.action}`),
-    report.confirmation.attempted ? `  day check (GetBankDayChecks): ${report.confirmation.confirmed ? 'confirmed' : 'NOT confirmed'} ${report.confirmation.detail}` : '  day not confirmed to Alseco (differences, or --no-confirm)',
-    `  settlement statement (GetReport108e): ${report.settlement.status}, ${report.settlement.lines} lines, ${formatAmount(report.settlement.totalMinor)} KZT ${report.settlement.message}`,
+    ...differences.map((item) =>
+      `  ${item.kind}\tSysRef ${item.reference}\tTolem ${item.tolemAmountMinor === null ? '-' : formatAmount(item.tolemAmountMinor)}\t${label} ${item.providerAmountMinor === null ? '-' : formatAmount(item.providerAmountMinor)}\t→ ${item.action}`),
+    ...(unshown > 0 ? [`  … and ${unshown} more differences (--csv writes them all)`] : []),
+    // A provider without a day check or a settlement statement (the sandbox ones) has no such lines.
+    ...(report.confirmation.attempted ? [`  day check (GetBankDayChecks): ${report.confirmation.confirmed ? 'confirmed' : 'NOT confirmed'} ${report.confirmation.detail}`]
+      : label === 'Alseco' ? ['  day not confirmed to Alseco (differences, or --no-confirm)'] : []),
+    ...(report.settlement.status !== 'skipped' || label === 'Alseco'
+      ? [`  settlement statement (GetReport108e): ${report.settlement.status}, ${report.settlement.lines} lines, ${formatAmount(report.settlement.totalMinor)} KZT ${report.settlement.message}`] : []),
     ...(report.error ? [`  error: ${report.error}`] : []),
   ];
   return lines.join('\n');
@@ -43,7 +49,7 @@ export function registerAlsecoCli(program: Command): void {
 }
 
 /** The report as the API wrote it (amounts as decimal text) back in the engine's types, for describeReport. */
-function revive(report: any): ReconcileReport {
+export function revive(report: any): ReconcileReport {
   const minor = (value: string | null) => (value === null ? null : BigInt(value));
   return {
     ...report,

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReconcileItem } from '../engine/reconcile.ts';
 import { consolePage, text } from './page.ts';
@@ -57,17 +58,18 @@ export function registerReconciliation(app: FastifyInstance, deps: ConsoleDeps):
     if (!signed) return reply;
     const found = ID.test(request.params.id) ? await rec.findRun(BigInt(request.params.id)) : undefined;
     if (!found) return notFound(deps, reply, signed);
+    // The first page of items (differences first); the counts are the run's, whatever the page shows.
     const items = [...found.items].sort((a, b) => ORDER[a.kind] - ORDER[b.kind]);
-    const counts = { matched: 0, missing_at_provider: 0, missing_at_tolem: 0, amount_mismatch: 0 };
-    for (const item of items) counts[item.kind] += 1;
-    return deps.send(reply, 200, consolePage(signed.view, 'reconciliation-run', `${text(signed.view.lang, 'nav_reconciliation')} ${found.run.id}`, { run: found.run, items, counts }));
+    const shown = items.length < Object.values(found.counts).reduce((sum, n) => sum + n, 0);
+    return deps.send(reply, 200, consolePage(signed.view, 'reconciliation-run', `${text(signed.view.lang, 'nav_reconciliation')} ${found.run.id}`, { run: found.run, items, counts: found.counts, partial: shown }));
   });
   app.get<{ Params: { id: string } }>('/reconciliation/runs/:id/items.csv', async (request, reply) => {
     const signed = await deps.page(request, reply, 'reconciliation.read');
     if (!signed) return reply;
     if (!ID.test(request.params.id) || !(await rec.findRun(BigInt(request.params.id)))) return notFound(deps, reply, signed);
     reply.header('content-disposition', `attachment; filename="reconciliation-${request.params.id}.csv"`);
-    return reply.type('text/csv; charset=utf-8').send(await rec.csv(BigInt(request.params.id)));
+    // Streamed page by page from the store: a run of a large day is never one string in memory.
+    return reply.type('text/csv; charset=utf-8').send(Readable.from(rec.csvLines(BigInt(request.params.id))));
   });
 }
 

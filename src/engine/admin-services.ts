@@ -38,7 +38,7 @@ import {
 } from './operators.ts';
 import type { SecretBox } from './secrets.ts';
 import { paymentRecord } from './payment-record.ts';
-import { isReconciliationSource, reconcileProviderDay, reconciliationCsv } from './reconcile.ts';
+import { isReconciliationSource, reconcileProviderDay, reconciliationCsv, reconciliationCsvLines } from './reconcile.ts';
 import { appendAudit } from './audit.ts';
 import { listAgents, openPaymentCounts, paymentsPerMinute, searchPayments, type PaymentFilters, type PaymentPage } from './payment-search.ts';
 import type { PaymentEngine } from './payments.ts';
@@ -194,7 +194,11 @@ function catalogServices(db: Db, catalog: Catalog, clock: Clock, providerNames: 
 function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: string) => unknown) {
   const checked = (provider: string, day: string) => {
     if (!isReconciliationSource(sourceOf(provider))) throw new ServiceError('not_found', 'no_reconciliation', `provider ${provider} has no reconciliation`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new ServiceError('invalid', 'bad_day', 'a business day is YYYY-MM-DD');
+    // Date.parse rolls 30 February into March: a day is real only if it reads back unchanged.
+    const at = Date.parse(`${day}T00:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== day) {
+      throw new ServiceError('invalid', 'bad_day', 'a business day is a date, YYYY-MM-DD');
+    }
   };
   /** Reconciles a claimed run with its progress in the store; audited. */
   const tracked = (actor: Actor, provider: string, day: string, runId: bigint, confirm: boolean) => trackReconciliationRun(db, runId, async (onProgress) => {
@@ -217,6 +221,8 @@ function reconciliationServices(db: Db, clock: Clock, sourceOf: (provider: strin
       return tracked(actor, provider, day, await claimReconciliationRun(db, provider, day, clock), options.confirm);
     },
     csv: (runId: bigint) => reconciliationCsv(db, runId),
+    /** The same CSV as lines read page by page (the console streams them). */
+    csvLines: (runId: bigint) => reconciliationCsvLines(db, runId),
     /** The providers that can reconcile (those whose adapter is a reconciliation source). */
     providers: (names: string[]) => names.filter((name) => isReconciliationSource(sourceOf(name))),
     runs: (provider?: string, limit?: number) => listReconciliationRuns(db, provider, limit),

@@ -105,7 +105,7 @@ export interface ConsoleServices {
   /** Agents' Elsom terminals and the PAYMENT_LIST the biller gateway would answer. */
   elsom: AdminServices['elsom'];
   /** Runs on demand (tracked background tasks), past runs and their items. */
-  reconciliation: Pick<AdminServices['reconciliation'], 'runs' | 'findRun' | 'start' | 'task' | 'csv'> & { providers(): Promise<string[]> };
+  reconciliation: Pick<AdminServices['reconciliation'], 'runs' | 'findRun' | 'start' | 'task' | 'csv' | 'csvLines'> & { providers(): Promise<string[]> };
 }
 
 /** An allow-list as typed in a textarea: one entry a line (or comma), blanks and repeats dropped. */

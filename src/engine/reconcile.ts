@@ -32,13 +32,20 @@ export interface SettlementLine {
 
 export type SourceResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** The small port a provider adapter implements to be reconciled. */
+/**
+ * The small port a provider adapter implements to be reconciled. The registry of a day comes as a stream of pages
+ * (`providerPayments`), so that a day of a million payments never sits in memory; an adapter whose partner answers
+ * the whole list at once (Alseco's SOAP) may offer `listProviderPayments` instead, and the engine pages it.
+ */
 export interface ReconciliationSource {
   /** The provider route name, as in payments.provider. */
   readonly provider: string;
   /** The provider's business-day zone (UTC offset in minutes). */
   readonly offsetMinutes: number;
-  listProviderPayments(day: string, signal?: AbortSignal): Promise<SourceResult<ProviderPaymentRecord[]>>;
+  /** The provider's registry of the day, page by page; a failure (the partner's, the transport's) throws its reason. */
+  providerPayments?(day: string, signal?: AbortSignal): AsyncIterable<ProviderPaymentRecord[]>;
+  /** The whole registry as one bounded answer, for partners that give nothing else; paged by the engine. */
+  listProviderPayments?(day: string, signal?: AbortSignal): Promise<SourceResult<ProviderPaymentRecord[]>>;
   /** Tells the provider the day is reconciled (Alseco: GetBankDayChecks). */
   confirmDay?(day: string, signal?: AbortSignal): Promise<SourceResult<{ confirmed: boolean; detail: string }>>;
   /** The provider's settlement statement of the day (Alseco: GetReport108e). */
@@ -71,38 +78,51 @@ export interface ReconcileReport {
   providerCount: number;
   tolemTotalMinor: bigint;
   providerTotalMinor: bigint;
+  /**
+   * The stored items, differences first, at most REPORT_ITEMS of them (the run's CSV has every stored item). Matched
+   * items are stored one row each only on days of at most MATCHED_ITEMS_STORED_UP_TO (`matchedItemsStored`).
+   */
   items: ReconcileItem[];
+  matchedItemsStored: boolean;
   confirmation: { attempted: boolean; confirmed: boolean; detail: string };
   settlement: { status: 'imported' | 'empty' | 'failed' | 'skipped'; lines: number; totalMinor: bigint; message: string };
   error?: string;
 }
+
+/** Where a run is: staging the provider's registry, classifying it on the server, or storing, confirming, importing. */
+export type ReconcilePhase = 'listing' | 'classifying' | 'finishing';
 
 export interface ReconcileOptions {
   /** Confirm a clean day to the provider (default true). */
   confirm?: boolean;
   /** Import the provider's settlement statement (default true). */
   settlement?: boolean;
-  /** Called as items are classified (the CLI draws a progress bar). */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called as the run goes: while the registry is staged (records staged so far, total 0: a stream's length is not
+   * known before its end), then with the items classified of all.
+   */
+  onProgress?: (done: number, total: number, phase?: ReconcilePhase) => void;
   signal?: AbortSignal;
   /** When the run starts and ends (default: the machine's clock). */
   clock?: Clock;
   /** A run row claimed beforehand (engine/reconciliation-runs.ts: a tracked run); unset: a new row. */
   runId?: bigint;
+  /** Matched items stored one row each up to this many (default MATCHED_ITEMS_STORED_UP_TO); above it, counted only. */
+  matchedItemsStoredUpTo?: number;
 }
 
-interface TolemPayment {
-  id: bigint;
-  account: string;
-  state: string;
-  amount_to_minor: bigint | null;
-  provider_ref: string | null;
-  in_day: boolean;
-}
-
-/** Bounds on one run: a provider day larger than this is refused rather than half-reconciled. */
-const MAX_PAYMENTS_PER_DAY = 500_000;
-const INSERT_BATCH = 500;
+/**
+ * Records per staging statement (one INSERT … SELECT FROM json_array_elements of one JSON text each). A thousand, measured: at 5,000 a page
+ * lives long enough to be promoted to V8's old space, which then grows by ~100 MB of garbage before it is collected
+ * (the server's peak RSS over the 300 MB target on a day of a million); at 1,000 it stays young and the run is no slower.
+ */
+const STAGE_BATCH = 1_000;
+/** A day with more matched payments than this stores their count, not one row each (a million rows a day is waste). */
+export const MATCHED_ITEMS_STORED_UP_TO = 50_000;
+/** Items a report carries (the differences first); every stored item is in the run's CSV. */
+const REPORT_ITEMS = 1_000;
+/** Bound on one run: a registry longer than this is refused rather than staged without end. */
+const MAX_LISTED_PER_DAY = 20_000_000;
 
 /** The correcting action for each difference, as an operator reads it. */
 export const RECONCILE_ACTIONS = {
@@ -115,18 +135,14 @@ export const RECONCILE_ACTIONS = {
     'Amounts differ: ask the provider to correct its record to Tolem\'s amount, or roll back and re-pay the right amount',
 } as const satisfies Record<ReconcileKind, string>;
 
-function missingAtTolemAction(state: string | null): string {
-  switch (state) {
-    case null:
-      return `${RECONCILE_ACTIONS.missing_at_tolem} (unknown to Tolem)`;
-    case 'accepted':
-      return 'Tolem is still resolving this payment: the status job will settle it as paid; re-run the reconciliation afterwards';
-    case 'cancelled':
-      return 'Tolem cancelled (reversed) this payment but the provider still holds it: roll it back at the provider or ask it to return the money';
-    default:
-      return `${RECONCILE_ACTIONS.missing_at_tolem} (Tolem state: ${state})`;
-  }
-}
+/** missing_at_tolem's action by Tolem's state of the payment (null: unknown to Tolem), as the classifying SQL writes it. */
+const MISSING_AT_TOLEM_ACTIONS = {
+  unknown: `${RECONCILE_ACTIONS.missing_at_tolem} (unknown to Tolem)`,
+  accepted: 'Tolem is still resolving this payment: the status job will settle it as paid; re-run the reconciliation afterwards',
+  cancelled: 'Tolem cancelled (reversed) this payment but the provider still holds it: roll it back at the provider or ask it to return the money',
+  /** Followed by the state and a closing parenthesis. */
+  otherPrefix: `${RECONCILE_ACTIONS.missing_at_tolem} (Tolem state: `,
+};
 
 /** [from, to) of a business day in a zone, as instants. */
 export function dayBounds(day: string, offsetMinutes: number): { from: Date; to: Date } {
@@ -139,6 +155,13 @@ export function dayBounds(day: string, offsetMinutes: number): { from: Date; to:
   return { from, to: new Date(from.getTime() + 86_400_000) };
 }
 
+/**
+ * Reconciles one provider day, streamed on both sides: the provider's registry is staged page by page into
+ * reconciliation_staging (the run's rows), then one FULL OUTER JOIN on the server classifies it against Tolem's
+ * payments of the day, counts and totals come from aggregates and the differences are written by INSERT … SELECT.
+ * Nothing of the day is held in this process beyond one page. A run that fails (the stream broke, the store
+ * refused) is stored as failed with its reason and keeps no items; its staged rows are deleted either way.
+ */
 export async function reconcileProviderDay(db: Db, source: ReconciliationSource, day: string, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const { from, to } = dayBounds(day, source.offsetMinutes);
   const clock = options.clock ?? systemClock;
@@ -149,25 +172,23 @@ export async function reconcileProviderDay(db: Db, source: ReconciliationSource,
   const report: ReconcileReport = {
     runId, provider: source.provider, day, status: 'failed',
     counts: { matched: 0, missing_at_provider: 0, missing_at_tolem: 0, amount_mismatch: 0 },
-    tolemCount: 0, providerCount: 0, tolemTotalMinor: 0n, providerTotalMinor: 0n, items: [],
+    tolemCount: 0, providerCount: 0, tolemTotalMinor: 0n, providerTotalMinor: 0n, items: [], matchedItemsStored: true,
     confirmation: { attempted: false, confirmed: false, detail: '' },
     settlement: { status: 'skipped', lines: 0, totalMinor: 0n, message: '' },
   };
   try {
-    const listed = await source.listProviderPayments(day, options.signal);
-    if (!listed.ok) throw new Error(`provider list: ${listed.reason}`);
-    if (listed.value.length > MAX_PAYMENTS_PER_DAY) throw new Error(`provider lists ${listed.value.length} payments, more than ${MAX_PAYMENTS_PER_DAY}`);
-    const providerByRef = new Map(listed.value.map((p) => [p.reference, p]));
-    const tolem = await tolemPayments(db, source.provider, from, to, [...providerByRef.keys()]);
-    report.items = classify(tolem, providerByRef, options.onProgress);
-    for (const item of report.items) report.counts[item.kind] += 1;
-    const inDay = tolem.filter((p) => p.in_day);
-    report.tolemCount = inDay.length;
-    report.providerCount = listed.value.length;
-    report.tolemTotalMinor = inDay.reduce((sum, p) => sum + (p.amount_to_minor ?? 0n), 0n);
-    report.providerTotalMinor = listed.value.reduce((sum, p) => sum + p.amountMinor, 0n);
-    await storeItems(db, runId, report.items);
-    report.status = report.items.every((item) => item.kind === 'matched') ? 'clean' : 'mismatches';
+    await sweepStaging(db);
+    const staged = await stageRegistry(db, runId, registryPages(source, day, options.signal), options.onProgress);
+    options.onProgress?.(staged, staged, 'classifying');
+    const window: DayWindow = { runId, provider: source.provider, from, to };
+    const figures = await classifiedFigures(db, window);
+    Object.assign(report, figures);
+    report.matchedItemsStored = figures.counts.matched <= (options.matchedItemsStoredUpTo ?? MATCHED_ITEMS_STORED_UP_TO);
+    await storeItems(db, window, report.matchedItemsStored);
+    report.items = await storedItems(db, runId, REPORT_ITEMS);
+    const total = Object.values(report.counts).reduce((sum, n) => sum + n, 0);
+    options.onProgress?.(total, total);
+    report.status = total === report.counts.matched ? 'clean' : 'mismatches';
 
     if (report.status === 'clean' && options.confirm !== false && source.confirmDay) {
       const confirmed = await source.confirmDay(day, options.signal);
@@ -180,85 +201,162 @@ export async function reconcileProviderDay(db: Db, source: ReconciliationSource,
     }
   } catch (error) {
     report.status = 'failed';
-    report.error = error instanceof Error ? error.message : String(error);
+    report.error = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+    report.items = [];
+    // Nothing half-written: a failed run keeps no items, so that no partial classification reads as a result.
+    await db.query('DELETE FROM reconciliation_items WHERE run_id = $1', [runId]).catch(() => undefined);
+  } finally {
+    await db.query('DELETE FROM reconciliation_staging WHERE run_id = $1', [runId]).catch(() => undefined);
   }
   await db.query(
     `UPDATE reconciliation_runs SET status = $2, tolem_count = $3, provider_count = $4, matched_count = $5, mismatch_count = $6,
-            tolem_total_minor = $7, provider_total_minor = $8, confirmed = $9, confirmation = $10, error = $11, finished_at = $12
+            tolem_total_minor = $7, provider_total_minor = $8, confirmed = $9, confirmation = $10, error = $11, finished_at = $12,
+            matched_items_stored = $13
       WHERE id = $1`,
-    [runId, report.status, report.tolemCount, report.providerCount, report.counts.matched, report.items.length - report.counts.matched,
-      report.tolemTotalMinor, report.providerTotalMinor, report.confirmation.confirmed, report.confirmation.detail || null, report.error ?? null, clock.now()],
+    [runId, report.status, report.tolemCount, report.providerCount, report.counts.matched,
+      report.counts.missing_at_provider + report.counts.missing_at_tolem + report.counts.amount_mismatch,
+      report.tolemTotalMinor, report.providerTotalMinor, report.confirmation.confirmed, report.confirmation.detail || null, report.error ?? null,
+      clock.now(), report.matchedItemsStored],
   );
   return report;
 }
 
-/** Tolem's succeeded payments of the day, plus any payment (any state, any day) whose id the provider listed. */
-async function tolemPayments(q: Queryable, provider: string, from: Date, to: Date, providerRefs: string[]): Promise<TolemPayment[]> {
-  const ids = providerRefs.filter((ref) => /^\d{1,18}$/.test(ref));
-  const result = await q.query<TolemPayment>(
-    `SELECT id, account, state, amount_to_minor, provider_ref,
-            (state = 'succeeded' AND status_at >= $2 AND status_at < $3) AS in_day
-       FROM payments
-      WHERE provider = $1 AND ((state = 'succeeded' AND status_at >= $2 AND status_at < $3) OR id = ANY($4::bigint[]))
-      ORDER BY id LIMIT ${MAX_PAYMENTS_PER_DAY + 1}`,
-    [provider, from, to, ids],
+/** The source's registry as pages: its stream, or its one bounded answer cut into pages. */
+export async function* registryPages(source: ReconciliationSource, day: string, signal?: AbortSignal): AsyncIterable<ProviderPaymentRecord[]> {
+  if (source.providerPayments) {
+    yield* source.providerPayments(day, signal);
+    return;
+  }
+  if (!source.listProviderPayments) throw new Error(`provider ${source.provider} lists no payments`);
+  const listed = await source.listProviderPayments(day, signal);
+  if (!listed.ok) throw new Error(listed.reason);
+  for (let start = 0; start < listed.value.length; start += STAGE_BATCH) yield listed.value.slice(start, start + STAGE_BATCH);
+}
+
+/** Rows a run that died left in the staging table (its process is gone; the run reads as interrupted or failed). */
+async function sweepStaging(db: Db): Promise<void> {
+  await db.query(
+    `DELETE FROM reconciliation_staging s USING reconciliation_runs r WHERE r.id = s.run_id AND r.status <> 'running'`,
   );
-  if (result.rows.length > MAX_PAYMENTS_PER_DAY) throw new Error(`Tolem has more than ${MAX_PAYMENTS_PER_DAY} payments for the day`);
-  return result.rows;
 }
 
-function classify(tolem: TolemPayment[], providerByRef: Map<string, ProviderPaymentRecord>, onProgress?: (done: number, total: number) => void): ReconcileItem[] {
-  const items: ReconcileItem[] = [];
-  const seen = new Set<string>();
-  const total = new Set([...tolem.map((p) => p.id.toString()), ...providerByRef.keys()]).size;
-  const progress = () => onProgress?.(items.length, total);
-  for (const payment of tolem) {
-    const reference = payment.id.toString();
-    seen.add(reference);
-    const listed = providerByRef.get(reference);
-    const base = {
-      reference, paymentId: payment.id, account: payment.account, tolemState: payment.state, tolemAmountMinor: payment.amount_to_minor,
-      providerRef: listed?.providerRef ?? payment.provider_ref, providerAmountMinor: listed?.amountMinor ?? null,
-    };
-    if (payment.state !== 'succeeded') {
-      // Listed by the provider, but not paid in Tolem's books.
-      items.push({ ...base, kind: 'missing_at_tolem', action: missingAtTolemAction(payment.state) });
-    } else if (!listed) {
-      if (payment.in_day) items.push({ ...base, kind: 'missing_at_provider', action: RECONCILE_ACTIONS.missing_at_provider });
-    } else if (listed.amountMinor !== payment.amount_to_minor) {
-      items.push({ ...base, kind: 'amount_mismatch', action: RECONCILE_ACTIONS.amount_mismatch });
-    } else {
-      items.push({ ...base, kind: 'matched', action: RECONCILE_ACTIONS.matched });
+/**
+ * Stages the registry's pages in batches of STAGE_BATCH (one statement each); answers how many records were listed.
+ * A reference listed twice is kept once, the later listing winning (as a map by reference would); a reference is
+ * joined with payments.id only when it is our transactionId digit for digit ("0123" is not payment 123). A stream that
+ * fails stops the run with the provider's reason; a store that fails closes the stream (its HTTP body, its file).
+ */
+async function stageRegistry(db: Db, runId: bigint, pages: AsyncIterable<ProviderPaymentRecord[]>, onProgress?: ReconcileOptions['onProgress']): Promise<number> {
+  const iterator = pages[Symbol.asyncIterator]();
+  let listed = 0;
+  try {
+    for (;;) {
+      let next: IteratorResult<ProviderPaymentRecord[]>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        throw new Error(`provider list: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (next.done) return listed;
+      for (let start = 0; start < next.value.length; start += STAGE_BATCH) {
+        await stageBatch(db, runId, next.value.slice(start, start + STAGE_BATCH));
+      }
+      listed += next.value.length;
+      if (listed > MAX_LISTED_PER_DAY) throw new Error(`provider lists more than ${MAX_LISTED_PER_DAY} payments`);
+      onProgress?.(listed, 0, 'listing');
     }
-    progress();
+  } catch (error) {
+    await iterator.return?.().catch(() => undefined);
+    throw error;
   }
-  for (const [reference, listed] of providerByRef) {
-    if (seen.has(reference)) continue;
-    items.push({
-      kind: 'missing_at_tolem', reference, paymentId: null, providerRef: listed.providerRef, account: listed.account ?? null,
-      tolemState: null, tolemAmountMinor: null, providerAmountMinor: listed.amountMinor, action: missingAtTolemAction(null),
-    });
-    progress();
-  }
-  onProgress?.(total, total);
-  return items;
 }
 
-async function storeItems(db: Db, runId: bigint, items: ReconcileItem[]): Promise<void> {
-  for (let start = 0; start < items.length; start += INSERT_BATCH) {
-    const batch = items.slice(start, start + INSERT_BATCH);
-    const values: unknown[] = [];
-    const rows = batch.map((item, index) => {
-      const n = index * 10;
-      values.push(runId, item.kind, item.reference, item.paymentId, item.providerRef, item.account, item.tolemState, item.tolemAmountMinor, item.providerAmountMinor, item.action);
-      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8}, $${n + 9}, $${n + 10})`;
-    });
-    await db.query(
-      `INSERT INTO reconciliation_items (run_id, kind, reference, payment_id, provider_ref, account, tolem_state, tolem_amount_minor, provider_amount_minor, action)
-       VALUES ${rows.join(', ')}`,
-      values,
-    );
-  }
+async function stageBatch(db: Db, runId: bigint, records: ProviderPaymentRecord[]): Promise<void> {
+  // One JSON text per batch (JSON.stringify escapes every field natively): the page's records become garbage at once,
+  // young, instead of living on in per-column arrays until the statement answers.
+  const batch = JSON.stringify(records.map((record) => [record.reference, record.providerRef, record.amountMinor.toString(), record.account ?? null]));
+  await db.query(
+    `INSERT INTO reconciliation_staging (run_id, reference, payment_id, provider_ref, amount_minor, account)
+     SELECT DISTINCT ON (reference) $1::int8, reference, CASE WHEN reference ~ '^[1-9][0-9]{0,17}$' THEN reference::int8 END, provider_ref, amount_minor, account
+       FROM (SELECT e ->> 0 AS reference, e ->> 1 AS provider_ref, (e ->> 2)::int8 AS amount_minor, e ->> 3 AS account, line
+               FROM json_array_elements($2::json) WITH ORDINALITY AS listed(e, line)) AS listed
+      ORDER BY reference, line DESC
+     ON CONFLICT (run_id, reference) DO UPDATE SET payment_id = EXCLUDED.payment_id, provider_ref = EXCLUDED.provider_ref,
+            amount_minor = EXCLUDED.amount_minor, account = EXCLUDED.account`,
+    [runId, batch],
+  );
+}
+
+interface DayWindow {
+  runId: bigint;
+  provider: string;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * The classification, as SQL over the staged registry ($1: the run) and Tolem's payments ($2 provider, [$3, $4) the
+ * day): Tolem's succeeded payments of the day, plus any payment of the provider (any state, any day) whose id the
+ * provider listed, FULL OUTER JOIN the listed references. Each side's rows are disjoint, so every payment and every
+ * listed reference is one row of `classified`.
+ */
+const CLASSIFIED = `
+WITH listed AS (
+  SELECT reference, payment_id, provider_ref, amount_minor, account FROM reconciliation_staging WHERE run_id = $1
+), tolem AS (
+  SELECT id, account, state, amount_to_minor, provider_ref, true AS in_day FROM payments
+   WHERE provider = $2 AND state = 'succeeded' AND status_at >= $3 AND status_at < $4
+  UNION ALL
+  SELECT p.id, p.account, p.state, p.amount_to_minor, p.provider_ref, false FROM payments p JOIN listed l ON p.id = l.payment_id
+   WHERE p.provider = $2 AND (p.state = 'succeeded' AND p.status_at >= $3 AND p.status_at < $4) IS NOT TRUE
+), classified AS (
+  SELECT CASE WHEN t.id IS NULL OR t.state <> 'succeeded' THEN 'missing_at_tolem'
+              WHEN l.reference IS NULL THEN 'missing_at_provider'
+              WHEN l.amount_minor IS DISTINCT FROM t.amount_to_minor THEN 'amount_mismatch'
+              ELSE 'matched' END AS kind,
+         COALESCE(t.id::text, l.reference) AS reference, t.id AS payment_id, COALESCE(l.provider_ref, t.provider_ref) AS provider_ref,
+         COALESCE(t.account, l.account) AS account, t.state AS tolem_state, t.amount_to_minor AS tolem_amount_minor,
+         l.amount_minor AS provider_amount_minor, COALESCE(t.in_day, false) AS in_day, l.reference IS NOT NULL AS listed
+    FROM tolem t FULL OUTER JOIN listed l ON l.payment_id = t.id
+)`;
+
+const windowParams = (w: DayWindow) => [w.runId, w.provider, w.from, w.to];
+
+/** Counts per class and both sides' counts and totals, from one aggregate over the classification. */
+async function classifiedFigures(q: Queryable, w: DayWindow): Promise<Pick<ReconcileReport, 'counts' | 'tolemCount' | 'providerCount' | 'tolemTotalMinor' | 'providerTotalMinor'>> {
+  const row = (await q.query<Record<string, bigint>>(
+    `${CLASSIFIED}
+     SELECT count(*) FILTER (WHERE kind = 'matched') AS matched, count(*) FILTER (WHERE kind = 'missing_at_provider') AS missing_at_provider,
+            count(*) FILTER (WHERE kind = 'missing_at_tolem') AS missing_at_tolem, count(*) FILTER (WHERE kind = 'amount_mismatch') AS amount_mismatch,
+            count(*) FILTER (WHERE in_day) AS tolem_count, COALESCE(sum(tolem_amount_minor) FILTER (WHERE in_day), 0)::int8 AS tolem_total,
+            count(*) FILTER (WHERE listed) AS provider_count, COALESCE(sum(provider_amount_minor), 0)::int8 AS provider_total
+       FROM classified`,
+    windowParams(w),
+  )).rows[0]!;
+  const n = (key: string) => Number(row[key] ?? 0);
+  return {
+    counts: { matched: n('matched'), missing_at_provider: n('missing_at_provider'), missing_at_tolem: n('missing_at_tolem'), amount_mismatch: n('amount_mismatch') },
+    tolemCount: n('tolem_count'), providerCount: n('provider_count'),
+    tolemTotalMinor: BigInt(row.tolem_total ?? 0), providerTotalMinor: BigInt(row.provider_total ?? 0),
+  };
+}
+
+/** Writes the differences (and the matched items, when the day is small enough) with their actions, by INSERT … SELECT. */
+async function storeItems(q: Queryable, w: DayWindow, withMatched: boolean): Promise<void> {
+  const A = RECONCILE_ACTIONS;
+  const M = MISSING_AT_TOLEM_ACTIONS;
+  await q.query(
+    `${CLASSIFIED}
+     INSERT INTO reconciliation_items (run_id, kind, reference, payment_id, provider_ref, account, tolem_state, tolem_amount_minor, provider_amount_minor, action)
+     SELECT $1, kind, reference, payment_id, provider_ref, account, tolem_state, tolem_amount_minor, provider_amount_minor,
+            CASE kind WHEN 'matched' THEN $6::text WHEN 'missing_at_provider' THEN $7::text WHEN 'amount_mismatch' THEN $8::text
+                 ELSE CASE WHEN tolem_state IS NULL THEN $9::text WHEN tolem_state = 'accepted' THEN $10::text WHEN tolem_state = 'cancelled' THEN $11::text
+                           ELSE $12::text || tolem_state || ')' END END
+       FROM classified
+      WHERE kind <> 'matched' OR $5::boolean
+      ORDER BY payment_id NULLS LAST, reference`,
+    [...windowParams(w), withMatched, A.matched, A.missing_at_provider, A.amount_mismatch, M.unknown, M.accepted, M.cancelled, M.otherPrefix],
+  );
 }
 
 async function importSettlement(db: Db, source: ReconciliationSource, day: string, now: Date, signal?: AbortSignal): Promise<ReconcileReport['settlement']> {
@@ -303,33 +401,66 @@ interface ItemRow {
   action: string;
 }
 
-export async function storedItems(q: Queryable, runId: bigint): Promise<ReconcileItem[]> {
-  const result = await q.query<ItemRow>(`SELECT * FROM reconciliation_items WHERE run_id = $1 ORDER BY id`, [runId]);
-  return result.rows.map((row) => ({
-    kind: row.kind, reference: row.reference, paymentId: row.payment_id, providerRef: row.provider_ref, account: row.account,
-    tolemState: row.tolem_state, tolemAmountMinor: row.tolem_amount_minor, providerAmountMinor: row.provider_amount_minor, action: row.action,
-  }));
+const toItem = (row: ItemRow): ReconcileItem => ({
+  kind: row.kind, reference: row.reference, paymentId: row.payment_id, providerRef: row.provider_ref, account: row.account,
+  tolemState: row.tolem_state, tolemAmountMinor: row.tolem_amount_minor, providerAmountMinor: row.provider_amount_minor, action: row.action,
+});
+
+/** A run's stored items, differences first (then in the order they were stored); at most `limit` when given. */
+export async function storedItems(q: Queryable, runId: bigint, limit?: number): Promise<ReconcileItem[]> {
+  const result = await q.query<ItemRow>(
+    `SELECT * FROM reconciliation_items WHERE run_id = $1 ORDER BY kind = 'matched', id LIMIT $2`, [runId, limit ?? null]);
+  return result.rows.map(toItem);
+}
+
+/** How many items of each class a run stored. */
+export async function storedItemCounts(q: Queryable, runId: bigint): Promise<Record<ReconcileKind, number>> {
+  const counts: Record<ReconcileKind, number> = { matched: 0, missing_at_provider: 0, missing_at_tolem: 0, amount_mismatch: 0 };
+  const result = await q.query<{ kind: ReconcileKind; n: bigint }>(`SELECT kind, count(*)::int8 AS n FROM reconciliation_items WHERE run_id = $1 GROUP BY kind`, [runId]);
+  for (const row of result.rows) counts[row.kind] = Number(row.n);
+  return counts;
 }
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-/** The stored items of a run as CSV (RFC 4180; amounts as exact decimals). */
-export async function reconciliationCsv(q: Queryable, runId: bigint): Promise<string> {
-  const items = await storedItems(q, runId);
+const CSV_HEADER = ['kind', 'reference', 'payment_id', 'provider_ref', 'account', 'tolem_state', 'tolem_amount', 'provider_amount', 'action'];
+/** Items read per page of a CSV export: keyset pages by id, so a long export never holds the run in memory. */
+const CSV_PAGE = 2_000;
+
+/** The stored items of a run as CSV lines (RFC 4180; amounts as exact decimals), read page by page. */
+export async function* reconciliationCsvLines(q: Queryable, runId: bigint): AsyncIterable<string> {
   const money = (value: bigint | null) => (value === null ? '' : formatAmount(value));
-  const header = ['kind', 'reference', 'payment_id', 'provider_ref', 'account', 'tolem_state', 'tolem_amount', 'provider_amount', 'action'];
-  const lines = items.map((item) => [item.kind, item.reference, item.paymentId?.toString() ?? '', item.providerRef ?? '', item.account ?? '',
-    item.tolemState ?? '', money(item.tolemAmountMinor), money(item.providerAmountMinor), item.action].map(csvField).join(','));
-  return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
+  yield `${CSV_HEADER.join(',')}\r\n`;
+  let after = 0n;
+  for (;;) {
+    const page = await q.query<ItemRow & { id: bigint }>(
+      `SELECT * FROM reconciliation_items WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT ${CSV_PAGE}`, [runId, after]);
+    if (page.rows.length === 0) return;
+    yield page.rows.map((row) => {
+      const item = toItem(row);
+      return `${[item.kind, item.reference, item.paymentId?.toString() ?? '', item.providerRef ?? '', item.account ?? '', item.tolemState ?? '',
+        money(item.tolemAmountMinor), money(item.providerAmountMinor), item.action].map(csvField).join(',')}\r\n`;
+    }).join('');
+    after = BigInt(page.rows.at(-1)!.id);
+    if (page.rows.length < CSV_PAGE) return;
+  }
+}
+
+/** The stored items of a run as one CSV text (the admin API's JSON answer; the console streams the lines). */
+export async function reconciliationCsv(q: Queryable, runId: bigint): Promise<string> {
+  let text = '';
+  for await (const chunk of reconciliationCsvLines(q, runId)) text += chunk;
+  return text;
 }
 
 // ── the daily job ──────────────────────────────────────────────────────────────────────────────────────────────
 
 export function isReconciliationSource(value: unknown): value is ReconciliationSource & { readonly config?: { reconcileCron?: string } } {
-  return typeof value === 'object' && value !== null && typeof (value as ReconciliationSource).listProviderPayments === 'function'
-    && typeof (value as ReconciliationSource).provider === 'string';
+  if (typeof value !== 'object' || value === null) return false;
+  const source = value as ReconciliationSource;
+  return (typeof source.providerPayments === 'function' || typeof source.listProviderPayments === 'function') && typeof source.provider === 'string';
 }
 
 /** The provider's previous business day, relative to `now`. */

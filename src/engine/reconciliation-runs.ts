@@ -8,7 +8,7 @@
 import type { Clock } from '../domain/clock.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { ServiceError } from './errors.ts';
-import { storedItems, type ReconcileItem, type ReconcileReport } from './reconcile.ts';
+import { storedItemCounts, storedItems, type ReconcileItem, type ReconcileKind, type ReconcilePhase, type ReconcileReport } from './reconcile.ts';
 
 /** How often a tracked run writes what changed, and how often it writes a heartbeat when nothing did. */
 const PROGRESS_EVERY_MS = 1_000;
@@ -16,8 +16,10 @@ const HEARTBEAT_EVERY_MS = 5_000;
 /** A running run whose heartbeat is older than this is interrupted: six heartbeats missed. */
 export const RUN_STALE_AFTER_MS = 30_000;
 
-/** Where a run is: fetching the provider's list, classifying what it listed, or storing, confirming and importing. */
-export type RunPhase = 'listing' | 'classifying' | 'finishing';
+/** Where a run is: staging the provider's list, classifying what it listed, or storing, confirming and importing. */
+export type RunPhase = ReconcilePhase;
+/** Items a run's page shows (differences first); the CSV has them all. */
+export const RUN_PAGE_ITEMS = 1_000;
 
 export interface ReconciliationRun {
   id: bigint;
@@ -38,6 +40,8 @@ export interface ReconciliationRun {
   finishedAt: Date | null;
   /** Items classified of all (0 of 0 while the provider's list is fetched), as the running instance last wrote them. */
   progress: { done: number; total: number; phase: RunPhase | null };
+  /** false: a large day, whose matched payments were counted, not stored one item each. */
+  matchedItemsStored: boolean;
   /** The last sign of life of a tracked run; null for one that was not tracked (the daily job's). */
   heartbeatAt: Date | null;
 }
@@ -46,7 +50,7 @@ interface RunRow {
   id: bigint; provider: string; business_day: string | Date; status: ReconciliationRun['status']; tolem_count: number; provider_count: number;
   matched_count: number; mismatch_count: number; tolem_total_minor: bigint; provider_total_minor: bigint; confirmed: boolean;
   confirmation: string | null; error: string | null; started_at: Date; finished_at: Date | null;
-  progress_done: number; progress_total: number; phase: RunPhase | null; heartbeat_at: Date | null; stale: boolean;
+  progress_done: number; progress_total: number; phase: RunPhase | null; heartbeat_at: Date | null; stale: boolean; matched_items_stored: boolean;
 }
 
 const dayText = (value: string | Date) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10));
@@ -58,6 +62,7 @@ function toRun(row: RunRow): ReconciliationRun {
     tolemTotalMinor: BigInt(row.tolem_total_minor), providerTotalMinor: BigInt(row.provider_total_minor), confirmed: row.confirmed,
     confirmation: row.confirmation, error: row.error, startedAt: row.started_at, finishedAt: row.finished_at,
     progress: { done: row.progress_done, total: row.progress_total, phase: row.phase }, heartbeatAt: row.heartbeat_at,
+    matchedItemsStored: row.matched_items_stored,
   };
 }
 
@@ -66,7 +71,7 @@ const STALE = `(status = 'running' AND heartbeat_at < now() - interval '${RUN_ST
 
 const RUN_COLUMNS = `id, provider, business_day::text AS business_day, status, tolem_count, provider_count, matched_count, mismatch_count,
   tolem_total_minor, provider_total_minor, confirmed, confirmation, error, started_at, finished_at,
-  progress_done, progress_total, phase, heartbeat_at, ${STALE} AS stale`;
+  progress_done, progress_total, phase, heartbeat_at, matched_items_stored, ${STALE} AS stale`;
 
 /** The latest runs, newest first (of one provider when named). */
 export async function listReconciliationRuns(q: Queryable, provider?: string, limit = 50): Promise<ReconciliationRun[]> {
@@ -77,11 +82,17 @@ export async function listReconciliationRuns(q: Queryable, provider?: string, li
   return result.rows.map(toRun);
 }
 
-/** A run with its classified items; undefined when there is none. */
-export async function findReconciliationRun(q: Queryable, runId: bigint): Promise<{ run: ReconciliationRun; items: ReconcileItem[] } | undefined> {
+/**
+ * A run with its first RUN_PAGE_ITEMS items (differences first) and its counts per class (matched from the run's row:
+ * a large day stores them as a count only); undefined when there is none.
+ */
+export async function findReconciliationRun(q: Queryable, runId: bigint): Promise<{ run: ReconciliationRun; items: ReconcileItem[]; counts: Record<ReconcileKind, number> } | undefined> {
   const result = await q.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1`, [runId]);
   const row = result.rows[0];
-  return row ? { run: toRun(row), items: await storedItems(q, runId) } : undefined;
+  if (!row) return undefined;
+  const run = toRun(row);
+  const counts = await storedItemCounts(q, runId);
+  return { run, items: await storedItems(q, runId, RUN_PAGE_ITEMS), counts: { ...counts, matched: Math.max(counts.matched, run.matchedCount) } };
 }
 
 /** A tracked run as the console's progress page polls it. Its id is the run's. */
@@ -90,7 +101,7 @@ export interface ReconciliationTask {
   provider: string;
   day: string;
   state: 'running' | 'done' | 'failed' | 'interrupted';
-  /** Items classified so far of all; 0 of 0 while the provider's list is being fetched. */
+  /** Items classified so far of all; records staged of 0 (not known yet) while the provider's list streams in. */
   done: number;
   total: number;
   phase: RunPhase | null;
@@ -144,11 +155,11 @@ export async function claimReconciliationRun(db: Db, provider: string, day: stri
  * throws is stored as failed with its message. The result itself is stored by reconcileProviderDay.
  */
 export async function trackReconciliationRun(
-  db: Db, runId: bigint, run: (onProgress: (done: number, total: number) => void) => Promise<ReconcileReport>, clock: Clock,
+  db: Db, runId: bigint, run: (onProgress: (done: number, total: number, phase?: RunPhase) => void) => Promise<ReconcileReport>, clock: Clock,
 ): Promise<ReconcileReport> {
   const progress = new RunProgress(db, runId);
   try {
-    const report = await run((done, total) => progress.update(done, total));
+    const report = await run((done, total, phase) => progress.update(done, total, phase));
     await progress.stop();
     return report;
   } catch (error) {
@@ -178,10 +189,10 @@ class RunProgress {
     this.timer.unref();
   }
 
-  update(done: number, total: number): void {
+  update(done: number, total: number, phase?: RunPhase): void {
     this.done = done;
     this.total = total;
-    this.phase = done >= total ? 'finishing' : 'classifying';
+    this.phase = phase ?? (done >= total ? 'finishing' : 'classifying');
     this.changed = true;
   }
 

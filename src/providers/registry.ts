@@ -8,8 +8,10 @@ import { systemClock, type Clock } from '../domain/clock.ts';
  * Every provider route the catalog may name (services.provider). A new provider is one folder under providers/ and
  * one line here.
  */
-export function buildProviderRegistry(alseco: AlsecoConfig, sandboxBaseUrl: () => string, clock: Clock = systemClock): ProviderRegistry & { names(): string[] } {
-  const sandbox = (name: string) => new SimulatedProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`);
+export function buildProviderRegistry(
+  alseco: AlsecoConfig, sandboxBaseUrl: () => string, clock: Clock = systemClock, hubOffsetMinutes = 300,
+): ProviderRegistry & { names(): string[] } {
+  const sandbox = (name: string) => new SimulatedProviderAdapter(`sandbox-${name}`, () => `${sandboxBaseUrl()}/${name}`, hubOffsetMinutes);
   const adapters: ProviderAdapter[] = [
     sandbox('mobile'),
     sandbox('mobile-kcell'),

@@ -128,7 +128,7 @@ export const operationRoutes: AdminRoute[] = [
   }),
   route({
     method: 'POST', url: '/reconciliations/:provider', tag: 'reconciliation', action: 'reconciliation.run',
-    params: z.object({ provider: z.enum(['alseco']) }), body: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'), confirm: z.boolean().optional() }).strict(),
+    params: z.object({ provider: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a provider route name (alseco, sandbox-mobile, …)') }), body: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'), confirm: z.boolean().optional() }).strict(),
     summary: 'Reconcile one business day of the provider: classes found, correcting actions; a clean day is confirmed unless confirm=false',
     handle: async ({ services, actor, params, body }) => services.reconciliation.run(actor, params.provider, body.day, { confirm: body.confirm ?? true }),
   }),

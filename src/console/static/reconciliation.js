@@ -15,9 +15,9 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (task) {
         if (!task) return;
-        bar.max = task.total || 1;
-        bar.value = task.done;
-        count.textContent = task.done + ' / ' + task.total;
+        // While the provider's registry streams in its length is unknown (total 0): records staged, no bar to fill.
+        if (task.total) { bar.max = task.total; bar.value = task.done; count.textContent = task.done + ' / ' + task.total; }
+        else { bar.removeAttribute('value'); count.textContent = String(task.done); }
         if (phase && task.phase) { phase.setAttribute('data-phase', task.phase); phase.textContent = phase.getAttribute('data-' + task.phase) || ''; }
         box.setAttribute('data-state', task.state);
         if (task.state !== 'running' && task.runId) { window.location.assign('/console/reconciliation/runs/' + task.runId); return; }

@@ -72,3 +72,15 @@ export const sandboxCancelResponse = z.discriminatedUnion('status', [
   z.object({ status: z.literal('error'), code: z.enum(SANDBOX_ERROR_CODES), message: z.string() }),
 ]);
 export type SandboxCancelResponse = z.infer<typeof sandboxCancelResponse>;
+
+/**
+ * The registry of a business day (GET …/registry?day=YYYY-MM-DD): CSV (RFC 4180, UTF-8, CRLF), a header line, then one
+ * line per payment the provider holds as paid, in these columns. Streamed: a day of a million lines is never one
+ * string on either side.
+ */
+export const SANDBOX_REGISTRY_COLUMNS = ['reference', 'provider_ref', 'amount', 'account', 'paid_at'] as const;
+
+export const sandboxRegistryQuery = z.object({
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'day must be YYYY-MM-DD')
+    .refine((day) => { const at = Date.parse(`${day}T00:00:00Z`); return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === day; }, 'day is not a date'),
+}).strict();

@@ -1,14 +1,29 @@
 import type { CallOptions, ProviderAdapter, ProviderCancelResult, ProviderCheckRequest, ProviderCheckResult, ProviderPayRequest, ProviderPayResult, ProviderStatusResult } from '../../engine/ports.ts';
 import { sandboxCancelResponse, sandboxCheckResponse, sandboxPayResponse } from './codec.ts';
 import { callSimulatedProvider } from './client.ts';
+import type { ProviderPaymentRecord, ReconciliationSource } from '../../engine/reconcile.ts';
+import { readSimulatedRegistry } from './registry.ts';
 import { fromSandboxCancel, fromSandboxCheck, fromSandboxPay, toSandboxCheck, toSandboxPay } from './mapping.ts';
 
-/** A provider adapter for Tolem's simulated providers, reached over real HTTP at `baseUrl()` (e.g. …/sandbox/mobile). */
-export class SimulatedProviderAdapter implements ProviderAdapter {
+/**
+ * A provider adapter for Tolem's simulated providers, reached over real HTTP at `baseUrl()` (e.g. …/sandbox/mobile),
+ * and the reconciliation source of each: its registry of a day streamed as CSV (registry.ts).
+ */
+export class SimulatedProviderAdapter implements ProviderAdapter, ReconciliationSource {
   constructor(
     readonly name: string,
     private readonly baseUrl: () => string,
+    /** The simulators' business-day zone: the hub's (TOLEM_TZ). */
+    readonly offsetMinutes = 300,
   ) {}
+
+  get provider(): string {
+    return this.name;
+  }
+
+  providerPayments(day: string, signal?: AbortSignal): AsyncIterable<ProviderPaymentRecord[]> {
+    return readSimulatedRegistry(`${this.baseUrl()}/registry?day=${encodeURIComponent(day)}`, signal);
+  }
 
   async check(request: ProviderCheckRequest, options: CallOptions): Promise<ProviderCheckResult> {
     const answer = await callSimulatedProvider(`${this.baseUrl()}/check`, toSandboxCheck(request), sandboxCheckResponse, options.signal);

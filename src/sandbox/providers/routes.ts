@@ -1,9 +1,13 @@
+import { Readable, pipeline } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { stringify } from 'csv-stringify';
 import { z } from 'zod';
-import { sandboxCheckRequest, sandboxPayRequest, sandboxStatusRequest } from '../../providers/simulated/codec.ts';
+import {
+  SANDBOX_REGISTRY_COLUMNS, sandboxCheckRequest, sandboxPayRequest, sandboxRegistryQuery, sandboxStatusRequest,
+} from '../../providers/simulated/codec.ts';
 import { controlGuard } from '../control.ts';
 import { FAULT_FIELDS, registerFaultRoutes } from '../faults.ts';
-import { type FaultConfig, type SandboxProviders, type SimulatorAnswer } from './simulator.ts';
+import { type FaultConfig, type ProviderSimulator, type RegistryRow, type SandboxProviders, type SimulatorAnswer } from './simulator.ts';
 
 const faultsBody = z.object({
   ...FAULT_FIELDS,
@@ -23,8 +27,23 @@ function send<T>(reply: FastifyReply, answer: SimulatorAnswer<T>): FastifyReply 
   }
 }
 
+/** The registry's CSV columns from a row, in SANDBOX_REGISTRY_COLUMNS' order. */
+const REGISTRY_CSV_COLUMNS = SANDBOX_REGISTRY_COLUMNS.map((header) => ({
+  header, key: ({ reference: 'reference', provider_ref: 'providerRef', amount: 'amount', account: 'account', paid_at: 'paidAt' } as const satisfies Record<typeof header, keyof RegistryRow>)[header],
+}));
+
 /**
- * Mounts every simulator under /sandbox/<name>/{check,pay,status}, plus GET/PUT /sandbox/<name>/faults for fault
+ * The day's registry as CSV, streamed from the simulator's rows through csv-stringify (backpressure included: a slow
+ * reader holds the generator, nothing piles up). A failure after the first line cuts the connection: the reader sees
+ * a broken stream, never a short registry that looks whole.
+ */
+function sendRegistry(reply: FastifyReply, simulator: ProviderSimulator, day: string): FastifyReply {
+  const csv = pipeline(Readable.from(simulator.registry(day)), stringify({ header: true, columns: REGISTRY_CSV_COLUMNS, record_delimiter: '\r\n' }), () => undefined);
+  return reply.code(200).type('text/csv; charset=utf-8').header('cache-control', 'no-store').send(csv);
+}
+
+/**
+ * Mounts every simulator under /sandbox/<name>/{check,pay,status,registry}, plus GET/PUT /sandbox/<name>/faults for fault
  * injection, GET /sandbox/<name>/payments for what the provider committed and GET /sandbox/<name>/calls for what it
  * was asked, in order.
  */
@@ -58,6 +77,11 @@ export async function sandboxProviderRoutes(app: FastifyInstance, options: { san
     const faults = { get: () => simulator.getFaults(), set: (patch: Partial<FaultConfig>) => simulator.setFaults(patch), reset: () => simulator.getFaults() };
     // Faults here are per route and reset with a PUT of zeros: no DELETE.
     registerFaultRoutes(app, `/${name}/faults`, faults, { control, schema: faultsBody, reset: false, invalid: badRequest });
+    app.get(`/${name}/registry`, async (request, reply) => {
+      const query = sandboxRegistryQuery.safeParse(request.query);
+      if (!query.success) return reply.code(400).send(badRequest(`registry: ${query.error.issues[0]?.message ?? 'bad query'} (GET …/registry?day=YYYY-MM-DD)`));
+      return sendRegistry(reply, simulator, query.data.day);
+    });
     app.get(`/${name}/payments`, control, async () => simulator.committed());
     app.get(`/${name}/calls`, control, async () => simulator.calls());
   }

@@ -66,7 +66,23 @@ interface StoredPayment {
   status: 'paid' | 'processing' | 'rejected' | 'cancelled';
   providerRef: string;
   readyAt: number;
+  /** When the provider committed it (its business day is this instant's, in the provider's zone). */
+  committedAt: number;
 }
+
+/** One line of a provider's registry of a day: a payment it holds as paid. */
+export interface RegistryRow {
+  reference: string;
+  providerRef: string;
+  /** Exact decimal, two places. */
+  amount: string;
+  account: string;
+  /** When it was paid (ISO 8601). */
+  paidAt: string;
+}
+
+/** A registry made up for a day instead of read from the payments held (the bench's generated day of a million). */
+export type RegistryGenerator = () => Iterable<RegistryRow> | AsyncIterable<RegistryRow>;
 
 export class ProviderSimulator {
   /** By reference; more than one only when `dedupe` is off (the first is what status and cancel answer for). */
@@ -74,6 +90,7 @@ export class ProviderSimulator {
   private readonly journal: SimulatorCall[] = [];
   private faults: FaultConfig = { ...DEFAULT_FAULTS };
   private nextRef = 1;
+  private readonly generated = new Map<string, RegistryGenerator>();
 
   constructor(
     readonly name: string,
@@ -81,6 +98,8 @@ export class ProviderSimulator {
     private readonly rules: ProviderRules = {},
     private readonly random: () => number = Math.random,
     private readonly clock: Clock = systemClock,
+    /** The provider's business-day zone (UTC offset in minutes): the hub's by default. */
+    readonly offsetMinutes = 300,
   ) {}
 
   setFaults(faults: Partial<FaultConfig>): FaultConfig {
@@ -95,6 +114,28 @@ export class ProviderSimulator {
   /** Payments the provider holds (for reconciliation tests and the console). */
   committed(): readonly StoredPayment[] {
     return [...this.payments.values()].flat();
+  }
+
+  /**
+   * The provider's registry of a business day: the payments it holds as paid that were committed that day in its
+   * zone, or the day's generated registry when one was set. A generator, not a list: the route streams it.
+   */
+  registry(day: string): Iterable<RegistryRow> | AsyncIterable<RegistryRow> {
+    const generated = this.generated.get(day);
+    if (generated) return generated();
+    const from = Date.parse(`${day}T00:00:00Z`) - this.offsetMinutes * 60_000;
+    const held = [...this.payments.values()].flat()
+      .filter((payment) => payment.committedAt >= from && payment.committedAt < from + 86_400_000 && this.describe(payment).status === 'paid');
+    return held.map((payment) => ({
+      reference: payment.reference, providerRef: payment.providerRef, amount: payment.amount, account: payment.account,
+      paidAt: new Date(payment.committedAt).toISOString(),
+    }));
+  }
+
+  /** Serves `rows` as the registry of `day` from now on (undefined: the payments held again). */
+  generateRegistry(day: string, rows: RegistryGenerator | undefined): void {
+    if (rows) this.generated.set(day, rows);
+    else this.generated.delete(day);
   }
 
   /** The calls received (latest JOURNAL_LIMIT), oldest first. */
@@ -167,6 +208,7 @@ export class ProviderSimulator {
       status: rejected ? 'rejected' : slow ? 'processing' : 'paid',
       providerRef: `${this.name.toUpperCase()}-${String(this.nextRef++).padStart(8, '0')}`,
       readyAt: this.clock.now().getTime() + (slow ? this.faults.processingMs : 0),
+      committedAt: this.clock.now().getTime(),
     };
     const known = this.payments.get(request.reference);
     if (known) known.push(payment);
@@ -308,6 +350,6 @@ export interface SandboxProviders {
   simulators: Map<string, ProviderSimulator>;
 }
 
-export function createSandboxProviders(clock: Clock = systemClock): SandboxProviders {
-  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, { kind, rules }]) => [name, new ProviderSimulator(name, kind, rules, Math.random, clock)])) };
+export function createSandboxProviders(clock: Clock = systemClock, offsetMinutes = 300): SandboxProviders {
+  return { simulators: new Map(Object.entries(SANDBOX_PROVIDERS).map(([name, { kind, rules }]) => [name, new ProviderSimulator(name, kind, rules, Math.random, clock, offsetMinutes)])) };
 }
