@@ -107,20 +107,32 @@ export async function prepareReconDay(
   tolem: { ctx: { db: Queryable; config: { hubOffsetMinutes: number }; sandbox?: { simulators: Map<string, { generateRegistry(day: string, rows: () => Iterable<RegistryRow>): void }> } }; listenAdminSocket(path: string): Promise<void> },
   options: { payments: number; socket: string; agentId: bigint },
 ): Promise<ReconHandshake> {
-  const day: ReconDay = {
-    day: RECON_DAY, offsetMinutes: tolem.ctx.config.hubOffsetMinutes, payments: options.payments, planted: 5, agentId: options.agentId,
-    serviceId: 'P1011', provider: 'sandbox-mobile',
-  };
+  const day = reconDayOf(tolem.ctx.config.hubOffsetMinutes, options.payments, options.agentId);
   const started = performance.now();
   await seedReconDay(tolem.ctx.db, day);
   // Fresh statistics, as autovacuum would gather them on a real store: the join is planned on the day's true size.
   await tolem.ctx.db.query('ANALYZE payments');
   const seedSeconds = Math.round((performance.now() - started) / 100) / 10;
-  const simulator = tolem.ctx.sandbox?.simulators.get('mobile');
-  if (!simulator) throw new Error('the bench server runs without its sandbox providers');
-  simulator.generateRegistry(day.day, () => plantedRegistry(day));
+  serveReconRegistry(tolem.ctx.sandbox, day);
   await tolem.listenAdminSocket(options.socket);
   return { socket: options.socket, provider: day.provider, day: day.day, payments: day.payments, expected: expectedCounts(day), seedSeconds };
+}
+
+/** The bench's reconciliation day (the provider's registry does not depend on the agent: its references are the ids). */
+export function reconDayOf(offsetMinutes: number, payments: number, agentId: bigint): ReconDay {
+  return { day: RECON_DAY, offsetMinutes, payments, planted: 5, agentId, serviceId: 'P1011', provider: 'sandbox-mobile' };
+}
+
+type Simulators = { simulators: Map<string, { generateRegistry(day: string, rows: () => Iterable<RegistryRow>): void }> };
+
+/**
+ * The provider's registry of the day, generated on request by the sandbox mobile operator — in the hub's process, or
+ * in the providers' own process when the bench runs them apart (`--providers separate`, bench/server.ts's providers role).
+ */
+export function serveReconRegistry(sandbox: Simulators | undefined, day: ReconDay): void {
+  const simulator = sandbox?.simulators.get('mobile');
+  if (!simulator) throw new Error('the bench server runs without its sandbox providers');
+  simulator.generateRegistry(day.day, () => plantedRegistry(day));
 }
 
 /** A day well before any bench run's own payments (they are made today). */

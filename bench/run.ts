@@ -837,7 +837,7 @@ let providers: Server | undefined;
 try {
   // The providers' process (a Tolem whose sandbox the hub calls over loopback HTTP); not profiled or sampled.
   if (options.providers === 'separate') {
-    providers = await startServer(options, 1, { BENCH_SERVER_NODE_ARGS: '' });
+    providers = await startServer(options, 1, { BENCH_SERVER_NODE_ARGS: '', BENCH_ROLE: 'providers' });
     assertLoopback(providers.handshake.url);
   }
   server = await startServer(options, agentsNeeded, providers ? { SANDBOX_URL: `${providers.handshake.url}/sandbox` } : {});

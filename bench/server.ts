@@ -8,6 +8,7 @@
  *   BENCH_SUMMARY_FILE  where to write what the store holds at the end (payments by state, jobs, ledger invariants)
  *   BENCH_PGLITE_DATA   memory:// for an in-memory PGlite (default: a fresh temporary directory on disk)
  *   BENCH_KEEP_SCHEMA   on a server, keep the bench schemas instead of dropping them on exit
+ *   BENCH_ROLE          providers: the run's providers process (its mobile operator also serves the reconciliation day's registry)
  *   LOG_LEVEL           warn by default; logs go to stderr (stdout carries only the handshake line)
  *
  * Output: exactly one JSON line on stdout, {"url": …, "store": …, "agents": [{"id": …, "token": …}]}, once listening.
@@ -30,7 +31,7 @@ import { loadConfig } from '../src/config.ts';
 import { createAgent } from '../src/engine/agents.ts';
 import { createElsomTerminal, elsomPasswordMd5 } from '../src/engine/terminals.ts';
 import { checkInvariants } from '../src/ledger/ledger.ts';
-import { prepareReconDay } from './recon-day.ts';
+import { prepareReconDay, reconDayOf, serveReconRegistry } from './recon-day.ts';
 
 /** 10^12 KZT: no scenario can run an agent dry, so every refusal seen is a real one. */
 const OPENING_BALANCE_MINOR = 100_000_000_000_000n;
@@ -176,6 +177,9 @@ process.on('SIGINT', () => void stop('SIGINT'));
 
 try {
   tolem = await build(config, { log });
+  // The providers' process of a bench run (BENCH_ROLE=providers): its mobile operator serves the reconciliation day's
+  // registry, which the hub reaches over SANDBOX_URL (generated on request, nothing stored).
+  if (process.env.BENCH_ROLE === 'providers') serveReconRegistry(tolem.ctx.sandbox, reconDayOf(config.hubOffsetMinutes, reconPayments, 0n));
   const url = await tolem.listen();
   const agents: { id: string; token: string }[] = [];
   for (let i = 0; i < agentCount; i++) {
