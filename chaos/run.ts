@@ -7,14 +7,18 @@
  * final state, and the independent auditor (chaos/auditor.ts) compares the request log, the provider's books and
  * the hub's. Writes chaos/results/latest.json.
  *
- *   npm run chaos -- [--minutes 20] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3]
+ * The database is the campaign's own PostgreSQL server (chaos/database.ts), crashed (immediate shutdown, WAL recovery)
+ * and its connections cut at random moments under load; `--database server` uses DATABASE_URL instead, without
+ * database faults (nobody else's connections are touched).
  *
- * What is not in it yet (the reliability issue): Elsom PAYMENT storms and checkout payments in the load, database
- * restarts and Patroni failover, the chaos of partners' callbacks. See docs/reliability.md.
+ *   npm run chaos -- [--minutes 20] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database private|server]
+ *
+ * What is not in it yet (the reliability issue): Elsom PAYMENT storms and checkout payments in the load, Patroni
+ * failover, the chaos of partners' callbacks. See docs/reliability.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +28,7 @@ import pg from 'pg';
 import { createAgent } from '../src/engine/agents.ts';
 import { openDb } from '../src/store/db.ts';
 import { audit, type LoggedPay, type ProviderRecord } from './auditor.ts';
+import { startPrivateDatabase, type PrivateDatabase } from './database.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -34,6 +39,7 @@ interface Options {
   workers: number;
   faultRate: number;
   databaseUrl: string;
+  database: 'private' | 'server';
   quick: boolean;
 }
 
@@ -41,12 +47,12 @@ function readOptions(): Options {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string' }, seed: { type: 'string' }, quick: { type: 'boolean' }, agents: { type: 'string' },
-      workers: { type: 'string' }, 'fault-rate': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      workers: { type: 'string' }, 'fault-rate': { type: 'string' }, database: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write('npm run chaos -- [--minutes 20] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3]\n'
-      + 'env: DATABASE_URL (a PostgreSQL server; default postgres://postgres@127.0.0.1:5432/test)\n');
+    process.stdout.write('npm run chaos -- [--minutes 20] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database private|server]\n'
+      + 'env: DATABASE_URL (with --database server; default postgres://postgres@127.0.0.1:5432/test)\n');
     process.exit(0);
   }
   const number = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
@@ -58,6 +64,11 @@ function readOptions(): Options {
     return value;
   };
   const quick = values.quick ?? false;
+  const database = values.database ?? 'private';
+  if (database !== 'private' && database !== 'server') {
+    process.stderr.write(`chaos: --database must be private or server, got "${database}"\n`);
+    process.exit(2);
+  }
   return {
     minutes: number('minutes', values.minutes, quick ? 3 : 20, 0.5, 120),
     seed: number('seed', values.seed, Date.now() % 2 ** 31, 0, 2 ** 31),
@@ -65,6 +76,7 @@ function readOptions(): Options {
     workers: number('workers', values.workers, 8, 1, 64),
     faultRate: number('fault-rate', values['fault-rate'], 0.3, 0, 0.9),
     databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    database,
     quick,
   };
 }
@@ -92,9 +104,24 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A child process that prints `pattern` once it is up; its stderr is kept (the last lines) for the report. */
+/**
+ * Everything every process of the campaign printed (logs go to stdout, pino's JSON), kept in one file for the check
+ * that no secret of the campaign — an agent's token, the secrets key — was ever logged. At most 512 MB.
+ */
+const LOG_LIMIT_BYTES = 512 * 1024 * 1024;
+let campaignLog: { stream: WriteStream; path: string; bytes: number } | undefined;
+
+function keepOutput(chunk: Buffer): void {
+  if (!campaignLog || campaignLog.bytes > LOG_LIMIT_BYTES) return;
+  campaignLog.bytes += chunk.byteLength;
+  campaignLog.stream.write(chunk);
+}
+
+/** A child process that prints `pattern` once it is up; its output goes to the campaign's log. */
 function startProcess(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp, timeoutMs = 120_000): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', keepOutput);
+  child.stderr!.on('data', keepOutput);
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not come up: ${out.slice(-2_000)}`)), timeoutMs);
@@ -131,12 +158,32 @@ interface Instance {
   env: NodeJS.ProcessEnv;
   child: ChildProcess | undefined;
   starts: number;
+  /** Exits the campaign did not cause (an instance that gave up on its database, say): restarted, and reported. */
+  crashes: number;
+  /** Set while the campaign itself stops or kills it. */
+  stopping: boolean;
 }
 
 async function startInstance(instance: Instance): Promise<void> {
-  const { child } = await startProcess(['bin/tolem.js', 'start'], instance.env, /Tolem is up at http:\/\/\S+/);
-  instance.child = child;
-  instance.starts += 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { child } = await startProcess(['bin/tolem.js', 'start'], instance.env, /Tolem is up at http:\/\/\S+/);
+      instance.child = child;
+      instance.starts += 1;
+      child.once('exit', () => {
+        if (instance.child !== child) return;
+        instance.child = undefined;
+        if (instance.stopping) return;
+        instance.crashes += 1;
+        void startInstance(instance).catch(() => undefined);
+      });
+      return;
+    } catch (error) {
+      // The database may be down this very moment (a crash of the campaign's own): try again a little later.
+      if (attempt >= 5) throw error;
+      await sleep(2_000);
+    }
+  }
 }
 
 async function post(url: string, token: string, body: string, timeoutMs: number): Promise<{ result: string; transactionId?: string } | undefined> {
@@ -168,8 +215,13 @@ async function main(): Promise<void> {
   const schema = `chaos_${randomBytes(4).toString('hex')}`;
   const dataDirs: string[] = [];
   const log = (line: string) => process.stderr.write(`chaos: ${line}\n`);
+  const logDir = mkdtempSync(join(tmpdir(), 'tolem-chaos-log-'));
+  dataDirs.push(logDir);
+  campaignLog = { stream: createWriteStream(join(logDir, 'campaign.log')), path: join(logDir, 'campaign.log'), bytes: 0 };
   log(`seed ${options.seed}, ${options.minutes} min, ${options.agents} agents, ${options.workers} workers, faults ${options.faultRate}, schema ${schema}`);
 
+  const privateDb = options.database === 'private' ? await startPrivateDatabase(await freePort()) : undefined;
+  const databaseUrl = privateDb?.url ?? options.databaseUrl;
   const partners = await startProcess(['--import', 'tsx', 'chaos/partners.ts'], {}, /\{"url":"(http:\/\/[^"]+)"\}/);
   const partnersUrl = partners.match[1]!;
   const secretsKey = randomBytes(32).toString('base64');
@@ -179,9 +231,9 @@ async function main(): Promise<void> {
     const dataDir = mkdtempSync(join(tmpdir(), `tolem-chaos-${name}-`));
     dataDirs.push(dataDir);
     instances.push({
-      name, port, url: `http://127.0.0.1:${port}`, child: undefined, starts: 0,
+      name, port, url: `http://127.0.0.1:${port}`, child: undefined, starts: 0, crashes: 0, stopping: false,
       env: {
-        DATABASE_URL: options.databaseUrl, DB_SCHEMA: schema, QUEUE_SCHEMA: `${schema}_boss`, TOLEM_DATA: dataDir, PORT: String(port), HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl, DB_SCHEMA: schema, QUEUE_SCHEMA: `${schema}_boss`, TOLEM_DATA: dataDir, PORT: String(port), HOST: '127.0.0.1',
         DEMO: 'false', SANDBOX_URL: `${partnersUrl}/sandbox`, TOLEM_SECRETS_KEY: secretsKey, LOG_LEVEL: 'warn',
         PROVIDER_DEADLINE_MS: '1500', PROVIDER_TIMEOUT_MS: '3000', RETRY_BASE_MS: '300', RETRY_MAX_MS: '3000', LEASE_MS: '1000', QUEUE_POLL_SECONDS: '0.5',
         ATTENTION_AFTER_MS: '60000', FUNDS_WAIT_MS: '15000',
@@ -192,10 +244,7 @@ async function main(): Promise<void> {
   await startInstance(instances[0]!);
   await startInstance(instances[1]!);
 
-  const db = new pg.Client({ connectionString: options.databaseUrl });
-  await db.connect();
-  await db.query(`SET search_path TO ${schema}`);
-  const agents = await createAgents(options.databaseUrl, schema, options.agents);
+  const agents = await createAgents(databaseUrl, schema, options.agents);
 
   // The provider does not deduplicate, and fails a share of calls in every way it can.
   const share = options.faultRate / 4;
@@ -205,6 +254,8 @@ async function main(): Promise<void> {
   const pays: LoggedPay[] = [];
   let requests = 0;
   let kills = 0;
+  let databaseCrashes = 0;
+  let connectionCuts = 0;
   let nextTxn = 800_000_000_000_000_000n + BigInt(options.seed) * 1_000_000n;
 
   async function worker(): Promise<void> {
@@ -258,19 +309,43 @@ async function main(): Promise<void> {
   async function killer(victim: Instance): Promise<void> {
     while (Date.now() < endsAt - 5_000) {
       await sleep(1_000 + random() * 4_000);
-      if (!victim.child) continue;
-      process.kill(victim.child.pid!, 'SIGKILL');
-      await new Promise((resolve) => victim.child!.once('exit', resolve));
+      const child = victim.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      victim.stopping = true;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(child.pid!, 'SIGKILL');
+      await gone;
       kills += 1;
-      victim.child = undefined;
       await sleep(500 + random() * 1_500);
-      await startInstance(victim).catch((error: Error) => log(`restart of ${victim.name} failed: ${error.message}`));
+      victim.stopping = false;
+      if (!victim.child) await startInstance(victim).catch((error: Error) => log(`restart of ${victim.name} failed: ${error.message}`));
+    }
+  }
+
+  /** The campaign's own database, crashed or its connections cut every 15–40 s (not in the last 20 s of the load). */
+  async function databaseFaults(database: PrivateDatabase): Promise<void> {
+    while (Date.now() < endsAt - 20_000) {
+      await sleep(15_000 + random() * 25_000);
+      if (Date.now() >= endsAt - 20_000) break;
+      if (random() < 0.5) {
+        await database.crash();
+        databaseCrashes += 1;
+      } else {
+        connectionCuts += await database.cutConnections().catch(() => 0);
+      }
     }
   }
 
   log(`load and kills until ${new Date(endsAt).toISOString()}`);
-  await Promise.all([...Array.from({ length: options.workers }, () => worker()), ...instances.map((instance) => killer(instance))]);
+  await Promise.all([
+    ...Array.from({ length: options.workers }, () => worker()),
+    ...instances.map((instance) => killer(instance)),
+    ...(privateDb ? [databaseFaults(privateDb)] : []),
+  ]);
   for (const instance of instances) if (!instance.child) await startInstance(instance);
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query(`SET search_path TO ${schema}`);
 
   // Drain: the faults stop, and the hub drives every payment to a final state (status queries, never blind pays).
   await control(`${partnersUrl}/sandbox/mobile/faults`, 'PUT', { http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0 });
@@ -284,28 +359,36 @@ async function main(): Promise<void> {
   log(`drained: ${unfinished} unfinished`);
 
   const provider = (await (await fetch(`${partnersUrl}/sandbox/mobile/payments`)).json()) as ProviderRecord[];
-  const report = await audit(options.databaseUrl, schema, pays, provider);
+  const report = await audit(databaseUrl, schema, pays, provider);
   const conflicts = pays.filter((pay) => pay.result === 'conflict').length;
   const summary = {
     seed: options.seed, minutes: options.minutes, quick: options.quick, startedAt: new Date(startedAt).toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt) / 1000), requests, pays: pays.length, acknowledged: report.acknowledged,
     final: report.final, lost: report.lost, duplicated: report.duplicated, mismatches: report.mismatches + conflicts, unfinished: report.unfinished,
-    ledgerBalanced: report.ledgerBalanced, floorsKept: report.floorsKept, kills, failovers: 0, restarts: instances.map((i) => ({ name: i.name, starts: i.starts })),
+    ledgerBalanced: report.ledgerBalanced, floorsKept: report.floorsKept, kills, database: options.database, databaseCrashes, connectionCuts, failovers: 0,
+    restarts: instances.map((i) => ({ name: i.name, starts: i.starts, crashes: i.crashes })),
     providerPayments: provider.length, faults, examples: report.examples,
   };
 
-  for (const instance of instances) if (instance.child) await stopProcess(instance.child);
+  for (const instance of instances) {
+    instance.stopping = true;
+    if (instance.child) await stopProcess(instance.child);
+  }
   await stopProcess(partners.child);
+  const secrets = await secretsLogged(campaignLog, [...agents.map((agent) => agent.token), secretsKey]);
+  Object.assign(summary, { logBytes: campaignLog.bytes, secretsInLogs: secrets });
   await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await db.query(`DROP SCHEMA IF EXISTS ${schema}_boss CASCADE`);
   await db.end();
+  await privateDb?.stop();
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 
   const resultsDir = join(repoRoot, 'chaos', 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  const clean = summary.lost === 0 && summary.duplicated === 0 && summary.mismatches === 0 && summary.unfinished === 0 && summary.ledgerBalanced && summary.floorsKept;
+  const clean = summary.lost === 0 && summary.duplicated === 0 && summary.mismatches === 0 && summary.unfinished === 0 && summary.ledgerBalanced && summary.floorsKept
+    && secrets === 0;
   process.exit(clean ? 0 : 1);
 }
 
@@ -326,6 +409,13 @@ async function createAgents(databaseUrl: string, schema: string, count: number):
   } finally {
     await store.close();
   }
+}
+
+/** How many of the campaign's secrets appear anywhere in what its processes printed. */
+async function secretsLogged(output: { stream: WriteStream; path: string }, secrets: string[]): Promise<number> {
+  await new Promise<void>((resolve) => output.stream.end(resolve));
+  const text = readFileSync(output.path, 'utf8');
+  return secrets.filter((secret) => secret.length >= 8 && text.includes(secret)).length;
 }
 
 async function control(url: string, method: 'PUT', body: unknown): Promise<void> {
