@@ -162,7 +162,8 @@ const SELECT_PAYMENT = `SELECT *, (lease_until IS NOT NULL AND lease_until > now
 const LEASE_UNTIL = (msParam: string) => `now() + ${msParam}::bigint * interval '1 millisecond'`;
 
 /**
- * Group commit of checked pays and of successes (migration 021): at most 64 payments per statement (bounded locks and
+ * Group commit (store/batcher.ts) of the hot path's four statements — look up a payment by the agent's id, insert a
+ * check, accept checked pays, settle successes (migration 021): at most 64 payments per statement (bounded locks and
  * parameters), two statements of each kind in the database at once (the others' calls gather meanwhile), 10,000
  * waiting before a call goes alone.
  */
@@ -497,10 +498,6 @@ export class PaymentEngine {
   }
 
   /**
-   * In one transaction: the payment row (new, or the checked one), the reservation of the agent's funds, and the
-   * lease of the first provider call. A concurrent duplicate meets the unique constraint and answers as a repeat.
-   */
-  /**
    * Accepts a pay: a checked one of an agent without review or notification thresholds with the concurrent others in
    * one statement (`acceptTogether`), any other — or one that statement did not take — in a transaction (`acceptPay`).
    */
@@ -532,7 +529,9 @@ export class PaymentEngine {
     }));
     const accepted = await this.db.query<PaymentRow>('SELECT *, true AS lease_active FROM accept_checked_pays($1::jsonb, $2, $3)',
       [JSON.stringify(items), this.clock.now(), this.config.leaseMs]);
-    return matchInOrder(pays, accepted.rows, ({ agent, command }) => `${agent.id}:${command.agentTxnId}`, (row) => `${row.agent_id}:${row.agent_txn_id}`);
+    // By the pay's digest too: a row taken for another body of the same id is not this pay's acceptance.
+    return matchInOrder(pays, accepted.rows, ({ agent, command, digest }) => `${agent.id}:${command.agentTxnId}:${digest}`,
+      (row) => `${row.agent_id}:${row.agent_txn_id}:${row.pay_hash}`);
   }
 
   /** The columns a pay writes ($3–$12 of its statement): amounts, request, digest, quote, the moment, the lease. */
