@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ACTOR } from '../../src/engine/sessions.ts';
 import { listenAdminSocket } from '../../src/admin/socket.ts';
 import { agentApi, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
+import { adminOverSocket } from '../helpers/admin-socket.ts';
 
 /** The admin API over HTTP (sessions, CSRF, roles, agents' own data) and over the Unix socket (the local administrator). */
 let h: Harness;
@@ -50,18 +50,7 @@ async function operator(login: string, role: 'admin' | 'operator' | 'viewer'): P
   return client;
 }
 
-function overSocket(path: string, method: string, url: string, body?: unknown): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest({ socketPath: path, method, path: `/api/admin/v1${url}`, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const overSocket = (path: string, method: string, url: string, body?: unknown): Promise<Answer> => adminOverSocket(path, method, url, body);
 
 beforeAll(async () => {
   h = await startTolem();

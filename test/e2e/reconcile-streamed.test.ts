@@ -5,7 +5,7 @@
  * in the sandbox API's own format; and a registry that breaks mid-way: the run is failed with the reason, keeps no
  * items and leaves nothing staged.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { SimulatedProviderAdapter } from '../../src/providers/simulated/index.ts
 import { createOperator } from '../../src/engine/operators.ts';
 import { newAgent, startTolem, type Harness } from '../helpers/harness.ts';
 import { PanelClient } from '../helpers/panel.ts';
+import { adminOverSocket } from '../helpers/admin-socket.ts';
 
 let h: Harness;
 let day: ReconDay;
@@ -26,18 +27,7 @@ const socket = join(dir, 'admin.sock');
 const mobile = () => h.tolem.ctx.sandbox!.simulators.get('mobile')!;
 const adapter = (base = `${h.url}/sandbox/mobile`) => new SimulatedProviderAdapter('sandbox-mobile', () => base, h.tolem.ctx.config.hubOffsetMinutes);
 
-function overSocket(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest({ socketPath: socket, method, path: `/api/admin/v1${url}`, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const overSocket = (method: string, url: string, body?: unknown) => adminOverSocket(socket, method, url, body);
 
 beforeAll(async () => {
   h = await startTolem({ jobs: false });
