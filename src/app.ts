@@ -10,6 +10,7 @@ import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { PaymentEngine } from './engine/payments.ts';
 import { ExchangeJournal } from './engine/exchanges.ts';
 import { captureHttpExchanges } from './http/exchange-journal.ts';
+import { routableUrl } from './http/routable-url.ts';
 import { agentApiProtocol, elsomBillerProtocol, registerInboundCapture } from './http/inbound-capture.ts';
 import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
@@ -161,7 +162,11 @@ async function sealStoredSecrets(ctx: TolemContext): Promise<void> {
 }
 
 async function createServer(config: Config, log: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http),
+    // A malformed escape in a path reaches the plugin of its prefix, which answers in its own protocol (routable-url.ts).
+    rewriteUrl: (request) => routableUrl(request.url ?? '/'),
+  }) as unknown as FastifyInstance;
   app.server.maxConnections = config.http.maxConnections;
   // One cookie parser for every page: a malformed cookie (`_ga=100%`) is kept as sent, never a thrown URIError.
   await app.register(fastifyCookie);
