@@ -156,6 +156,8 @@ export function judgeAgentApi(request: FuzzRequest, answer: FuzzAnswer): Verdict
     result = Number(String((parsed['result'] as { value?: string })?.value ?? parsed['result']));
     if (!isResultCode(result)) problems.push(`result ${String(parsed['result'])} is not a known code`);
     if (typeof parsed['resultMessage'] !== 'string') problems.push('no resultMessage');
+    // Tolem's own words: not our parser's class names nor JavaScript's renderings of values.
+    else if (/Lossless|\[object |\bNaN\b|undefined/.test(parsed['resultMessage'])) problems.push(`resultMessage names our internals: ${parsed['resultMessage']}`);
   } catch {
     problems.push('the body is not JSON');
   }
