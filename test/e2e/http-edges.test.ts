@@ -62,6 +62,19 @@ describe('a path with a malformed percent escape is answered by the plugin of it
   });
 });
 
+describe('a request no plugin owns is answered in our words', () => {
+  it.each([
+    ['POST', '/elsom/..', 'x=1', 400, 'bad_request'],
+    ['POST', '/nowhere', '{}', 404, 'not_found'],
+    ['GET', '/pay/return/%2e%2e/..', undefined, 404, 'not_found'],
+  ])('%s %s', async (method, url, payload, status, code) => {
+    const answer = await inject({ method: method as InjectOptions['method'], url, headers: { 'content-type': 'application/json' }, ...(payload !== undefined ? { payload } : {}) });
+    expect(answer.statusCode).toBe(status);
+    expect(JSON.parse(answer.body).error.code).toBe(code);
+    expect(answer.body).not.toMatch(/FST_ERR|Route .* not found/);
+  });
+});
+
 describe('absolute URLs come from PUBLIC_URL, not from the Host header', () => {
   it('Assist return URLs and the page CSP', async () => {
     const token = await startOrder(h, 'P1011', { account: '7011234567' });

@@ -247,6 +247,11 @@ export async function runFuzz(surface: Surface, target: FuzzTarget, options: Run
 
 // ————————————————————————————————————————————————————————————— values that break things
 
+/** The value once in `oneIn` cases, else null (fc.option's `freq` is the other way round: nil once in freq). */
+export function sometimes<T>(arbitrary: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<T | null> {
+  return fc.oneof({ weight: 1, arbitrary }, { weight: oneIn - 1, arbitrary: fc.constant(null) });
+}
+
 /** Numbers as JSON text: the edges of the amount and id rules. */
 export const WEIRD_NUMBERS = [
   '0', '-0', '-1', '-200.00', '0.001', '200.005', '0.1', '1e3', '1E400', '-1e400', '1e-7', '12345678901234567890',
@@ -477,9 +482,9 @@ function applyText(text: string, mutation: TextMutation): { body: Buffer | strin
 export function mutatedJson(fixtures: readonly { name: string; tree: JsonTree }[], refresh?: (tree: JsonTree, fresh: bigint) => void): fc.Arbitrary<{ body: Buffer | string; label: string }> {
   return fc.record({
     fixture: fc.constantFrom(...fixtures),
-    fresh: fc.option(fc.bigInt({ min: 1n, max: 999_999_999_999_999_999n }), { freq: 2 }),
+    fresh: sometimes(fc.bigInt({ min: 1n, max: 999_999_999_999_999_999n }), 2),
     tree: fewMutations(treeMutation),
-    text: fc.option(textMutation, { freq: 4 }),
+    text: sometimes(textMutation, 4),
   }).map(({ fixture, fresh, tree, text }) => {
     const copy = clone(fixture.tree);
     const labels = [fixture.name];
@@ -598,10 +603,10 @@ export const XML_CONTENT_TYPES = [
 export function mutatedXml(fixtures: readonly { name: string; xml: string }[], refresh?: (xml: string, fresh: string) => string): fc.Arbitrary<{ body: Buffer; label: string }> {
   return fc.record({
     fixture: fc.constantFrom(...fixtures),
-    fresh: fc.option(fc.stringMatching(/^0\d{17}$/), { freq: 2 }),
+    fresh: sometimes(fc.stringMatching(/^0\d{17}$/), 2),
     mutations: fewMutations(xmlMutation),
     encoding: fc.oneof({ weight: 4, arbitrary: fc.constant(XML_ENCODINGS[0]) }, { weight: 1, arbitrary: fc.constantFrom(...XML_ENCODINGS) }),
-    huge: fc.option(fc.constantFrom(60 * 1024, 66 * 1024, 200 * 1024), { freq: 40 }),
+    huge: sometimes(fc.constantFrom(60 * 1024, 66 * 1024, 200 * 1024), 40),
   }).map(({ fixture, fresh, mutations, encoding, huge }) => {
     let xml = fixture.xml;
     const labels = [fixture.name];
@@ -637,7 +642,7 @@ export function mutatedForm(fields: Record<string, string>): fc.Arbitrary<{ body
     drop: fc.subarray(names, { maxLength: Math.min(2, names.length) }),
     set: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...names, '_csrf', 'next', '__proto__'), weirdString), weirdString), { maxLength: 3 }),
     duplicate: fc.boolean(),
-    raw: fc.option(fc.oneof(fc.constantFrom('%', '%zz', '&&&', '=', 'a=%E0%A4%A', '\u0000=\u0000', 'a'.repeat(70 * 1024)), fc.string({ unit: 'binary', maxLength: 200 }).map(avoidMarkers)), { freq: 6 }),
+    raw: sometimes(fc.oneof(fc.constantFrom('%', '%zz', '&&&', '=', 'a=%E0%A4%A', '\u0000=\u0000', 'a'.repeat(70 * 1024)), fc.string({ unit: 'binary', maxLength: 200 }).map(avoidMarkers)), 6),
   }).map(({ drop, set, duplicate, raw }) => {
     const params = new URLSearchParams(Object.entries(fields).filter(([name]) => !drop.includes(name)));
     for (const [name, value] of set) params.set(name, value);

@@ -14,7 +14,7 @@ import { ELSOM_LOGIN, ELSOM_PASSWORD, newElsomAgent, transferXml } from '../help
 import { newAgent, type Harness } from '../helpers/harness.ts';
 import {
   commonProblems, fc, FORM_CONTENT_TYPES, header, JSON_CONTENT_TYPES, mutatedForm, mutatedJson, mutatedXml, parseFixtureJson,
-  randomBody, rawNumber, weirdSegment, withContentType, XML_CONTENT_TYPES, type FuzzAnswer, type FuzzRequest, type JsonTree, type Surface, type Verdict,
+  randomBody, rawNumber, sometimes, weirdSegment, withContentType, XML_CONTENT_TYPES, type FuzzAnswer, type FuzzRequest, type JsonTree, type Surface, type Verdict,
 } from './kit.ts';
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url));
@@ -316,7 +316,7 @@ export function adminApiSurface(world: World): Surface {
     body: fc.oneof({ weight: 5, arbitrary: mutatedJson(bodies) }, { weight: 1, arbitrary: randomBody }),
     auth: fc.constantFrom('session', 'session', 'session-no-csrf', 'none', 'garbage'),
     contentType: fc.oneof({ weight: 5, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom(...JSON_CONTENT_TYPES) }),
-    query: fc.option(fc.constantFrom('?limit=-1', '?limit=99999999999999999999', '?agent=abc', '?from=9999-99-99', '?state=x,y', '?cursor=%00', '?min=1e400'), { freq: 3 }),
+    query: sometimes(fc.constantFrom('?limit=-1', '?limit=99999999999999999999', '?agent=abc', '?from=9999-99-99', '?state=x,y', '?cursor=%00', '?min=1e400'), 3),
   }).map(({ route, segments, body, auth, contentType, query }): FuzzRequest => {
     let i = 0;
     const url = route.url.replace(/:\w+/g, () => segments[i++ % 3]!);
@@ -390,7 +390,7 @@ export function panelSurface(world: World, prefix: '/console' | '/cabinet'): Sur
     segment: weirdSegment,
     auth: fc.constantFrom('session', 'session-no-csrf', 'session-wrong-csrf', 'none', 'garbage', 'login-form'),
     contentType: fc.oneof({ weight: 4, arbitrary: fc.constant('application/x-www-form-urlencoded') }, { weight: 1, arbitrary: fc.constantFrom(...FORM_CONTENT_TYPES) }),
-    query: fc.option(fc.constantFrom('?next=//evil.example', '?next=https://evil.example/', '?lang=xx', '?page=-1', '?from=9999-99-99', '?q=%00', '?next=/console/../x'), { freq: 3 }),
+    query: sometimes(fc.constantFrom('?next=//evil.example', '?next=https://evil.example/', '?lang=xx', '?page=-1', '?from=9999-99-99', '?q=%00', '?next=/console/../x'), 3),
   }).map(({ post, form, get, segment, auth, contentType, query }): FuzzRequest => {
     const headers: Record<string, string> = {};
     let body = form.form.body;
@@ -408,7 +408,7 @@ export function panelSurface(world: World, prefix: '/console' | '/cabinet'): Sur
       label: `POST ${form.path} · ${auth} · ${form.form.label}`,
     };
   });
-  const judge = judgePage(prefix, [200, 303, 400, 401, 403, 404, 409, 413, 415, 422, 429]);
+  const judge = judgePage(prefix, [200, 201, 303, 400, 401, 403, 404, 409, 413, 415, 422, 429]);
   return {
     name: prefix.slice(1),
     cases,
