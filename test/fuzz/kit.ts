@@ -102,7 +102,7 @@ async function settle(tolem: Tolem): Promise<void> {
 export const LEAK_MARKERS = ['at /', 'Error:', 'TypeError', 'ReferenceError', 'RangeError', 'node_modules', 'SyntaxError', 'FST_ERR', 'ECONNREFUSED', 'undefined is not'];
 
 export function leaks(text: string): string | undefined {
-  return LEAK_MARKERS.find((marker) => text.includes(marker));
+  return LEAK_MARKERS.find((marker) => text.includes(marker)) ?? (/fst_err/i.test(text) ? 'FST_ERR' : undefined);
 }
 
 export interface Verdict {

@@ -73,6 +73,9 @@ export async function prepareWorld(h: Harness): Promise<World> {
   const agent = await newAgent(h.db, { openingBalanceMinor: 10n ** 15n });
   await newElsomAgent(h.db, { balanceMinor: 10n ** 15n });
   const cardOrderToken = await orderToken(h, 'P1011', '7011234567');
+  // The card order goes to Assist's page (redirected), so a return makes the hub ask Assist for the order state.
+  const card = await h.tolem.app.inject({ method: 'POST', url: `/pay/o/${cardOrderToken}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'amount=450.00&method=card' });
+  if (card.statusCode !== 200) throw new Error(`card order not sent to Assist: ${card.statusCode}`);
   const walletToken = await orderToken(h, 'P1011', '7011234568');
   const chosen = await h.tolem.app.inject({ method: 'POST', url: `/pay/o/${walletToken}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'amount=400.00&method=elsom' });
   if (chosen.statusCode !== 303) throw new Error(`wallet order not redirected: ${chosen.statusCode}`);
