@@ -1,10 +1,11 @@
 /**
- * `npm run fuzz -- [--runs N] [--seed S] [--surface name[,name…]] [--http-every K]`: the fuzz campaign. Each surface
+ * `npm run fuzz -- [--runs N] [--seed S] [--surface name[,name…]] [--http-every K] [--out file]`: the fuzz campaign. Each surface
  * gets a fresh hub (PGlite in memory, or DATABASE_URL's server in a schema of its own) and N cases from the seed; the
- * summary goes to fuzz/results/latest.json (cases, refusals, failures with their first examples, seed, duration).
+ * summary goes to fuzz/results/latest.json (or --out) (cases, refusals, failures with their first examples, seed, duration).
  * Exit code 1 when any case failed. docs/fuzzing.md explains the surfaces and the oracles.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ciRuns, startFuzzHub } from './setup.ts';
 import { SURFACES, type SurfaceName } from './surfaces.ts';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     surface: { type: 'string', default: SURFACES.join(',') },
     'http-every': { type: 'string', default: '100' },
+    out: { type: 'string', default: 'fuzz/results/latest.json' },
   },
 });
 
@@ -56,7 +58,7 @@ const summary = {
   totals: { cases: reports.reduce((n, r) => n + r.cases, 0), failures: reports.reduce((n, r) => n + r.failures, 0) },
   surfaces: reports,
 };
-mkdirSync(new URL('../../fuzz/results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('../../fuzz/results/latest.json', import.meta.url), `${JSON.stringify(summary, null, 2)}\n`);
-console.log(`fuzz/results/latest.json: ${summary.totals.cases} cases, ${summary.totals.failures} failures, seed ${seed}`);
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(values.out, `${JSON.stringify(summary, null, 2)}\n`);
+console.log(`${values.out}: ${summary.totals.cases} cases, ${summary.totals.failures} failures, seed ${seed}`);
 process.exit(summary.totals.failures > 0 ? 1 : 0);
