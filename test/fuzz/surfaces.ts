@@ -216,6 +216,8 @@ export function judgeElsom(request: FuzzRequest, answer: FuzzAnswer): Verdict {
   else {
     code = decoded.response.resultCode;
     if (!(code in ELSOM_RESULT_CODES) && code !== 233) problems.push(`result-code ${code} is not in the protocol's table`);
+    // 3 is the gateway's answer to an exception of its own (the database down, a bug): under fuzz, always a bug.
+    if (code === 3) problems.push('result-code 3: the gateway failed on this request');
   }
   const listing = /<request-type>\s*4\s*<\/request-type>/.test(request.body?.toString() ?? '');
   return { problems, refused: (code !== undefined && ELSOM_REFUSALS.has(code)) || (listing && code !== undefined), outcome: String(code) };
