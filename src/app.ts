@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import { pino, type Logger } from 'pino';
 import { configuredClock, type Config } from './config.ts';
@@ -10,6 +10,7 @@ import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { PaymentEngine } from './engine/payments.ts';
 import { ExchangeJournal } from './engine/exchanges.ts';
 import { captureHttpExchanges } from './http/exchange-journal.ts';
+import { routableUrl } from './http/routable-url.ts';
 import { agentApiProtocol, elsomBillerProtocol, registerInboundCapture } from './http/inbound-capture.ts';
 import { engineServices } from './engine/services.ts';
 import { createMetrics } from './engine/metrics.ts';
@@ -163,11 +164,32 @@ async function sealStoredSecrets(ctx: TolemContext): Promise<void> {
 }
 
 async function createServer(config: Config, log: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http) }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: log, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024, ...serverLimits(config.http),
+    // A malformed escape in a path reaches the plugin of its prefix, which answers in its own protocol (routable-url.ts).
+    rewriteUrl: (request) => routableUrl(request.url ?? '/'),
+  }) as unknown as FastifyInstance;
   app.server.maxConnections = config.http.maxConnections;
   // One cookie parser for every page: a malformed cookie (`_ga=100%`) is kept as sent, never a thrown URIError.
   await app.register(fastifyCookie);
+  answerOutsidePlugins(app);
   return app;
+}
+
+/**
+ * A request no plugin owns (an unknown path; `/elsom/..`, whose dot segment climbs out of its plugin) is answered in
+ * our words, JSON, never in Fastify's (`FST_ERR_CTP_INVALID_JSON_BODY`, "Route POST:/x not found"). Each protocol's
+ * plugin keeps its own handlers; these are only the root's, inherited by the plugins that set none (the sandboxes).
+ */
+function answerOutsidePlugins(app: FastifyInstance): void {
+  const send = (reply: FastifyReply, status: number, code: string, message: string) =>
+    reply.code(status).type('application/json; charset=utf-8').send({ error: { code, message } });
+  app.setNotFoundHandler((_request, reply) => send(reply, 404, 'not_found', 'no such path'));
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    return status === 500 ? send(reply, 500, 'internal', 'internal error') : send(reply, status, 'bad_request', 'the request could not be read');
+  });
 }
 
 /** Health, readiness and metrics: what an operator's probes and scrapers ask. */

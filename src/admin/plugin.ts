@@ -71,11 +71,20 @@ function tooMany(reply: FastifyReply, seconds: number): FastifyReply {
   return sendError(reply, 429, 'throttled', `too many failed logins; try again in ${seconds} s`);
 }
 
+/** The framework's refusals of a body, in the API's own codes and words (its codes and texts are not part of the API). */
+const BODY_REFUSALS: Record<string, [string, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['body_too_large', 'the body is larger than 64 KiB'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'the body must be application/json'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['bad_request', 'the body is not valid JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['bad_request', 'the body is empty'],
+};
+
 function answerError(reply: FastifyReply, error: unknown): FastifyReply {
   if (error instanceof ServiceError) return sendError(reply, STATUS[error.kind], error.code, error.message);
   const status = (error as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return sendError(reply, status, String((error as FastifyError).code ?? 'bad_request').toLowerCase(), (error as Error).message);
+    const [code, message] = BODY_REFUSALS[(error as FastifyError).code ?? ''] ?? ['bad_request', 'the request could not be read'];
+    return sendError(reply, status, code, message);
   }
   reply.log.error({ err: error }, 'admin API failed');
   return sendError(reply, 500, 'internal', 'internal error');

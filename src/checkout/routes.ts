@@ -46,7 +46,11 @@ export async function checkoutRoutes(app: FastifyInstance, options: CheckoutPlug
   app.get('/elsom/return', (request, reply) => pages.elsomReturn(request, reply));
   // Elsom's PartnerPaymentResult at /pay/elsom/callback: answered in the acquirer's own protocol.
   for (const method of options.checkout.callbackMethods()) {
-    app.post(`/${method}/callback`, (request, reply) => pages.acquirerCallback(reply, method, request.ip, request.body));
+    await app.register(async (callback) => {
+      // A body refused by the parser (over 64 KiB) is still answered in the acquirer's protocol, not with a page.
+      callback.setErrorHandler((error: { statusCode?: number }, request, reply) => pages.callbackFailed(error, request, reply, method));
+      callback.post(`/${method}/callback`, (request, reply) => pages.acquirerCallback(reply, method, request.ip, request.body));
+    });
   }
   app.get<{ Params: { token: string } }>('/r/:token', (request, reply) => pages.result(request, reply));
 }
@@ -168,6 +172,13 @@ class CheckoutPages {
 
   async acquirerCallback(reply: FastifyReply, method: PaymentMethod, ip: string, body: unknown): Promise<FastifyReply> {
     const answer = await this.checkout.callback(method, ip, String(body ?? ''));
+    return reply.code(answer.httpStatus).type(answer.contentType).send(answer.body);
+  }
+
+  callbackFailed(error: { statusCode?: number }, request: FastifyRequest, reply: FastifyReply, method: PaymentMethod) {
+    const client = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
+    if (!client) return this.failed(error, request, reply);
+    const answer = this.checkout.unreadableCallback(method, request.ip, 'the body could not be read (at most 64 KiB)');
     return reply.code(answer.httpStatus).type(answer.contentType).send(answer.body);
   }
 

@@ -389,6 +389,17 @@ export class Checkout {
     return callbacks.answer(await this.readCallback(method, acquirer, callbacks.read(ip, body), ip));
   }
 
+  /**
+   * A callback whose body was refused before it could be read (over the body limit, a broken Content-Length): still
+   * answered in the acquirer's protocol, as a refusal from a caller not on the allow-list or as a malformed callback.
+   */
+  unreadableCallback(method: PaymentMethod, ip: string, reason: string): AcquirerCallbackAnswer {
+    const acquirer = this.acquirer(method);
+    if (!acquirer.callbacks) throw new Error(`the ${acquirer.label} acquirer sends no callbacks`);
+    const reading = acquirer.callbacks.read(ip, '');
+    return acquirer.callbacks.answer(reading.kind === 'caller_not_allowed' ? reading : { kind: 'malformed', reason });
+  }
+
   private async readCallback(method: PaymentMethod, acquirer: Acquirer, reading: AcquirerCallbackReading, ip: string): Promise<AcquirerCallbackVerdict> {
     if (reading.kind === 'caller_not_allowed') {
       this.deps.log.warn({ ip }, `${acquirer.label} callback from an address not on the allow-list`);

@@ -1,3 +1,4 @@
+import { localDateTime } from '../domain/local-date-time.ts';
 import { parseAmount } from '../domain/money.ts';
 import type { PaymentState } from '../domain/payment.ts';
 import type { PaymentFilters } from './payment-search.ts';
@@ -30,7 +31,9 @@ export function filterForm(query: Record<string, string>): FilterForm {
 /** A day typed in the hub's zone → the instant it starts (`to` days are inclusive: the next day's start). */
 export function dayStart(text: string, offsetMinutes: number, nextDay: boolean): Date | undefined {
   const match = DAY.exec(text);
-  if (!match) return undefined;
+  // A day that does not exist (9999-99-99, 30 February) is refused: Date.UTC would roll it over into year 10007, which
+  // the database cannot hold as a timestamp (an error, not an answer).
+  if (!match || !localDateTime(Number(match[1]), Number(match[2]), Number(match[3]))) return undefined;
   const utc = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + (nextDay ? 1 : 0));
   return Number.isNaN(utc) ? undefined : new Date(utc - offsetMinutes * 60_000);
 }

@@ -84,10 +84,28 @@ function decodeReference(hex?: string, decimal?: string, name?: string): string 
   return name !== undefined ? PREDEFINED[name]! : String.fromCodePoint(codePointOf(hex, decimal));
 }
 
-/** The validator's verdict: undefined when well-formed, else its message and line. */
+/**
+ * The validator's verdict: undefined when well-formed, else its message and line. A character outside XML's `Char`
+ * production (U+0000, U+0001, U+FFFE, a lone surrogate) makes a document not well-formed (XML 1.0 §2.2), which the
+ * validator does not check: such a character would reach the codecs' values, and a NUL in a value reaches the database,
+ * which refuses it with an error instead of an answer (found by the Elsom gateway's fuzz campaign).
+ */
 export function xmlWellFormedness(text: string): { message: string; line: number } | undefined {
+  const bad = firstNonXmlChar(text);
+  if (bad !== undefined) {
+    return { message: `character U+${bad.codePoint.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`, line: text.slice(0, bad.index).split('\n').length };
+  }
   const valid = XMLValidator.validate(text);
   return valid === true ? undefined : { message: valid.err.msg, line: valid.err.line };
+}
+
+function firstNonXmlChar(text: string): { index: number; codePoint: number } | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const codePoint = text.codePointAt(i)!;
+    if (!isXmlChar(codePoint)) return { index: i, codePoint };
+    if (codePoint > 0xffff) i++;
+  }
+  return undefined;
 }
 
 /**

@@ -205,3 +205,18 @@ describe('admin API over the Unix socket', () => {
     expect((await overSocket(path, 'POST', '/reconciliations/alseco', { day: '21.11.2026' })).status).toBe(400);
   });
 });
+
+// Found by the fuzz sets (test/fuzz/): the framework's refusals of a body came with its own codes and texts
+// (fst_err_ctp_invalid_media_type, "Body is not valid JSON but content-type is set to 'application/json'").
+describe('admin API: a body the framework refuses is answered in the API\'s own codes', () => {
+  it.each([
+    ['text/xml', '<x/>', 415, 'unsupported_media_type'],
+    ['application/json', '{"login":', 400, 'bad_request'],
+    ['application/json', `{"login":"${'x'.repeat(70 * 1024)}"}`, 413, 'body_too_large'],
+  ])('%s %s…', async (contentType, payload, status, code) => {
+    const answer = await h.tolem.app.inject({ method: 'POST', url: '/api/admin/v1/session', headers: { 'content-type': contentType }, payload });
+    expect(answer.statusCode).toBe(status);
+    expect(JSON.parse(answer.body).error.code).toBe(code);
+    expect(answer.body).not.toMatch(/fst_err|FST_ERR|content-type is set/);
+  });
+});

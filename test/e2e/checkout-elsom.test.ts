@@ -134,6 +134,18 @@ describe('Elsom wallet checkout', () => {
     expect((await callback(id, '1')).text).toBe('{\n  "Response": {\n    "ErrorCode": "0",\n    "ErrorMsg": "Success"\n  }\n}');
   });
 
+  // Found by the callback's fuzz set: a body over the limit was answered with the checkout's HTML error page.
+  it('a callback over 64 KiB is answered in Elsom\'s protocol: malformed from an allowed address, 403 from any other', async () => {
+    const huge = JSON.stringify({ PartnerPaymentResult: { PartnerTrnID: '1', PaymentStatus: 'A', pad: 'x'.repeat(70 * 1024) } });
+    const allowed = await h.tolem.app.inject({ method: 'POST', url: '/pay/elsom/callback', payload: huge, headers: { 'content-type': 'application/json' } });
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(allowed.body).Response.ErrorCode).toBe('2');
+    const foreign = await h.tolem.app.inject({ method: 'POST', url: '/pay/elsom/callback', payload: huge, headers: { 'content-type': 'application/json' }, remoteAddress: '203.0.113.9' });
+    expect(foreign.statusCode).toBe(403);
+    expect(JSON.parse(foreign.body).Response).toEqual({ ErrorCode: '150', ErrorMsg: 'Address not allowed' });
+  });
+
   it('a wallet without money, and a cancel on the OTP page, end the order with nothing paid', async () => {
     const poor = await startOrder(h, 'P1011', { account: '7011234567' });
     const a = await chooseElsom(poor, '180.00');

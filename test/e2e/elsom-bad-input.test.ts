@@ -58,6 +58,9 @@ const CASES: [string, Buffer | string, string | undefined, number][] = [
   ['a body over 64 KiB', valid().replace('XML v1.9', 'x'.repeat(70 * 1024)), 'text/xml', 202],
   ['the wrong root', valid().replace(/request>/g, 'response>'), 'text/xml', 202],
   ['an amount of zero', transferXml({ transactionNumber: '021508040001364998', amount: '0' }), 'text/xml', 275],
+  // Found by the fuzz campaign: a NUL reached the database through service-id (result-code 3, an internal failure).
+  ['a NUL in service-id', transferXml({ transactionNumber: '021508040001364997', serviceId: '51\u000032' }), 'text/xml', 202],
+  ['a control character in account-number', transferXml({ transactionNumber: '021508040001364996', account: '9967\u00010' }), 'text/xml', 202],
 ];
 
 describe('Elsom biller: bad input answers 202 in windows-1251, writes nothing, never 500', () => {

@@ -43,6 +43,38 @@ describe('a malformed cookie', () => {
   });
 });
 
+// Found by the fuzz sets (test/fuzz/): a path with a malformed escape was answered by Fastify itself (FST_ERR_BAD_URL,
+// JSON) before any plugin saw it — on the Elsom gateway, whose answers must be windows-1251 XML, and on the agent API.
+describe('a path with a malformed percent escape is answered by the plugin of its prefix', () => {
+  it.each([
+    ['/api/v20/%', 401, 'application/json; charset=utf-8', '"result":150'],
+    ['/api/v20/pay%zz?x=%', 401, 'application/json; charset=utf-8', '"result":150'],
+    ['/elsom/%E0%A4', 200, 'text/xml; charset=windows-1251', '<result-code>202</result-code>'],
+    ['/pay/return/token/%', 404, 'text/html; charset=utf-8', '<!doctype html>'],
+    ['/console/agents/%/proposals', 415, 'text/html; charset=utf-8', '<!doctype html>'],
+    ['/api/admin/v1/reconciliations/%', 401, 'application/json; charset=utf-8', '"error":{"code":"no_session"'],
+  ])('POST %s', async (url, status, contentType, text) => {
+    const answer = await inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect(answer.statusCode).toBe(status);
+    expect(answer.headers['content-type']).toBe(contentType);
+    expect(answer.body).toContain(text);
+    expect(answer.body).not.toContain('FST_ERR');
+  });
+});
+
+describe('a request no plugin owns is answered in our words', () => {
+  it.each([
+    ['POST', '/elsom/..', 'x=1', 400, 'bad_request'],
+    ['POST', '/nowhere', '{}', 404, 'not_found'],
+    ['GET', '/pay/return/%2e%2e/..', undefined, 404, 'not_found'],
+  ])('%s %s', async (method, url, payload, status, code) => {
+    const answer = await inject({ method: method as InjectOptions['method'], url, headers: { 'content-type': 'application/json' }, ...(payload !== undefined ? { payload } : {}) });
+    expect(answer.statusCode).toBe(status);
+    expect(JSON.parse(answer.body).error.code).toBe(code);
+    expect(answer.body).not.toMatch(/FST_ERR|Route .* not found/);
+  });
+});
+
 describe('absolute URLs come from PUBLIC_URL, not from the Host header', () => {
   it('Assist return URLs and the page CSP', async () => {
     const token = await startOrder(h, 'P1011', { account: '7011234567' });

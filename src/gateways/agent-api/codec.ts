@@ -175,7 +175,33 @@ export function decodeBody<S extends z.ZodType>(schema: S, body: unknown): Resul
   if (result.success) return succeed(result.data);
   const issue = result.error.issues[0];
   const path = issue?.path.join('.') ?? '';
-  return fail('invalid_request', `${path ? `${path}: ` : ''}${issue?.message ?? 'Invalid request'}`);
+  const message = issue?.code === 'invalid_type' ? typeMessage(issue.expected, valueAt(body, issue.path)) : issue?.message ?? 'Invalid request';
+  return fail('invalid_request', `${path ? `${path}: ` : ''}${message}`);
+}
+
+/**
+ * A wrong type in JSON's own words. zod names the received value's runtime class ("received LosslessNumber"), which is
+ * our parser's, not the agent's business: the agent sent a number.
+ */
+function typeMessage(expected: string, received: unknown): string {
+  if (received === undefined) return `Required: expected ${expected}`;
+  return `Expected ${expected}, received ${jsonKind(received)}`;
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (isLosslessNumber(value)) return 'number';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let node = body;
+  for (const step of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, step)) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[step];
+  }
+  return node;
 }
 
 /** An exact decimal text written as a JSON number. */

@@ -99,3 +99,22 @@ describe('lossless numbers', () => {
     expect(decodeAgentJson('{"a":"x\u00a0y"}')).toEqual({ a: 'x\u00a0y' });
   });
 });
+
+// Found by the agent API's fuzz set: zod's own message named our parser's class ("received LosslessNumber").
+describe('a field of the wrong type is refused in JSON\'s words', () => {
+  const valid = '{"serviceId":"P1011","account":"7770017711","agentTransactionId":1233355,"agentTransactionDate":"2015-02-17T16:48:37"}';
+  const detail = (text: string) => {
+    const decoded = decodeBody(checkRequestSchema, decodeAgentJson(text));
+    return decoded.ok ? undefined : decoded.failure.detail;
+  };
+
+  it.each([
+    [valid.replace('"7770017711"', '7770017711'), 'account: Expected string, received number'],
+    [valid.replace('"P1011"', '["P1011"]'), 'serviceId: Expected string, received array'],
+    [valid.replace('"P1011"', 'null'), 'serviceId: Expected string, received null'],
+    [valid.replace('"account":"7770017711",', ''), 'account: Required: expected string'],
+    [valid.replace('"P1011"', '{"value":"1"}'), 'serviceId: Expected string, received object'],
+  ])('%s', (text, message) => {
+    expect(detail(text)).toBe(message);
+  });
+});

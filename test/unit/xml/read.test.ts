@@ -103,4 +103,13 @@ describe('the parser', () => {
     expect(xmlWellFormedness('<r><a></r>')).toMatchObject({ line: 1 });
     expect(xmlWellFormedness('<r/>')).toBeUndefined();
   });
+
+  // Found by the Elsom gateway's fuzz campaign: the validator let a NUL through, and it reached the database.
+  it('a character outside XML\'s Char production is not well-formed; tab, CR, LF and astral letters are', () => {
+    expect(xmlWellFormedness('<r>\n<a>1\u00002</a></r>')).toEqual({ message: 'character U+0000 is not allowed in XML', line: 2 });
+    expect(xmlWellFormedness('<r a="\u0001"/>')?.message).toBe('character U+0001 is not allowed in XML');
+    expect(xmlWellFormedness('<r>\ufffe</r>')?.message).toBe('character U+FFFE is not allowed in XML');
+    expect(xmlWellFormedness('<r>\ud800</r>')?.message).toBe('character U+D800 is not allowed in XML');
+    expect(xmlWellFormedness('<r>\t\r\n😀 тест</r>')).toBeUndefined();
+  });
 });
