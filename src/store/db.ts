@@ -60,6 +60,10 @@ async function openPostgres(url: string, config: DbConfig): Promise<Db> {
     statement_timeout: 30_000,
   });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead of crashing
+  // A connection that dies while its client is checked out (between a transaction's statements: the server crashed,
+  // or an operator cut it) makes the client emit 'error'; without a listener that would end the process. Its next
+  // statement fails instead, and the transaction's own error path runs (found by the chaos campaign's database crashes).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   if (schema !== 'public') {
     // CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent twin: serialise instances with an advisory lock.
     const client = await pool.connect();
@@ -83,6 +87,7 @@ async function openPostgres(url: string, config: DbConfig): Promise<Db> {
     },
     async tx(fn) {
       const client = await pool.connect();
+      let broken = false;
       try {
         await client.query('BEGIN');
         const q: Queryable = {
@@ -95,10 +100,13 @@ async function openPostgres(url: string, config: DbConfig): Promise<Db> {
         await client.query('COMMIT');
         return value;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
         throw error;
       } finally {
-        client.release();
+        // A client that could not even roll back has lost its connection: the pool discards it instead of lending it again.
+        client.release(broken);
       }
     },
     async executeSql(text, values) {
