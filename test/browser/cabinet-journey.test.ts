@@ -59,6 +59,15 @@ async function cabinet(): Promise<Page> {
   return page;
 }
 
+/**
+ * Follows a language link and waits for the page in that language: the next step must not look at the page being
+ * left (the phone menu's fold was once opened on it, and the new page came folded).
+ */
+async function switchLanguage(page: Page, lang: string): Promise<void> {
+  await page.click(`a[lang="${lang}"]`);
+  await page.waitForFunction(`document.documentElement.lang === ${JSON.stringify(lang)}`);
+}
+
 /** On a phone the menu starts folded: open it, then follow the entry (as a person does). */
 async function nav(page: Page, key: string): Promise<void> {
   if (!(await page.isVisible(`#nav-${key}`))) await page.click('details.menu summary');
@@ -128,9 +137,9 @@ describe('agent cabinet and console: a token from request to payment', () => {
     await page.click('#save-ip');
     await page.waitForSelector('#flash');
     await shot(page, 'cabinet-4-ip');
-    await page.click('a[lang="kk"]');
+    await switchLanguage(page, 'kk');
     expect(await page.textContent('h1')).toContain('IP-мекенжайлар');
-    await page.click('a[lang="ru"]');
+    await switchLanguage(page, 'ru');
     await nav(page, 'tokens');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#tokens tr[data-status="confirmed"] button');
