@@ -264,9 +264,8 @@ async function main(): Promise<void> {
       const agent = pick(agents);
       const txn = (nextTxn += 1n).toString();
       const amount = pick(AMOUNTS);
-      const body = JSON.stringify({ serviceId: 'P1011', account: pick(ACCOUNTS), agentTransactionDate: '2026-11-22T10:00:00', amountTo: 0, amountFrom: 0 })
-        .replace('"amountTo":0,"amountFrom":0', `"amountTo":${amount},"amountFrom":${amount}`)
-        .replace('{', `{"agentTransactionId":${txn},`);
+      // Written out, not JSON.stringify'd: the 18-digit id and the amounts travel as exact JSON numbers.
+      const body = `{"serviceId":"P1011","account":"${pick(ACCOUNTS)}","agentTransactionId":${txn},"agentTransactionDate":"2026-11-22T10:00:00","amountTo":${amount},"amountFrom":${amount}}`;
       const entry: LoggedPay = { agentId: agent.id, agentTxnId: txn, amount };
       pays.push(entry);
       let instance = pick(instances);

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { agentApi, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
+import { agentApi, eventually, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
 import { EXCHANGE_BODY_LIMIT, ExchangeJournal, type OutboundExchange } from '../../src/engine/exchanges.ts';
 import { listExchanges, paymentTimeline, type StateEntry, type TimelineEntry } from '../../src/engine/timeline.ts';
 import { ShiftedClock } from '../../src/domain/clock.ts';
@@ -90,9 +90,13 @@ describe('the history of states', () => {
   it('an unknown payment has an empty timeline; a queue schema that does not exist adds nothing', async () => {
     expect(await paymentTimeline(h.db, 999_999_999_999_999_999n)).toEqual([]);
     const paid = await api('pay', body(txn()));
-    const entries = await paymentTimeline(h.db, BigInt(num(paid.body.transactionId)), { queueSchema: 'no_such_schema' });
+    const id = BigInt(num(paid.body.transactionId));
+    // The agent's own request is journalled after its answer has left: wait for it, so both reads below see one history.
+    await eventually(async () => ((await paymentTimeline(h.db, id)).some((e) => e.kind === 'exchange' && e.exchange.direction === 'inbound') ? true : undefined));
+    await h.tolem.ctx.engine.exchanges.idle();
+    const entries = await paymentTimeline(h.db, id, { queueSchema: 'no_such_schema' });
     expect(entries.some((entry) => entry.kind === 'job' && entry.source === 'queue')).toBe(false);
-    expect(await paymentTimeline(h.db, BigInt(num(paid.body.transactionId)), { queueSchema: 'bad; DROP TABLE payments' })).toEqual(entries);
+    expect(await paymentTimeline(h.db, id, { queueSchema: 'bad; DROP TABLE payments' })).toEqual(entries);
   });
 });
 
