@@ -70,8 +70,15 @@ async function switchLanguage(page: Page, lang: string): Promise<void> {
 
 /** On a phone the menu starts folded: open it, then follow the entry (as a person does). */
 async function nav(page: Page, key: string): Promise<void> {
-  if (!(await page.isVisible(`#nav-${key}`))) await page.click('details.menu summary');
-  await page.click(`#nav-${key}`);
+  // The page's own script folds the menu on a phone once it has loaded: look at the menu only after that.
+  await page.waitForLoadState('load');
+  const entry = page.locator(`#nav-${key}`);
+  if (!(await entry.isVisible())) await page.click('details.menu summary');
+  const href = await entry.getAttribute('href');
+  await entry.click();
+  // The next step must look at the page followed to, not at the one being left (whose menu may be unfolded, whose
+  // elements may share ids with the next page's): wait until it has loaded.
+  await page.waitForURL((url) => url.pathname === href);
 }
 
 const pay = (id: number) => `{"serviceId":"P1011","account":"7770017711","agentTransactionId":${id},"agentTransactionDate":"2026-11-22T10:00:00","amountTo":300.00,"amountFrom":300.00}`;
