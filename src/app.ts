@@ -8,6 +8,7 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { PaymentEngine } from './engine/payments.ts';
+import { ProviderCircuits } from './engine/provider-circuits.ts';
 import { ExchangeJournal } from './engine/exchanges.ts';
 import { captureHttpExchanges } from './http/exchange-journal.ts';
 import { routableUrl } from './http/routable-url.ts';
@@ -138,7 +139,8 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
   const providers = buildProviderRegistry(config.alseco, () => selfUrl.get(), clock, config.hubOffsetMinutes);
   // Every partner exchange of a payment is recorded for its timeline, seen where the HTTP client sends it.
   const exchanges = new ExchangeJournal(db, clock, log.child({ module: 'exchanges' }), { capture: captureHttpExchanges });
-  const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock, exchanges);
+  const circuits = new ProviderCircuits(config.providerCircuits, metrics.registry, clock);
+  const engine = new PaymentEngine(db, catalog, providers, config.engine, log.child({ module: 'engine' }), metrics, clock, exchanges, circuits);
   const queue = options.jobs === false ? undefined : createJobQueue(db, { schema: config.queueSchema, pollingIntervalSeconds: config.queuePollingSeconds }, log.child({ module: 'jobs' }));
   const sandbox = config.sandbox ? createSandboxProviders(clock, config.hubOffsetMinutes) : undefined;
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
@@ -312,6 +314,7 @@ function running(app: FastifyInstance, ctx: TolemContext, parts: { ownsDb: boole
       // A client that hung up leaves its handler running: let pays and drives finish before the store goes away.
       await engine.drain(10_000);
       if (queue) await bounded(queue.stop(), 15_000, 'job queue', log);
+      engine.circuits?.close();
       await bounded(parts.closeThrottle(), 5_000, 'auth throttle store', log);
       if (parts.ownsDb) await bounded(db.close(), 10_000, 'store', log);
     },

@@ -4,6 +4,7 @@ import { parseOffset } from './domain/time.ts';
 import { parseInstant, ShiftedClock, systemClock, type Clock } from './domain/clock.ts';
 import { ipAllowed } from './domain/cidr.ts';
 import type { EngineConfig } from './engine/payments.ts';
+import type { ProviderCircuitsConfig } from './engine/provider-circuits.ts';
 import type { AlsecoConfig } from './providers/alseco/config.ts';
 import type { ElsomConfig, ElsomWalletConfig } from './gateways/elsom-biller/config.ts';
 import type { CheckoutSettings } from './checkout/config.ts';
@@ -48,6 +49,8 @@ export interface Config {
    * retries fit inside it). /metrics exports it beside the age of the oldest unfinished payment.
    */
   finalBoundMs: number;
+  /** When a provider counts as down, and when it is probed again (src/engine/provider-circuits.ts). */
+  providerCircuits: ProviderCircuitsConfig;
   /** Create a demo agent on the first start (prints its token). */
   demo: boolean;
   /** How long a token's lookup is cached: confirmations and revocations take effect within this. */
@@ -316,6 +319,11 @@ export const VARIABLES = {
   ATTENTION_AFTER_MS: v(int(30 * MINUTE, 0), '1800000', 'unresolved longer than this → attention list'),
   FUNDS_WAIT_MS: v(int(60 * MINUTE, 0), '3600000', 'how long a 220 pay waits for a top-up before 250'),
   LEASE_MS: v(int(3_000, 300), '3000', 'lease on a payment or order whose partner call runs (at least 300)'),
+  // provider health (src/engine/provider-circuits.ts): new checks and pays stop while a provider is down
+  PROVIDER_BREAKER_WINDOW_MS: v(int(60_000, 1_000), '60000', 'the rolling window of provider health rates'),
+  PROVIDER_BREAKER_MIN_CALLS: v(int(20, 1), '20', 'calls in the window before the breaker may open'),
+  PROVIDER_BREAKER_FAILURE_PERCENT: v(int(50, 1, 100), '50', 'unknown outcomes above this share (%) open the breaker (100: never)'),
+  PROVIDER_BREAKER_PROBE_MS: v(int(30_000, 100), '30000', 'an open breaker lets one probe through after this'),
   FINAL_BOUND_MS: v(int(120 * MINUTE, MINUTE), '7200000', 'the published promise: every payment is final within this (exported on /metrics)'),
   // Alseco (src/providers/alseco/README.md)
   ALSECO_URL: v(url(), 'unset (simulator)', "Alseco's ASMX endpoint"),
@@ -412,6 +420,10 @@ function assemble(values: Values): Config {
     http: httpLimits(e),
     engine: engineSettings(e),
     finalBoundMs: e.FINAL_BOUND_MS,
+    providerCircuits: {
+      windowMs: e.PROVIDER_BREAKER_WINDOW_MS, minimumCalls: e.PROVIDER_BREAKER_MIN_CALLS,
+      failurePercent: e.PROVIDER_BREAKER_FAILURE_PERCENT, probeAfterMs: e.PROVIDER_BREAKER_PROBE_MS,
+    },
     alseco: alsecoSettings(e),
     elsom: { path: e.ELSOM_PATH, utcOffsetMinutes: e.ELSOM_TZ, maxBytes: e.ELSOM_MAX_BYTES },
     elsomWallet: elsomWalletSettings(e),

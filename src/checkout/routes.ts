@@ -110,7 +110,8 @@ class CheckoutPages {
     if (answer.kind === 'order') return reply.code(303).header('location', `/pay/o/${answer.token}`).send();
     const message = answer.message === 'bad_input'
       ? `${text(pc.lang, 'err_bad_input')}: ${service.inputs.find((f) => f.name === answer.field)?.title ?? answer.field}`
-      : answer.message === 'unknown_service' ? text(pc.lang, 'err_unknown_service') : `${text(pc.lang, 'check_failed')}: ${answer.message}`;
+      : answer.message === 'unknown_service' || answer.message === 'provider_unavailable' ? errorText(pc.lang, answer.message)
+        : `${text(pc.lang, 'check_failed')}: ${answer.message}`;
     return sendPage(reply, 422, servicePage(pc, service, values, message));
   }
 

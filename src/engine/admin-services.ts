@@ -131,6 +131,8 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       /** The lines PAYMENT_LIST would answer the agent's terminal for an Elsom service-id and [from, to). */
       paymentList: (agentId: bigint, elsomServiceId: string, from: Date, to: Date) => elsomPaymentList(db, engine, agentId, elsomServiceId, from, to),
     },
+    /** This instance's circuit breaker per provider: state, rates over its window, refusals (provider-circuits.ts). */
+    providerCircuits: () => engine.circuits?.snapshot() ?? [],
     reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
     /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
     migrateStore: () => migrate(db),

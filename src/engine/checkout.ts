@@ -1,3 +1,4 @@
+import { RESULT } from '../domain/result-codes.ts';
 import type { Clock } from '../domain/clock.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -232,7 +233,7 @@ export class Checkout {
     const agent = await this.agentFor(service.currency);
     const id = (await this.deps.db.query<{ id: bigint }>(`SELECT nextval('checkout_orders_id_seq') AS id`)).rows[0]!.id;
     const answer = await this.deps.engine.check(agent, { serviceId, account, agentTxnId: id, extras });
-    if (answer.kind === 'refused') return { kind: 'refused', message: answer.message };
+    if (answer.kind === 'refused') return { kind: 'refused', message: answer.code === RESULT.FORBIDDEN_TECHNICAL ? 'provider_unavailable' : answer.message };
     if (answer.payment.state !== 'checked') return { kind: 'refused', message: answer.payment.message };
     const token = randomBytes(18).toString('base64url');
     await this.deps.db.query(
@@ -273,6 +274,8 @@ export class Checkout {
     const verdict = validateServiceRequest(service, agent, command);
     const shapeVerdict = verdict.ok ? validatePayShape(service, command, view.payment?.data ?? undefined) : verdict;
     if (!shapeVerdict.ok) return { kind: 'refused', message: shapeVerdict.message };
+    // The person's money is not taken for a provider that is down (the pay would be refused after the hold).
+    if (!this.deps.engine.takesPaysFor(service)) return { kind: 'refused', message: 'provider_unavailable' };
     const email = choice.email && /^[^\s@<>"']{1,64}@[^\s@<>"']{1,190}$/.test(choice.email) ? choice.email : null;
     const updated = await this.deps.db.query<OrderRow>(
       `UPDATE checkout_orders SET state = 'redirected', method = $2, amount_minor = $3, extras = $4, lines = $5, language = $6,

@@ -2,6 +2,7 @@
  * The console's own reads that no other service has: the counters of its menu and dashboard, and the agents below
  * their notification threshold with the forecast of when each runs out at its current rate of spending.
  */
+import type { CircuitState } from './provider-circuits.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Queryable } from '../store/db.ts';
 import type { PaymentSummary } from './payment-search.ts';
@@ -110,6 +111,8 @@ export interface ProviderHealth {
   p95Ms: number;
   /** Payments with this provider still open whose last outcome is unknown (asked again by the drive). */
   unknown: number;
+  /** This instance's circuit for the provider (absent for acquirers, and for a provider not called since the start). */
+  circuit?: CircuitState;
 }
 
 /**

@@ -3,6 +3,7 @@
  * that the console's routes hold no SQL and no database. Every action goes through the admin services (the admin
  * API's own), which write the audit log with the acting operator and their address; reads use the engine's queries.
  */
+import type { ProviderCircuitView } from './provider-circuits.ts';
 import type { Db } from '../store/db.ts';
 import type { PaymentView } from './payments.ts';
 import type { Agent, AgentEvent, AgentFunds, TokenInfo } from './agents.ts';
@@ -139,7 +140,7 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     counts: () => consoleCounts(db, admin.payments.openCounts),
     rates: (by, minutes) => admin.payments.rates(by, minutes),
     lowAgents: () => lowAgents(db, clock),
-    providerHealth: (minutes) => providerHealth(db, clock, minutes),
+    providerHealth: async (minutes) => withCircuits(await providerHealth(db, clock, minutes), admin.providerCircuits()),
     searchPayments: (filters, page) => admin.payments.search(filters, page),
     payment: (id) => admin.payments.record(id),
     timeline: (id) => paymentTimeline(db, id, { clock, queueSchema: parts.queueSchema }),
@@ -222,4 +223,14 @@ function consoleAuth(db: Db, admin: AdminServices): Pick<ConsoleServices, 'signI
       }
     },
   };
+}
+
+/** The journal's figures (every instance's calls) with this instance's circuit per provider, one row per partner. */
+function withCircuits(health: ProviderHealth[], circuits: ProviderCircuitView[]): ProviderHealth[] {
+  const byPartner = new Map(health.map((row) => [row.partner, row]));
+  for (const circuit of circuits) {
+    const row = byPartner.get(circuit.provider) ?? { partner: circuit.provider, calls: 0, errors: 0, errorRate: 0, avgMs: 0, p95Ms: 0, unknown: 0 };
+    byPartner.set(circuit.provider, { ...row, circuit: circuit.state });
+  }
+  return [...byPartner.values()].sort((a, b) => a.partner.localeCompare(b.partner));
 }

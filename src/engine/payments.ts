@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Db, Queryable } from '../store/db.ts';
 import { RESULT, defaultMessage, isFinal, type ResultCode } from '../domain/result-codes.ts';
 import { isFinalState, type ExtraServiceLine, type PaymentState, type ProviderCheckData } from '../domain/payment.ts';
+import type { ProviderCircuits } from './provider-circuits.ts';
 import type { Service } from '../domain/catalog.ts';
 import { LedgerError, openAccount, postPending, reserve, transfer, voidPending } from '../ledger/ledger.ts';
 import { findAgent, refreshNotification, type Agent } from './agents.ts';
@@ -266,6 +267,8 @@ export class PaymentEngine {
     private readonly clock: Clock = systemClock,
     /** The record of partner exchanges (the operator's timeline); without a transport capture it records nothing. */
     readonly exchanges: ExchangeJournal = new ExchangeJournal(db, clock, log),
+    /** Per provider: refuses new checks and pays while it is down (none: every call goes out). */
+    readonly circuits?: ProviderCircuits,
   ) {
     this.settled.setMaxListeners(0);
     this.acceptBatch = new Batcher((pays) => this.acceptTogether(pays), (pay) => this.acceptTogether([pay]).then(([row]) => row), GROUP_COMMIT,
@@ -333,6 +336,7 @@ export class PaymentEngine {
     const adapter = this.adapterFor(service);
     if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
     const result = await this.askCheck(adapter, service, command, held);
+    if (result.kind === 'unavailable') return providerUnavailable();
     if (result.kind === 'unknown') return providerSilent();
     const outcome = result.kind === 'ok'
       ? { state: 'checked' as const, code: RESULT.OK, message: 'OK', data: result.data }
@@ -383,11 +387,14 @@ export class PaymentEngine {
     return keys.map((key) => byKey.get(`${key.agentId}:${key.agentTxnId}`));
   }
 
-  private async askCheck(adapter: ProviderAdapter, service: Service, command: CheckCommand, held: HeldExchanges): Promise<ProviderCheckResult> {
-    const result = await held.around(adapter.name, 'check', () => adapter.check(
+  /** The provider's check; `unavailable` when its breaker is open (nothing was sent). */
+  private async askCheck(adapter: ProviderAdapter, service: Service, command: CheckCommand, held: HeldExchanges): Promise<ProviderCheckResult | { kind: 'unavailable' }> {
+    const send = () => held.around(adapter.name, 'check', () => adapter.check(
       { transactionId: 0n, service, account: command.account, extras: command.extras, ...(command.amountToMinor !== undefined ? { amountMinor: command.amountToMinor } : {}) },
       { signal: AbortSignal.timeout(this.config.providerDeadlineMs) },
     ));
+    const result = this.circuits ? await this.circuits.check(adapter.name, send) : await send();
+    if (result === undefined) return { kind: 'unavailable' };
     if (result.kind === 'unknown') this.log.warn({ serviceId: service.serviceId, reason: result.reason }, 'provider check outcome unknown');
     return result;
   }
@@ -442,6 +449,8 @@ export class PaymentEngine {
     if (!verdict.ok || !service) return refusal(verdict);
     const adapter = this.adapterFor(service);
     if (!adapter) return { kind: 'refused', code: RESULT.SERVICE_NOT_IMPLEMENTED, message: 'No provider route for this service' };
+    // A provider that is down takes no new payment: refused before any money moves, not accepted to become unknown.
+    if (this.circuits && !this.circuits.admits(adapter.name, 'pay')) return providerUnavailable();
     const quote = await this.quoteForPay(adapter, service, command, existing, held);
     if (quote.kind === 'refused') return quote;
     const shape = validatePayShape(service, command, quote.data);
@@ -488,6 +497,8 @@ export class PaymentEngine {
     if (!quoteNeeded(service, stored, checked?.amount_to_minor ?? null, command.amountToMinor)) return { kind: 'quote', data: stored, fresh: undefined };
     const result = await this.askCheck(adapter, service, command, held);
     switch (result.kind) {
+      case 'unavailable':
+        return providerUnavailable();
       case 'unknown':
         return providerSilent();
       case 'declined':
@@ -787,14 +798,14 @@ export class PaymentEngine {
     try {
       if (!attemptRecorded) {
         if (row.provider_outcome !== null || (await attemptedBefore(this.db, row.id, 'pay'))) {
-          const status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => adapter.status(request, { signal }));
+          const status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => this.sent(adapter, 'status', () => adapter.status(request, { signal })));
           // Cancelled at the provider (by someone else: the hub never cancels an unfinished payment): it holds no money.
           if (status.kind === 'cancelled') return { kind: 'declined', code: RESULT.OTHER_ERROR, message: 'The provider shows this payment cancelled' };
           if (status.kind !== 'not_found') return status;
         }
         await startAttempt(this.db, row.id, adapter.name, 'pay');
       }
-      const result = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'pay' }, () => adapter.pay(request, { signal }));
+      const result = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'pay' }, () => this.sent(adapter, 'pay', () => adapter.pay(request, { signal })));
       // A final answer is recorded with the settlement it causes (finalUpdate); any other one now, before the retry.
       if (!isFinalAnswer(result)) await answerOpenAttempts(this.db, row.id, 'pay', result.kind);
       return { ...result, answersAttempt: true };
@@ -1128,7 +1139,7 @@ export class PaymentEngine {
 
   private async callCancel(adapter: ProviderAdapter, row: PaymentRow, request: ProviderPayRequest, signal: AbortSignal): Promise<ProviderCancelResult> {
     try {
-      return await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'cancel' }, () => adapter.cancel!(request, { signal }));
+      return await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'cancel' }, () => this.sent(adapter, 'cancel', () => adapter.cancel!(request, { signal })));
     } catch (error) {
       // An adapter must not throw; if one does, the outcome is unknown (the provider may have cancelled).
       this.log.error({ err: error, transactionId: row.id.toString() }, 'provider cancel failed unexpectedly');
@@ -1145,7 +1156,7 @@ export class PaymentEngine {
   > {
     let status: ProviderStatusResult;
     try {
-      status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => adapter.status(request, { signal }));
+      status = await this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation: 'status' }, () => this.sent(adapter, 'status', () => adapter.status(request, { signal })));
     } catch (error) {
       return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
     }
@@ -1401,6 +1412,16 @@ export class PaymentEngine {
     return result.rows[0];
   }
 
+  /** Whether a new pay for this service would be taken now (its provider's breaker is closed). */
+  takesPaysFor(service: Service): boolean {
+    return !this.circuits || this.circuits.isClosed(service.provider);
+  }
+
+  /** A call for an accepted payment: it always goes out; its outcome feeds the provider's health. */
+  private sent<T extends { kind: string }>(adapter: ProviderAdapter, operation: 'pay' | 'status' | 'cancel', send: () => Promise<T>): Promise<T> {
+    return this.circuits ? this.circuits.call(adapter.name, operation, send) : send();
+  }
+
   private adapterFor(service: Service): ProviderAdapter | undefined {
     return this.providers.get(service.provider);
   }
@@ -1531,6 +1552,11 @@ function changedBody(code: typeof RESULT.DUPLICATE_TRANSACTION | typeof RESULT.B
 }
 
 /** Nothing is written: the agent repeats the request (1 is non-final). */
+/** 8, "forbidden for technical reasons": the provider's breaker is open; nothing was stored, the agent may try later. */
+function providerUnavailable(): Extract<EngineAnswer, { kind: 'refused' }> {
+  return { kind: 'refused', code: RESULT.FORBIDDEN_TECHNICAL, message: 'The provider is temporarily unavailable; payments to it are not taken now' };
+}
+
 function providerSilent(): Extract<EngineAnswer, { kind: 'refused' }> {
   return { kind: 'refused', code: RESULT.IN_PROCESSING, message: 'Provider did not answer, repeat the request later' };
 }

@@ -127,6 +127,11 @@ export const operationRoutes: AdminRoute[] = [
     }),
   }),
   route({
+    method: 'GET', url: '/providers/health', tag: 'dashboard', action: 'dashboard.read',
+    summary: 'Each provider\'s circuit on this instance (closed, half_open, open: new checks and pays refused with 8), success and unknown-outcome rates, latency',
+    handle: async ({ services }) => ({ providers: services.providerCircuits() }),
+  }),
+  route({
     method: 'POST', url: '/reconciliations/:provider', tag: 'reconciliation', action: 'reconciliation.run',
     params: z.object({ provider: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a provider route name (alseco, sandbox-mobile, …)') }), body: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'), confirm: z.boolean().optional() }).strict(),
     summary: 'Reconcile one business day of the provider: classes found, correcting actions; a clean day is confirmed unless confirm=false',

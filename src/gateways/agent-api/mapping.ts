@@ -53,8 +53,13 @@ export function renderService(service: Service): Record<string, unknown> {
 }
 
 /** The list answer. Tolem writes `services` in Latin letters (the spec's example has a Cyrillic "с": a typo). */
-export function renderServices(services: Service[]): Record<string, unknown> {
-  return { result: RESULT.OK, resultMessage: 'OK', services: services.map(renderService) };
+/**
+ * `unavailableServices` is our extension (documented in the OpenAPI document): the serviceIds of the list whose
+ * provider is down now, so that an agent stops taking cash for them. Present only when there are some; agents that
+ * ignore unknown fields see the partner document's answer.
+ */
+export function renderServices(services: Service[], unavailable: string[] = []): Record<string, unknown> {
+  return { result: RESULT.OK, resultMessage: 'OK', services: services.map(renderService), ...(unavailable.length > 0 ? { unavailableServices: unavailable } : {}) };
 }
 
 export function renderBalance(funds: AgentFunds): Record<string, unknown> {

@@ -123,7 +123,18 @@ export function agentApiDocument(): Record<string, unknown> {
       schemas: Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, jsonSchema(schema)])),
     },
     paths: {
-      '/api/v20/services': operation('Services available to the agent', undefined, { ...resultSchema, properties: { ...resultSchema.properties, services: { type: 'array', items: { type: 'object' } } } }),
+      '/api/v20/services': operation('Services available to the agent', undefined, {
+        ...resultSchema,
+        properties: {
+          ...resultSchema.properties,
+          services: { type: 'array', items: { type: 'object' } },
+          unavailableServices: {
+            type: 'array', items: { type: 'string' },
+            description: 'Extension (not in the partner document; present only when non-empty): serviceIds of this list whose provider is down now. '
+              + 'Checks and pays for them are answered 8 (forbidden for technical reasons) until the provider answers again; do not take cash for them.',
+          },
+        },
+      }),
       '/api/v20/service': operation('One service', 'ServiceRequest', { ...resultSchema, properties: { ...resultSchema.properties, services: { type: 'array', items: { type: 'object' } } } }),
       '/api/v20/balance': operation('Agent balance', undefined, { ...resultSchema, properties: { ...resultSchema.properties, agent: { type: 'object' } } }),
       '/api/v20/check': operation('Check that a payment can be made', 'CheckRequest', paymentAnswerSchema),

@@ -14,7 +14,7 @@ export const AGENT_API_BODY_LIMIT = 64 * 1024;
 
 /** What the agent API uses of the engine: no database; the hub's offset renders dates in answers. */
 export type AgentApiServices = Pick<EngineServices, 'catalog' | 'funds' | 'operatorByPhone'> & {
-  engine: Pick<EngineServices['engine'], 'check' | 'pay'>;
+  engine: Pick<EngineServices['engine'], 'check' | 'pay' | 'takesPaysFor'>;
   callers: Pick<EngineServices['callers'], 'agent'>;
   authThrottle: Pick<AuthThrottleLimits, 'maxFailures' | 'windowMs'>;
   hubOffsetMinutes: number;
@@ -125,7 +125,7 @@ type Handler = (services: AgentApiServices, request: FastifyRequest, reply: Fast
 const listServices: Handler = async (services, request, reply) => {
   const agent = agentOf(request);
   const visible = (await services.catalog.all()).filter((service) => serviceAllowedFor(service, agent.allowedServices) && service.currency === agent.currency);
-  return sendJson(reply, 200, renderServices(visible));
+  return sendJson(reply, 200, renderServices(visible, visible.filter((service) => !services.engine.takesPaysFor(service)).map((service) => service.serviceId)));
 };
 
 const describeService: Handler = async (services, request, reply) => {
