@@ -9,6 +9,7 @@ import { migrate } from './store/migrate.ts';
 import { Catalog, readCatalogSeed, seedCatalog } from './engine/catalog.ts';
 import { PaymentEngine } from './engine/payments.ts';
 import { ProviderCircuits } from './engine/provider-circuits.ts';
+import { exportProofVerdict } from './engine/money-proof.ts';
 import { ExchangeJournal } from './engine/exchanges.ts';
 import { captureHttpExchanges } from './http/exchange-journal.ts';
 import { routableUrl } from './http/routable-url.ts';
@@ -146,7 +147,9 @@ function composeContext(config: Config, options: BuildOptions, base: Pick<AppCon
   const services = engineServices(db, { clock, engine, catalog, tokenCacheMs: config.authCacheMs });
   const admin = createAdminServices(db, {
     clock, engine, catalog, sessionTimeouts: config.sessions, reconciliationSource: (name) => providers.get(name), providerNames: providers.names(), secrets,
+    hubOffsetMinutes: config.hubOffsetMinutes,
   });
+  exportProofVerdict(metrics.registry, db);
   watchUnfinishedPayments(metrics, db, clock, config.finalBoundMs);
   const ctx: TolemContext = { config, clock, db, log, catalog, engine, metrics, queue, services, admin, sandbox };
   return { ctx, providers };

@@ -8,6 +8,7 @@ import { registerMoneyCommands, registerOperationCommands, registerPaymentComman
 import { registerCatalogCommands } from './cli/catalog-commands.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
 import { registerReconcileCli } from './cli/reconcile.ts';
+import { registerProofCli } from './cli/proof.ts';
 import { SocketInUseError } from './admin/socket.ts';
 import { registerElsomSandboxCommands, withElsomOptions } from './cli/elsom.ts';
 
@@ -94,6 +95,7 @@ registerElsomSandboxCommands(program);
 
 registerAlsecoCli(program);
 registerReconcileCli(program);
+registerProofCli(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tolem: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -4,6 +4,7 @@
  * given `EngineServices`). Every state-changing method takes the acting `Actor` and writes its audit entry in its own
  * transaction; none decides authorization (engine/authorization.ts does, in the caller, before).
  */
+import { findProof, listProofs, proveDay, signProof, verifyProofChain } from './money-proof.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
@@ -57,6 +58,8 @@ export interface AdminServiceParts {
   providerNames?: readonly string[];
   /** What seals and opens the second-factor secrets in the store (engine/secrets.ts). */
   secrets: SecretBox;
+  /** The hub's zone (TOLEM_TZ): the business day of a currency without a zone of its own. */
+  hubOffsetMinutes?: number;
 }
 
 type SessionPrincipal = Exclude<Principal, { kind: 'local' }>;
@@ -130,6 +133,13 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       configure: (actor: Actor, agentId: bigint, change: ElsomTerminalChange) => configureElsomTerminal(db, actor, agentId, change, clock),
       /** The lines PAYMENT_LIST would answer the agent's terminal for an Elsom service-id and [from, to). */
       paymentList: (agentId: bigint, elsomServiceId: string, from: Date, to: Date) => elsomPaymentList(db, engine, agentId, elsomServiceId, from, to),
+    },
+    moneyProofs: {
+      prove: (actor: Actor, day: string) => proveDay(db, actor, day, clock, parts.hubOffsetMinutes ?? 300),
+      sign: (actor: Actor, day: string) => signProof(db, actor, day, clock),
+      list: () => listProofs(db),
+      find: (day: string) => findProof(db, day),
+      verifyChain: () => verifyProofChain(db),
     },
     /** This instance's circuit breaker per provider: state, rates over its window, refusals (provider-circuits.ts). */
     providerCircuits: () => engine.circuits?.snapshot() ?? [],

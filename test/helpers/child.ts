@@ -20,7 +20,8 @@ export interface ChildTolem {
 export function startChild(env: Record<string, string>): Promise<ChildTolem> {
   const child = spawn(process.execPath, ['bin/tolem.js', 'start'], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, ...env },
+    // As in the harness: recovery tests take providers down on purpose; provider-circuits tests the breaker.
+    env: { ...process.env, PROVIDER_BREAKER_FAILURE_PERCENT: '100', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

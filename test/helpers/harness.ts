@@ -31,6 +31,9 @@ export function testConfig(overrides: Partial<Config> = {}, engine: Partial<Conf
     authCacheMs: 0,
     // Files send many bad credentials from one address on purpose; the throttle has its own tests with low limits.
     authThrottle: { ...base.authThrottle, maxFailures: 100_000 },
+    // Files take a provider down on purpose to test recovery, and need its pays accepted; the provider circuits have
+    // their own tests (provider-circuits), which turn them on.
+    providerCircuits: { ...base.providerCircuits, failurePercent: 100 },
     ...overrides,
     engine: { ...base.engine, providerDeadlineMs: 2_000, providerTimeoutMs: 2_000, retryBaseMs: 200, retryMaxMs: 1_000, ...engine },
   };

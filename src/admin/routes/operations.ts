@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PAYMENT_STATES, type PaymentState } from '../../domain/payment.ts';
 import { ServiceError } from '../../engine/errors.ts';
+import { proofCsv, proofHtml } from '../../engine/money-proof.ts';
 import { idParams, idText, instantText, minorText, noteBody, route, type AdminRoute } from '../route.ts';
 
 const paymentQuery = z.object({
@@ -35,6 +36,7 @@ function paymentFilters(query: PaymentQuery) {
 }
 
 const transactionParams = z.object({ transactionId: idText });
+const proofDay = z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD') });
 
 const attentionProposalBody = z.object({
   action: z.enum(['mark_paid', 'reverse', 'refund']),
@@ -125,6 +127,33 @@ export const operationRoutes: AdminRoute[] = [
       open: await services.payments.openCounts(),
       attention: (await services.attention.list(false)).length,
     }),
+  }),
+  route({
+    method: 'POST', url: '/money-proofs', tag: 'money proof', action: 'reconciliation.run', status: 201,
+    body: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD') }).strict(),
+    summary: 'Prove a business day once it is over: balances, funding, payments, corrections per account, the ledger at zero, the chain to the day before; a day proved before is computed again and compared',
+    handle: async ({ services, actor, body }) => services.moneyProofs.prove(actor, body.day),
+  }),
+  route({
+    method: 'GET', url: '/money-proofs', tag: 'money proof', action: 'reconciliation.read', summary: 'The stored proofs, newest first, and whether their chain holds',
+    handle: async ({ services }) => ({ proofs: await services.moneyProofs.list(), chain: await services.moneyProofs.verifyChain() }),
+  }),
+  route({
+    method: 'GET', url: '/money-proofs/:day', tag: 'money proof', action: 'reconciliation.read', params: proofDay,
+    query: z.object({ format: z.enum(['json', 'csv', 'html']).optional() }).strict(),
+    summary: 'One proof: JSON, or its CSV or HTML text (format=csv|html, as {csv} / {html})',
+    handle: async ({ services, params, query }) => {
+      const proof = await services.moneyProofs.find(params.day);
+      if (!proof) throw new ServiceError('not_found', 'proof_not_found', `no money proof for ${params.day}`);
+      if (query.format === 'csv') return { csv: proofCsv(proof) };
+      if (query.format === 'html') return { html: proofHtml(proof) };
+      return { proof };
+    },
+  }),
+  route({
+    method: 'POST', url: '/money-proofs/:day/sign', tag: 'money proof', action: 'proposals.decide', params: proofDay,
+    summary: 'Sign the proof of a day (another operator than the one who made it): recorded with it and in the audit log',
+    handle: async ({ services, actor, params }) => ({ proof: await services.moneyProofs.sign(actor, params.day) }),
   }),
   route({
     method: 'GET', url: '/providers/health', tag: 'dashboard', action: 'dashboard.read',
