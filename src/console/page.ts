@@ -11,7 +11,7 @@ import { CONSOLE_LANGUAGES, CONSOLE_TEXTS, isConsoleTextKey, type ConsoleLang, t
  */
 
 export type NavKey = 'dashboard' | 'payments' | 'registry' | 'agents' | 'approvals' | 'attention' | 'review' | 'operators' | 'audit'
-  | 'catalog' | 'reconciliation';
+  | 'catalog' | 'reconciliation' | 'proofs';
 
 export interface ViewContext {
   lang: ConsoleLang;

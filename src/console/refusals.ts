@@ -49,6 +49,9 @@ const KEYS: Record<string, string> = {
   no_reconciliation: 'not_found',
   bad_day: 'bad_day',
   reconciliation_running: 'reconciliation_running',
+  day_not_over: 'day_not_over',
+  proof_not_found: 'not_found',
+  proof_signed: 'proof_signed',
 };
 
 export function refusalKey(error: unknown): string {

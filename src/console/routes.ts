@@ -18,6 +18,7 @@ import { registerOperators } from './operators.ts';
 import { registerRegistry } from './registry.ts';
 import { registerCatalog } from './catalog.ts';
 import { registerReconciliation } from './reconciliation.ts';
+import { registerMoneyProofs } from './money-proofs.ts';
 import { registerElsom } from './elsom.ts';
 
 const VIEWS = fileURLToPath(new URL('./views/', import.meta.url));
@@ -109,6 +110,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsolePlugin
   registerRegistry(app, deps);
   registerCatalog(app, deps);
   registerReconciliation(app, deps);
+  registerMoneyProofs(app, deps);
   registerElsom(app, deps);
 }
 
@@ -171,6 +173,7 @@ const NAV: { key: NavKey; href: string; action: ConsoleAction }[] = [
   { key: 'approvals', href: `${PREFIX}/approvals`, action: 'proposals.read' },
   { key: 'registry', href: `${PREFIX}/registry`, action: 'payments.read' },
   { key: 'reconciliation', href: `${PREFIX}/reconciliation`, action: 'reconciliation.read' },
+  { key: 'proofs', href: `${PREFIX}/money-proofs`, action: 'reconciliation.read' },
   { key: 'catalog', href: `${PREFIX}/catalog`, action: 'catalog.read' },
   { key: 'attention', href: `${PREFIX}/attention`, action: 'attention.read' },
   { key: 'review', href: `${PREFIX}/review`, action: 'reviews.read' },

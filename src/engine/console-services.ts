@@ -106,6 +106,7 @@ export interface ConsoleServices {
   /** Agents' Elsom terminals and the PAYMENT_LIST the biller gateway would answer. */
   elsom: AdminServices['elsom'];
   /** Runs on demand (tracked background tasks), past runs and their items. */
+  moneyProofs: AdminServices['moneyProofs'];
   reconciliation: Pick<AdminServices['reconciliation'], 'runs' | 'findRun' | 'start' | 'task' | 'csv' | 'csvLines'> & { providers(): Promise<string[]> };
 }
 
@@ -194,6 +195,7 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     verifyAudit: () => admin.audit.verify(),
     catalog: admin.catalog,
     elsom: admin.elsom,
+    moneyProofs: admin.moneyProofs,
     reconciliation: {
       ...admin.reconciliation,
       providers: async () => admin.reconciliation.providers([...new Set((await parts.catalog.all()).map((service) => service.provider))].sort()),

@@ -188,6 +188,34 @@ describe('operator console in the browser', () => {
     expect(await page.textContent(`section[data-item="${itemId}"]`)).toContain('refund confirmed by phone');
   });
 
+  it('closes a business day: one operator makes the money proof, another signs it', async () => {
+    // Yesterday in Almaty's zone (the later of the two): over in KZT and KGS alike.
+    const day = new Date(clock.now().getTime() + 5 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+    const olga = await laptop();
+    await logIn(olga, 'olga');
+    await olga.click('#nav-proofs');
+    await olga.fill('#mp-day', day);
+    await olga.click('#make-proof');
+    await olga.waitForSelector('#flash');
+    expect(await olga.textContent('#flash')).toContain('сохранено');
+    expect(await olga.getAttribute(`#proofs tr[data-day="${day}"]`, 'data-ok')).toBe('true');
+    expect(await olga.textContent('#proof-chain')).toContain('цела');
+    await olga.click(`#proofs tr[data-day="${day}"] .sign-proof`);
+    await olga.waitForSelector('#flash');
+    expect(await olga.textContent('#flash')).toContain('Нельзя');
+    await shot(olga, 'console-10-money-proof');
+
+    const ivan = await laptop();
+    await logIn(ivan, 'ivan');
+    await ivan.goto(`${h.url}/console/money-proofs`);
+    await ivan.click(`#proofs tr[data-day="${day}"] .sign-proof`);
+    await ivan.waitForSelector('#flash');
+    expect(await ivan.textContent(`#proofs tr[data-day="${day}"]`)).toContain('operator:ivan');
+    const html = await (await ivan.context().request.get(`${h.url}/console/money-proofs/${day}.html`)).text();
+    expect(html).toContain(`Money proof of ${day}: consistent`);
+    expect(html).toContain('signed');
+  });
+
   it('shows operators to an admin and the audit log with its chain verified', async () => {
     const page = await laptop();
     await logIn(page, 'root');
