@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatAmount } from '../domain/money.ts';
 import { isoLocal } from '../domain/time.ts';
@@ -101,6 +102,15 @@ function registerPaymentPages(app: FastifyInstance, deps: CabinetDeps): void {
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="payments.csv"')
       .send(toCsv([CSV_HEADER, ...rows.map((p) => csvRow(p, signed.view.offsetMinutes))]));
   });
+  app.get('/payments.xlsx', async (request, reply) => {
+    const signed = await deps.page(request, reply, 'payments.read');
+    if (!signed) return reply;
+    const { parsed } = ownFilters(signed);
+    if (!parsed.ok) return reply.code(400).type('text/plain; charset=utf-8').send(`bad filter: ${parsed.field}\n`);
+    const rows = await collect(deps, signed.agentId, parsed.filters);
+    return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', 'attachment; filename="payments.xlsx"')
+      .send(await workbook(rows, signed.view.offsetMinutes));
+  });
   app.get<{ Params: { id: string } }>('/payments/:id', async (request, reply) => {
     const signed = await deps.page(request, reply, 'payments.read', 'payments');
     if (!signed) return reply;
@@ -122,6 +132,26 @@ async function collect(deps: CabinetDeps, agentId: bigint, filters: PaymentFilte
 }
 
 const CSV_HEADER = ['transactionId', 'agentTransactionId', 'serviceId', 'account', 'amount', 'currency', 'state', 'resultCode', 'providerRef', 'createdAt', 'paidAt'];
+
+/**
+ * The agent's registry as a workbook for its own reconciliation: the CSV's columns; ids stay text (18 digits exact),
+ * the amount is a number to the cent.
+ */
+async function workbook(rows: PaymentSummary[], offsetMinutes: number): Promise<Buffer> {
+  const book = new ExcelJS.Workbook();
+  book.creator = 'Tolem';
+  const sheet = book.addWorksheet('payments');
+  sheet.columns = CSV_HEADER.map((header) => ({ header, key: header, width: header === 'amount' ? 14 : 22 }));
+  sheet.getRow(1).font = { bold: true };
+  const amountColumn = CSV_HEADER.indexOf('amount');
+  for (const payment of rows) {
+    const cells: (string | number | null)[] = csvRow(payment, offsetMinutes);
+    cells[amountColumn] = payment.amountToMinor === null ? null : Number(formatAmount(payment.amountToMinor));
+    sheet.addRow(cells).getCell(amountColumn + 1).numFmt = '0.00';
+  }
+  sheet.views = [{ state: 'frozen', ySplit: 1 }];
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
 
 function csvRow(p: PaymentSummary, offsetMinutes: number): string[] {
   return [
