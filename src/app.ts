@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { configuredClock, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Clock } from './domain/clock.ts';
@@ -56,8 +56,10 @@ export const REDACTED_PATHS = [
   '*.otp', '*.cardNumber', '*.pan', '*.cvv', '*.secret',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+/** The process's logger; `destination` (default stdout) lets the security suite read what a session wrote. */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
+  const options = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** What the tests see of a running Tolem: its context, and the provider simulators when they run (test equipment). */
