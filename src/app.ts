@@ -56,9 +56,28 @@ export const REDACTED_PATHS = [
   '*.otp', '*.cardNumber', '*.pan', '*.cvv', '*.secret',
 ];
 
+/** A checkout order's token in a path (`/pay/o/…`, `/pay/r/…`, `/pay/return/…`): it opens that order's pages. */
+const ORDER_TOKEN_PATH = /^(\/pay\/(?:o|r|return)\/)[^/?#]+/;
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** Fastify's request line (its own serializer's fields), with a checkout order's token masked. */
+export function serializeRequest(request: LoggedRequest): Record<string, unknown> {
+  return {
+    method: request.method, url: request.url.replace(ORDER_TOKEN_PATH, '$1[redacted]'), host: request.host,
+    remoteAddress: request.ip, remotePort: request.socket?.remotePort,
+  };
+}
+
 /** The process's logger; `destination` (default stdout) lets the security suite read what a session wrote. */
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
-  const options = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  const options = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { req: serializeRequest } };
   return destination ? pino(options, destination) : pino(options);
 }
 
