@@ -1,6 +1,7 @@
 /**
  * Every route of the running server, walked from its route table (Tolem.routes, filled by Fastify's onRoute hook):
  * - each route belongs to a family this file knows how to probe, or the first test fails (a new family needs a probe);
+ * - without a session every console and cabinet route leads to the login, every admin API route but the session's is 401;
  * - agent A (its token, its cabinet user, that user's session on the admin API) never reads or changes anything of
  *   agent B through any route, whatever ids the path, the query or the form names;
  * - every state-changing console, cabinet and admin API route refuses a request without its CSRF token (403);
@@ -150,6 +151,27 @@ describe('the route table', () => {
     const registered = routes.filter(under(ADMIN_PREFIX)).map((r) => `${r.method} ${r.url}`).sort();
     const declared = [...ADMIN_ROUTES.map((r) => `${r.method} ${ADMIN_PREFIX}${r.url}`), `GET ${ADMIN_PREFIX}/openapi.json`].sort();
     expect(registered).toEqual(declared);
+  });
+});
+
+describe('no session, no entry', () => {
+  it('every console and cabinet page and action sends an anonymous caller to the login; every admin API route but the session\'s answers 401', async () => {
+    const panels = routes.filter((r) => (under('/console')(r) || under('/cabinet')(r)) && !isPublic(r));
+    expect(panels.length).toBeGreaterThanOrEqual(60);
+    for (const route of panels) {
+      const response = await fetch(`${h.url}${aimedAtB(route.url)}`, {
+        method: route.method, redirect: 'manual',
+        ...(changes(route.method) ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=x' } : {}),
+      });
+      expect(response.status, `${route.method} ${route.url}`).toBe(303);
+      expect(response.headers.get('location'), `${route.method} ${route.url}`).toMatch(/^\/(console|cabinet)\/login/);
+    }
+    for (const definition of ADMIN_ROUTES.filter((r) => r.action !== 'public')) {
+      const response = await fetch(`${h.url}${ADMIN_PREFIX}${aimedAtB(definition.url)}`, {
+        method: definition.method, ...(changes(definition.method) ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+      });
+      expect(response.status, `${definition.method} ${definition.url}`).toBe(401);
+    }
   });
 });
 
