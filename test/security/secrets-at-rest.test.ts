@@ -48,7 +48,7 @@ beforeAll(async () => {
   secrets.add(/id="new-token">([^<]+)</.exec(issued.text)![1]!);
   for (const client of [console, cabinet]) for (const value of client.cookies.values()) secrets.add(value);
   expect((await postElsom(`${h.url}/elsom`, transferXml({ transactionNumber: txn() }))).response.resultCode).toBe(0);
-}, 60_000);
+});
 afterAll(async () => h?.close());
 
 /** Every row of every table of this store's schema, as JSON text. */

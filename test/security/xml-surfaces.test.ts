@@ -41,7 +41,7 @@ beforeAll(async () => {
   hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
   h = await startTolem({ jobs: false });
   await newElsomAgent(h.db);
-}, 60_000);
+});
 afterAll(async () => {
   await new Promise((resolve) => hostile?.close(resolve));
   await h?.close();
