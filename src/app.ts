@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { configuredClock, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Clock } from './domain/clock.ts';
@@ -58,8 +58,29 @@ export const REDACTED_PATHS = [
   '*.otp', '*.cardNumber', '*.pan', '*.cvv', '*.secret',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+/** A checkout order's token in a path (`/pay/o/…`, `/pay/r/…`, `/pay/return/…`): it opens that order's pages. */
+const ORDER_TOKEN_PATH = /^(\/pay\/(?:o|r|return)\/)[^/?#]+/;
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** Fastify's request line (its own serializer's fields), with a checkout order's token masked. */
+export function serializeRequest(request: LoggedRequest): Record<string, unknown> {
+  return {
+    method: request.method, url: request.url.replace(ORDER_TOKEN_PATH, '$1[redacted]'), host: request.host,
+    remoteAddress: request.ip, remotePort: request.socket?.remotePort,
+  };
+}
+
+/** The process's logger; `destination` (default stdout) lets the security suite read what a session wrote. */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
+  const options = { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { req: serializeRequest } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** What the tests see of a running Tolem: its context, and the provider simulators when they run (test equipment). */
@@ -67,9 +88,17 @@ export interface TolemContext extends AppContext {
   sandbox: SandboxProviders | undefined;
 }
 
+/** One route of the running server, as registered (the security suite walks every one of them). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
 export interface Tolem {
   app: FastifyInstance;
   ctx: TolemContext;
+  /** Every route the plugins registered, HEAD included: what test/security/ checks each new route against. */
+  routes: readonly RouteEntry[];
   /** Listens on config.host:config.port (0 = any free port) and returns the base URL. */
   listen(): Promise<string>;
   /** Serves the admin API on a Unix socket too (`tolem start`: config.adminSocket); closed with the rest. */
@@ -100,6 +129,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const { ctx, providers } = composeContext(config, options, { log, clock, db, secrets }, selfUrl);
   await sealStoredSecrets(ctx);
   const app = await createServer(config, log);
+  const routes = routeInventory(app);
   const closeThrottle = await registerAuthThrottle(app, config.authThrottle, log);
   registerOperations(app, ctx);
   await registerGateways(app, ctx);
@@ -107,7 +137,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   await registerOperatorSide(app, ctx);
   await registerSandboxes(app, ctx);
   if (ctx.queue) await startJobs(app, ctx, ctx.queue, providers, checkout);
-  return running(app, ctx, { ownsDb: !options.db, closeThrottle, selfUrl });
+  return running(app, ctx, { ownsDb: !options.db, closeThrottle, selfUrl, routes });
 }
 
 /** Opens the store (unless the caller brought one), brings its schema up to date and seeds the catalog. */
@@ -195,6 +225,18 @@ function answerOutsidePlugins(app: FastifyInstance): void {
     if (status === 500) request.log.error({ err: error }, 'request failed');
     return status === 500 ? send(reply, 500, 'internal', 'internal error') : send(reply, status, 'bad_request', 'the request could not be read');
   });
+}
+
+/**
+ * The route table as the plugins fill it (Fastify's onRoute hook, added before any plugin): the security suite checks
+ * every route for its owner check, CSRF and role, so a route added later is covered without a test naming it.
+ */
+function routeInventory(app: FastifyInstance): RouteEntry[] {
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url ?? route.path });
+  });
+  return routes;
 }
 
 /** Health, readiness and metrics: what an operator's probes and scrapers ask. */
@@ -288,13 +330,14 @@ async function startJobs(app: FastifyInstance, ctx: TolemContext, queue: JobQueu
 }
 
 /** The running Tolem: listen, and a close whose every step is bounded. */
-function running(app: FastifyInstance, ctx: TolemContext, parts: { ownsDb: boolean; closeThrottle: () => Promise<void>; selfUrl: SelfUrl }): Tolem {
+function running(app: FastifyInstance, ctx: TolemContext, parts: { ownsDb: boolean; closeThrottle: () => Promise<void>; selfUrl: SelfUrl; routes: readonly RouteEntry[] }): Tolem {
   const { config, engine, queue, log, db, admin } = ctx;
   let closed = false;
   let adminSocket: { close(): Promise<void> } | undefined;
   return {
     app,
     ctx,
+    routes: parts.routes,
     async listen() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

@@ -121,6 +121,11 @@ async function handle(definition: AdminRoute, options: AdminApiOptions, request:
   if (definition.action !== 'public' && !caller) {
     throw new ServiceError('unauthorized', 'no_session', 'log in first (a console or cabinet session), or use the local socket');
   }
+  // A caller whose role can never do the action is refused before its input is read: a 400 for a body it may not
+  // send anyway would tell it what the route expects (and that it exists); the agent the action targets is checked below.
+  if (definition.action !== 'public' && caller && !can(caller, definition.action, ownAgent(caller))) {
+    throw new ServiceError('forbidden', 'forbidden', `not allowed: ${definition.action}`);
+  }
   const ctx = context(definition, options, request, reply, caller, ip);
   if (definition.action !== 'public' && caller) {
     const agentId = await definition.target?.(ctx);
@@ -131,6 +136,11 @@ async function handle(definition: AdminRoute, options: AdminApiOptions, request:
   const answer = await definition.handle(ctx);
   reply.code(definition.status ?? 200);
   return answer;
+}
+
+/** The best target a caller could name: its own agent for a cabinet user, none for the others. */
+function ownAgent(caller: Principal): { agentId?: bigint } {
+  return caller.kind === 'agent_user' ? { agentId: caller.agentId } : {};
 }
 
 function context(

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseLossless } from 'lossless-json';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { build, type Tolem } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDb, type Db } from '../../src/store/db.ts';
@@ -55,11 +55,11 @@ export function clockAt(iso: string): ShiftedClock {
   return new ShiftedClock(new Date(iso));
 }
 
-export async function startTolem(options: { config?: Partial<Config>; engine?: Partial<Config['engine']>; jobs?: boolean; db?: Db; schema?: string; clock?: ShiftedClock } = {}): Promise<Harness> {
+export async function startTolem(options: { config?: Partial<Config>; engine?: Partial<Config['engine']>; jobs?: boolean; db?: Db; schema?: string; clock?: ShiftedClock; log?: Logger } = {}): Promise<Harness> {
   const schema = options.schema ?? testSchema();
   const db = options.db ?? (await openTestDb(schema));
   const config = testConfig({ dbSchema: schema, queueSchema: `${schema}_boss`, ...options.config }, options.engine);
-  const tolem = await build(config, { db, log: pino({ level: config.logLevel }), ...(options.jobs !== undefined ? { jobs: options.jobs } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+  const tolem = await build(config, { db, log: options.log ?? pino({ level: config.logLevel }), ...(options.jobs !== undefined ? { jobs: options.jobs } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   const url = await tolem.listen();
   return {
     tolem,
