@@ -83,7 +83,7 @@ const CONSOLE_ACTIONS: Record<string, 'own' | 'viewer' | 'operator' | 'admin'> =
   '/console/agents/:id/proposals': 'operator', '/console/agents/:id/ip-allow': 'operator', '/console/agents/:id/users': 'operator',
   '/console/agents/:id/users/:userId/disable': 'operator', '/console/approvals/:id/approve': 'operator', '/console/approvals/:id/reject': 'operator',
   '/console/attention/:id/resolve': 'operator', '/console/attention/:id/retry': 'operator', '/console/attention/:id/propose': 'operator',
-  '/console/review/:id/approve': 'operator', '/console/review/:id/reject': 'operator', '/console/reconciliation': 'operator',
+  '/console/review/:id/approve': 'operator', '/console/review/:id/reject': 'operator', '/console/reconciliation': 'operator', '/console/money-proofs': 'operator', '/console/money-proofs/:day/sign': 'operator',
   '/console/agents/:id/settings': 'admin', '/console/agents/:id/elsom-terminal': 'admin', '/console/operators': 'admin',
   '/console/operators/:id/role': 'admin', '/console/operators/:id/disable': 'admin', '/console/catalog/:serviceId/enabled': 'admin',
   '/console/catalog/:serviceId/limits': 'admin', '/console/catalog/:serviceId/inputs': 'admin', '/console/catalog/:serviceId/fee': 'admin',
