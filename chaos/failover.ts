@@ -35,6 +35,8 @@ export interface FailoverResult {
   seconds: number;
   /** From that write until the old node is a streaming synchronous standby again. */
   rejoinSeconds: number;
+  /** How Patroni brought the old primary back, read from its log: rewound, re-cloned, or simply started as a standby. */
+  rejoinedBy: 'pg_rewind' | 'clone' | 'restart';
 }
 
 export interface HaDatabase extends PrivateDatabase {
@@ -344,9 +346,13 @@ export async function startHaDatabase(): Promise<HaDatabase> {
         await loseNode(from);
         await waitFor(`${to.name} promoted and written to through HAProxy`, 90_000, async () => (await isPrimary(to)) && (await writesThroughProxyOn(to)));
         const promotedAt = Date.now();
+        const logStart = readFileSync(from.logPath).byteLength;
         startNode(from);
         await waitFor(`${from.name} back as a synchronous standby`, 180_000, () => isSyncStandby(from, to));
-        return { fromNode: from.name, toNode: to.name, seconds: (promotedAt - killedAt) / 1000, rejoinSeconds: (Date.now() - promotedAt) / 1000 };
+        return {
+          fromNode: from.name, toNode: to.name, seconds: (promotedAt - killedAt) / 1000, rejoinSeconds: (Date.now() - promotedAt) / 1000,
+          rejoinedBy: rejoinedBy(readFileSync(from.logPath).subarray(logStart).toString()),
+        };
       },
       /** The primary's PostgreSQL crashes (Patroni, which keeps the leader lock, restarts it and it recovers from WAL). */
       async crash() {
@@ -376,6 +382,11 @@ export async function startHaDatabase(): Promise<HaDatabase> {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}\n${logs}`);
   }
+}
+
+function rejoinedBy(log: string): FailoverResult['rejoinedBy'] {
+  if (/pg_basebackup|replica has been created|removing data directory/i.test(log)) return 'clone';
+  return /running pg_rewind/.test(log) ? 'pg_rewind' : 'restart';
 }
 
 function tail(path: string): string {
