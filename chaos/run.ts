@@ -343,7 +343,7 @@ async function main(): Promise<void> {
   /**
    * The campaign's own database, crashed or its connections cut every 15–40 s (not in the last 20 s of the load). An
    * HA database also loses its primary server: first 40 % through the load (so that every run, even --quick, has one),
-   * then every 2–4 minutes while at least 40 s of load remain.
+   * then every 2–4 minutes, none in the last 40 s of the load.
    */
   async function databaseFaults(database: PrivateDatabase, ha: HaDatabase | undefined): Promise<void> {
     let nextFailover = ha ? Date.now() + 0.4 * (endsAt - Date.now()) : Infinity;
@@ -352,7 +352,8 @@ async function main(): Promise<void> {
       if (ha && Date.now() + pause >= nextFailover) {
         await sleep(Math.max(0, nextFailover - Date.now()));
         await failover(ha);
-        nextFailover = endsAt - Date.now() > 40_000 + 120_000 ? Date.now() + 120_000 + random() * 120_000 : Infinity;
+        const next = Date.now() + 120_000 + random() * 120_000;
+        nextFailover = next < endsAt - 40_000 ? next : Infinity;
         continue;
       }
       await sleep(pause);
