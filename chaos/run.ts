@@ -7,14 +7,17 @@
  * final state, and the independent auditor (chaos/auditor.ts) compares the request log, the provider's books and
  * the hub's. Writes chaos/results/latest.json.
  *
- * The database is the campaign's own PostgreSQL server (chaos/database.ts), crashed (immediate shutdown, WAL recovery)
- * and its connections cut at random moments under load; `--database server` uses DATABASE_URL instead, without
- * database faults (nobody else's connections are touched).
+ * The database is, by default, the campaign's own highly-available PostgreSQL (chaos/failover.ts: etcd, two nodes
+ * under Patroni with a synchronous standby, HAProxy in front; `--database ha`), whose primary server is lost under
+ * load (a failover, at least one per run) and whose connections are cut; when Patroni, etcd or HAProxy is not
+ * installed, it is a single PostgreSQL server of its own (chaos/database.ts; `--database private`), crashed
+ * (immediate shutdown, WAL recovery) and its connections cut at random moments under load. `--database server` uses
+ * DATABASE_URL instead, without database faults (nobody else's connections are touched).
  *
- *   npm run chaos -- [--minutes 18] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database private|server]
+ *   npm run chaos -- [--minutes 18] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database ha|private|server]
  *
  * What is not in it yet (the reliability issue): Elsom PAYMENT storms and checkout payments in the load, Patroni
- * failover, the chaos of partners' callbacks. See docs/reliability.md.
+ * the chaos of partners' callbacks. See docs/reliability.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +32,7 @@ import { createAgent } from '../src/engine/agents.ts';
 import { openDb } from '../src/store/db.ts';
 import { audit, type LoggedPay, type ProviderRecord } from './auditor.ts';
 import { startPrivateDatabase, type PrivateDatabase } from './database.ts';
+import { haAvailable, startHaDatabase, type FailoverResult, type HaDatabase } from './failover.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,7 +43,7 @@ interface Options {
   workers: number;
   faultRate: number;
   databaseUrl: string;
-  database: 'private' | 'server';
+  database: 'ha' | 'private' | 'server';
   quick: boolean;
 }
 
@@ -51,7 +55,7 @@ function readOptions(): Options {
     },
   });
   if (values.help) {
-    process.stdout.write('npm run chaos -- [--minutes 18] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database private|server]\n'
+    process.stdout.write('npm run chaos -- [--minutes 18] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database ha|private|server]\n'
       + 'env: DATABASE_URL (with --database server; default postgres://postgres@127.0.0.1:5432/test)\n');
     process.exit(0);
   }
@@ -64,9 +68,13 @@ function readOptions(): Options {
     return value;
   };
   const quick = values.quick ?? false;
-  const database = values.database ?? 'private';
-  if (database !== 'private' && database !== 'server') {
-    process.stderr.write(`chaos: --database must be private or server, got "${database}"\n`);
+  const database = values.database ?? defaultDatabase();
+  if (database !== 'ha' && database !== 'private' && database !== 'server') {
+    process.stderr.write(`chaos: --database must be ha, private or server, got "${database}"\n`);
+    process.exit(2);
+  }
+  if (database === 'ha' && !haAvailable()) {
+    process.stderr.write('chaos: --database ha needs patroni, etcd and haproxy on PATH and /usr/lib/postgresql/15 (apt-get install etcd-server patroni haproxy)\n');
     process.exit(2);
   }
   return {
@@ -80,6 +88,13 @@ function readOptions(): Options {
     database,
     quick,
   };
+}
+
+/** Failovers when the HA stack is installed; otherwise one server of the campaign's own, and the log says why. */
+function defaultDatabase(): 'ha' | 'private' {
+  if (haAvailable()) return 'ha';
+  process.stderr.write('chaos: patroni, etcd or haproxy is not installed: --database private (one server, crashes but no failover)\n');
+  return 'private';
 }
 
 /** A small seeded generator (mulberry32): the campaign's choices replay from its seed (the timing of the machine does not). */
@@ -221,7 +236,8 @@ async function main(): Promise<void> {
   campaignLog = { stream: createWriteStream(join(logDir, 'campaign.log')), path: join(logDir, 'campaign.log'), bytes: 0 };
   log(`seed ${options.seed}, ${options.minutes} min, ${options.agents} agents, ${options.workers} workers, faults ${options.faultRate}, schema ${schema}`);
 
-  const privateDb = options.database === 'private' ? await startPrivateDatabase(await freePort()) : undefined;
+  const haDb = options.database === 'ha' ? await startHaDatabase() : undefined;
+  const privateDb: PrivateDatabase | undefined = haDb ?? (options.database === 'private' ? await startPrivateDatabase(await freePort()) : undefined);
   const databaseUrl = privateDb?.url ?? options.databaseUrl;
   const partners = await startProcess(['--import', 'tsx', 'chaos/partners.ts'], {}, /\{"url":"(http:\/\/[^"]+)"\}/);
   const partnersUrl = partners.match[1]!;
@@ -257,6 +273,8 @@ async function main(): Promise<void> {
   let kills = 0;
   let databaseCrashes = 0;
   let connectionCuts = 0;
+  const failovers: FailoverResult[] = [];
+  const failoverErrors: string[] = [];
   let nextTxn = 800_000_000_000_000_000n + BigInt(options.seed) * 1_000_000n;
 
   async function worker(): Promise<void> {
@@ -322,10 +340,23 @@ async function main(): Promise<void> {
     }
   }
 
-  /** The campaign's own database, crashed or its connections cut every 15–40 s (not in the last 20 s of the load). */
-  async function databaseFaults(database: PrivateDatabase): Promise<void> {
+  /**
+   * The campaign's own database, crashed or its connections cut every 15–40 s (not in the last 20 s of the load). An
+   * HA database also loses its primary server: first 40 % through the load (so that every run, even --quick, has one),
+   * then every 2–4 minutes, none in the last 40 s of the load.
+   */
+  async function databaseFaults(database: PrivateDatabase, ha: HaDatabase | undefined): Promise<void> {
+    let nextFailover = ha ? Date.now() + 0.4 * (endsAt - Date.now()) : Infinity;
     while (Date.now() < endsAt - 20_000) {
-      await sleep(15_000 + random() * 25_000);
+      const pause = 15_000 + random() * 25_000;
+      if (ha && Date.now() + pause >= nextFailover) {
+        await sleep(Math.max(0, nextFailover - Date.now()));
+        await failover(ha);
+        const next = Date.now() + 120_000 + random() * 120_000;
+        nextFailover = next < endsAt - 40_000 ? next : Infinity;
+        continue;
+      }
+      await sleep(pause);
       if (Date.now() >= endsAt - 20_000) break;
       if (random() < 0.5) {
         await database.crash();
@@ -336,11 +367,23 @@ async function main(): Promise<void> {
     }
   }
 
+  /** One failover; one that does not complete is a failure of the campaign (reported, not thrown: cleanup must run). */
+  async function failover(ha: HaDatabase): Promise<void> {
+    try {
+      const result = await ha.failover();
+      failovers.push(result);
+      log(`failover ${result.fromNode} -> ${result.toNode}: writable again after ${result.seconds} s; ${result.fromNode} a synchronous standby again after ${result.rejoinSeconds} s more (${result.rejoinedBy})`);
+    } catch (error) {
+      failoverErrors.push((error as Error).message.slice(0, 2_000));
+      log(`failover failed: ${(error as Error).message}`);
+    }
+  }
+
   log(`load and kills until ${new Date(endsAt).toISOString()}`);
   await Promise.all([
     ...Array.from({ length: options.workers }, () => worker()),
     ...instances.map((instance) => killer(instance)),
-    ...(privateDb ? [databaseFaults(privateDb)] : []),
+    ...(privateDb ? [databaseFaults(privateDb, haDb)] : []),
   ]);
   for (const instance of instances) if (!instance.child) await startInstance(instance);
   const db = new pg.Client({ connectionString: databaseUrl });
@@ -365,7 +408,8 @@ async function main(): Promise<void> {
     seed: options.seed, minutes: options.minutes, quick: options.quick, startedAt: new Date(startedAt).toISOString(),
     durationSeconds: Math.round((Date.now() - startedAt) / 1000), requests, pays: pays.length, acknowledged: report.acknowledged,
     final: report.final, lost: report.lost, duplicated: report.duplicated, mismatches: report.mismatches + conflicts, unfinished: report.unfinished,
-    ledgerBalanced: report.ledgerBalanced, floorsKept: report.floorsKept, kills, database: options.database, databaseCrashes, connectionCuts, failovers: 0,
+    ledgerBalanced: report.ledgerBalanced, floorsKept: report.floorsKept, kills, database: options.database, databaseCrashes, connectionCuts, failovers: failovers.length,
+    failoverDetails: failovers, failoverErrors,
     restarts: instances.map((i) => ({ name: i.name, starts: i.starts, crashes: i.crashes })),
     providerPayments: provider.length, faults, examples: report.examples,
   };
@@ -388,7 +432,7 @@ async function main(): Promise<void> {
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   const clean = summary.lost === 0 && summary.duplicated === 0 && summary.mismatches === 0 && summary.unfinished === 0 && summary.ledgerBalanced && summary.floorsKept
-    && secrets === 0;
+    && secrets === 0 && failoverErrors.length === 0 && (options.database !== 'ha' || failovers.length > 0);
   process.exit(clean ? 0 : 1);
 }
 

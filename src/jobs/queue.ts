@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
@@ -40,9 +41,33 @@ export interface QueueConfig {
   pollingIntervalSeconds: number;
 }
 
+/** pg-boss's own SQL texts (its plans module has no types; it is the module its manager builds its statements with). */
+const plans = createRequire(import.meta.url)('pg-boss/src/plans.js') as { completeJobs(schema: string): string; failJobsById(schema: string): string };
+
+/**
+ * pg-boss (10.4) records a worker's outcome without awaiting it (manager.js, work(): `this.complete(…)` and
+ * `this.fail(…)`, never awaited): when the database is lost at that moment — a failover, a crash, a cut connection —
+ * the statement's rejection has no listener, and Node ends the process (seen in the chaos campaign: an instance exited
+ * with "Connection terminated unexpectedly" at manager.fail). Those two statements fail here into "no job changed"
+ * instead, with a warning: the job stays active until it expires and is then retried, exactly as when the instance is
+ * killed mid-job, and the payment row stays the truth. Every other statement fails as usual, to a caller that awaits.
+ */
+function sqlForPgBoss(db: Db, schema: string, log: Logger): (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }> {
+  const unawaited = new Set([plans.completeJobs(schema), plans.failJobsById(schema)]);
+  return async (text, values) => {
+    if (!unawaited.has(text)) return db.executeSql(text, values);
+    try {
+      return await db.executeSql(text, values);
+    } catch (error) {
+      log.warn({ err: error }, 'a job\'s outcome was not recorded (database unreachable); it is retried when it expires');
+      return { rows: [{ count: 0 }] };
+    }
+  };
+}
+
 export function createJobQueue(db: Db, config: QueueConfig, log: Logger): JobQueue {
   const boss = new PgBoss({
-    db: { executeSql: (text, values) => db.executeSql(text, values) },
+    db: { executeSql: sqlForPgBoss(db, config.schema, log) },
     schema: config.schema,
     // Maintenance and cron run on every instance; pg-boss coordinates them with advisory locks.
     supervise: true,
