@@ -311,7 +311,8 @@ export async function auditCheckout(databaseUrl: string, schema: string, started
         r.note(`checkout lost: order ${entry.token} is not in the hub`);
         continue;
       }
-      byState[order.state] = (byState[order.state] ?? 0) + 1;
+      const key = `${entry.method} ${order.state}`;
+      byState[key] = (byState[key] ?? 0) + 1;
       if (OPEN_ORDER_STATES.has(order.state)) {
         r.unfinished += 1;
         r.note(`checkout unfinished: order of payment ${order.payment_id} is ${order.state}`);

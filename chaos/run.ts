@@ -410,7 +410,7 @@ async function main(): Promise<void> {
     unfinished: report.unfinished + elsomReport.unfinished + checkoutReport.unfinished,
     elsomPays: elsomPays.length, elsomAnswered: elsomReport.answered, elsomNeverReached: elsomReport.neverReached,
     elsomStorms: elsomCounts.storms, elsomStormCopies: elsomCounts.stormCopies,
-    checkoutPayments: checkouts.length, checkoutStates: checkoutReport.byState,
+    checkoutPayments: checkouts.length, checkoutStates: checkoutReport.byState, checkoutSteps: tally(checkouts.flatMap((entry) => entry.steps)),
     acquirerTakenMinor: checkoutReport.acquirerTakenMinor, hubTakenMinor: checkoutReport.hubTakenMinor,
     callbacksDuplicated: sum((wallet) => wallet.callbacksDuplicated), callbacksLost: sum((wallet) => wallet.callbacksLost),
     callbacksUndelivered: sum((wallet) => wallet.callbacksUndelivered),
@@ -472,6 +472,12 @@ async function secretsLogged(output: { stream: WriteStream; path: string }, secr
   await new Promise<void>((resolve) => output.stream.end(resolve));
   const text = readFileSync(output.path, 'utf8');
   return secrets.filter((secret) => secret.length >= 8 && text.includes(secret)).length;
+}
+
+function tally(items: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[item] = (counts[item] ?? 0) + 1;
+  return counts;
 }
 
 /** Checkout orders a customer started that are not final yet (or are an operator's). */
