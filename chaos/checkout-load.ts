@@ -116,7 +116,7 @@ async function choose(load: CheckoutLoad, entry: LoggedCheckout, pick: <T>(items
 async function payByCard(load: CheckoutLoad, entry: LoggedCheckout, pick: <T>(items: readonly T[]) => T): Promise<void> {
   const chosen = await choose(load, entry, pick);
   const action = unescapeHtml(/<form method="post" action="([^"]+)" data-autosubmit/.exec(chosen?.text ?? '')?.[1] ?? '');
-  if (!chosen || !action) return entry.steps.push('no acquirer form'), undefined;
+  if (!chosen || !action) return entry.steps.push(`no acquirer form (${chosen ? `HTTP ${chosen.status}` : 'no answer'})`), undefined;
   load.counts.requests += 1;
   const page = await http(action, { form: hiddenFields(chosen.text) });
   const session = /name="session" value="([0-9a-f]+)"/.exec(page?.text ?? '')?.[1];
@@ -132,7 +132,7 @@ async function payByCard(load: CheckoutLoad, entry: LoggedCheckout, pick: <T>(it
 async function payByWallet(load: CheckoutLoad, entry: LoggedCheckout, pick: <T>(items: readonly T[]) => T): Promise<void> {
   const chosen = await choose(load, entry, pick);
   const otpUrl = chosen?.status === 303 ? chosen.location : undefined;
-  if (!otpUrl || !otpUrl.includes('/sandbox/elsom-merchant/merchant-payment/')) return entry.steps.push('no OTP page'), undefined;
+  if (!otpUrl || !otpUrl.includes('/sandbox/elsom-merchant/merchant-payment/')) return entry.steps.push(`no OTP page (${chosen ? `HTTP ${chosen.status}` : 'no answer'})`), undefined;
   const cookie = /tolem_elsom=[\w-]+/.exec(chosen?.setCookie ?? '')?.[0];
   // Most pay; some have no money on the wallet; some cancel on Elsom's page.
   const roll = load.random();

@@ -1,7 +1,7 @@
 /**
  * The campaign's Elsom wallet: it speaks the biller XML protocol (docs/protocols/elsom-biller.md) to both Tolem
  * instances — AUTHORIZE, then PAYMENT in storms (the same PAYMENT 3–10 times at once, spread over both instances),
- * and the PAYMENT again while no answer comes (Elsom's own rule: it repeats an unanswered PAYMENT, then counts it as
+ * and the PAYMENT again while no answer comes or the answer is non-fatal (Elsom's own rule: it repeats an unanswered PAYMENT, then counts it as
  * paid). Every answer is kept for the auditor (chaos/auditor.ts, auditElsom).
  */
 import { createHash } from 'node:crypto';
@@ -104,7 +104,9 @@ export async function elsomWorker(load: ElsomLoad): Promise<void> {
     entry.authorizedTxnId = auth.txnId;
     load.log.push(entry);
     const payment = requestXml(2, number, account, amount, load.password);
-    for (let round = 0; round < 6 && Date.now() < load.endsAt + 30_000; round++) {
+    // Elsom repeats an unanswered PAYMENT (five times, ten seconds apart, then counts it paid): here up to eight rounds
+    // a second or two apart, so that a storm meets an instance's kill and its restart.
+    for (let round = 0; round < 8 && Date.now() < load.endsAt + 30_000; round++) {
       const copies = round === 0 ? 3 + Math.floor(load.random() * 8) : 1;
       if (round === 0) load.counts.storms += 1;
       load.counts.stormCopies += round === 0 ? copies : 0;
@@ -115,7 +117,7 @@ export async function elsomWorker(load: ElsomLoad): Promise<void> {
       // Elsom repeats while nothing came back, and while the answer is non-fatal (in processing, waiting for funds, an
       // internal failure such as the database being down).
       if (answers.some((answer) => answer !== undefined && !NON_FATAL.has(answer.resultCode))) break;
-      await load.sleep(300 + load.random() * 1_000);
+      await load.sleep(1_000 + load.random() * 1_500);
     }
   }
 }

@@ -13,8 +13,11 @@
  *
  *   npm run chaos -- [--minutes 18] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database private|server]
  *
- * What is not in it yet (the reliability issue): Elsom PAYMENT storms and checkout payments in the load, Patroni
- * failover, the chaos of partners' callbacks. See docs/reliability.md.
+ * Beside the agents: the Elsom wallet's PAYMENT storms (chaos/elsom-load.ts) and customers at the web checkout, by
+ * card and by wallet, whose acquirers' notifications are duplicated, delayed and lost (chaos/checkout-load.ts); each
+ * kind is audited on its own and summed into lost / duplicated / mismatches / unfinished.
+ *
+ * What is not in it yet (the reliability issue): Patroni failover. See docs/reliability.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
