@@ -33,14 +33,15 @@ export function acquirerFaults(instanceUrls: string[]) {
       callbackUrls: instanceUrls.map((url) => `${url}/pay/elsom/callback`), callbackDelayMs: 300, callbackJitterMs: 3_000,
       callbackDuplicateRate: 0.3, callbackLossRate: 0.3, callbackOutOfOrder: true, statusLagMs: 1_000, http500Rate: 0.1, timeoutMs: 30_000,
     },
-    assist: { dropReturnRate: 0.3, http500Rate: 0.1, malformedRate: 0.05 },
+    // Assist as real partners are: no deduplication of charges, and a share of charges made and then answered too late.
+    assist: { dropReturnRate: 0.3, http500Rate: 0.1, malformedRate: 0.05, dedupe: false, hangAfterCommitRate: 0.2, hangMs: 5_000 },
   };
 }
 
 /** The faults off, for the drain (the acquirers answer; the notifications already lost stay lost). */
 export const ACQUIRERS_CALM = {
   elsom: { callbackLossRate: 0, callbackDuplicateRate: 0, http500Rate: 0, statusLagMs: 0 },
-  assist: { dropReturnRate: 0, http500Rate: 0, malformedRate: 0 },
+  assist: { dropReturnRate: 0, http500Rate: 0, malformedRate: 0, hangAfterCommitRate: 0 },
 };
 
 interface Answer {
