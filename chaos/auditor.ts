@@ -176,6 +176,8 @@ export interface AssistRecord {
   amountMinor: string;
   chargedMinor: string;
   captures: number;
+  /** charge.cfm calls on it (a repeat after a hang is one more). */
+  charges: number;
 }
 
 /** A payment as the Elsom merchant simulator holds it (GET /sandbox/elsom-merchant/payments). */

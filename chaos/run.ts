@@ -415,6 +415,8 @@ async function main(): Promise<void> {
     elsomStorms: elsomCounts.storms, elsomStormCopies: elsomCounts.stormCopies,
     checkoutPayments: checkouts.length, checkoutStates: checkoutReport.byState, checkoutSteps: tally(checkouts.flatMap((entry) => entry.steps)),
     acquirerTakenMinor: checkoutReport.acquirerTakenMinor, hubTakenMinor: checkoutReport.hubTakenMinor,
+    assistChargeCalls: assistOrders.reduce((total, order) => total + order.charges, 0),
+    assistCaptures: assistOrders.reduce((total, order) => total + order.captures, 0),
     callbacksDuplicated: sum((wallet) => wallet.callbacksDuplicated), callbacksLost: sum((wallet) => wallet.callbacksLost),
     callbacksUndelivered: sum((wallet) => wallet.callbacksUndelivered),
     returnsDropped: checkoutCounts.returnsDropped + checkouts.filter((entry) => entry.steps.includes('return lost by Assist')).length,
