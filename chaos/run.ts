@@ -170,6 +170,8 @@ interface Instance {
   crashes: number;
   /** Set while the campaign itself stops or kills it. */
   stopping: boolean;
+  /** The last lines an instance printed before each exit the campaign did not cause: why it went. */
+  crashTails?: string[];
 }
 
 async function startInstance(instance: Instance): Promise<void> {
@@ -178,11 +180,16 @@ async function startInstance(instance: Instance): Promise<void> {
       const { child } = await startProcess(['bin/tolem.js', 'start'], instance.env, /Tolem is up at http:\/\/\S+/);
       instance.child = child;
       instance.starts += 1;
-      child.once('exit', () => {
+      let tail = '';
+      const keepTail = (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-3_000));
+      child.stdout!.on('data', keepTail);
+      child.stderr!.on('data', keepTail);
+      child.once('exit', (code, signal) => {
         if (instance.child !== child) return;
         instance.child = undefined;
         if (instance.stopping) return;
         instance.crashes += 1;
+        (instance.crashTails ??= []).push(`exit ${code ?? signal}: ${tail}`);
         void startInstance(instance).catch(() => undefined);
       });
       return;
@@ -427,7 +434,7 @@ async function main(): Promise<void> {
       checkout: { lost: checkoutReport.lost, duplicated: checkoutReport.duplicated, mismatches: checkoutReport.mismatches, unfinished: checkoutReport.unfinished },
     },
     ledgerBalanced: report.ledgerBalanced, floorsKept: report.floorsKept, kills, database: options.database, databaseCrashes, connectionCuts, failovers: 0,
-    restarts: instances.map((i) => ({ name: i.name, starts: i.starts, crashes: i.crashes })),
+    restarts: instances.map((i) => ({ name: i.name, starts: i.starts, crashes: i.crashes, ...(i.crashTails ? { crashTails: i.crashTails.slice(0, 5) } : {}) })),
     providerPayments: provider.length, faults, acquirerFaults: acquirers, examples: [...report.examples, ...elsomReport.examples, ...checkoutReport.examples],
   };
 
