@@ -40,9 +40,40 @@ export interface QueueConfig {
   pollingIntervalSeconds: number;
 }
 
+/**
+ * pg-boss 10 records a worked job's completion or failure (`complete`, `fail` in its manager's onFetch) without awaiting
+ * it: if the database is down at that moment, the rejection is unhandled and ends the process (seen in the chaos
+ * campaign: an instance died on `Manager.fail` during a cut of the database's connections). These two statements are
+ * therefore never allowed to reject: retried a few times, then given up (logged) — the job stays active until it
+ * expires and is retried then; every handler is idempotent (the rows are the truth, see above).
+ */
+const JOB_SETTLEMENT = /UPDATE \S+\.job\s+SET completed_on = now\(\)|DELETE FROM \S+\.job\s+WHERE name = \$1 AND id IN \(SELECT UNNEST\(\$2::uuid\[\]\)\)/;
+const SETTLEMENT_RETRIES_MS = [500, 2_000, 5_000];
+
+export function queueStore(db: Pick<Db, 'executeSql'>, log: Logger, retriesMs: readonly number[] = SETTLEMENT_RETRIES_MS): Pick<Db, 'executeSql'> {
+  return {
+    async executeSql(text, values) {
+      if (!JOB_SETTLEMENT.test(text)) return db.executeSql(text, values);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.executeSql(text, values);
+        } catch (error) {
+          if (attempt >= retriesMs.length) {
+            log.warn({ err: error }, 'job completion not recorded; the job is retried when it expires');
+            // The shape pg-boss reads its answer from (affected: 0).
+            return { rows: [{ count: '0' }] };
+          }
+          await new Promise((resolve) => setTimeout(resolve, retriesMs[attempt]));
+        }
+      }
+    },
+  };
+}
+
 export function createJobQueue(db: Db, config: QueueConfig, log: Logger): JobQueue {
+  const store = queueStore(db, log);
   const boss = new PgBoss({
-    db: { executeSql: (text, values) => db.executeSql(text, values) },
+    db: { executeSql: (text, values) => store.executeSql(text, values) },
     schema: config.schema,
     // Maintenance and cron run on every instance; pg-boss coordinates them with advisory locks.
     supervise: true,
