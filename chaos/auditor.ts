@@ -226,7 +226,7 @@ const ELSOM_NON_FATAL = new Set(['1', '3', '220']);
  * attention list (Elsom counts it as paid: an operator refunds or pays by hand). Conflicting final answers are
  * mismatches. (The provider's side is the main audit's: every payment of the hub, Elsom's included.)
  */
-export async function auditElsom(databaseUrl: string, schema: string, elsomAgentId: string, pays: LoggedElsomPay[]): Promise<PartReport & { answered: number; neverReached: number }> {
+export async function auditElsom(databaseUrl: string, schema: string, elsomAgentId: string, pays: LoggedElsomPay[]): Promise<PartReport & { answered: number; neverReached: number; neverReachedAnswers: Record<string, number> }> {
   return inSchema(databaseUrl, schema, async (client) => {
     const rows = (await client.query<{ id: string; reference: string | null; state: string; amount: string; attention: boolean }>(
       `SELECT p.id::text, p.agent_reference AS reference, p.state, p.amount_to_minor::text AS amount,
@@ -237,6 +237,7 @@ export async function auditElsom(databaseUrl: string, schema: string, elsomAgent
     const r = reporter();
     let answered = 0;
     let neverReached = 0;
+    const neverReachedAnswers: Record<string, number> = {};
     for (const pay of pays) {
       const held = byReference.get(pay.transactionNumber) ?? [];
       if (held.length > 1) {
@@ -275,13 +276,15 @@ export async function auditElsom(databaseUrl: string, schema: string, elsomAgent
         // No PAYMENT ever reached the hub (every copy met a dead instance): Elsom's own rule would count it paid after
         // five retries; nothing was taken, and its reconciliation shows it. Counted, not a fault of the hub.
         neverReached += 1;
+        const codes = pay.answers.map((a) => a.resultCode).join(',') || 'none';
+        neverReachedAnswers[codes] = (neverReachedAnswers[codes] ?? 0) + 1;
       }
       if (row.state === 'succeeded' && minorOf(pay.amount) !== row.amount) {
         r.mismatches += 1;
         r.note(`elsom mismatch: payment ${row.id} is ${row.amount}, Elsom paid ${pay.amount}`);
       }
     }
-    return { lost: r.lost, duplicated: r.duplicated, mismatches: r.mismatches, unfinished: r.unfinished, examples: r.examples, answered, neverReached };
+    return { lost: r.lost, duplicated: r.duplicated, mismatches: r.mismatches, unfinished: r.unfinished, examples: r.examples, answered, neverReached, neverReachedAnswers };
   });
 }
 

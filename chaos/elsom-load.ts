@@ -105,8 +105,8 @@ export async function elsomWorker(load: ElsomLoad): Promise<void> {
     load.log.push(entry);
     const payment = requestXml(2, number, account, amount, load.password);
     // Elsom repeats an unanswered PAYMENT (five times, ten seconds apart, then counts it paid): here up to eight rounds
-    // a second or two apart, so that a storm meets an instance's kill and its restart.
-    for (let round = 0; round < 8 && Date.now() < load.endsAt + 30_000; round++) {
+    // 2–4 s apart, so that a storm meets an instance's kill and its restart, and the repeats outlast an outage.
+    for (let round = 0; round < 8 && Date.now() < load.endsAt + 60_000; round++) {
       const copies = round === 0 ? 3 + Math.floor(load.random() * 8) : 1;
       if (round === 0) load.counts.storms += 1;
       load.counts.stormCopies += round === 0 ? copies : 0;
@@ -117,7 +117,7 @@ export async function elsomWorker(load: ElsomLoad): Promise<void> {
       // Elsom repeats while nothing came back, and while the answer is non-fatal (in processing, waiting for funds, an
       // internal failure such as the database being down).
       if (answers.some((answer) => answer !== undefined && !NON_FATAL.has(answer.resultCode))) break;
-      await load.sleep(1_000 + load.random() * 1_500);
+      await load.sleep(2_000 + load.random() * 2_000);
     }
   }
 }

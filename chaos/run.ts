@@ -418,7 +418,7 @@ async function main(): Promise<void> {
     duplicated: report.duplicated + elsomReport.duplicated + checkoutReport.duplicated,
     mismatches: report.mismatches + conflicts + elsomReport.mismatches + checkoutReport.mismatches,
     unfinished: report.unfinished + elsomReport.unfinished + checkoutReport.unfinished,
-    elsomPays: elsomPays.length, elsomAnswered: elsomReport.answered, elsomNeverReached: elsomReport.neverReached,
+    elsomPays: elsomPays.length, elsomAnswered: elsomReport.answered, elsomNeverReached: elsomReport.neverReached, elsomNeverReachedAnswers: elsomReport.neverReachedAnswers,
     elsomStorms: elsomCounts.storms, elsomStormCopies: elsomCounts.stormCopies,
     checkoutPayments: checkouts.length, checkoutStates: checkoutReport.byState, checkoutSteps: tally(checkouts.flatMap((entry) => entry.steps)),
     acquirerTakenMinor: checkoutReport.acquirerTakenMinor, hubTakenMinor: checkoutReport.hubTakenMinor,
