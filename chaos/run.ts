@@ -16,8 +16,10 @@
  *
  *   npm run chaos -- [--minutes 18] [--seed S] [--quick] [--agents 20] [--workers 8] [--fault-rate 0.3] [--database ha|private|server]
  *
- * What is not in it yet (the reliability issue): Elsom PAYMENT storms and checkout payments in the load, Patroni
- * the chaos of partners' callbacks. See docs/reliability.md.
+ * Beside the agents: the Elsom wallet's PAYMENT storms (chaos/elsom-load.ts) and customers at the web checkout, by
+ * card and by wallet, whose acquirers' notifications are duplicated, delayed and lost (chaos/checkout-load.ts); each
+ * kind is audited on its own and summed into lost / duplicated / mismatches / unfinished. The database, by default,
+ * is a Patroni pair with a synchronous standby behind HAProxy (chaos/failover.ts), failed over under load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,7 +32,11 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createAgent } from '../src/engine/agents.ts';
 import { openDb } from '../src/store/db.ts';
-import { audit, type LoggedPay, type ProviderRecord } from './auditor.ts';
+import {
+  audit, auditCheckout, auditElsom, type AssistRecord, type ElsomMerchantRecord, type LoggedCheckout, type LoggedElsomPay, type LoggedPay, type ProviderRecord,
+} from './auditor.ts';
+import { ACQUIRERS_CALM, acquirerFaults, checkoutEnv, checkoutWorker } from './checkout-load.ts';
+import { elsomWorker, setupElsom } from './elsom-load.ts';
 import { startPrivateDatabase, type PrivateDatabase } from './database.ts';
 import { haAvailable, startHaDatabase, type FailoverResult, type HaDatabase } from './failover.ts';
 
@@ -178,6 +184,8 @@ interface Instance {
   crashes: number;
   /** Set while the campaign itself stops or kills it. */
   stopping: boolean;
+  /** The last lines an instance printed before each exit the campaign did not cause: why it went. */
+  crashTails?: string[];
 }
 
 async function startInstance(instance: Instance): Promise<void> {
@@ -186,11 +194,16 @@ async function startInstance(instance: Instance): Promise<void> {
       const { child } = await startProcess(['bin/tolem.js', 'start'], instance.env, /Tolem is up at http:\/\/\S+/);
       instance.child = child;
       instance.starts += 1;
-      child.once('exit', () => {
+      let tail = '';
+      const keepTail = (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-3_000));
+      child.stdout!.on('data', keepTail);
+      child.stderr!.on('data', keepTail);
+      child.once('exit', (code, signal) => {
         if (instance.child !== child) return;
         instance.child = undefined;
         if (instance.stopping) return;
         instance.crashes += 1;
+        (instance.crashTails ??= []).push(`exit ${code ?? signal}: ${tail}`);
         void startInstance(instance).catch(() => undefined);
       });
       return;
@@ -239,8 +252,8 @@ async function main(): Promise<void> {
   const haDb = options.database === 'ha' ? await startHaDatabase() : undefined;
   const privateDb: PrivateDatabase | undefined = haDb ?? (options.database === 'private' ? await startPrivateDatabase(await freePort()) : undefined);
   const databaseUrl = privateDb?.url ?? options.databaseUrl;
-  const partners = await startProcess(['--import', 'tsx', 'chaos/partners.ts'], {}, /\{"url":"(http:\/\/[^"]+)"\}/);
-  const partnersUrl = partners.match[1]!;
+  const partners = await startProcess(['--import', 'tsx', 'chaos/partners.ts'], {}, /(\{"url":"http:\/\/.*\})\n/);
+  const { url: partnersUrl, assistPublicKey } = JSON.parse(partners.match[1]!) as { url: string; assistPublicKey: string };
   const secretsKey = randomBytes(32).toString('base64');
   const instances: Instance[] = [];
   for (const name of ['a', 'b']) {
@@ -254,6 +267,7 @@ async function main(): Promise<void> {
         DEMO: 'false', SANDBOX_URL: `${partnersUrl}/sandbox`, TOLEM_SECRETS_KEY: secretsKey, LOG_LEVEL: 'warn',
         PROVIDER_DEADLINE_MS: '1500', PROVIDER_TIMEOUT_MS: '3000', RETRY_BASE_MS: '300', RETRY_MAX_MS: '3000', LEASE_MS: '1000', QUEUE_POLL_SECONDS: '0.5',
         ATTENTION_AFTER_MS: '60000', FUNDS_WAIT_MS: '15000',
+        ...checkoutEnv(partnersUrl, assistPublicKey),
       },
     });
   }
@@ -262,11 +276,16 @@ async function main(): Promise<void> {
   await startInstance(instances[1]!);
 
   const agents = await createAgents(databaseUrl, schema, options.agents);
+  const elsom = await setupElsom(databaseUrl, schema, randomBytes(12).toString('base64url'));
 
   // The provider does not deduplicate, and fails a share of calls in every way it can.
   const share = options.faultRate / 4;
   const faults = { dedupe: false, http500Rate: share, http500AfterCommitRate: share, malformedRate: share, hangAfterCommitRate: share, hangMs: 4_000, latencyMs: 5 };
   await control(`${partnersUrl}/sandbox/mobile/faults`, 'PUT', faults);
+  await control(`${partnersUrl}/sandbox/mobile-kg/faults`, 'PUT', faults);
+  const acquirers = acquirerFaults(instances.map((instance) => instance.url));
+  await control(`${partnersUrl}/sandbox/elsom-merchant/faults`, 'PUT', acquirers.elsom);
+  await control(`${partnersUrl}/sandbox/assist/faults`, 'PUT', acquirers.assist);
 
   const pays: LoggedPay[] = [];
   let requests = 0;
@@ -276,6 +295,18 @@ async function main(): Promise<void> {
   const failovers: FailoverResult[] = [];
   const failoverErrors: string[] = [];
   let nextTxn = 800_000_000_000_000_000n + BigInt(options.seed) * 1_000_000n;
+  // Elsom's transaction-numbers: 18 digits with a leading zero, as Elsom writes them.
+  let nextElsomNumber = 70_000_000_000_000_000n + BigInt(options.seed) * 1_000_000n;
+  const elsomPays: LoggedElsomPay[] = [];
+  const elsomCounts = { requests: 0, stormCopies: 0, storms: 0 };
+  const checkouts: LoggedCheckout[] = [];
+  const checkoutCounts = { requests: 0, returnsDropped: 0, returnsDuplicated: 0, returnsDelayed: 0 };
+  const urls = () => instances.map((instance) => instance.url);
+  const elsomLoad = {
+    urls, random, endsAt, password: elsom.password, log: elsomPays, counts: elsomCounts, sleep,
+    nextNumber: () => `0${(nextElsomNumber += 1n).toString()}`,
+  };
+  const checkoutLoad = { urls, random, endsAt, log: checkouts, counts: checkoutCounts, sleep };
 
   async function worker(): Promise<void> {
     while (Date.now() < endsAt) {
@@ -382,6 +413,8 @@ async function main(): Promise<void> {
   log(`load and kills until ${new Date(endsAt).toISOString()}`);
   await Promise.all([
     ...Array.from({ length: options.workers }, () => worker()),
+    ...Array.from({ length: ELSOM_WORKERS }, () => elsomWorker(elsomLoad)),
+    ...Array.from({ length: CHECKOUT_WORKERS }, () => checkoutWorker(checkoutLoad)),
     ...instances.map((instance) => killer(instance)),
     ...(privateDb ? [databaseFaults(privateDb, haDb)] : []),
   ]);
@@ -391,27 +424,61 @@ async function main(): Promise<void> {
   await db.query(`SET search_path TO ${schema}`);
 
   // Drain: the faults stop, and the hub drives every payment to a final state (status queries, never blind pays).
-  await control(`${partnersUrl}/sandbox/mobile/faults`, 'PUT', { http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0 });
+  const calm = { http500Rate: 0, http500AfterCommitRate: 0, malformedRate: 0, hangAfterCommitRate: 0 };
+  await control(`${partnersUrl}/sandbox/mobile/faults`, 'PUT', calm);
+  await control(`${partnersUrl}/sandbox/mobile-kg/faults`, 'PUT', calm);
+  await control(`${partnersUrl}/sandbox/elsom-merchant/faults`, 'PUT', ACQUIRERS_CALM.elsom);
+  await control(`${partnersUrl}/sandbox/assist/faults`, 'PUT', ACQUIRERS_CALM.assist);
   const drainUntil = Date.now() + 180_000;
   let unfinished = Infinity;
   while (Date.now() < drainUntil) {
-    unfinished = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM payments WHERE state IN ('accepted', 'waiting')`)).rows[0]!.n);
+    unfinished = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM payments WHERE state IN ('accepted', 'waiting')`)).rows[0]!.n)
+      + await openCheckoutOrders(db);
     if (unfinished === 0) break;
     await sleep(1_000);
   }
   log(`drained: ${unfinished} unfinished`);
 
-  const provider = (await (await fetch(`${partnersUrl}/sandbox/mobile/payments`)).json()) as ProviderRecord[];
+  // Both providers the load pays (P1011 for agents and the checkout, K1001 for Elsom), in one book.
+  const provider = [
+    ...(await (await fetch(`${partnersUrl}/sandbox/mobile/payments`)).json()) as ProviderRecord[],
+    ...(await (await fetch(`${partnersUrl}/sandbox/mobile-kg/payments`)).json()) as ProviderRecord[],
+  ];
   const report = await audit(databaseUrl, schema, pays, provider);
+  const elsomReport = await auditElsom(databaseUrl, schema, elsom.agentId, elsomPays);
+  const assistOrders = (await (await fetch(`${partnersUrl}/sandbox/assist/orders`)).json()) as AssistRecord[];
+  const walletPayments = (await (await fetch(`${partnersUrl}/sandbox/elsom-merchant/payments`)).json()) as ElsomMerchantRecord[];
+  const checkoutReport = await auditCheckout(databaseUrl, schema, checkouts, assistOrders, walletPayments);
+  const sum = (pick: (wallet: ElsomMerchantRecord) => number) => walletPayments.reduce((total, wallet) => total + pick(wallet), 0);
   const conflicts = pays.filter((pay) => pay.result === 'conflict').length;
   const summary = {
     seed: options.seed, minutes: options.minutes, quick: options.quick, startedAt: new Date(startedAt).toISOString(),
-    durationSeconds: Math.round((Date.now() - startedAt) / 1000), requests, pays: pays.length, acknowledged: report.acknowledged,
-    final: report.final, lost: report.lost, duplicated: report.duplicated, mismatches: report.mismatches + conflicts, unfinished: report.unfinished,
+    durationSeconds: Math.round((Date.now() - startedAt) / 1000), requests: requests + elsomCounts.requests + checkoutCounts.requests,
+    pays: pays.length, acknowledged: report.acknowledged, final: report.final,
+    // The three kinds of load together: agent API pays, Elsom PAYMENTs, checkout orders.
+    lost: report.lost + elsomReport.lost + checkoutReport.lost,
+    duplicated: report.duplicated + elsomReport.duplicated + checkoutReport.duplicated,
+    mismatches: report.mismatches + conflicts + elsomReport.mismatches + checkoutReport.mismatches,
+    unfinished: report.unfinished + elsomReport.unfinished + checkoutReport.unfinished,
+    elsomPays: elsomPays.length, elsomAnswered: elsomReport.answered, elsomNeverReached: elsomReport.neverReached, elsomNeverReachedAnswers: elsomReport.neverReachedAnswers,
+    elsomStorms: elsomCounts.storms, elsomStormCopies: elsomCounts.stormCopies,
+    checkoutPayments: checkouts.length, checkoutStates: checkoutReport.byState, checkoutSteps: tally(checkouts.flatMap((entry) => entry.steps)),
+    acquirerTakenMinor: checkoutReport.acquirerTakenMinor, hubTakenMinor: checkoutReport.hubTakenMinor,
+    assistChargeCalls: assistOrders.reduce((total, order) => total + order.charges, 0),
+    assistCaptures: assistOrders.reduce((total, order) => total + order.captures, 0),
+    callbacksDuplicated: sum((wallet) => wallet.callbacksDuplicated), callbacksLost: sum((wallet) => wallet.callbacksLost),
+    callbacksUndelivered: sum((wallet) => wallet.callbacksUndelivered),
+    returnsDropped: checkoutCounts.returnsDropped + checkouts.filter((entry) => entry.steps.includes('return lost by Assist')).length,
+    returnsDuplicated: checkoutCounts.returnsDuplicated, returnsDelayed: checkoutCounts.returnsDelayed,
+    byKind: {
+      agentApi: { lost: report.lost, duplicated: report.duplicated, mismatches: report.mismatches + conflicts, unfinished: report.unfinished },
+      elsom: { lost: elsomReport.lost, duplicated: elsomReport.duplicated, mismatches: elsomReport.mismatches, unfinished: elsomReport.unfinished },
+      checkout: { lost: checkoutReport.lost, duplicated: checkoutReport.duplicated, mismatches: checkoutReport.mismatches, unfinished: checkoutReport.unfinished },
+    },
     ledgerBalanced: report.ledgerBalanced, floorsKept: report.floorsKept, kills, database: options.database, databaseCrashes, connectionCuts, failovers: failovers.length,
     failoverDetails: failovers, failoverErrors,
-    restarts: instances.map((i) => ({ name: i.name, starts: i.starts, crashes: i.crashes })),
-    providerPayments: provider.length, faults, examples: report.examples,
+    restarts: instances.map((i) => ({ name: i.name, starts: i.starts, crashes: i.crashes, ...(i.crashTails ? { crashTails: i.crashTails.slice(0, 5) } : {}) })),
+    providerPayments: provider.length, faults, acquirerFaults: acquirers, examples: [...report.examples, ...elsomReport.examples, ...checkoutReport.examples],
   };
 
   for (const instance of instances) {
@@ -419,7 +486,7 @@ async function main(): Promise<void> {
     if (instance.child) await stopProcess(instance.child);
   }
   await stopProcess(partners.child);
-  const secrets = await secretsLogged(campaignLog, [...agents.map((agent) => agent.token), secretsKey]);
+  const secrets = await secretsLogged(campaignLog, [...agents.map((agent) => agent.token), secretsKey, elsom.password]);
   Object.assign(summary, { logBytes: campaignLog.bytes, secretsInLogs: secrets });
   await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await db.query(`DROP SCHEMA IF EXISTS ${schema}_boss CASCADE`);
@@ -461,6 +528,23 @@ async function secretsLogged(output: { stream: WriteStream; path: string }, secr
   const text = readFileSync(output.path, 'utf8');
   return secrets.filter((secret) => secret.length >= 8 && text.includes(secret)).length;
 }
+
+function tally(items: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[item] = (counts[item] ?? 0) + 1;
+  return counts;
+}
+
+/** Checkout orders a customer started that are not final yet (or are an operator's). */
+async function openCheckoutOrders(db: pg.Client): Promise<number> {
+  const open = await db.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM checkout_orders WHERE state IN ('redirected', 'authorised', 'charging', 'releasing')`);
+  return Number(open.rows[0]!.n);
+}
+
+/** Two Elsom wallets and two checkout customers beside the agents' workers: the machine has two shared cores. */
+const ELSOM_WORKERS = 2;
+const CHECKOUT_WORKERS = 2;
 
 async function control(url: string, method: 'PUT', body: unknown): Promise<void> {
   const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

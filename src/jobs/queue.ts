@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
@@ -41,33 +40,40 @@ export interface QueueConfig {
   pollingIntervalSeconds: number;
 }
 
-/** pg-boss's own SQL texts (its plans module has no types; it is the module its manager builds its statements with). */
-const plans = createRequire(import.meta.url)('pg-boss/src/plans.js') as { completeJobs(schema: string): string; failJobsById(schema: string): string };
-
 /**
- * pg-boss (10.4) records a worker's outcome without awaiting it (manager.js, work(): `this.complete(…)` and
- * `this.fail(…)`, never awaited): when the database is lost at that moment — a failover, a crash, a cut connection —
- * the statement's rejection has no listener, and Node ends the process (seen in the chaos campaign: an instance exited
- * with "Connection terminated unexpectedly" at manager.fail). Those two statements fail here into "no job changed"
- * instead, with a warning: the job stays active until it expires and is then retried, exactly as when the instance is
- * killed mid-job, and the payment row stays the truth. Every other statement fails as usual, to a caller that awaits.
+ * pg-boss 10 records a worked job's completion or failure (`complete`, `fail` in its manager's onFetch) without awaiting
+ * it: if the database is down at that moment, the rejection is unhandled and ends the process (seen in the chaos
+ * campaign: an instance died on `Manager.fail` during a cut of the database's connections). These two statements are
+ * therefore never allowed to reject: retried a few times, then given up (logged) — the job stays active until it
+ * expires and is retried then; every handler is idempotent (the rows are the truth, see above).
  */
-function sqlForPgBoss(db: Db, schema: string, log: Logger): (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }> {
-  const unawaited = new Set([plans.completeJobs(schema), plans.failJobsById(schema)]);
-  return async (text, values) => {
-    if (!unawaited.has(text)) return db.executeSql(text, values);
-    try {
-      return await db.executeSql(text, values);
-    } catch (error) {
-      log.warn({ err: error }, 'a job\'s outcome was not recorded (database unreachable); it is retried when it expires');
-      return { rows: [{ count: 0 }] };
-    }
+const JOB_SETTLEMENT = /UPDATE \S+\.job\s+SET completed_on = now\(\)|DELETE FROM \S+\.job\s+WHERE name = \$1 AND id IN \(SELECT UNNEST\(\$2::uuid\[\]\)\)/;
+const SETTLEMENT_RETRIES_MS = [500, 2_000, 5_000];
+
+export function queueStore(db: Pick<Db, 'executeSql'>, log: Logger, retriesMs: readonly number[] = SETTLEMENT_RETRIES_MS): Pick<Db, 'executeSql'> {
+  return {
+    async executeSql(text, values) {
+      if (!JOB_SETTLEMENT.test(text)) return db.executeSql(text, values);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.executeSql(text, values);
+        } catch (error) {
+          if (attempt >= retriesMs.length) {
+            log.warn({ err: error }, 'job completion not recorded; the job is retried when it expires');
+            // The shape pg-boss reads its answer from (affected: 0).
+            return { rows: [{ count: '0' }] };
+          }
+          await new Promise((resolve) => setTimeout(resolve, retriesMs[attempt]));
+        }
+      }
+    },
   };
 }
 
 export function createJobQueue(db: Db, config: QueueConfig, log: Logger): JobQueue {
+  const store = queueStore(db, log);
   const boss = new PgBoss({
-    db: { executeSql: sqlForPgBoss(db, config.schema, log) },
+    db: { executeSql: (text, values) => store.executeSql(text, values) },
     schema: config.schema,
     // Maintenance and cron run on every instance; pg-boss coordinates them with advisory locks.
     supervise: true,

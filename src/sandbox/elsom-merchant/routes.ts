@@ -30,8 +30,14 @@ const faultsBody = z.object({
   /** The status method keeps answering "1" this long after the payment was made. */
   statusLagMs: z.number().int().min(0).max(600_000),
   timeoutMs: z.number().int().min(1_000).max(24 * 3_600_000),
+  /** Share of callbacks sent one extra time. */
+  callbackDuplicateRate: faultRate,
+  /** A further random delay of each copy, 0…this. */
+  callbackJitterMs: z.number().int().min(0).max(600_000),
   callbackUrl: z.string().url(),
   redirectUrl: z.string().url(),
+  /** Several partner addresses: every attempt picks one at random (instances behind one name). */
+  callbackUrls: z.array(z.string().url()).max(16),
 }).partial().strict();
 
 export interface ElsomMerchantSandboxOptions {

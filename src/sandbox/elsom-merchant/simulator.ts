@@ -24,7 +24,13 @@ import { ELSOM_MERCHANT_SANDBOX_ACCOUNT } from './account.ts';
 export type Faults = {
   latencyMs: number; http500Rate: number; malformedRate: number; callbackDelayMs: number; callbackDuplicates: number;
   callbackLossRate: number; callbackOutOfOrder: boolean; statusLagMs: number; timeoutMs: number;
+  /** Share of callbacks sent one extra time (on top of `callbackDuplicates`). */
+  callbackDuplicateRate: number;
+  /** Each copy waits a further random 0…this before it is sent, so that copies overtake one another. */
+  callbackJitterMs: number;
   callbackUrl?: string; redirectUrl?: string;
+  /** Several partner addresses (instances behind one name): every attempt goes to one of them at random. */
+  callbackUrls?: string[];
 };
 
 export interface WalletPayment {
@@ -42,6 +48,12 @@ export interface WalletPayment {
   wallet: string | undefined;
   callbacksSent: number;
   callbacksAccepted: number;
+  /** Copies beyond the first this payment's callback was sent in (the duplicate faults). */
+  callbacksDuplicated: number;
+  /** Copies the loss fault dropped (never sent). */
+  callbacksLost: number;
+  /** Copies sent but never accepted, after every attempt. */
+  callbacksUndelivered: number;
 }
 
 export const MESSAGES = { A: 'Платеж прошел успешно', '1': 'Платеж в обработке', '2': 'Не успешно время транзакции вышла', '3': 'Платеж отменен партнером', '4': 'Другая ошибка' } as const;
@@ -54,7 +66,7 @@ export interface SimulatorAnswer {
 
 export const DEFAULT_FAULTS: Faults = {
   latencyMs: 0, http500Rate: 0, malformedRate: 0, callbackDelayMs: 200, callbackDuplicates: 0, callbackLossRate: 0,
-  callbackOutOfOrder: false, statusLagMs: 0, timeoutMs: 15 * 60_000,
+  callbackOutOfOrder: false, statusLagMs: 0, timeoutMs: 15 * 60_000, callbackDuplicateRate: 0, callbackJitterMs: 0,
 };
 
 export interface ElsomMerchantSimulatorOptions {
@@ -97,7 +109,7 @@ export class ElsomMerchantSimulator {
       id: randomUUID(), partnerTrnId: f.PartnerTrnID, pspTrnId: `PSP${String(this.nextPsp++).padStart(8, '0')}`,
       amountMinor: parsed.value.amountMinor, culture: f.CultureInfo, chequeNo: f.ChequeNo, cashierNo: f.CashierNo,
       status: '1' as const, message: MESSAGES['1'], decidedAt: undefined, createdAt: this.now(), wallet: undefined,
-      callbacksSent: 0, callbacksAccepted: 0,
+      callbacksSent: 0, callbacksAccepted: 0, callbacksDuplicated: 0, callbacksLost: 0, callbacksUndelivered: 0,
     };
     this.payments.set(payment.id, payment);
     this.byPartnerTrn.set(payment.partnerTrnId, payment);
@@ -164,11 +176,27 @@ export class ElsomMerchantSimulator {
 
   private async deliverCallbacks(payment: WalletPayment): Promise<void> {
     await sleep(this.faults.callbackDelayMs);
-    const copies = 1 + this.faults.callbackDuplicates;
+    const copies = 1 + this.faults.callbackDuplicates + (rollFault(this.faults.callbackDuplicateRate) ? 1 : 0);
+    payment.callbacksDuplicated += copies - 1;
     const sends: Promise<void>[] = [];
-    for (let i = 0; i < copies; i++) if (!rollFault(this.faults.callbackLossRate)) sends.push(this.sendCallback(payment, payment.status));
+    for (let i = 0; i < copies; i++) {
+      if (rollFault(this.faults.callbackLossRate)) payment.callbacksLost++;
+      else sends.push(this.sendCallbackLater(payment, payment.status));
+    }
     await Promise.all(sends);
     if (this.faults.callbackOutOfOrder) await this.sendCallback(payment, '1');
+  }
+
+  private async sendCallbackLater(payment: WalletPayment, status: WalletPayment['status']): Promise<void> {
+    if (this.faults.callbackJitterMs > 0) await sleep(Math.floor(Math.random() * this.faults.callbackJitterMs));
+    await this.sendCallback(payment, status);
+  }
+
+  /** Where this attempt goes: one of `callbackUrls`, else `callbackUrl`, else our own server. */
+  private callbackTarget(): string {
+    const urls = this.faults.callbackUrls;
+    if (urls && urls.length > 0) return urls[Math.floor(Math.random() * urls.length)]!;
+    return this.faults.callbackUrl ?? `${this.options.selfBase()}/pay/elsom/callback`;
   }
 
   private async sendCallback(payment: WalletPayment, status: WalletPayment['status']): Promise<void> {
@@ -179,7 +207,7 @@ export class ElsomMerchantSimulator {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         payment.callbacksSent++;
-        const response = await fetch(this.faults.callbackUrl ?? `${this.options.selfBase()}/pay/elsom/callback`, {
+        const response = await fetch(this.callbackTarget(), {
           method: 'POST', headers: { 'content-type': ELSOM_CONTENT_TYPE }, body, signal: AbortSignal.timeout(10_000),
         });
         const answer = decodeElsomPaymentResultAnswer(await response.text());
@@ -192,5 +220,6 @@ export class ElsomMerchantSimulator {
       }
       await sleep(500 * (attempt + 1));
     }
+    payment.callbacksUndelivered++;
   }
 }
