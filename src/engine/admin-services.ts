@@ -134,13 +134,7 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       /** The lines PAYMENT_LIST would answer the agent's terminal for an Elsom service-id and [from, to). */
       paymentList: (agentId: bigint, elsomServiceId: string, from: Date, to: Date) => elsomPaymentList(db, engine, agentId, elsomServiceId, from, to),
     },
-    moneyProofs: {
-      prove: (actor: Actor, day: string) => proveDay(db, actor, day, clock, parts.hubOffsetMinutes ?? 300),
-      sign: (actor: Actor, day: string) => signProof(db, actor, day, clock),
-      list: () => listProofs(db),
-      find: (day: string) => findProof(db, day),
-      verifyChain: () => verifyProofChain(db),
-    },
+    moneyProofs: moneyProofServices(db, clock, parts.hubOffsetMinutes ?? 300),
     /** This instance's circuit breaker per provider: state, rates over its window, refusals (provider-circuits.ts). */
     providerCircuits: () => engine.circuits?.snapshot() ?? [],
     reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
@@ -151,6 +145,17 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
 }
 
 export type AdminServices = ReturnType<typeof createAdminServices>;
+
+/** The daily money proof of a business day: made, signed, read, its chain verified (money-proof.ts). */
+function moneyProofServices(db: Db, clock: Clock, hubOffsetMinutes: number) {
+  return {
+    prove: (actor: Actor, day: string) => proveDay(db, actor, day, clock, hubOffsetMinutes),
+    sign: (actor: Actor, day: string) => signProof(db, actor, day, clock),
+    list: () => listProofs(db),
+    find: (day: string) => findProof(db, day),
+    verifyChain: () => verifyProofChain(db),
+  };
+}
 
 function agentServices(db: Db, clock: Clock) {
   return {

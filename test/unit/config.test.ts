@@ -130,6 +130,7 @@ describe('configuration: defaults', () => {
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 1_000, maxRequestsPerSocket: 1_000 },
       engine: { providerDeadlineMs: 5_000, providerTimeoutMs: 30_000, retryBaseMs: 2_000, retryMaxMs: 300_000, attentionAfterMs: 1_800_000, fundsWaitMs: 3_600_000, leaseMs: 3_000 },
       finalBoundMs: 7_200_000,
+      providerCircuits: { windowMs: 60_000, minimumCalls: 20, failurePercent: 50, probeAfterMs: 30_000 },
       alseco: { url: undefined, ercUrl: undefined, bankCode: 'TOLM', offsetMinutes: 300, timeoutMs: 15_000, payTimeoutMs: 30_000, maxResponseBytes: 16 * 1024 * 1024, reconcileCron: '0 1 * * *' },
       elsom: { path: '/elsom', utcOffsetMinutes: 360, maxBytes: 65_536 },
       elsomWallet: { retries: 5, retryIntervalMs: 10_000, requestTimeoutMs: 30_000, terminalId: '1839', login: 'elsom', password: '' },
