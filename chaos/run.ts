@@ -24,7 +24,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +38,7 @@ import { ACQUIRERS_CALM, acquirerFaults, checkoutEnv, checkoutWorker } from './c
 import { elsomWorker, setupElsom } from './elsom-load.ts';
 import { startPrivateDatabase, type PrivateDatabase } from './database.ts';
 import { haAvailable, startHaDatabase, type FailoverResult, type HaDatabase } from './failover.ts';
+import { freePort } from './net.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -115,16 +115,6 @@ function seeded(seed: number): () => number {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Everything every process of the campaign printed (logs go to stdout, pino's JSON), kept in one file for the check

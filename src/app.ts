@@ -326,6 +326,8 @@ async function startJobs(app: FastifyInstance, ctx: TolemContext, queue: JobQueu
     const enqueue = await queue.keyed(CHECKOUT_STEP_QUEUE, (key) => checkout.step(BigInt(key)));
     checkout.useQueue((orderId, delayMs) => enqueue(orderId.toString(), delayMs));
     await checkout.recoverOpenOrders();
+    // And every minute: an order whose step could not be rescheduled (the store failing at that moment) moves on.
+    await queue.schedule('checkout-recovery', '* * * * *', async () => void (await checkout.recoverOpenOrders()));
   });
 }
 

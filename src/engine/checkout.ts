@@ -470,7 +470,10 @@ export class Checkout {
         } while (entry.again);
       } catch (error) {
         this.deps.log.error({ err: error, orderId: key }, 'checkout step failed; the queue retries it');
-        await this.schedule(orderId, this.deps.timing.pollMs);
+        // The store may be what failed (a failover's read-only moment): a reschedule that fails too must not reject
+        // a kick nobody awaits (that ended the process); the minute's recovery pass takes the order up.
+        await this.schedule(orderId, this.deps.timing.pollMs)
+          .catch((again: unknown) => this.deps.log.warn({ err: again, orderId: key }, 'checkout step not rescheduled; the recovery pass takes it up'));
       } finally {
         this.running.delete(key);
       }
