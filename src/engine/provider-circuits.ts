@@ -68,34 +68,21 @@ export class ProviderCircuits {
       labelNames: ['provider', 'operation', 'outcome'], registers: [registry],
     });
     const views = () => this.snapshot();
-    new Gauge({
-      name: 'tolem_provider_circuit_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open (probing), 2 open (new checks and pays refused)',
-      labelNames: ['provider'], registers: [registry],
+    const perProvider = (name: string, help: string, value: (view: ProviderCircuitView) => number | null) => new Gauge({
+      name, help, labelNames: ['provider'], registers: [registry],
       collect() {
-        for (const view of views()) this.set({ provider: view.provider }, STATE_VALUE[view.state]);
+        for (const view of views()) {
+          const measured = value(view);
+          if (measured !== null) this.set({ provider: view.provider }, measured);
+        }
       },
     });
-    new Gauge({
-      name: 'tolem_provider_success_ratio', help: 'Share of provider calls with a definite answer over the health window',
-      labelNames: ['provider'], registers: [registry],
-      collect() {
-        for (const view of views()) if (view.successRate !== null) this.set({ provider: view.provider }, view.successRate);
-      },
-    });
-    new Gauge({
-      name: 'tolem_provider_unknown_ratio', help: 'Share of provider calls whose outcome stayed unknown over the health window',
-      labelNames: ['provider'], registers: [registry],
-      collect() {
-        for (const view of views()) if (view.unknownRate !== null) this.set({ provider: view.provider }, view.unknownRate);
-      },
-    });
-    new Gauge({
-      name: 'tolem_provider_latency_p95_seconds', help: '95th percentile of provider call latency over the health window',
-      labelNames: ['provider'], registers: [registry],
-      collect() {
-        for (const view of views()) if (view.latencyP95Ms !== null) this.set({ provider: view.provider }, view.latencyP95Ms / 1000);
-      },
-    });
+    perProvider('tolem_provider_circuit_state', 'Circuit breaker per provider: 0 closed, 1 half-open (probing), 2 open (new checks and pays refused)',
+      (view) => STATE_VALUE[view.state]);
+    perProvider('tolem_provider_success_ratio', 'Share of provider calls with a definite answer over the health window', (view) => view.successRate);
+    perProvider('tolem_provider_unknown_ratio', 'Share of provider calls whose outcome stayed unknown over the health window', (view) => view.unknownRate);
+    perProvider('tolem_provider_latency_p95_seconds', '95th percentile of provider call latency over the health window',
+      (view) => (view.latencyP95Ms === null ? null : view.latencyP95Ms / 1000));
   }
 
   /** Whether new work of this kind may go to the provider now. A check may be the probe; a pay never is. */
