@@ -93,24 +93,18 @@ function registerPaymentPages(app: FastifyInstance, deps: CabinetDeps): void {
     };
     return deps.send(reply, parsed.ok ? 200 : 400, cabinetPage(signed.view, 'payments', text(signed.view.lang, 'nav_payments'), data));
   });
-  app.get('/payments.csv', async (request, reply) => {
-    const signed = await deps.page(request, reply, 'payments.read');
-    if (!signed) return reply;
-    const { parsed } = ownFilters(signed);
-    if (!parsed.ok) return reply.code(400).type('text/plain; charset=utf-8').send(`bad filter: ${parsed.field}\n`);
-    const rows = await collect(deps, signed.agentId, parsed.filters);
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="payments.csv"')
-      .send(toCsv([CSV_HEADER, ...rows.map((p) => csvRow(p, signed.view.offsetMinutes))]));
-  });
-  app.get('/payments.xlsx', async (request, reply) => {
-    const signed = await deps.page(request, reply, 'payments.read');
-    if (!signed) return reply;
-    const { parsed } = ownFilters(signed);
-    if (!parsed.ok) return reply.code(400).type('text/plain; charset=utf-8').send(`bad filter: ${parsed.field}\n`);
-    const rows = await collect(deps, signed.agentId, parsed.filters);
-    return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', 'attachment; filename="payments.xlsx"')
-      .send(await workbook(rows, signed.view.offsetMinutes));
-  });
+  // The agent's registry for its own reconciliation, the page's filters applied: CSV or a workbook.
+  for (const [extension, file] of Object.entries(REGISTRY_FILES)) {
+    app.get(`/payments.${extension}`, async (request, reply) => {
+      const signed = await deps.page(request, reply, 'payments.read');
+      if (!signed) return reply;
+      const { parsed } = ownFilters(signed);
+      if (!parsed.ok) return reply.code(400).type('text/plain; charset=utf-8').send(`bad filter: ${parsed.field}\n`);
+      const rows = await collect(deps, signed.agentId, parsed.filters);
+      return reply.type(file.type).header('content-disposition', `attachment; filename="payments.${extension}"`)
+        .send(await file.body(rows, signed.view.offsetMinutes));
+    });
+  }
   app.get<{ Params: { id: string } }>('/payments/:id', async (request, reply) => {
     const signed = await deps.page(request, reply, 'payments.read', 'payments');
     if (!signed) return reply;
@@ -130,6 +124,11 @@ async function collect(deps: CabinetDeps, agentId: bigint, filters: PaymentFilte
   } while (after !== undefined && rows.length < EXPORT_MAX_ROWS);
   return rows.slice(0, EXPORT_MAX_ROWS);
 }
+
+const REGISTRY_FILES: Record<'csv' | 'xlsx', { type: string; body: (rows: PaymentSummary[], offsetMinutes: number) => string | Promise<Buffer> }> = {
+  csv: { type: 'text/csv; charset=utf-8', body: (rows, offsetMinutes) => toCsv([CSV_HEADER, ...rows.map((p) => csvRow(p, offsetMinutes))]) },
+  xlsx: { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', body: (rows, offsetMinutes) => workbook(rows, offsetMinutes) },
+};
 
 const CSV_HEADER = ['transactionId', 'agentTransactionId', 'serviceId', 'account', 'amount', 'currency', 'state', 'resultCode', 'providerRef', 'createdAt', 'paidAt'];
 
