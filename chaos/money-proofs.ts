@@ -17,12 +17,11 @@
  * ahead of the transfers — not what is being proved.)
  */
 import type { Clock } from '../src/domain/clock.ts';
-import { proveDay, type ProofAnswer } from '../src/engine/money-proof.ts';
+import { currencyOffsetMinutes, proveDay, type ProofAnswer } from '../src/engine/money-proof.ts';
 import { LOCAL_ACTOR } from '../src/engine/sessions.ts';
 import { openDb, type Db } from '../src/store/db.ts';
 
-/** As money-proof.ts places the business day: minutes east of UTC per currency; others take the hub's zone. */
-const ZONES: Record<string, number> = { KZT: 5 * 60, KGS: 6 * 60 };
+/** The campaign's hub zone (its instances run with the default TOLEM_TZ): the day of a currency without a zone of its own. */
 const HUB_OFFSET_MINUTES = 5 * 60;
 const DAY_MS = 86_400_000;
 /** The problems of one proof kept in the summary (the proof itself lists up to 100 of each kind). */
@@ -103,7 +102,7 @@ async function transferSpans(db: Db): Promise<Span[]> {
 }
 
 function offsetOf(currency: string): number {
-  return ZONES[currency] ?? HUB_OFFSET_MINUTES;
+  return currencyOffsetMinutes(currency, HUB_OFFSET_MINUTES);
 }
 
 /** The calendar date of an instant in a currency's zone. */
