@@ -105,6 +105,10 @@ describe('agent registries', () => {
     for (const [text, message] of refusals) {
       await expect(upload(text), message).rejects.toMatchObject({ kind: 'invalid', code: 'bad_registry', message });
     }
+    // Saved in windows-1251 (an account in Cyrillic): refused at its line, never stored with replacement characters.
+    const cp1251 = Buffer.concat([Buffer.from('agentTransactionId,amount,account\n1,2.00,ok\n2,2.00,'), Buffer.from([0xc0, 0xeb, 0xec, 0xe0]), Buffer.from('\n')]);
+    await expect(upload(cp1251)).rejects.toMatchObject({ code: 'bad_registry', message: 'line 3: the file is not UTF-8 text (save it as "CSV UTF-8")' });
+    await expect(upload(Buffer.concat([Buffer.from('agentTransactionId,amount\n1,2.00\n'), Buffer.from([0xd0])]))).rejects.toMatchObject({ message: 'line 3: the file is not UTF-8 text: it ends inside a character' });
     expect(await registryCount()).toBe(before);
     expect((await db.query('SELECT 1 FROM agent_registry_lines l LEFT JOIN agent_registries r ON r.id = l.registry_id WHERE r.id IS NULL')).rowCount).toBe(0);
   });
