@@ -105,12 +105,16 @@ export async function storeAgentRegistry(db: Db, input: StoreAgentRegistryInput,
   const source = Readable.from(metered(input.body, hash, limits.maxBytes));
   try {
     return await db.tx(async (q) => {
+      const superseded = await latestAgentRegistry(q, input.agentId, input.day);
       const id = await insertRegistry(q, input, clock);
       const figures = await storeLines(q, id, source, agent, limits);
       const registry = await finishRegistry(q, id, figures, hash.digest('hex'));
       await appendAudit(q, input.actor ?? LOCAL_ACTOR, {
         action: 'agent_registry.upload', targetKind: 'agent_registry', targetId: id,
-        after: { agentId: registry.agentId, day: registry.day, source: registry.source, lineCount: registry.lineCount, totalMinor: registry.totalMinor, sha256: registry.sha256 },
+        after: {
+          agentId: registry.agentId, day: registry.day, source: registry.source, lineCount: registry.lineCount, totalMinor: registry.totalMinor,
+          sha256: registry.sha256, supersedes: superseded?.id ?? null,
+        },
       }, clock);
       return registry;
     });
