@@ -15,7 +15,8 @@ import { registerElsomSandboxCommands, withElsomOptions } from './cli/elsom.ts';
 
 /** One entry point: start, migrate, agents and tokens, catalog, attention list. `--json` for scripts. */
 
-const program = new Command('tolem').description('Tolem bill-payment processing hub').showHelpAfterError();
+// Positional options: a command's options stand before its subcommands (`reconcile --date` and `reconcile provider x --date`).
+const program = new Command('tolem').description('Tolem bill-payment processing hub').showHelpAfterError().enablePositionalOptions();
 const json = new Option('--json', 'machine-readable output');
 
 program

@@ -45,6 +45,8 @@ interface ThreeWayOptions {
 
 function registerThreeWay(reconcile: Command): void {
   reconcile
+    // Its options stand before a subcommand only: `reconcile provider <name> --date D` keeps its own --date.
+    .enablePositionalOptions()
     .option('--date <YYYY-MM-DD>', 'three-way: the business day (each provider\'s own zone; the agent\'s: its currency\'s)')
     .option('--agent <ID>', 'three-way: one agent (its registry, its payments); unset: every agent, no agent registry')
     .option('--provider <NAME>', 'three-way: one provider route name; unset: every provider that lists its payments')
