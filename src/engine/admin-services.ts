@@ -41,6 +41,7 @@ import type { SecretBox } from './secrets.ts';
 import { paymentRecord } from './payment-record.ts';
 import { isReconciliationSource, reconcileProviderDay, reconciliationCsv, reconciliationCsvLines } from './reconcile.ts';
 import { appendAudit } from './audit.ts';
+import { threeWayServices } from './three-way-services.ts';
 import { listAgents, openPaymentCounts, paymentsPerMinute, searchPayments, type PaymentFilters, type PaymentPage } from './payment-search.ts';
 import type { PaymentEngine } from './payments.ts';
 import {
@@ -138,6 +139,8 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
     /** This instance's circuit breaker per provider: state, rates over its window, refusals (provider-circuits.ts). */
     providerCircuits: () => engine.circuits?.snapshot() ?? [],
     reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
+    /** The three-way reconciliation: the agent's registry, the hub and the providers (three-way-services.ts). */
+    threeWay: threeWayServices(db, engine, clock, parts.reconciliationSource ?? (() => undefined), () => [...(parts.providerNames ?? [])].sort(), parts.hubOffsetMinutes ?? 300),
     /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
     migrateStore: () => migrate(db),
     ledgerCheck: () => checkInvariants(db),

@@ -14,12 +14,12 @@ import type { Actor, Principal } from './sessions.ts';
 
 /** A balance movement (topup, correction), or an attention-list action on a payment (attention-actions.ts). */
 export type ProposalKind = 'topup' | 'correction' | PaymentProposalKind;
-export type PaymentProposalKind = 'mark_paid' | 'reverse' | 'refund';
+export type PaymentProposalKind = 'mark_paid' | 'reverse' | 'refund' | 'pay_provider';
 /** 'executing': a reversal claimed while its provider call runs; 'failed': the provider refused it. */
 export type ProposalState = 'proposed' | 'executing' | 'approved' | 'rejected' | 'failed';
 
 export function isPaymentProposal(kind: ProposalKind): kind is PaymentProposalKind {
-  return kind === 'mark_paid' || kind === 'reverse' || kind === 'refund';
+  return kind === 'mark_paid' || kind === 'reverse' || kind === 'refund' || kind === 'pay_provider';
 }
 
 export interface MoneyProposal {
@@ -43,13 +43,15 @@ export interface MoneyProposal {
   paymentId: bigint | null;
   attentionId: bigint | null;
   providerRef: string | null;
+  /** The three-way reconciliation item it answers (three-way-actions.ts). */
+  reconCaseId: bigint | null;
 }
 
 export interface ProposalRow {
   id: bigint; kind: ProposalKind; agent_id: bigint; amount_minor: bigint; currency: string; reason: string;
   maker_id: bigint | null; maker_login: string; state: ProposalState; checker_id: bigint | null; checker_login: string | null;
   decided_at: Date | null; decision_note: string | null; transfer_id: bigint | null; created_at: Date;
-  payment_id: bigint | null; attention_id: bigint | null; provider_ref: string | null;
+  payment_id: bigint | null; attention_id: bigint | null; provider_ref: string | null; recon_case_id: bigint | null;
 }
 
 export function toProposal(row: ProposalRow): MoneyProposal {
@@ -57,7 +59,7 @@ export function toProposal(row: ProposalRow): MoneyProposal {
     id: row.id, kind: row.kind, agentId: row.agent_id, amountMinor: row.amount_minor, currency: row.currency, reason: row.reason,
     makerId: row.maker_id, makerLogin: row.maker_login, state: row.state, checkerId: row.checker_id, checkerLogin: row.checker_login,
     decidedAt: row.decided_at, decisionNote: row.decision_note, transferId: row.transfer_id, createdAt: row.created_at,
-    paymentId: row.payment_id, attentionId: row.attention_id, providerRef: row.provider_ref,
+    paymentId: row.payment_id, attentionId: row.attention_id, providerRef: row.provider_ref, reconCaseId: row.recon_case_id ?? null,
   };
 }
 

@@ -51,6 +51,8 @@ export function actionRefusal(item: AttentionItem, action: AttentionAction, reve
     case 'reverse':
       if (state !== 'succeeded') return `payment ${item.paymentId} is ${state}: only a succeeded payment can be reversed at its provider`;
       return reversible ? null : `the provider of payment ${item.paymentId} cannot cancel payments; refund it instead`;
+    case 'pay_provider':
+      return 'sending a payment to its provider again answers a three-way reconciliation item; propose it from the reconciliation run';
   }
 }
 
@@ -186,7 +188,8 @@ export async function approvePaymentProposal(db: Db, engine: PaymentEngine, chec
   const open = await openProposal(db, id, who);
   if (!isPaymentProposal(open.kind) || open.paymentId === null) throw new ServiceError('conflict', 'not_payment_proposal', `proposal ${id} is not a payment action`);
   const a: Approval = { db, engine, checker, clock, note: note?.trim() || null };
-  const proposal = open.kind === 'reverse' ? await approveReverse(a, open) : await approveInPayment(a, open);
+  const proposal = open.kind === 'reverse' ? await approveReverse(a, open)
+    : open.kind === 'pay_provider' ? await approvePayProvider(a, open) : await approveInPayment(a, open);
   const agent = (await findAgent(db, open.agentId))!;
   return { proposal, funds: await agentFunds(db, agent) };
 }
@@ -240,6 +243,36 @@ async function approveReverse(a: Approval, open: MoneyProposal): Promise<MoneyPr
     await appendAudit(q, a.checker, { action: 'proposals.approve', targetKind: 'proposal', targetId: open.id, before: { state: 'executing' }, after: { ...after, state: end.to, outcome: end.why } }, a.clock);
   });
   throw new ServiceError('conflict', end.code, end.why);
+}
+
+/**
+ * Sends the payment to its provider again (engine.resendToProvider: status first, then the pay under the same id).
+ * The proposal is approved when the provider has the payment afterwards (sent now, or it had it already: its registry
+ * was wrong); refused by the provider, it fails; an answer that says nothing final, or a provider call of the payment
+ * running, leaves it proposed — approving again asks the status first. No ledger transfer: none is due.
+ */
+async function approvePayProvider(a: Approval, open: MoneyProposal): Promise<MoneyProposal> {
+  const who = party(a.checker.principal);
+  await a.db.tx((q) => lockOpen(q, open.id, who, false));
+  const answer = await a.engine.resendToProvider(open.paymentId!);
+  if (answer.kind === 'paid' || answer.kind === 'already_paid') {
+    const outcome = answer.kind === 'paid' ? `sent again; the provider took it (${answer.providerRef})` : `the provider already had it (${answer.providerRef}); nothing sent`;
+    return a.db.tx(async (q) => {
+      await lockOpen(q, open.id, who, false);
+      const after = { ...answer.payment, providerRef: answer.providerRef };
+      return recordExecuted(q, { ...a, note: a.note ? `${a.note} — ${outcome}` : outcome }, open, 'proposed', answer.payment, after, null);
+    });
+  }
+  if (answer.kind === 'not_found') throw new ServiceError('not_found', 'payment_not_found', `payment ${open.paymentId} not found`);
+  if (answer.kind === 'refused') {
+    await a.db.tx(async (q) => {
+      const failed = await settleProposal(q, open.id, 'proposed', 'failed', who, answer.message, null, a.clock.now());
+      await appendAudit(q, a.checker, { action: 'proposals.approve', targetKind: 'proposal', targetId: open.id, before: { state: 'proposed' }, after: { ...failed, outcome: answer.message } }, a.clock);
+    });
+    throw new ServiceError('conflict', 'provider_refused', answer.message);
+  }
+  if (answer.kind === 'busy') throw new ServiceError('conflict', 'provider_call_running', 'a provider call of this payment is running right now; approve again in a moment');
+  throw new ServiceError('conflict', 'provider_unknown', answer.kind === 'unknown' ? answer.reason : 'the provider\'s answer said nothing final');
 }
 
 /** Where a reversal's proposal goes after an answer other than "cancelled, recorded", and what the operator is told. */

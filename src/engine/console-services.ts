@@ -108,6 +108,8 @@ export interface ConsoleServices {
   /** Runs on demand (tracked background tasks), past runs and their items. */
   moneyProofs: AdminServices['moneyProofs'];
   reconciliation: Pick<AdminServices['reconciliation'], 'runs' | 'findRun' | 'start' | 'task' | 'csv' | 'csvLines'> & { providers(): Promise<string[]> };
+  /** Three-way runs (tracked like the two-way ones), their items with proposed actions, proposals and acknowledgements. */
+  threeWay: AdminServices['threeWay'];
 }
 
 /** An allow-list as typed in a textarea: one entry a line (or comma), blanks and repeats dropped. */
@@ -196,6 +198,7 @@ export function consoleServices(db: Db, admin: AdminServices, parts: { catalog: 
     catalog: admin.catalog,
     elsom: admin.elsom,
     moneyProofs: admin.moneyProofs,
+    threeWay: admin.threeWay,
     reconciliation: {
       ...admin.reconciliation,
       providers: async () => admin.reconciliation.providers([...new Set((await parts.catalog.all()).map((service) => service.provider))].sort()),

@@ -23,6 +23,11 @@ import type { Actor } from './sessions.ts';
 
 /** The business day's zone per currency, in minutes east of UTC; other currencies take the hub's. */
 const CURRENCY_ZONES: Record<string, number> = { KZT: 5 * 60, KGS: 6 * 60 };
+
+/** The zone (minutes east of UTC) of a currency's business day: an agent's registry day is its currency's. */
+export function currencyOffsetMinutes(currency: string, hubOffsetMinutes: number): number {
+  return CURRENCY_ZONES[currency] ?? hubOffsetMinutes;
+}
 /** At most this many problems of one kind are listed (the count is always exact). */
 const LISTED = 100;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -164,7 +169,7 @@ export function exportProofVerdict(registry: Registry, q: Queryable): void {
 async function computeProof(q: Queryable, day: string, clock: Clock, hubOffsetMinutes: number, previous: StoredProof | undefined): Promise<ProofBody> {
   const now = clock.now();
   const currencies = (await q.query<{ currency: string }>(`SELECT DISTINCT currency FROM ledger_accounts ORDER BY currency`)).rows.map((row) => row.currency);
-  const windows = currencies.map((currency) => dayWindow(day, CURRENCY_ZONES[currency] ?? hubOffsetMinutes, currency));
+  const windows = currencies.map((currency) => dayWindow(day, currencyOffsetMinutes(currency, hubOffsetMinutes), currency));
   const unfinishedDay = windows.find((window) => window.to > now);
   if (unfinishedDay) throw new ServiceError('conflict', 'day_not_over', `${day} is not over yet in ${unfinishedDay.zone} (${unfinishedDay.currency})`);
   const accounts = await accountMovements(q, windows);

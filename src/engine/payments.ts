@@ -1367,6 +1367,41 @@ export class PaymentEngine {
     return this.cancelSucceeded(row, reason, record);
   }
 
+  /**
+   * Sends a succeeded payment to its provider again, under the same transactionId, for a provider whose registry lost
+   * it (three-way reconciliation's pay_provider, approved by a second operator). Never blind: the provider's status is
+   * asked first, and only a positive "not found" is followed by the pay (which the provider keys on the
+   * transactionId, so a repeat cannot pay twice). No money moves in the ledger: the provider's account was credited
+   * when the payment succeeded. Both calls are recorded as the payment's exchanges; one resend at a time (its lease).
+   */
+  async resendToProvider(paymentId: bigint): Promise<ResendAnswer> {
+    const row = await this.findById(this.db, paymentId);
+    if (!row) return { kind: 'not_found' };
+    if (row.state !== 'succeeded') throw notFitting('pay_provider', row);
+    const service = await this.catalog.get(row.service_id);
+    const adapter = service && this.adapterFor(service);
+    if (!service || !adapter) return { kind: 'refused', message: `no provider adapter for service ${row.service_id}`, payment: toView(row) };
+    const answer = await this.underCancelLease(row.id, (claimed, signal) => this.resendUnderLease(claimed, service, adapter, signal));
+    return answer ?? { kind: 'busy', payment: toView(row) };
+  }
+
+  private async resendUnderLease(row: PaymentRow, service: Service, adapter: ProviderAdapter, signal: AbortSignal): Promise<ResendAnswer> {
+    const request = this.payRequest(row, service);
+    const call = <T extends { kind: string }>(operation: 'status' | 'pay', send: () => Promise<T>): Promise<T | { kind: 'unknown'; reason: string }> =>
+      this.exchanges.around({ paymentId: row.id, partner: adapter.name, operation }, () => this.sent(adapter, operation, send))
+        .catch((error: unknown) => ({ kind: 'unknown' as const, reason: error instanceof Error ? error.message : String(error) }));
+    const view = toView(row);
+    const status = await call('status', () => adapter.status(request, { signal }));
+    if (status.kind === 'paid') return { kind: 'already_paid', providerRef: status.providerRef, payment: view };
+    if (status.kind === 'cancelled') return { kind: 'refused', message: 'the provider reports the payment cancelled', payment: view };
+    if (status.kind === 'declined') return { kind: 'refused', message: `the provider's status: refused ${status.code} ${status.message}`, payment: view };
+    if (status.kind !== 'not_found') return { kind: 'unknown', reason: `the provider's status said nothing final (${status.reason}); nothing was sent`, payment: view };
+    const paid = await call('pay', () => adapter.pay(request, { signal }));
+    if (paid.kind === 'paid') return { kind: 'paid', providerRef: paid.providerRef, payment: view };
+    if (paid.kind === 'declined') return { kind: 'refused', message: `the provider refused it: ${paid.code} ${paid.message}`, payment: view };
+    return { kind: 'unknown', reason: `the pay's answer said nothing final (${paid.reason}); the next attempt asks the status first`, payment: view };
+  }
+
   /** A payments INSERT/UPDATE … RETURNING * whose state change is recorded by the same statement (payment-events.ts). */
   private changeNoting(
     q: Queryable, sql: string, params: readonly unknown[], note?: string, alsoCtes?: string[], at = this.clock.now(), select?: string,
@@ -1446,6 +1481,14 @@ export type CancelAnswer =
   | { kind: 'unknown'; reason: string; payment: PaymentView }
   | { kind: 'not_found' };
 
+/** What re-sending a payment to its provider did (resendToProvider). */
+export type ResendAnswer =
+  | { kind: 'paid' | 'already_paid'; providerRef: string; payment: PaymentView }
+  | { kind: 'refused'; message: string; payment: PaymentView }
+  | { kind: 'unknown'; reason: string; payment: PaymentView }
+  | { kind: 'busy'; payment: PaymentView }
+  | { kind: 'not_found' };
+
 /** What the reversal-recovery job did about one payment's unresolved cancellation. */
 export type CancelRecovery =
   | { outcome: 'cancelled' | 'still_paid' | 'never_sent' | 'moot' | 'busy' }
@@ -1477,6 +1520,7 @@ const ACTION_FITS: Record<string, string> = {
   mark_paid: 'only a payment with the provider, waiting for funds, or refused after the agent considered it made can be marked paid',
   refund: 'only a payment with the provider, waiting for funds, or succeeded can be refunded',
   reverse: 'only a succeeded payment can be reversed at its provider',
+  pay_provider: 'only a succeeded payment is sent to its provider again',
 };
 
 function notFitting(action: string, row: PaymentRow): ServiceError {

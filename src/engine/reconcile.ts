@@ -234,7 +234,7 @@ export async function* registryPages(source: ReconciliationSource, day: string, 
 }
 
 /** Rows a run that died left in the staging table (its process is gone; the run reads as interrupted or failed). */
-async function sweepStaging(db: Db): Promise<void> {
+export async function sweepStaging(db: Db): Promise<void> {
   await db.query(
     `DELETE FROM reconciliation_staging s USING reconciliation_runs r WHERE r.id = s.run_id AND r.status <> 'running'`,
   );
@@ -242,11 +242,14 @@ async function sweepStaging(db: Db): Promise<void> {
 
 /**
  * Stages the registry's pages in batches of STAGE_BATCH (one statement each); answers how many records were listed.
- * A reference listed twice is kept once, the later listing winning (as a map by reference would); a reference is
+ * A reference listed twice is kept once, the later listing winning (as a map by reference would), with the count of
+ * its listings (the three-way run's duplicate_at_provider); `provider` names whose registry it is. A reference is
  * joined with payments.id only when it is our transactionId digit for digit ("0123" is not payment 123). A stream that
  * fails stops the run with the provider's reason; a store that fails closes the stream (its HTTP body, its file).
  */
-async function stageRegistry(db: Db, runId: bigint, pages: AsyncIterable<ProviderPaymentRecord[]>, onProgress?: ReconcileOptions['onProgress']): Promise<number> {
+export async function stageRegistry(
+  db: Db, runId: bigint, pages: AsyncIterable<ProviderPaymentRecord[]>, onProgress?: ReconcileOptions['onProgress'], provider = '', listedBefore = 0,
+): Promise<number> {
   const iterator = pages[Symbol.asyncIterator]();
   let listed = 0;
   try {
@@ -259,11 +262,11 @@ async function stageRegistry(db: Db, runId: bigint, pages: AsyncIterable<Provide
       }
       if (next.done) return listed;
       for (let start = 0; start < next.value.length; start += STAGE_BATCH) {
-        await stageBatch(db, runId, next.value.slice(start, start + STAGE_BATCH));
+        await stageBatch(db, runId, next.value.slice(start, start + STAGE_BATCH), provider);
       }
       listed += next.value.length;
       if (listed > MAX_LISTED_PER_DAY) throw new Error(`provider lists more than ${MAX_LISTED_PER_DAY} payments`);
-      onProgress?.(listed, 0, 'listing');
+      onProgress?.(listedBefore + listed, 0, 'listing');
     }
   } catch (error) {
     await iterator.return?.().catch(() => undefined);
@@ -271,19 +274,20 @@ async function stageRegistry(db: Db, runId: bigint, pages: AsyncIterable<Provide
   }
 }
 
-async function stageBatch(db: Db, runId: bigint, records: ProviderPaymentRecord[]): Promise<void> {
+async function stageBatch(db: Db, runId: bigint, records: ProviderPaymentRecord[], provider: string): Promise<void> {
   // One JSON text per batch (JSON.stringify escapes every field natively): the page's records become garbage at once,
   // young, instead of living on in per-column arrays until the statement answers.
   const batch = JSON.stringify(records.map((record) => [record.reference, record.providerRef, record.amountMinor.toString(), record.account ?? null]));
   await db.query(
-    `INSERT INTO reconciliation_staging (run_id, reference, payment_id, provider_ref, amount_minor, account)
-     SELECT DISTINCT ON (reference) $1::int8, reference, CASE WHEN reference ~ '^[1-9][0-9]{0,17}$' THEN reference::int8 END, provider_ref, amount_minor, account
+    `INSERT INTO reconciliation_staging (run_id, provider, reference, payment_id, provider_ref, amount_minor, account, listings)
+     SELECT DISTINCT ON (reference) $1::int8, $3::text, reference, CASE WHEN reference ~ '^[1-9][0-9]{0,17}$' THEN reference::int8 END,
+            provider_ref, amount_minor, account, count(*) OVER (PARTITION BY reference)
        FROM (SELECT e ->> 0 AS reference, e ->> 1 AS provider_ref, (e ->> 2)::int8 AS amount_minor, e ->> 3 AS account, line
                FROM json_array_elements($2::json) WITH ORDINALITY AS listed(e, line)) AS listed
       ORDER BY reference, line DESC
-     ON CONFLICT (run_id, reference) DO UPDATE SET payment_id = EXCLUDED.payment_id, provider_ref = EXCLUDED.provider_ref,
-            amount_minor = EXCLUDED.amount_minor, account = EXCLUDED.account`,
-    [runId, batch],
+     ON CONFLICT (run_id, provider, reference) DO UPDATE SET payment_id = EXCLUDED.payment_id, provider_ref = EXCLUDED.provider_ref,
+            amount_minor = EXCLUDED.amount_minor, account = EXCLUDED.account, listings = reconciliation_staging.listings + EXCLUDED.listings`,
+    [runId, batch, provider],
   );
 }
 

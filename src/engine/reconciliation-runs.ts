@@ -44,6 +44,12 @@ export interface ReconciliationRun {
   matchedItemsStored: boolean;
   /** The last sign of life of a tracked run; null for one that was not tracked (the daily job's). */
   heartbeatAt: Date | null;
+  /** three_way: the agent's registry, the hub and the providers (three-way.ts); its provider is '*' for every provider. */
+  mode: 'two_way' | 'three_way';
+  agentId: bigint | null;
+  agentRegistryId: bigint | null;
+  agentCount: number;
+  agentTotalMinor: bigint;
 }
 
 interface RunRow {
@@ -51,6 +57,7 @@ interface RunRow {
   matched_count: number; mismatch_count: number; tolem_total_minor: bigint; provider_total_minor: bigint; confirmed: boolean;
   confirmation: string | null; error: string | null; started_at: Date; finished_at: Date | null;
   progress_done: number; progress_total: number; phase: RunPhase | null; heartbeat_at: Date | null; stale: boolean; matched_items_stored: boolean;
+  mode: ReconciliationRun['mode']; agent_id: bigint | null; agent_registry_id: bigint | null; agent_count: number; agent_total_minor: bigint;
 }
 
 const dayText = (value: string | Date) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10));
@@ -62,7 +69,8 @@ function toRun(row: RunRow): ReconciliationRun {
     tolemTotalMinor: BigInt(row.tolem_total_minor), providerTotalMinor: BigInt(row.provider_total_minor), confirmed: row.confirmed,
     confirmation: row.confirmation, error: row.error, startedAt: row.started_at, finishedAt: row.finished_at,
     progress: { done: row.progress_done, total: row.progress_total, phase: row.phase }, heartbeatAt: row.heartbeat_at,
-    matchedItemsStored: row.matched_items_stored,
+    matchedItemsStored: row.matched_items_stored, mode: row.mode, agentId: row.agent_id === null ? null : BigInt(row.agent_id),
+    agentRegistryId: row.agent_registry_id === null ? null : BigInt(row.agent_registry_id), agentCount: row.agent_count, agentTotalMinor: BigInt(row.agent_total_minor),
   };
 }
 
@@ -71,7 +79,8 @@ const STALE = `(status = 'running' AND heartbeat_at < now() - interval '${RUN_ST
 
 const RUN_COLUMNS = `id, provider, business_day::text AS business_day, status, tolem_count, provider_count, matched_count, mismatch_count,
   tolem_total_minor, provider_total_minor, confirmed, confirmation, error, started_at, finished_at,
-  progress_done, progress_total, phase, heartbeat_at, matched_items_stored, ${STALE} AS stale`;
+  progress_done, progress_total, phase, heartbeat_at, matched_items_stored, mode, agent_id, agent_registry_id, agent_count, agent_total_minor,
+  ${STALE} AS stale`;
 
 /** The latest runs, newest first (of one provider when named). */
 export async function listReconciliationRuns(q: Queryable, provider?: string, limit = 50): Promise<ReconciliationRun[]> {
@@ -126,25 +135,36 @@ export async function reconciliationTask(q: Queryable, runId: bigint): Promise<R
   };
 }
 
+/** A three-way run's scope beside its provider and day: the agent (null: all) and the agent's registry. */
+export interface ThreeWayClaim {
+  agentId: bigint | null;
+  registryId: bigint | null;
+}
+
 /**
  * Claims a new run of a provider's day for this process, in one transaction under a lock of that day (so two
  * instances asking at once get one run): a run of the day whose heartbeat stopped is marked interrupted first, and a
- * live one refuses the claim. Runs without a heartbeat (the daily job's) do not block.
+ * live one refuses the claim. Runs without a heartbeat (the daily job's) do not block. A three-way run is claimed
+ * per provider (or '*'), agent and day, beside the two-way runs of the same day.
  */
-export async function claimReconciliationRun(db: Db, provider: string, day: string, clock: Clock): Promise<bigint> {
+export async function claimReconciliationRun(db: Db, provider: string, day: string, clock: Clock, threeWay?: ThreeWayClaim): Promise<bigint> {
+  const mode = threeWay ? 'three_way' : 'two_way';
+  const agentId = threeWay?.agentId ?? null;
+  const same = `provider = $1 AND business_day = $2 AND mode = $3 AND agent_id IS NOT DISTINCT FROM $4::int8`;
   return db.tx(async (q) => {
-    await q.query('SELECT pg_advisory_xact_lock(8420014, hashtext($1))', [`${provider} ${day}`]);
+    await q.query('SELECT pg_advisory_xact_lock(8420014, hashtext($1))', [`${mode} ${provider} ${agentId ?? '*'} ${day}`]);
     await q.query(
-      `UPDATE reconciliation_runs SET status = 'interrupted', finished_at = $3,
+      `UPDATE reconciliation_runs SET status = 'interrupted', finished_at = $5,
               error = 'interrupted: the process running it stopped (no heartbeat for ${RUN_STALE_AFTER_MS / 1000} s)'
-        WHERE provider = $1 AND business_day = $2 AND ${STALE}`,
-      [provider, day, clock.now()],
+        WHERE ${same} AND ${STALE}`,
+      [provider, day, mode, agentId, clock.now()],
     );
-    const live = await q.query(`SELECT 1 FROM reconciliation_runs WHERE provider = $1 AND business_day = $2 AND status = 'running' AND heartbeat_at IS NOT NULL LIMIT 1`, [provider, day]);
+    const live = await q.query(`SELECT 1 FROM reconciliation_runs WHERE ${same} AND status = 'running' AND heartbeat_at IS NOT NULL LIMIT 1`, [provider, day, mode, agentId]);
     if (live.rowCount > 0) throw new ServiceError('conflict', 'reconciliation_running', `a reconciliation of ${provider} ${day} is already running`);
     const claimed = await q.query<{ id: bigint }>(
-      `INSERT INTO reconciliation_runs (provider, business_day, status, started_at, phase, heartbeat_at) VALUES ($1, $2, 'running', $3, 'listing', now()) RETURNING id`,
-      [provider, day, clock.now()],
+      `INSERT INTO reconciliation_runs (provider, business_day, status, started_at, phase, heartbeat_at, mode, agent_id, agent_registry_id)
+       VALUES ($1, $2, 'running', $5, 'listing', now(), $3, $4, $6) RETURNING id`,
+      [provider, day, mode, agentId, clock.now(), threeWay?.registryId ?? null],
     );
     return BigInt(claimed.rows[0]!.id);
   });
@@ -154,9 +174,9 @@ export async function claimReconciliationRun(db: Db, provider: string, day: stri
  * Runs `run` (the reconciliation of a claimed row) with its progress and heartbeat written to the row; a run that
  * throws is stored as failed with its message. The result itself is stored by reconcileProviderDay.
  */
-export async function trackReconciliationRun(
-  db: Db, runId: bigint, run: (onProgress: (done: number, total: number, phase?: RunPhase) => void) => Promise<ReconcileReport>, clock: Clock,
-): Promise<ReconcileReport> {
+export async function trackReconciliationRun<R = ReconcileReport>(
+  db: Db, runId: bigint, run: (onProgress: (done: number, total: number, phase?: RunPhase) => void) => Promise<R>, clock: Clock,
+): Promise<R> {
   const progress = new RunProgress(db, runId);
   try {
     const report = await run((done, total, phase) => progress.update(done, total, phase));

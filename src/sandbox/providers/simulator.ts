@@ -132,6 +132,11 @@ export class ProviderSimulator {
     }));
   }
 
+  /** Drops every payment held under `reference`, as a provider that lost it would (three-way reconciliation tests). */
+  forget(reference: string): boolean {
+    return this.payments.delete(reference);
+  }
+
   /** Serves `rows` as the registry of `day` from now on (undefined: the payments held again). */
   generateRegistry(day: string, rows: RegistryGenerator | undefined): void {
     if (rows) this.generated.set(day, rows);
