@@ -9,6 +9,7 @@ import { registerCatalogCommands } from './cli/catalog-commands.ts';
 import { registerAlsecoCli } from './cli/alseco.ts';
 import { registerReconcileCli } from './cli/reconcile.ts';
 import { registerProofCli } from './cli/proof.ts';
+import { registerAgentRegistryCli } from './cli/agent-registry.ts';
 import { SocketInUseError } from './admin/socket.ts';
 import { registerElsomSandboxCommands, withElsomOptions } from './cli/elsom.ts';
 
@@ -96,6 +97,7 @@ registerElsomSandboxCommands(program);
 registerAlsecoCli(program);
 registerReconcileCli(program);
 registerProofCli(program);
+registerAgentRegistryCli(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`tolem: ${error instanceof Error ? error.message : String(error)}\n`);

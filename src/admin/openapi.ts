@@ -40,6 +40,7 @@ function operation(route: AdminRoute): Record<string, unknown> {
     operationId: `${route.method.toLowerCase()}${route.url.replace(/[/:-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
     parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+    ...(route.rawBody ? { requestBody: { required: true, description: `a file of ${route.rawBody.maxBytes} bytes at most`, content: { [route.rawBody.contentType]: { schema: { type: 'string' } } } } } : {}),
     responses: { [String(route.status ?? 200)]: { description: 'JSON; bigint values (ids, amounts in minor units) as decimal strings', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
     security: route.action === 'public' ? [] : [{ consoleSession: [], csrf: [] }, { cabinetSession: [], csrf: [] }],
   };

@@ -4,6 +4,7 @@
  * with no detail). Two ways in: a console or cabinet session cookie (state changes also need `X-CSRF-Token`), or the
  * Unix socket, whose file permissions are the authorization (principal `local`, acting as admin).
  */
+import { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { can } from '../engine/authorization.ts';
@@ -41,10 +42,47 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'no_such_route', 'no such admin route'));
   app.get('/openapi.json', async () => adminApiDocument(ADMIN_ROUTES));
   const throttle = options.loginThrottle ? authThrottle(app, 'admin-login', options.loginThrottle) : undefined;
+  registerRawBodies(app, ADMIN_ROUTES);
   for (const definition of ADMIN_ROUTES) {
     const handler = definition.throttleBy && throttle ? throttled(definition, throttle, options) : (request: FastifyRequest, reply: FastifyReply) => handle(definition, options, request, reply);
-    app.route({ method: definition.method, url: definition.url, bodyLimit: 64 * 1024, handler });
+    app.route({ method: definition.method, url: definition.url, bodyLimit: definition.rawBody?.maxBytes ?? 64 * 1024, handler });
   }
+}
+
+/**
+ * The content types of the file routes (`rawBody`: an agent's registry as text/csv): the parser hands the request's
+ * stream on unread, so a file of 256 MB is read once, by the engine, as it arrives. A JSON route sent such a body
+ * finds no object in it and answers 400.
+ */
+function registerRawBodies(app: FastifyInstance, routes: readonly AdminRoute[]): void {
+  const types = new Set(routes.flatMap((definition) => (definition.rawBody ? [definition.rawBody.contentType] : [])));
+  for (const type of types) app.addContentTypeParser(type, (_request, payload, done) => done(null, payload));
+}
+
+/**
+ * A file route's body: the request stream, read through an iterator that leaves it open when the engine stops early
+ * (a bad line), so the refusal can still be answered; the rest is then read and dropped, up to the route's limit.
+ */
+async function handleRaw(raw: NonNullable<AdminRoute['rawBody']>, run: (body: AsyncIterable<Buffer>) => Promise<unknown>, request: FastifyRequest): Promise<unknown> {
+  const stream = request.body;
+  if (stream === undefined || stream === null) throw new ServiceError('invalid', 'empty_body', `the body is empty (a ${raw.contentType} file is expected)`);
+  if (!(stream instanceof Readable)) throw new ServiceError('invalid', 'unsupported_media_type', `the body must be ${raw.contentType}`);
+  try {
+    return await run(stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>);
+  } finally {
+    drain(stream, raw.maxBytes);
+  }
+}
+
+function drain(stream: Readable, maxBytes: number): void {
+  if (stream.readableEnded || stream.destroyed) return;
+  let bytes = 0;
+  stream.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > maxBytes) stream.destroy();
+  });
+  stream.on('error', () => undefined);
+  stream.resume();
 }
 
 /** A login route: refused with 429 while its address or login is blocked; each 401 counts as a failure. */
@@ -73,7 +111,7 @@ function tooMany(reply: FastifyReply, seconds: number): FastifyReply {
 
 /** The framework's refusals of a body, in the API's own codes and words (its codes and texts are not part of the API). */
 const BODY_REFUSALS: Record<string, [string, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: ['body_too_large', 'the body is larger than 64 KiB'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['body_too_large', 'the body is larger than the route takes (64 KiB; a registry file 256 MB)'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'the body must be application/json'],
   FST_ERR_CTP_INVALID_JSON_BODY: ['bad_request', 'the body is not valid JSON'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['bad_request', 'the body is empty'],
@@ -133,7 +171,13 @@ async function handle(definition: AdminRoute, options: AdminApiOptions, request:
       throw new ServiceError('forbidden', 'forbidden', `not allowed: ${definition.action}`);
     }
   }
-  const answer = await definition.handle(ctx);
+  const raw = definition.rawBody;
+  const answer = raw
+    ? await handleRaw(raw, (body) => {
+      ctx.body = body;
+      return definition.handle(ctx);
+    }, request)
+    : await definition.handle(ctx);
   reply.code(definition.status ?? 200);
   return answer;
 }
@@ -149,7 +193,7 @@ function context(
   return {
     params: parse(definition.params, request.params, 'path'),
     query: parse(definition.query, request.query, 'query'),
-    body: parse(definition.body, request.body, 'body'),
+    body: definition.rawBody ? undefined : parse(definition.body, request.body, 'body'),
     get actor(): Actor {
       if (!caller) throw new ServiceError('unauthorized', 'no_session', 'log in first');
       return { principal: caller, ip };

@@ -43,6 +43,11 @@ export interface AdminRoute<P = unknown, Q = unknown, B = unknown> {
   throttleBy?: (body: B) => string;
   /** The success status (default 200). */
   status?: number;
+  /**
+   * A route whose body is a file, not JSON: the request's bytes reach the handler as `body`, a stream read once
+   * (never buffered by the plugin), up to `maxBytes`. Its refusal comes in the API's JSON error format as ever.
+   */
+  rawBody?: { contentType: string; maxBytes: number };
   handle(ctx: RouteContext<P, Q, B>): Promise<unknown>;
 }
 

@@ -5,9 +5,10 @@ import { withParam } from '../web/panel.ts';
 import { CABINET_LANGUAGES, CABINET_TEXTS, isCabinetTextKey, type CabinetLang, type CabinetTextKey } from './i18n.ts';
 
 /** What every cabinet page's layout needs; the markup is in views/*.eta (auto-escaped). */
-export type CabinetNav = 'home' | 'tokens' | 'ip' | 'payments';
+export type CabinetNav = 'home' | 'tokens' | 'ip' | 'payments' | 'registries';
 const NAV: { key: CabinetNav; href: string }[] = [
   { key: 'home', href: '/cabinet/' }, { key: 'tokens', href: '/cabinet/tokens' }, { key: 'ip', href: '/cabinet/ip' }, { key: 'payments', href: '/cabinet/payments' },
+  { key: 'registries', href: '/cabinet/registries' },
 ];
 
 export interface CabinetView {

@@ -7,6 +7,7 @@ import { filterForm, filterQuery, parseFilters, SEARCHABLE_STATES } from '../eng
 import type { PaymentFilters, PaymentSummary } from '../engine/payment-search.ts';
 import { toCsv } from '../web/csv.ts';
 import { cabinetPage, text } from './page.ts';
+import { registerRegistryPages } from './registries.ts';
 import type { CabinetDeps, CabinetSigned } from './routes.ts';
 
 const ID = /^\d{1,18}$/;
@@ -15,7 +16,7 @@ const EXPORT_MAX_ROWS = 10_000;
 const CABINET_FILTERS = ['service', 'account', 'state', 'code', 'from', 'to', 'min', 'max', 'txn', 'agentTxn'];
 
 /** The cabinet's pages: balance and reservations, tokens, IP addresses, the agent's own payments and their export. */
-export function registerCabinetPages(app: FastifyInstance, deps: CabinetDeps): void {
+export async function registerCabinetPages(app: FastifyInstance, deps: CabinetDeps): Promise<void> {
   app.get('/', async (request, reply) => {
     const signed = await deps.page(request, reply, 'agents.read', 'home');
     if (!signed) return reply;
@@ -63,6 +64,7 @@ export function registerCabinetPages(app: FastifyInstance, deps: CabinetDeps): v
   });
 
   registerPaymentPages(app, deps);
+  await registerRegistryPages(app, deps);
 }
 
 async function tokensPage(deps: CabinetDeps, reply: FastifyReply, signed: CabinetSigned, code: number, created?: { token: string }): Promise<FastifyReply> {

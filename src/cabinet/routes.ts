@@ -78,7 +78,7 @@ export async function cabinetRoutes(app: FastifyInstance, options: CabinetPlugin
   };
   registerErrorPages(app, views.anonymous, send);
   registerLogin(app, services, guard, views.anonymous, send, authThrottle(app, 'cabinet-login', options.loginThrottle));
-  registerCabinetPages(app, deps);
+  await registerCabinetPages(app, deps);
 }
 
 function cabinetViews(options: CabinetPluginOptions) {

@@ -3,6 +3,7 @@
  * PGlite or PostgreSQL, and the CLI never opens it), or else over the store directly, through the very same routes
  * mounted in this process (Fastify's inject) — one code path for every command either way, the caller always `local`.
  */
+import { createReadStream, statSync } from 'node:fs';
 import { request } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLogger } from '../app.ts';
@@ -27,6 +28,8 @@ export interface AdminConnection {
   /** `socket`: through the running hub; `store`: this process opened the store. */
   via: 'socket' | 'store';
   call(method: string, path: string, body?: unknown): Promise<AdminAnswer>;
+  /** A call whose body is a file sent as it is read (an agent's registry, text/csv), never held whole in memory. */
+  upload(method: string, path: string, contentType: string, file: string): Promise<AdminAnswer>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,19 @@ function socketConnection(path: string): AdminConnection {
       req.on('error', reject);
       req.end(payload);
     }),
+    upload: (method, url, contentType, file) => new Promise((resolve, reject) => {
+      const req = request({ socketPath: path, method, path: `${ADMIN_PREFIX}${url}`, headers: { 'content-type': contentType, 'content-length': statSync(file).size } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve(answer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', reject);
+      });
+      // The hub may answer a refused file (a bad line) before it has read all of it: the answer counts, not the cut.
+      req.on('error', reject);
+      const stream = createReadStream(file);
+      stream.on('error', (error) => req.destroy(error));
+      stream.pipe(req);
+    }),
     close: async () => undefined,
   };
 }
@@ -86,6 +102,10 @@ async function storeConnection(config: Config): Promise<AdminConnection> {
     via: 'store',
     async call(method, url, body) {
       const response = await mounted.inject({ method: method as 'GET', url: `${ADMIN_PREFIX}${url}`, ...(body !== undefined ? { payload: body as object } : {}) });
+      return answer(response.statusCode, response.body);
+    },
+    async upload(method, url, contentType, file) {
+      const response = await mounted.inject({ method: method as 'POST', url: `${ADMIN_PREFIX}${url}`, headers: { 'content-type': contentType }, payload: createReadStream(file) });
       return answer(response.statusCode, response.body);
     },
     async close() {

@@ -4,6 +4,7 @@
  * given `EngineServices`). Every state-changing method takes the acting `Actor` and writes its audit entry in its own
  * transaction; none decides authorization (engine/authorization.ts does, in the caller, before).
  */
+import { getAgentRegistry, latestAgentRegistry, listAgentRegistries, storeAgentRegistry, type AgentRegistry } from './agent-registries.ts';
 import { findProof, listProofs, proveDay, signProof, verifyProofChain } from './money-proof.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/db.ts';
@@ -136,6 +137,7 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
       paymentList: (agentId: bigint, elsomServiceId: string, from: Date, to: Date) => elsomPaymentList(db, engine, agentId, elsomServiceId, from, to),
     },
     moneyProofs: moneyProofServices(db, clock, parts.hubOffsetMinutes ?? 300),
+    agentRegistries: agentRegistryServices(db, clock),
     /** This instance's circuit breaker per provider: state, rates over its window, refusals (provider-circuits.ts). */
     providerCircuits: () => engine.circuits?.snapshot() ?? [],
     reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
@@ -158,6 +160,25 @@ function moneyProofServices(db: Db, clock: Clock, hubOffsetMinutes: number) {
     find: (day: string) => findProof(db, day),
     verifyChain: () => verifyProofChain(db),
   };
+}
+
+/** Agents' registries of a business day, as uploaded (agent-registries.ts): stored whole or refused with the line. */
+function agentRegistryServices(db: Db, clock: Clock) {
+  return {
+    /** Stores the CSV `body` as the agent's registry of `day`; audited, `uploadedBy` the actor's login. */
+    upload: (actor: Actor, input: { agentId: bigint; day: string; source: AgentRegistry['source']; body: AsyncIterable<Buffer | string> }) =>
+      storeAgentRegistry(db, { ...input, uploadedBy: actorLogin(actor), actor }, clock),
+    /** The upload of an agent's day that counts (the latest). */
+    latest: (agentId: bigint, day: string) => latestAgentRegistry(db, agentId, day),
+    find: (id: bigint) => getAgentRegistry(db, id),
+    /** An agent's uploads, newest first. */
+    list: (agentId: bigint, limit?: number) => listAgentRegistries(db, agentId, limit),
+  };
+}
+
+/** The login an actor is recorded under: an operator's or a cabinet user's login, or `local` (the admin socket). */
+function actorLogin(actor: Actor): string {
+  return actor.principal.kind === 'local' ? 'local' : actor.principal.login;
 }
 
 function agentServices(db: Db, clock: Clock) {

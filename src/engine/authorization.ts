@@ -49,6 +49,10 @@ export const ACTIONS = {
   'money.direct': ADMIN,
   'reconciliation.read': READ,
   'reconciliation.run': OPERATE,
+  /** An agent's own registries of its days, as uploaded (the cabinet its own). */
+  'agent_registries.read': OWN_READ,
+  /** Hand in an agent's registry of a day (CSV) for the three-way reconciliation: the agent's staff, or an operator for it. */
+  'agent_registries.upload': OWN_OPERATE,
   'catalog.read': READ,
   'catalog.manage': ADMIN,
   /** A service's inputs and regexps, fee rule and route: what check and pay enforce, and where the money goes. */

@@ -4,6 +4,7 @@
  * id a request names. Actions go through the admin services, which write the audit log with the cabinet user.
  */
 import type { Db } from '../store/db.ts';
+import type { AgentRegistry } from './agent-registries.ts';
 import type { AgentFunds, TokenInfo } from './agents.ts';
 import type { AdminServices } from './admin-services.ts';
 import { appendAudit } from './audit.ts';
@@ -30,6 +31,10 @@ export interface CabinetServices {
   /** The agent's payments; the agent filter is the cabinet's own, whatever the filters say. */
   searchPayments(agentId: bigint, filters: PaymentFilters, page: PaymentPage): Promise<PaymentSearchResult>;
   payment(agentId: bigint, transactionId: bigint): Promise<PaymentSummary | undefined>;
+  /** The agent's uploaded registries, newest first. */
+  registries(agentId: bigint): Promise<AgentRegistry[]>;
+  /** Stores the agent's registry of a day (CSV as uploaded); a bad file is refused with its line (ServiceError 'invalid'). */
+  uploadRegistry(actor: Actor, agentId: bigint, day: string, body: AsyncIterable<Buffer | string>): Promise<AgentRegistry>;
 }
 
 /** The cabinet's services over the admin services, each bound to the agent the caller names (the session's). */
@@ -62,5 +67,7 @@ export function cabinetServices(db: Db, admin: AdminServices): CabinetServices {
     setIpAllow: async (actor, agentId, list) => (await admin.agents.setIpAllow(actor, agentId, cleanIpList(list))).ipAllow,
     searchPayments: (agentId, filters, page) => admin.payments.search({ ...filters, agentId }, page),
     payment: async (agentId, transactionId) => (await admin.payments.search({ agentId, transactionId }, { limit: 1 })).payments[0],
+    registries: (agentId) => admin.agentRegistries.list(agentId, 50),
+    uploadRegistry: (actor, agentId, day, body) => admin.agentRegistries.upload(actor, { agentId, day, source: 'cabinet', body }),
   };
 }

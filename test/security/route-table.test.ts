@@ -11,6 +11,7 @@
  * Cases already proven in detail elsewhere (test/security/console-access.test.ts, cabinet-access.test.ts) are not
  * repeated; this file is the exhaustive sweep.
  */
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ROUTES } from '../../src/admin/routes/index.ts';
 import { ADMIN_PREFIX } from '../../src/admin/socket.ts';
@@ -32,6 +33,7 @@ let b: { id: bigint; token: string };
 let bPayment: string;
 let bTokenId: bigint;
 let bUserId: bigint;
+let bRegistry: { id: bigint; sha256: string };
 let routes: { method: string; url: string }[];
 
 const payBody = (id: number, account = B_ACCOUNT) =>
@@ -49,6 +51,9 @@ beforeAll(async () => {
   expect(num(paid.body.result)).toBe('0');
   bPayment = num(paid.body.transactionId);
   bTokenId = (await listTokens(h.db, b.id))[0]!.id;
+  // B's registry of a day, uploaded by its own cabinet user: A's cabinet must never show it.
+  const bob = { principal: { kind: 'agent_user' as const, id: bUserId, login: 'bob', agentId: b.id }, ip: null };
+  bRegistry = await h.tolem.ctx.admin.agentRegistries.upload(bob, { agentId: b.id, day: '2026-11-21', source: 'cabinet', body: Readable.from([`agentTransactionId,account,amount\n777,${B_ACCOUNT},98765.43\n`]) });
   routes = dedupe(h.tolem.routes.filter((r) => r.method !== 'HEAD'));
 });
 afterAll(async () => h?.close());
@@ -107,6 +112,7 @@ const ADMIN_INPUTS_FOR_B = (): Record<string, { query?: string; body?: unknown }
   'GET /payments': { query: `agentId=${b.id}` },
   'PUT /agents/:agentId/ip-allow': { body: { ipAllow: ['127.0.0.1'] } },
   'GET /agents/:agentId/elsom-payment-list': { query: 'service=5132&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z' },
+  'POST /agents/:agentId/registries': { query: 'day=2026-11-21' },
 });
 
 /**
@@ -130,7 +136,8 @@ async function bState(): Promise<string> {
   const agent = await h.db.query('SELECT * FROM agents WHERE id = $1', [b.id]);
   const users = await h.db.query('SELECT id, disabled_at FROM agent_users WHERE agent_id = $1 ORDER BY id', [b.id]);
   const payment = await h.db.query('SELECT state, result_code FROM payments WHERE id = $1', [BigInt(bPayment)]);
-  return JSON.stringify([tokens.rows, agent.rows, users.rows, payment.rows], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  const registries = await h.db.query('SELECT id, sha256 FROM agent_registries WHERE agent_id = $1 ORDER BY id', [b.id]);
+  return JSON.stringify([tokens.rows, agent.rows, users.rows, payment.rows, registries.rows], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 describe('the route table', () => {
@@ -206,6 +213,25 @@ describe('agent A never reaches agent B', () => {
         expectNothingOfB(answer.text, `${page.url}${query}`);
       }
     }
+  });
+
+  it('through the registries page and its upload: B\'s registries are never shown, A\'s upload is A\'s', async () => {
+    const alice = await signedIn('/cabinet', 'alice');
+    const before = await bState();
+    const page = await alice.get('/registries');
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain(`data-registry="${bRegistry.id}"`);
+    expect(page.text).not.toContain(bRegistry.sha256.slice(0, 12));
+    const form = new FormData();
+    form.set('_csrf', alice.csrf!);
+    form.set('day', '2026-11-21');
+    form.set('agentId', b.id.toString());
+    form.set('file', new Blob([`agentTransactionId,amount\n501,1.00\n`], { type: 'text/csv' }), 'a.csv');
+    const uploaded = await fetch(`${h.url}/cabinet/registries?agentId=${b.id}`, { method: 'POST', body: form, headers: { cookie: alice.cookieHeader }, redirect: 'manual' });
+    expect(uploaded.status).toBe(201);
+    expectNothingOfB(await uploaded.text(), 'POST /cabinet/registries');
+    expect(await bState()).toBe(before);
+    expect((await h.tolem.ctx.admin.agentRegistries.list(a.id)).map((r) => r.uploadedBy)).toEqual(['alice']);
   });
 
   it('through any cabinet action: B\'s tokens, addresses, users and payment stay as they were', async () => {
