@@ -30,11 +30,13 @@ export type ThreeWayClass = 'matched' | 'missing_at_agent' | 'missing_at_hub' | 
   | 'duplicate_at_provider' | 'duplicate_at_agent';
 
 /**
- * What the three-way reconciliation of the day (the provider's registry with its duplicates, this agent registry)
- * must find, by the classification's rules, first rule that applies:
+ * What the three-way reconciliation of the day for the bench's agent (the provider's registry with its duplicates,
+ * this agent registry) must find, by the classification's rules, first rule that applies:
  *   duplicate_at_provider — the provider's references listed twice;
  *   duplicate_at_agent    — the agent's ids listed twice;
- *   missing_at_hub        — the provider's foreign references and the agent's unknown ids (one item each);
+ *   missing_at_hub        — the agent's unknown ids (one item each); the provider's foreign references name no
+ *                           payment of the agent, so a run scoped to the agent (the bench's) leaves them to the run
+ *                           without an agent (src/engine/three-way.ts, "Scope");
  *   status_mismatch       — the hub's failed payments the provider lists (the agent lists them failed), and the
  *                           succeeded ones the agent lists as failed;
  *   amount_mismatch       — a tiyn off at the provider, and a tiyn off at the agent;
@@ -45,7 +47,7 @@ export type ThreeWayClass = 'matched' | 'missing_at_agent' | 'missing_at_hub' | 
 export function expectedThreeWayCounts(day: Day): Record<ThreeWayClass, number> {
   const n = spreadIndexes(day, 0).length; // the same for every shift on a day of more than 7 × planted payments
   const counts: Record<ThreeWayClass, number> = {
-    matched: 0, missing_at_agent: n, missing_at_hub: 2 * day.planted, missing_at_provider: n, amount_mismatch: 2 * n,
+    matched: 0, missing_at_agent: n, missing_at_hub: day.planted, missing_at_provider: n, amount_mismatch: 2 * n,
     status_mismatch: day.planted + n, duplicate_at_provider: n, duplicate_at_agent: n,
   };
   // Items on the hub's succeeded payments: every class but missing_at_hub, and the failed payments' status_mismatch.
