@@ -5,7 +5,8 @@
  * hangs after committing and answers slowly. Agents retry unanswered pays with the same id on the other instance, and
  * sometimes send a duplicate for no reason, as real ones do. Then faults stop, the hub drives every payment to a
  * final state, and the independent auditor (chaos/auditor.ts) compares the request log, the provider's books and
- * the hub's. Writes chaos/results/latest.json.
+ * the hub's. Last, with the instances stopped, the daily money proof of every business day the traffic touched must be
+ * consistent (chaos/money-proofs.ts). Writes chaos/results/latest.json.
  *
  * The database is, by default, the campaign's own highly-available PostgreSQL (chaos/failover.ts: etcd, two nodes
  * under Patroni with a synchronous standby, HAProxy in front; `--database ha`), whose primary server is lost under
@@ -38,6 +39,7 @@ import { ACQUIRERS_CALM, acquirerFaults, checkoutEnv, checkoutWorker } from './c
 import { elsomWorker, setupElsom } from './elsom-load.ts';
 import { startPrivateDatabase, type PrivateDatabase } from './database.ts';
 import { haAvailable, startHaDatabase, type FailoverResult, type HaDatabase } from './failover.ts';
+import { proveCampaignStore } from './money-proofs.ts';
 import { freePort } from './net.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -476,6 +478,12 @@ async function main(): Promise<void> {
     if (instance.child) await stopProcess(instance.child);
   }
   await stopProcess(partners.child);
+  // After the auditor, with every instance stopped: the money proof of each business day the traffic touched.
+  const moneyProof = await proveCampaignStore(databaseUrl, schema, log);
+  Object.assign(summary, {
+    moneyProofsOk: moneyProof.ok, moneyProofs: moneyProof.proofs, moneyProofsCoverTraffic: moneyProof.covered,
+    moneyProofPlantedEdit: moneyProof.planted, moneyProofErrors: moneyProof.errors,
+  });
   const secrets = await secretsLogged(campaignLog, [...agents.map((agent) => agent.token), secretsKey, elsom.password]);
   Object.assign(summary, { logBytes: campaignLog.bytes, secretsInLogs: secrets });
   await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -489,7 +497,7 @@ async function main(): Promise<void> {
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   const clean = summary.lost === 0 && summary.duplicated === 0 && summary.mismatches === 0 && summary.unfinished === 0 && summary.ledgerBalanced && summary.floorsKept
-    && secrets === 0 && failoverErrors.length === 0 && (options.database !== 'ha' || failovers.length > 0);
+    && secrets === 0 && failoverErrors.length === 0 && (options.database !== 'ha' || failovers.length > 0) && moneyProof.ok;
   process.exit(clean ? 0 : 1);
 }
 

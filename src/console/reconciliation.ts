@@ -4,6 +4,7 @@ import type { ReconcileItem } from '../engine/reconcile.ts';
 import { consolePage, text } from './page.ts';
 import { refusalKey } from './refusals.ts';
 import type { ConsoleDeps, Signed } from './routes.ts';
+import { registerThreeWay, sendThreeWayRun } from './three-way.ts';
 
 const ID = /^\d{1,18}$/;
 /** A task is its run: the run's id. */
@@ -19,6 +20,7 @@ const ORDER: Record<ReconcileItem['kind'], number> = { missing_at_provider: 0, m
  */
 export function registerReconciliation(app: FastifyInstance, deps: ConsoleDeps): void {
   const rec = deps.services.reconciliation;
+  registerThreeWay(app, deps);
   app.get('/reconciliation', async (request, reply) => {
     const signed = await deps.page(request, reply, 'reconciliation.read', 'reconciliation');
     if (!signed) return reply;
@@ -58,6 +60,7 @@ export function registerReconciliation(app: FastifyInstance, deps: ConsoleDeps):
     if (!signed) return reply;
     const found = ID.test(request.params.id) ? await rec.findRun(BigInt(request.params.id)) : undefined;
     if (!found) return notFound(deps, reply, signed);
+    if (found.run.mode === 'three_way') return sendThreeWayRun(deps, reply, signed, (await deps.services.threeWay.findRun(found.run.id))!);
     // The first page of items (differences first); the counts are the run's, whatever the page shows.
     const items = [...found.items].sort((a, b) => ORDER[a.kind] - ORDER[b.kind]);
     const shown = items.length < Object.values(found.counts).reduce((sum, n) => sum + n, 0);
@@ -66,10 +69,12 @@ export function registerReconciliation(app: FastifyInstance, deps: ConsoleDeps):
   app.get<{ Params: { id: string } }>('/reconciliation/runs/:id/items.csv', async (request, reply) => {
     const signed = await deps.page(request, reply, 'reconciliation.read');
     if (!signed) return reply;
-    if (!ID.test(request.params.id) || !(await rec.findRun(BigInt(request.params.id)))) return notFound(deps, reply, signed);
+    const found = ID.test(request.params.id) ? await rec.findRun(BigInt(request.params.id)) : undefined;
+    if (!found) return notFound(deps, reply, signed);
     reply.header('content-disposition', `attachment; filename="reconciliation-${request.params.id}.csv"`);
     // Streamed page by page from the store: a run of a large day is never one string in memory.
-    return reply.type('text/csv; charset=utf-8').send(Readable.from(rec.csvLines(BigInt(request.params.id))));
+    const lines = found.run.mode === 'three_way' ? deps.services.threeWay.csvLines(found.run.id) : rec.csvLines(found.run.id);
+    return reply.type('text/csv; charset=utf-8').send(Readable.from(lines));
   });
 }
 

@@ -52,6 +52,10 @@ const KEYS: Record<string, string> = {
   day_not_over: 'day_not_over',
   proof_not_found: 'not_found',
   proof_signed: 'proof_signed',
+  case_not_found: 'not_found',
+  run_not_found: 'not_found',
+  registry_not_found: 'not_found',
+  registry_mismatch: 'registry_mismatch',
 };
 
 export function refusalKey(error: unknown): string {

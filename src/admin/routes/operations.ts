@@ -45,6 +45,20 @@ const attentionProposalBody = z.object({
   providerRef: z.string().min(1).max(100).optional(),
 }).strict();
 
+const threeWayBody = z.object({
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'),
+  /** One provider route name; unset: every provider that lists its payments. */
+  provider: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a provider route name (alseco, sandbox-mobile, …)').optional(),
+  agentId: idText.optional(),
+  /** One of the agent's registries of the day; unset: the agent's latest of the day. */
+  agentRegistryId: idText.optional(),
+}).strict();
+
+const caseProposalBody = z.object({
+  action: z.enum(['pay_provider', 'reverse_at_provider', 'refund_agent', 'mark_paid']),
+  note: z.string().min(1).max(500),
+}).strict();
+
 export const operationRoutes: AdminRoute[] = [
   route({
     method: 'GET', url: '/payments', tag: 'payments', action: 'payments.read', query: paymentQuery,
@@ -170,6 +184,43 @@ export const operationRoutes: AdminRoute[] = [
     method: 'GET', url: '/reconciliations/runs/:id/csv', tag: 'reconciliation', action: 'reconciliation.read', params: idParams,
     summary: 'Every item of a reconciliation run with its correcting action, as CSV text',
     handle: async ({ services, params }) => ({ csv: await services.reconciliation.csv(params.id) }),
+  }),
+  route({
+    method: 'POST', url: '/reconciliations', tag: 'reconciliation', action: 'reconciliation.run', body: threeWayBody,
+    summary: 'Reconcile a business day three ways — the agent\'s registry, the hub\'s payments, the providers\' registries: counts per class, and each difference with its proposed action and money effect',
+    handle: async ({ services, actor, body }) => services.threeWay.run(actor, {
+      day: body.day, ...(body.provider ? { provider: body.provider } : {}), ...(body.agentId !== undefined ? { agentId: body.agentId } : {}),
+      ...(body.agentRegistryId !== undefined ? { agentRegistryId: body.agentRegistryId } : {}),
+    }),
+  }),
+  route({
+    method: 'GET', url: '/reconciliations/three-way/:id', tag: 'reconciliation', action: 'reconciliation.read', params: idParams,
+    summary: 'A three-way run: its figures, the counts per class, the first 1,000 items (differences first) with proposed actions and the proposals made',
+    handle: async ({ services, params }) => {
+      const found = await services.threeWay.findRun(params.id);
+      if (!found) throw new ServiceError('not_found', 'run_not_found', `no three-way run ${params.id}`);
+      return found;
+    },
+  }),
+  route({
+    method: 'GET', url: '/reconciliations/three-way/:id/csv', tag: 'reconciliation', action: 'reconciliation.read', params: idParams,
+    summary: 'Every stored item of a three-way run with its proposed action, money effect and explanation, as CSV text',
+    handle: async ({ services, params }) => {
+      if (!(await services.threeWay.findRun(params.id))) throw new ServiceError('not_found', 'run_not_found', `no three-way run ${params.id}`);
+      let csv = '';
+      for await (const chunk of services.threeWay.csvLines(params.id)) csv += chunk;
+      return { csv };
+    },
+  }),
+  route({
+    method: 'POST', url: '/reconciliations/items/:id/proposals', tag: 'reconciliation', action: 'proposals.propose', params: idParams, body: caseProposalBody, status: 201,
+    summary: 'Propose an item\'s money action (pay_provider, reverse_at_provider, refund_agent, mark_paid); another operator approves it (POST /proposals/:id/approve)',
+    handle: async ({ services, actor, params, body }) => ({ proposal: await services.threeWay.propose(actor, params.id, body) }),
+  }),
+  route({
+    method: 'POST', url: '/reconciliations/items/:id/acknowledge', tag: 'reconciliation', action: 'attention.resolve', params: idParams, body: noteBody,
+    summary: 'Record what was done about an item whose action moves no money (who corrects which book)',
+    handle: async ({ services, actor, params, body }) => ({ item: await services.threeWay.acknowledge(actor, params.id, body.note) }),
   }),
   route({
     method: 'POST', url: '/store/migrate', tag: 'store', action: 'catalog.manage',
