@@ -112,7 +112,7 @@ function tooMany(reply: FastifyReply, seconds: number): FastifyReply {
 /** The framework's refusals of a body, in the API's own codes and words (its codes and texts are not part of the API). */
 const BODY_REFUSALS: Record<string, [string, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['body_too_large', 'the body is larger than the route takes (64 KiB; a registry file 256 MB)'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'the body must be application/json'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'the body must be application/json (an agent\'s registry upload: text/csv)'],
   FST_ERR_CTP_INVALID_JSON_BODY: ['bad_request', 'the body is not valid JSON'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['bad_request', 'the body is empty'],
 };

@@ -74,6 +74,6 @@ async function registriesPage(deps: CabinetDeps, reply: FastifyReply, signed: Ca
     return { ...registry, current };
   });
   if (outcome.error) signed.view.flash = { kind: 'error', text: outcome.error };
-  const data = { rows, stored: outcome.stored, day: outcome.day ?? '', mayUpload: deps.services.can(signed.actor.principal, 'agent_registries.upload', signed.agentId) };
+  const data = { rows, stored: outcome.stored, day: outcome.day ?? outcome.stored?.day ?? '', mayUpload: deps.services.can(signed.actor.principal, 'agent_registries.upload', signed.agentId) };
   return deps.send(reply, code, cabinetPage(signed.view, 'registries', text(signed.view.lang, 'registries_title'), data));
 }

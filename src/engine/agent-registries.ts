@@ -105,12 +105,16 @@ export async function storeAgentRegistry(db: Db, input: StoreAgentRegistryInput,
   const source = Readable.from(metered(input.body, hash, limits.maxBytes));
   try {
     return await db.tx(async (q) => {
+      const superseded = await latestAgentRegistry(q, input.agentId, input.day);
       const id = await insertRegistry(q, input, clock);
       const figures = await storeLines(q, id, source, agent, limits);
       const registry = await finishRegistry(q, id, figures, hash.digest('hex'));
       await appendAudit(q, input.actor ?? LOCAL_ACTOR, {
         action: 'agent_registry.upload', targetKind: 'agent_registry', targetId: id,
-        after: { agentId: registry.agentId, day: registry.day, source: registry.source, lineCount: registry.lineCount, totalMinor: registry.totalMinor, sha256: registry.sha256 },
+        after: {
+          agentId: registry.agentId, day: registry.day, source: registry.source, lineCount: registry.lineCount, totalMinor: registry.totalMinor,
+          sha256: registry.sha256, supersedes: superseded?.id ?? null,
+        },
       }, clock);
       return registry;
     });
@@ -122,16 +126,42 @@ export async function storeAgentRegistry(db: Db, input: StoreAgentRegistryInput,
   }
 }
 
-/** The body's bytes as they pass: hashed and counted (a body past the limit is refused as it grows, never kept). */
-async function* metered(body: AsyncIterable<Buffer | string>, hash: Hash, maxBytes: number): AsyncIterable<Buffer> {
+/**
+ * The body as text as it passes: its bytes hashed and counted (a body past the limit is refused as it grows, never
+ * kept), and decoded as strict UTF-8 — a file saved in another charset (windows-1251) is refused at its first bad
+ * byte, never read with replacement characters in its accounts.
+ */
+async function* metered(body: AsyncIterable<Buffer | string>, hash: Hash, maxBytes: number): AsyncIterable<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   let bytes = 0;
+  let lines = 1;
   for await (const chunk of body) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     bytes += buffer.length;
     if (bytes > maxBytes) throw new RegistryRefusal(`the file is larger than ${maxBytes} bytes`);
     hash.update(buffer);
-    yield buffer;
+    let text: string;
+    try {
+      text = decoder.decode(buffer, { stream: true });
+    } catch {
+      const before = new TextDecoder('utf-8').decode(buffer).split('\uFFFD')[0] ?? '';
+      refuse(lines + countLines(before), 'the file is not UTF-8 text (save it as "CSV UTF-8")');
+    }
+    lines += countLines(text);
+    yield text;
   }
+  try {
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  } catch {
+    refuse(lines, 'the file is not UTF-8 text: it ends inside a character');
+  }
+}
+
+function countLines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count += 1;
+  return count;
 }
 
 async function insertRegistry(q: Queryable, input: StoreAgentRegistryInput, clock: Clock): Promise<bigint> {

@@ -7,6 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Clock } from '../domain/clock.ts';
 import { formatAmount } from '../domain/money.ts';
 import type { Db } from '../store/db.ts';
+import { getAgentRegistry, latestAgentRegistry } from './agent-registries.ts';
 import { findAgent } from './agents.ts';
 import type { MoneyProposal } from './approvals.ts';
 import { appendAudit } from './audit.ts';
@@ -83,7 +84,7 @@ async function resolveScope(
   const sources = names.map(sourceOf).filter(isReconciliationSource) as ReconciliationSource[];
   if (request.provider && sources.length === 0) throw new ServiceError('not_found', 'no_reconciliation', `provider ${request.provider} has no reconciliation`);
   if (sources.length === 0) throw new ServiceError('invalid', 'no_reconciliation', 'no provider lists its payments');
-  const registry = request.agentRegistryId === undefined ? undefined : await registryRow(db, request.agentRegistryId);
+  const registry = request.agentRegistryId === undefined ? undefined : await getAgentRegistry(db, request.agentRegistryId);
   if (request.agentRegistryId !== undefined && !registry) throw new ServiceError('not_found', 'registry_not_found', `agent registry ${request.agentRegistryId} not found`);
   const agentId = request.agentId ?? registry?.agentId;
   if (registry && (registry.agentId !== agentId || registry.day !== request.day)) {
@@ -93,20 +94,8 @@ async function resolveScope(
   if (agentId === undefined) return scope;
   const agent = await findAgent(db, agentId);
   if (!agent) throw new ServiceError('not_found', 'agent_not_found', `agent ${agentId} not found`);
-  const registryId = registry?.id ?? (await latestRegistryId(db, agentId, request.day));
+  const registryId = registry?.id ?? (await latestAgentRegistry(db, agentId, request.day))?.id ?? null;
   return { ...scope, agent: { id: agentId, offsetMinutes: currencyOffsetMinutes(agent.currency, hubOffsetMinutes), registryId } };
-}
-
-async function registryRow(db: Db, id: bigint): Promise<{ id: bigint; agentId: bigint; day: string } | undefined> {
-  const row = (await db.query<{ id: bigint; agent_id: bigint; day: string }>(
-    'SELECT id, agent_id, business_day::text AS day FROM agent_registries WHERE id = $1', [id])).rows[0];
-  return row ? { id: BigInt(row.id), agentId: BigInt(row.agent_id), day: row.day } : undefined;
-}
-
-async function latestRegistryId(db: Db, agentId: bigint, day: string): Promise<bigint | null> {
-  const row = (await db.query<{ id: bigint }>(
-    'SELECT id FROM agent_registries WHERE agent_id = $1 AND business_day = $2 ORDER BY id DESC LIMIT 1', [agentId, day])).rows[0];
-  return row ? BigInt(row.id) : null;
 }
 
 /** Items with their proposed actions (whether each provider can cancel is asked once per service). */

@@ -79,6 +79,11 @@ describe('admin API: agents\' registries', () => {
     expect(await ops.upload(999_999n, '2026-11-22', CSV)).toMatchObject({ status: 404, body: { error: { code: 'agent_not_found' } } });
     expect(await ops.call('POST', `/agents/${agentA.id}/registries?day=2026-11-22`, JSON.stringify({ csv: CSV }))).toMatchObject({ status: 400, body: { error: { code: 'unsupported_media_type' } } });
     expect(await ops.call('POST', `/agents/${agentA.id}/registries?day=2026-11-22`, '', 'text/csv')).toMatchObject({ status: 400 });
+    // curl's --data-binary without a Content-Type sends a form's type: refused in the API's words, naming text/csv.
+    expect(await ops.call('POST', `/agents/${agentA.id}/registries?day=2026-11-22`, CSV, 'application/x-www-form-urlencoded'))
+      .toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type', message: expect.stringContaining('text/csv') } } });
+    // A charset parameter is the same type.
+    expect(await ops.upload(agentA.id, '2026-11-24', CSV).then(() => ops.call('POST', `/agents/${agentA.id}/registries?day=2026-11-24`, CSV, 'text/csv; charset=utf-8'))).toMatchObject({ status: 201 });
     expect((await ops.call('GET', `/agents/${agentA.id}/registries`)).body.registries.every((r: { day: string }) => r.day !== '2026-11-22')).toBe(true);
   });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newAgent, startTolem, type Harness } from '../helpers/harness.ts';
+import { newAgent, startTolem, testSchema, type Harness } from '../helpers/harness.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'tolem-cli-registry-'));
@@ -24,7 +24,7 @@ beforeAll(async () => {
   await h.tolem.listenAdminSocket(socket);
   agentId = (await newAgent(h.db, { name: 'Bank CLI' })).id;
   // TOLEM_DATA points at an empty folder: were the socket not reached, the CLI would open a store of its own there.
-  env = { ...process.env, TOLEM_DATA: join(dir, 'data'), ADMIN_SOCKET: socket, LOG_LEVEL: 'silent' };
+  env = { ...process.env, TOLEM_DATA: join(dir, 'data'), DB_SCHEMA: testSchema(), ADMIN_SOCKET: socket, LOG_LEVEL: 'silent' };
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -52,6 +52,16 @@ describe('tolem agent-registry upload', () => {
       .rejects.toMatchObject({ code: 1, stderr: 'tolem: line 3: currency "USD" is not the agent\'s KZT\n' });
     await expect(run(process.execPath, ['bin/tolem.js', 'agent-registry', 'upload', '--agent', agentId.toString(), '--date', '2026-11-22', join(dir, 'none.csv')], { cwd, env }))
       .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no such file') });
+  });
+
+  it('works with no hub running, over the store the CLI opens itself', { timeout: 120_000 }, async () => {
+    // A store of its own: a PGlite folder, or a schema of its own on PostgreSQL (DATABASE_URL), as test/e2e/cli.test.ts.
+    const own = { ...process.env, TOLEM_DATA: join(dir, 'own-store'), DB_SCHEMA: testSchema(), ADMIN_SOCKET: 'off', LOG_LEVEL: 'silent', DEMO: 'false' };
+    const created = JSON.parse((await run(process.execPath, ['bin/tolem.js', 'agent', 'create', '--name', 'Offline bank', '--json'], { cwd, env: own })).stdout) as { agentId: string };
+    const file = join(dir, 'offline.csv');
+    writeFileSync(file, 'agentTransactionId,amount\n1,1.00\n2,2.00\n');
+    const { stdout } = await run(process.execPath, ['bin/tolem.js', 'agent-registry', 'upload', '--agent', created.agentId, '--date', '2026-11-21', file, '--json'], { cwd, env: own });
+    expect(JSON.parse(stdout)).toMatchObject({ agentId: created.agentId, lineCount: 2, totalMinor: '300', uploadedBy: 'local' });
   });
 
   it('is a function the reconcile command can call', { timeout: 60_000 }, async () => {

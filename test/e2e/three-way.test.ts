@@ -6,10 +6,12 @@
  * wrong book: the agent uploads a corrected registry, sends a pay again, the provider corrects its list), and the day
  * reconciled again is clean. The ledger balances throughout.
  */
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAmount } from '../../src/domain/money.ts';
 import { LOCAL_ACTOR, type Actor } from '../../src/engine/sessions.ts';
 import { listAudit } from '../../src/engine/audit.ts';
+import { storeAgentRegistry } from '../../src/engine/agent-registries.ts';
 import type { ThreeWayItem } from '../../src/engine/three-way-services.ts';
 import type { RegistryRow } from '../../src/sandbox/providers/simulator.ts';
 import { agentApi, clockAt, expectLedgerBalanced, newAgent, num, startTolem, type Harness } from '../helpers/harness.ts';
@@ -39,19 +41,12 @@ async function operatorActor(login: string): Promise<Actor> {
 
 interface AgentLine { txn: number; amount: string; state?: string }
 
-/** Stores the agent's registry of the day (the lines as the agent lists them) and answers its id. */
+/** The agent hands in its registry of the day (CSV, as its own books list the payments) and answers its id. */
 async function agentRegistry(lines: AgentLine[]): Promise<bigint> {
-  const registry = await h.db.query<{ id: bigint }>(
-    `INSERT INTO agent_registries (agent_id, business_day, source, uploaded_by, uploaded_at, line_count, total_minor, sha256)
-     VALUES ($1, $2, 'admin_api', 'test', now(), $3, 0, 'test') RETURNING id`, [agent.id, DAY, lines.length]);
-  const id = BigInt(registry.rows[0]!.id);
-  for (const [index, line] of lines.entries()) {
-    await h.db.query(
-      `INSERT INTO agent_registry_lines (registry_id, line_no, agent_txn_id, service_id, amount_minor, paid) VALUES ($1, $2, $3, 'P1011', $4, $5)`,
-      [id, index + 1, line.txn, BigInt(line.amount.replace('.', '')), line.state !== 'failed'],
-    );
-  }
-  return id;
+  const csv = ['agentTransactionId,serviceId,amount,currency,state', ...lines.map((line) => `${line.txn},P1011,${line.amount},KZT,${line.state ?? 'succeeded'}`)].join('\r\n');
+  const stored = await storeAgentRegistry(h.db, { agentId: agent.id, day: DAY, source: 'admin_api', uploadedBy: 'test', body: Readable.from([csv]) }, h.tolem.ctx.clock);
+  expect(stored.lineCount).toBe(lines.length);
+  return stored.id;
 }
 
 const run = () => admin().threeWay.run(maker, { day: DAY, provider: 'sandbox-mobile', agentId: agent.id });

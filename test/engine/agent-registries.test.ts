@@ -66,7 +66,7 @@ describe('agent registries', () => {
     expect(await getAgentRegistry(db, stored.id)).toEqual(stored);
     const audit = await listAudit(db, { action: 'agent_registry.upload' });
     expect(audit.entries[0]).toMatchObject({ actorLogin: 'aigerim', ip: '10.0.0.7', targetId: stored.id.toString() });
-    expect(audit.entries[0]!.after).toEqual({ agentId: agentId.toString(), day: DAY, source: 'admin_api', lineCount: 3, totalMinor: '151251', sha256: stored.sha256 });
+    expect(audit.entries[0]!.after).toEqual({ agentId: agentId.toString(), day: DAY, source: 'admin_api', lineCount: 3, totalMinor: '151251', sha256: stored.sha256, supersedes: null });
   });
 
   it('takes the cabinet\'s own download back as it is', async () => {
@@ -105,6 +105,10 @@ describe('agent registries', () => {
     for (const [text, message] of refusals) {
       await expect(upload(text), message).rejects.toMatchObject({ kind: 'invalid', code: 'bad_registry', message });
     }
+    // Saved in windows-1251 (an account in Cyrillic): refused at its line, never stored with replacement characters.
+    const cp1251 = Buffer.concat([Buffer.from('agentTransactionId,amount,account\n1,2.00,ok\n2,2.00,'), Buffer.from([0xc0, 0xeb, 0xec, 0xe0]), Buffer.from('\n')]);
+    await expect(upload(cp1251)).rejects.toMatchObject({ code: 'bad_registry', message: 'line 3: the file is not UTF-8 text (save it as "CSV UTF-8")' });
+    await expect(upload(Buffer.concat([Buffer.from('agentTransactionId,amount\n1,2.00\n'), Buffer.from([0xd0])]))).rejects.toMatchObject({ message: 'line 3: the file is not UTF-8 text: it ends inside a character' });
     expect(await registryCount()).toBe(before);
     expect((await db.query('SELECT 1 FROM agent_registry_lines l LEFT JOIN agent_registries r ON r.id = l.registry_id WHERE r.id IS NULL')).rowCount).toBe(0);
   });
@@ -124,6 +128,8 @@ describe('agent registries', () => {
     const first = await upload('agentTransactionId,amount\n5,10.00\n', { agent: kgsAgentId, day });
     const second = await upload('agentTransactionId,amount,currency\n5,10.00,KGS\n5,10.00,KGS\n6,1.00,\n', { agent: kgsAgentId, day });
     expect(second).toMatchObject({ lineCount: 3, totalMinor: 2_100n });
+    const audited = (await listAudit(db, { action: 'agent_registry.upload', targetId: second.id.toString() })).entries[0]!;
+    expect(audited.after).toMatchObject({ supersedes: first.id.toString() });
     expect((await lines(second.id)).map((row) => row.agent_txn_id)).toEqual([5n, 5n, 6n]);
     expect(await latestAgentRegistry(db, kgsAgentId, day)).toEqual(second);
     expect(await latestAgentRegistry(db, kgsAgentId, '2026-11-16')).toBeUndefined();

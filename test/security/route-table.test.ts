@@ -233,6 +233,17 @@ describe('agent A never reaches agent B', () => {
     expectNothingOfB(await uploaded.text(), 'POST /cabinet/registries');
     expect(await bState()).toBe(before);
     expect((await h.tolem.ctx.admin.agentRegistries.list(a.id)).map((r) => r.uploadedBy)).toEqual(['alice']);
+    // The multipart form is CSRF-checked like the others: without its token, or with another session's, nothing is stored.
+    const other = await signedIn('/cabinet', 'alice');
+    for (const csrf of [undefined, other.csrf!]) {
+      const refused = new FormData();
+      if (csrf) refused.set('_csrf', csrf);
+      refused.set('day', '2026-11-22');
+      refused.set('file', new Blob(['agentTransactionId,amount\n502,1.00\n'], { type: 'text/csv' }), 'a.csv');
+      const answer = await fetch(`${h.url}/cabinet/registries`, { method: 'POST', body: refused, headers: { cookie: alice.cookieHeader }, redirect: 'manual' });
+      expect(answer.status, `csrf ${csrf ? 'of another session' : 'missing'}`).toBe(403);
+    }
+    expect(await h.tolem.ctx.admin.agentRegistries.list(a.id)).toHaveLength(1);
   });
 
   it('through any cabinet action: B\'s tokens, addresses, users and payment stay as they were', async () => {
