@@ -3,7 +3,7 @@
  * HTTP with autocannon. Each iteration is a check then a pay of 200.00 KZT on P1011 (the sandbox mobile operator,
  * itself reached over HTTP) with the same, fresh, 18-digit agentTransactionId. See bench/README.md.
  *
- *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 50] [--scenario all|many|hot]
+ *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 50] [--scenario all|many,open,hot,elsom,recon,recon3,soak]
  *   env: BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_AGENTS, BENCH_SCENARIO, DATABASE_URL
  *
  * Exit code: 0 whenever the server started (findings are in the report); 1 if it did not; 2 on bad arguments.
@@ -79,7 +79,7 @@ function readOptions(): Options {
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 100] [--scenario all|many|open|hot]\n'
+    process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 100] [--scenario all|many,open,hot,elsom,recon,recon3,soak]\n'
       + '                   [--baseline-seconds S] [--baseline-clients 16] [--rate PAIRS_PER_SEC] [--providers separate|inline]\n'
       + 'env: BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_AGENTS BENCH_SCENARIO BENCH_BASELINE_SECONDS BENCH_RATE BENCH_PROVIDERS\n'
       + '     DATABASE_URL (PostgreSQL server; default PGlite, where pgbench baselines do not apply)\n');
