@@ -19,6 +19,11 @@ export interface ReconDay {
   /** A P1011 payment is the sandbox mobile operator's (provider sandbox-mobile, simulator `mobile`). */
   serviceId: string;
   provider: string;
+  /**
+   * The three-way bench's extra provider plant (bench/agent-registry-day.ts): `planted` references listed twice, same
+   * amount (duplicate_at_provider). The two-way reconciliation keeps one listing of a reference, so its counts are the same.
+   */
+  providerDuplicates?: boolean;
 }
 
 /** Far above the ids the payment sequence hands out in a bench run (it starts at 10^17 + 1). */
@@ -30,11 +35,17 @@ export function amountOf(i: number): bigint {
   return 10_000n + BigInt(i % 997) * 100n;
 }
 
+/**
+ * `planted` indexes spread over the day, `shift` past each of `planted` evenly spaced points: every planted class has
+ * a shift of its own (0–1 here, 2 the provider's duplicates, 3–6 the agent's plants), so no index is in two classes.
+ */
+export function spreadIndexes(day: Pick<ReconDay, 'payments' | 'planted'>, shift: number): number[] {
+  return Array.from({ length: day.planted }, (_, j) => Math.floor(((j + 0.5) * day.payments) / day.planted) + shift).filter((i) => i < day.payments);
+}
+
 /** The planted indexes of each class: spread over the day, none shared between classes. */
-export function plantedIndexes(day: Pick<ReconDay, 'payments' | 'planted'>): { missingAtProvider: number[]; amountMismatch: number[] } {
-  const spread = (shift: number) => Array.from({ length: day.planted }, (_, j) => Math.floor(((j + 0.5) * day.payments) / day.planted) + shift)
-    .filter((i) => i < day.payments);
-  return { missingAtProvider: spread(0), amountMismatch: spread(1) };
+export function plantedIndexes(day: Pick<ReconDay, 'payments' | 'planted'>): { missingAtProvider: number[]; amountMismatch: number[]; duplicateAtProvider: number[] } {
+  return { missingAtProvider: spreadIndexes(day, 0), amountMismatch: spreadIndexes(day, 1), duplicateAtProvider: spreadIndexes(day, 2) };
 }
 
 /** What the reconciliation must find: the planted counts by class. */
@@ -73,6 +84,7 @@ export function* plantedRegistry(day: ReconDay): Generator<RegistryRow> {
   const planted = plantedIndexes(day);
   const missing = new Set(planted.missingAtProvider);
   const changed = new Set(planted.amountMismatch);
+  const twice = new Set(day.providerDuplicates ? planted.duplicateAtProvider : []);
   const paidAt = new Date(Date.parse(`${day.day}T12:00:00Z`) - day.offsetMinutes * 60_000).toISOString();
   const row = (reference: bigint, i: number, amountMinor: bigint): RegistryRow => ({
     reference: reference.toString(), providerRef: `MOBILE-${i}`, amount: formatAmount(amountMinor), account: String(7_000_000_000 + (i % 1_000_000)), paidAt,
@@ -80,6 +92,7 @@ export function* plantedRegistry(day: ReconDay): Generator<RegistryRow> {
   for (let i = 0; i < day.payments; i++) {
     if (missing.has(i)) continue;
     yield row(FIRST_ID + BigInt(i), i, amountOf(i) + (changed.has(i) ? 1n : 0n));
+    if (twice.has(i)) yield row(FIRST_ID + BigInt(i), i, amountOf(i));
   }
   for (let j = 0; j < day.planted; j++) {
     yield row(FIRST_ID + BigInt(day.payments + j), day.payments + j, amountOf(day.payments + j));
@@ -94,6 +107,9 @@ export interface ReconHandshake {
   provider: string;
   day: string;
   payments: number;
+  /** The agent whose payments the day holds (the three-way reconciliation's agent and its registry's). */
+  agentId: string;
+  planted: number;
   expected: ReturnType<typeof expectedCounts>;
   /** How long writing the hub's side took (generate_series), for the record. */
   seedSeconds: number;
@@ -115,12 +131,15 @@ export async function prepareReconDay(
   const seedSeconds = Math.round((performance.now() - started) / 100) / 10;
   serveReconRegistry(tolem.ctx.sandbox, day);
   await tolem.listenAdminSocket(options.socket);
-  return { socket: options.socket, provider: day.provider, day: day.day, payments: day.payments, expected: expectedCounts(day), seedSeconds };
+  return {
+    socket: options.socket, provider: day.provider, day: day.day, payments: day.payments, agentId: day.agentId.toString(), planted: day.planted,
+    expected: expectedCounts(day), seedSeconds,
+  };
 }
 
 /** The bench's reconciliation day (the provider's registry does not depend on the agent: its references are the ids). */
 export function reconDayOf(offsetMinutes: number, payments: number, agentId: bigint): ReconDay {
-  return { day: RECON_DAY, offsetMinutes, payments, planted: 5, agentId, serviceId: 'P1011', provider: 'sandbox-mobile' };
+  return { day: RECON_DAY, offsetMinutes, payments, planted: 5, agentId, serviceId: 'P1011', provider: 'sandbox-mobile', providerDuplicates: true };
 }
 
 type Simulators = { simulators: Map<string, { generateRegistry(day: string, rows: () => Iterable<RegistryRow>): void }> };

@@ -34,7 +34,7 @@ export interface ReconResult {
   error?: string;
 }
 
-function rssMb(pid: number | undefined): number | null {
+export function rssMb(pid: number | undefined): number | null {
   try {
     const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     return kb > 0 ? Math.round(kb / 102.4) / 10 : null;
@@ -43,7 +43,30 @@ function rssMb(pid: number | undefined): number | null {
   }
 }
 
-function overSocket(socket: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
+/** The server's VmRSS sampled every 250 ms from now on: its value now, and `stop()` answers the peak (null: not readable). */
+export function rssSampler(pid: number | undefined): { beforeMb: number | null; stop(): number | null } {
+  const beforeMb = rssMb(pid);
+  let peak = beforeMb ?? 0;
+  const timer = setInterval(() => { peak = Math.max(peak, rssMb(pid) ?? 0); }, 250);
+  return {
+    beforeMb,
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, rssMb(pid) ?? 0);
+      return peak > 0 ? peak : null;
+    },
+  };
+}
+
+/** The admin API's error message of an answer (its JSON error object, or a plain text). */
+export function answerError(answer: { status: number; body: any }): string | undefined {
+  const error = answer.body?.error as string | { message?: string } | undefined;
+  const message = typeof error === 'object' ? error?.message : error;
+  if (answer.status >= 200 && answer.status < 300) return message ? String(message) : undefined;
+  return String(message ?? `HTTP ${answer.status}`);
+}
+
+export function overSocket(socket: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
     const req = request({ socketPath: socket, method: 'POST', path: `/api/admin/v1${path}`, headers: { 'content-type': 'application/json' }, timeout: 30 * 60_000 }, (res) => {
@@ -62,6 +85,19 @@ function overSocket(socket: string, path: string, body: unknown): Promise<{ stat
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+const prepared = new WeakMap<ChildProcess, Promise<ReconHandshake>>();
+
+/** The server's reconciliation day, seeded once per server for the scenarios that use it (recon, recon3). */
+export function reconDay(child: ChildProcess): Promise<ReconHandshake> {
+  let day = prepared.get(child);
+  if (!day) {
+    process.stderr.write(`bench: recon: seeding the day (${process.env.BENCH_RECON_PAYMENTS ?? '1000000'} payments)…\n`);
+    day = prepareDay(child);
+    prepared.set(child, day);
+  }
+  return day;
 }
 
 /** Asks the server to seed the day (SIGHUP) and waits for its answer line on stdout (read beside the handshake's reader). */
@@ -97,27 +133,23 @@ function prepareDay(child: ChildProcess): Promise<ReconHandshake> {
 }
 
 export async function runRecon(child: ChildProcess): Promise<ReconResult> {
-  const pid = child.pid;
-  process.stderr.write(`bench: recon: seeding the day (${process.env.BENCH_RECON_PAYMENTS ?? '1000000'} payments)…\n`);
-  const recon = await prepareDay(child);
+  const recon = await reconDay(child);
   process.stderr.write(`bench: recon: reconciling ${recon.payments} payments of ${recon.provider} ${recon.day} (seeded in ${recon.seedSeconds} s)\n`);
-  const rssBeforeMb = rssMb(pid);
-  let peak = rssBeforeMb ?? 0;
-  const timer = setInterval(() => { peak = Math.max(peak, rssMb(pid) ?? 0); }, 250);
+  const sampler = rssSampler(child.pid);
+  const rssBeforeMb = sampler.beforeMb;
   const started = performance.now();
   let answer: { status: number; body: any };
   try {
     answer = await overSocket(recon.socket, `/reconciliations/${recon.provider}`, { day: recon.day, confirm: false });
   } finally {
-    clearInterval(timer);
+    sampler.stop();
   }
   const seconds = Math.round((performance.now() - started) / 10) / 100;
-  peak = Math.max(peak, rssMb(pid) ?? 0);
-  const report = answer.body as { status?: string; counts?: Record<string, number>; error?: string | { message?: string } };
+  const peakRssMb = sampler.stop();
+  const report = answer.body as { status?: string; counts?: Record<string, number> };
   const counts = answer.status === 200 && report.counts ? report.counts : null;
   const plantedFound = counts !== null && Object.entries(recon.expected).every(([kind, n]) => counts[kind] === n);
-  const peakRssMb = peak > 0 ? peak : null;
-  const error = answer.status !== 200 ? (typeof report.error === 'object' ? report.error?.message : report.error) ?? `HTTP ${answer.status}` : report.error;
+  const error = answerError(answer);
   return {
     name: 'recon', scenario: `reconciliation (${recon.payments.toLocaleString('en')} payments)`, payments: recon.payments, seconds, peakRssMb, rssBeforeMb,
     target: `≤ ${RECON_TARGET.seconds} s, ≤ ${RECON_TARGET.peakRssMb} MB`,

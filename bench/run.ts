@@ -3,7 +3,7 @@
  * HTTP with autocannon. Each iteration is a check then a pay of 200.00 KZT on P1011 (the sandbox mobile operator,
  * itself reached over HTTP) with the same, fresh, 18-digit agentTransactionId. See bench/README.md.
  *
- *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 50] [--scenario all|many|hot]
+ *   npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 50] [--scenario all|many,open,hot,elsom,recon,recon3,soak]
  *   env: BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_AGENTS, BENCH_SCENARIO, DATABASE_URL
  *
  * Exit code: 0 whenever the server started (findings are in the report); 1 if it did not; 2 on bad arguments.
@@ -24,6 +24,7 @@ import { openLoop } from './open-loop.ts';
 import { readSoakOptions, runSoak, soakLine, SOAK_FLAGS, type SoakFigures, type SoakOptions } from './soak.ts';
 import { build as buildDist, upToDate as distUpToDate } from '../bin/build.js';
 import { reconEntry, reconRow, reconSummary, runRecon, type ReconResult } from './recon.ts';
+import { recon3Entry, recon3Rows, recon3Summary, runRecon3, type Recon3Result } from './recon3.ts';
 
 // ------------------------------------------------------------------ options
 
@@ -49,9 +50,12 @@ interface Options {
 }
 
 type ScenarioName = 'many' | 'open' | 'hot' | 'elsom' | 'soak';
-/** recon: the reconciliation of a generated provider day (bench/recon.ts), not a load. */
-type BenchScenario = ScenarioName | 'recon';
-const SCENARIOS: readonly BenchScenario[] = ['many', 'open', 'hot', 'elsom', 'recon', 'soak'];
+/**
+ * recon: the reconciliation of a generated provider day (bench/recon.ts), not a load; recon3: the three-way
+ * reconciliation of the same day with the agent's registry uploaded (bench/recon3.ts).
+ */
+type BenchScenario = ScenarioName | 'recon' | 'recon3';
+const SCENARIOS: readonly BenchScenario[] = ['many', 'open', 'hot', 'elsom', 'recon', 'recon3', 'soak'];
 /** Run only when asked for: the soak alone takes five minutes and more. */
 const ON_REQUEST_ONLY: readonly BenchScenario[] = ['soak'];
 
@@ -75,7 +79,7 @@ function readOptions(): Options {
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 100] [--scenario all|many|open|hot]\n'
+    process.stdout.write('npm run bench -- [--seconds 10] [--warmup 2] [--connections 16] [--agents 100] [--scenario all|many,open,hot,elsom,recon,recon3,soak]\n'
       + '                   [--baseline-seconds S] [--baseline-clients 16] [--rate PAIRS_PER_SEC] [--providers separate|inline]\n'
       + 'env: BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_AGENTS BENCH_SCENARIO BENCH_BASELINE_SECONDS BENCH_RATE BENCH_PROVIDERS\n'
       + '     DATABASE_URL (PostgreSQL server; default PGlite, where pgbench baselines do not apply)\n');
@@ -860,10 +864,15 @@ const results: ScenarioResult[] = [];
 const failures: { scenario: string; error: string }[] = [];
 const startedAt = new Date();
 let reconciliation: ReconResult | undefined;
+let threeWay: Recon3Result | undefined;
 for (const name of options.scenarios) {
   try {
     if (name === 'recon') {
       reconciliation = await runRecon(server.child);
+      continue;
+    }
+    if (name === 'recon3') {
+      threeWay = await runRecon3(server.child);
       continue;
     }
     const result = await runScenario(name, agentsOf[name], server, options, openLoopRate(options, baselines, results));
@@ -903,6 +912,7 @@ const report = {
   scenarios: results.map((r) => ({ name: r.name, label: r.scenario, paysPerSec: r.paysPerSec, p50Ms: r.detail.latencyMs.pay.p50, p99Ms: r.detail.latencyMs.pay.p99, ratio: r.ratio, target: r.target, met: r.met, peakRssMb: r.peakRssMb, errors: r.errors, cpuMsPerPay: cpuPerPay(r), ...(r.soak ? { soak: r.soak } : {}) })),
   results,
   reconciliation: reconciliation ? reconEntry(reconciliation) : null,
+  threeWayReconciliation: threeWay ? recon3Entry(threeWay) : null,
   ratios,
   failures,
   server: {
@@ -922,6 +932,7 @@ for (const r of results) {
   rows.push([r.scenario, r.paysPerSec, pay.p50 ?? '-', pay.p99 ?? '-', r.ratio ?? '-', r.target ?? '- (no baseline)', r.met === null ? '-' : r.met ? 'yes' : 'NO', r.peakRssMb ?? '-', r.errors, r.nonZeroResults]);
 }
 if (reconciliation) rows.push(reconRow(reconciliation));
+if (threeWay) rows.push(...recon3Rows(threeWay));
 const latencyRows: (string | number)[][] = [['scenario', 'check p50', 'check p99', 'pay p50', 'pay p99', 'pair p50', 'pair p99', 'pairs ok/started', 'id mismatches']];
 for (const r of results) {
   const l = r.detail.latencyMs;
@@ -983,6 +994,7 @@ for (const r of results) {
 }
 for (const r of results) if (r.soak) out.push(soakLine(r.soak));
 if (reconciliation) out.push(reconSummary(reconciliation));
+if (threeWay) out.push(recon3Summary(threeWay));
 for (const failure of failures) out.push(`scenario ${failure.scenario} FAILED: ${failure.error}`);
 const storeAtEnd = report.server.storeAtEnd;
 for (const [scenario, states] of Object.entries(storeAtEnd)) out.push(`store at end, ${scenario}: ${Object.entries(states).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`);
