@@ -181,25 +181,36 @@ WITH win AS (
   SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS w(provider, day_from, day_to)
 ), plisted AS (
   SELECT provider, reference, payment_id, provider_ref, amount_minor, listings FROM reconciliation_staging WHERE run_id = $1
+), agrouped AS (
+  SELECT agent_txn_id, count(*)::int AS listings, max(amount_minor) AS amount_minor, sum(amount_minor) AS total_minor, bool_and(paid) AS paid,
+         max(service_id) AS service_id
+    FROM agent_registry_lines WHERE registry_id = $6::int8 GROUP BY agent_txn_id
 ), alisted AS (
-  -- The agent's lines of the providers reconciled: of a payment of theirs, or naming no payment (by the line's service
-  -- when it has one). A line of another provider's payment is that provider's run's.
-  SELECT l.agent_txn_id, count(*)::int AS listings, max(l.amount_minor) AS amount_minor, sum(l.amount_minor) AS total_minor, bool_and(l.paid) AS paid
-    FROM agent_registry_lines l
-    LEFT JOIN payments p ON p.agent_id = $5::int8 AND p.agent_txn_id = l.agent_txn_id
-    LEFT JOIN services s ON s.service_id = l.service_id
-   WHERE l.registry_id = $6::int8 AND CASE WHEN p.id IS NOT NULL THEN p.provider = ANY($2::text[]) ELSE s.provider IS NULL OR s.provider = ANY($2::text[]) END
-   GROUP BY l.agent_txn_id
-), hub_ids AS (
+  -- The agent's lines (grouped: a count, so duplicates show) of the providers reconciled: of a payment of theirs, or
+  -- naming no payment (by the line's service when it has one). A line of another provider's payment is that run's.
+  SELECT g.*, p.id AS payment_id
+    FROM agrouped g
+    LEFT JOIN payments p ON p.agent_id = $5::int8 AND p.agent_txn_id = g.agent_txn_id
+    LEFT JOIN services s ON s.service_id = g.service_id
+   WHERE CASE WHEN p.id IS NOT NULL THEN p.provider = ANY($2::text[]) ELSE s.provider IS NULL OR s.provider = ANY($2::text[]) END
+), in_day AS (
   SELECT p.id FROM payments p JOIN win w ON p.provider = w.provider
    WHERE p.state = 'succeeded' AND p.status_at >= w.day_from AND p.status_at < w.day_to AND ($5::int8 IS NULL OR p.agent_id = $5::int8)
-  UNION
-  SELECT p.id FROM payments p
-   WHERE $6::int8 IS NOT NULL AND p.agent_id = $5::int8 AND p.state = 'succeeded' AND p.paid_at >= $7 AND p.paid_at < $8 AND p.provider = ANY($2::text[])
-  UNION
-  SELECT p.id FROM payments p JOIN plisted l ON p.id = l.payment_id AND p.provider = l.provider WHERE $5::int8 IS NULL OR p.agent_id = $5::int8
-  UNION
-  SELECT p.id FROM payments p JOIN alisted a ON p.agent_id = $5::int8 AND p.agent_txn_id = a.agent_txn_id
+), hub_ids AS (
+  -- The provider days' payments, then the few others the agent's day or a listed line names: each branch streams, the
+  -- ones in_day already are filtered out, and only the few left are de-duplicated (never the day's million).
+  SELECT id FROM in_day
+  UNION ALL
+  SELECT DISTINCT named.id FROM (
+    SELECT p.id, p.provider, p.state, p.status_at FROM payments p
+     WHERE $6::int8 IS NOT NULL AND p.agent_id = $5::int8 AND p.state = 'succeeded' AND p.paid_at >= $7 AND p.paid_at < $8 AND p.provider = ANY($2::text[])
+    UNION ALL
+    SELECT p.id, p.provider, p.state, p.status_at FROM payments p JOIN plisted l ON p.id = l.payment_id AND p.provider = l.provider
+     WHERE $5::int8 IS NULL OR p.agent_id = $5::int8
+    UNION ALL
+    SELECT p.id, p.provider, p.state, p.status_at FROM payments p JOIN alisted a ON p.id = a.payment_id
+  ) named LEFT JOIN win w ON w.provider = named.provider
+   WHERE NOT COALESCE(named.state = 'succeeded' AND named.status_at >= w.day_from AND named.status_at < w.day_to, false)
 ), hub AS (
   SELECT p.id, p.provider, p.agent_id, p.agent_txn_id, p.service_id, p.account, p.currency, p.state, p.amount_to_minor, p.provider_ref,
          COALESCE(p.state = 'succeeded' AND p.status_at >= w.day_from AND p.status_at < w.day_to, false) AS due_at_provider,
@@ -214,7 +225,7 @@ WITH win AS (
   SELECT wp.*, COALESCE(wp.provider_listings, 0) AS p_listings, COALESCE(wp.due_at_provider, false) AS p_due, COALESCE(wp.due_at_agent, false) AS a_due,
          a.agent_txn_id AS listed_txn, a.amount_minor AS agent_amount_minor, COALESCE(a.listings, 0) AS agent_listings,
          a.paid AS agent_paid, COALESCE(a.total_minor, 0) AS agent_total_minor
-    FROM with_provider wp FULL OUTER JOIN alisted a ON a.agent_txn_id = wp.agent_txn_id
+    FROM with_provider wp FULL OUTER JOIN alisted a ON a.payment_id = wp.id
 ), classified AS MATERIALIZED (
   SELECT CASE
            WHEN p_listings > 1 THEN 'duplicate_at_provider'
@@ -244,10 +255,13 @@ const insertCases = (where: string) =>
  * One pass: the classification is materialised once, its differences inserted by a data-modifying CTE, its counts
  * and totals aggregated from the same rows.
  */
-async function classifyAndStoreDifferences(q: Queryable, params: unknown[]): Promise<Pick<ThreeWayReport,
+async function classifyAndStoreDifferences(db: Db, params: unknown[]): Promise<Pick<ThreeWayReport,
   'counts' | 'agentCount' | 'hubCount' | 'providerCount' | 'agentTotalMinor' | 'hubTotalMinor' | 'providerTotalMinor'>> {
   const counted = THREE_WAY_CLASSES.map((name) => `count(*) FILTER (WHERE class = '${name}') AS ${name}`).join(', ');
-  const row = (await q.query<Record<string, bigint | null>>(
+  const row = await db.tx(async (q) => {
+    // One statement over a day: compiling it (JIT) costs about a second and saves nothing measurable (bench recon3).
+    await q.query('SET LOCAL jit = off');
+    return (await q.query<Record<string, bigint | null>>(
     `${CLASSIFIED}, stored AS (${insertCases("class <> 'matched'")} RETURNING 1)
      SELECT ${counted}, (SELECT count(*) FROM stored) AS stored,
             count(*) FILTER (WHERE due_at_provider OR due_at_agent) AS hub_count,
@@ -255,8 +269,9 @@ async function classifyAndStoreDifferences(q: Queryable, params: unknown[]): Pro
             COALESCE(sum(provider_listings), 0)::int8 AS provider_count, COALESCE(sum(provider_amount_minor * provider_listings), 0)::int8 AS provider_total,
             COALESCE(sum(agent_listings), 0)::int8 AS agent_count, COALESCE(sum(agent_total_minor), 0)::int8 AS agent_total
        FROM classified`,
-    params,
-  )).rows[0]!;
+      params,
+    )).rows[0]!;
+  });
   const n = (key: string) => Number(row[key] ?? 0);
   const counts = emptyCounts();
   for (const name of THREE_WAY_CLASSES) counts[name] = n(name);
