@@ -100,6 +100,8 @@ describe('agent registries', () => {
       ['agentTransactionId,amount,state\n1,2.00,refunded\n', 'line 2: state "refunded" is not one of succeeded, paid, accepted, waiting, failed, cancelled, checked, check_failed (or empty)'],
       ['agentTransactionId,amount\n1,2.00\n2\n', 'line 3: the line has another number of fields than the header'],
       ['agentTransactionId,amount\n1,"2.00\n', 'line 2: a quoted field is not closed'],
+      // The file's own lines, counted past empty lines and line breaks inside quoted fields.
+      ['\nagentTransactionId,amount,account\n\n1,2.00,"two\nlines"\n   \n2,2.0x,a\n', 'line 7: amount "2.0x" is not an amount (digits with a point, e.g. 1500.00)'],
       [`agentTransactionId,amount,account\n1,2.00,${'x'.repeat(5000)}\n`, 'line 2: the line is longer than 4096 bytes'],
     ];
     for (const [text, message] of refusals) {
