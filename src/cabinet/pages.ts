@@ -22,7 +22,8 @@ export async function registerCabinetPages(app: FastifyInstance, deps: CabinetDe
     if (!signed) return reply;
     const funds = await deps.services.funds(signed.agentId);
     const reservations = await deps.services.searchPayments(signed.agentId, { states: ['accepted', 'review', 'waiting'] }, { limit: 100 });
-    return deps.send(reply, 200, cabinetPage(signed.view, 'home', text(signed.view.lang, 'nav_home'), { funds, reservations: reservations.payments }));
+    const unavailable = await deps.services.unavailableServices();
+    return deps.send(reply, 200, cabinetPage(signed.view, 'home', text(signed.view.lang, 'nav_home'), { funds, reservations: reservations.payments, unavailable }));
   });
 
   app.get('/tokens', async (request, reply) => {

@@ -24,6 +24,13 @@ export async function registerRegistryPages(app: FastifyInstance, deps: CabinetD
       // One byte past the engine's limit: the engine refuses the file in its own words before busboy cuts it.
       limits: { fileSize: AGENT_REGISTRY_LIMITS.maxBytes + 1, files: 1, fields: 4, fieldSize: 2_000, parts: 5, headerPairs: 50 },
     });
+    // A request without a cabinet session cookie at all is sent to the login before a byte of its file is read, and
+    // its connection closed: an anonymous client cannot make the hub read 256 MB for nothing (a signed-in one whose
+    // file is refused has the rest read and dropped, so that the browser shows the answer).
+    upload.addHook('onRequest', async (request, reply) => {
+      if (request.cookies?.['tolem_cabinet']) return;
+      await reply.code(303).header('location', '/cabinet/login').header('connection', 'close').send();
+    });
     upload.post('/registries', (request, reply) => uploadRegistry(deps, request, reply));
   });
 }

@@ -24,6 +24,8 @@ export interface CabinetServices {
   can(principal: Principal, action: Action, agentId: bigint): boolean;
 
   funds(agentId: bigint): Promise<AgentFunds | undefined>;
+  /** The enabled services whose provider is down now (its breaker open or probing): new payments of them answer 8. */
+  unavailableServices(): Promise<{ serviceId: string; name: string; provider: string }[]>;
   tokens(agentId: bigint): Promise<TokenInfo[]>;
   issueToken(actor: Actor, agentId: bigint): Promise<IssuedToken>;
   revokeToken(actor: Actor, agentId: bigint, tokenId: bigint): Promise<boolean>;
@@ -60,6 +62,12 @@ export function cabinetServices(db: Db, admin: AdminServices): CabinetServices {
     },
     can: (principal, action, agentId) => can(principal, action, { agentId }),
     funds: async (agentId) => (await admin.agents.show(agentId))?.funds,
+    unavailableServices: async () => {
+      const down = new Set(admin.providerCircuits().filter((circuit) => circuit.state !== 'closed').map((circuit) => circuit.provider));
+      if (down.size === 0) return [];
+      return (await admin.catalog.all()).filter((service) => service.enabled && down.has(service.provider))
+        .map((service) => ({ serviceId: service.serviceId, name: service.name, provider: service.provider }));
+    },
     tokens: (agentId) => admin.agents.tokens(agentId),
     issueToken: (actor, agentId) => admin.agents.issueToken(actor, agentId, false),
     // A token id names a token of the session's agent or nothing: another agent's is "not found", never revoked.

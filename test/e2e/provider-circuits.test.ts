@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentApi, eventually, expectLedgerBalanced, newAgent, num, type Harness, startTolem } from '../helpers/harness.ts';
 import { LOCAL_ACTOR } from '../../src/engine/sessions.ts';
+import { createAgentUser } from '../../src/engine/agent-users.ts';
+import { PanelClient } from '../helpers/panel.ts';
 
 /**
  * Provider health (issue 13, item 4): a provider taken down and brought back under load. While it is down its
@@ -23,7 +25,16 @@ beforeAll(async () => {
   });
   const agent = await newAgent(h.db, { openingBalanceMinor: 100_000_000n });
   pay = agentApi(h.url, agent.token);
+  await createAgentUser(h.db, agent.id, { login: 'cashier', password: 'cabinet password 1' }, h.tolem.ctx.clock);
 });
+
+/** What the agent's cabinet home page says of the services' availability. */
+async function cabinetHealth(): Promise<string> {
+  const cabinet = new PanelClient(h.url, '/cabinet');
+  expect((await cabinet.login('cashier', 'cabinet password 1')).status).toBe(303);
+  const home = await cabinet.get('/');
+  return /<section class="card" id="provider-health"[\s\S]*?<\/section>/.exec(home.text)?.[0] ?? '';
+}
 afterAll(async () => {
   await faults({ http500Rate: 0, hangAfterCommitRate: 0 });
   await h?.close();
@@ -101,6 +112,8 @@ describe('a provider taken down and brought back mid-load', () => {
     // The agent is told which services not to take cash for; the operator sees the circuit.
     const services = await pay('services');
     expect(services.body.unavailableServices).toContain('P1011');
+    // The agent's staff see it on the cabinet's home page before they take cash.
+    expect(await cabinetHealth()).toContain('data-service="P1011"');
     const health = await fetch(`${h.url}/api/admin/v1/providers/health`, { headers: { cookie } });
     expect(health.status).toBe(200);
     const circuits = (await health.json()) as { providers: { provider: string; state: string; refused: number; unknownRate: number }[] };
@@ -112,6 +125,7 @@ describe('a provider taken down and brought back mid-load', () => {
     await eventually(async () => ((await checkAndPay()).pay === '0' ? true : undefined), 30_000, 200);
     expect(await circuitState()).toBe('closed');
     expect((await pay('services')).body.unavailableServices).toBeUndefined();
+    expect(await cabinetHealth()).toContain('id="all-services-available"');
 
     // Every payment accepted before the breaker opened ends final; none was paid twice; the ledger balances.
     await eventually(async () => {
