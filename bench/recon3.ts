@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { agentRegistryLineCount, agentRegistryStream, expectedThreeWayCounts, type ThreeWayClass } from './agent-registry-day.ts';
-import { answerError, overSocket, reconDay, rssSampler } from './recon.ts';
+import { answerError, overSocket, reconDay, rssSampler, type ReconResult } from './recon.ts';
 import type { ReconHandshake } from './recon-day.ts';
 
 export const RECON3_TARGET = { seconds: 90, peakRssMb: 300 };
@@ -30,18 +30,9 @@ export interface UploadFigures {
   error?: string;
 }
 
-export interface Recon3Result {
+/** The two-way row's figures, for the three-way run, plus each book's count and the agent registry's upload. */
+export interface Recon3Result extends Omit<ReconResult, 'name' | 'expected'> {
   name: 'recon3';
-  scenario: string;
-  payments: number;
-  seconds: number;
-  peakRssMb: number | null;
-  rssBeforeMb: number | null;
-  target: string;
-  met: boolean;
-  plantedFound: boolean;
-  status: string;
-  counts: Record<string, number> | null;
   expected: Record<ThreeWayClass, number>;
   /** The report's own figures of each book. */
   agentCount: number | null;
@@ -49,8 +40,6 @@ export interface Recon3Result {
   providerCount: number | null;
   runId: string | null;
   upload: UploadFigures;
-  seedSeconds: number;
-  error?: string;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;

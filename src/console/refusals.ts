@@ -56,6 +56,7 @@ const KEYS: Record<string, string> = {
   run_not_found: 'not_found',
   registry_not_found: 'not_found',
   registry_mismatch: 'registry_mismatch',
+  bad_action: 'bad_input',
 };
 
 export function refusalKey(error: unknown): string {

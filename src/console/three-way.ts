@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ServiceError } from '../engine/errors.ts';
 import type { ThreeWayRunView } from '../engine/three-way-services.ts';
 import type { CaseMoneyAction } from '../engine/three-way-actions.ts';
 import { consolePage, text } from './page.ts';
@@ -37,7 +38,7 @@ export function registerThreeWay(app: FastifyInstance, deps: ConsoleDeps): void 
     if (!signed) return reply;
     const action = signed.form['action'] ?? '';
     return itemAction(deps, reply, signed, request.params.id, () => {
-      if (!MONEY_ACTIONS.includes(action)) throw badInput();
+      if (!MONEY_ACTIONS.includes(action)) throw new ServiceError('invalid', 'bad_action', `${action} is not a money action`);
       return threeWay.propose(signed.actor, BigInt(request.params.id), { action: action as CaseMoneyAction, note: signed.form['note'] ?? '' });
     }, 'proposed');
   });
@@ -48,9 +49,6 @@ export function registerThreeWay(app: FastifyInstance, deps: ConsoleDeps): void 
   });
 }
 
-class BadInput extends Error {}
-const badInput = () => new BadInput();
-
 /** Runs an item's action and goes back to its run's page (the form says which) with the outcome. */
 async function itemAction(deps: ConsoleDeps, reply: FastifyReply, signed: Signed, id: string, act: () => Promise<unknown>, ok: string): Promise<FastifyReply> {
   const run = ID.test(signed.form['run'] ?? '') ? signed.form['run']! : '';
@@ -60,7 +58,7 @@ async function itemAction(deps: ConsoleDeps, reply: FastifyReply, signed: Signed
     await act();
     return deps.back(reply, page, { ok });
   } catch (error) {
-    return deps.back(reply, page, { err: error instanceof BadInput ? 'bad_input' : refusalKey(error) });
+    return deps.back(reply, page, { err: refusalKey(error) });
   }
 }
 

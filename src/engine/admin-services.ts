@@ -141,7 +141,6 @@ export function createAdminServices(db: Db, parts: AdminServiceParts) {
     /** This instance's circuit breaker per provider: state, rates over its window, refusals (provider-circuits.ts). */
     providerCircuits: () => engine.circuits?.snapshot() ?? [],
     reconciliation: reconciliationServices(db, clock, parts.reconciliationSource ?? (() => undefined)),
-    /** The three-way reconciliation: the agent's registry, the hub and the providers (three-way-services.ts). */
     threeWay: threeWayServices(db, engine, clock, parts.reconciliationSource ?? (() => undefined), () => [...(parts.providerNames ?? [])].sort(), parts.hubOffsetMinutes ?? 300),
     /** Applies migrations not yet applied (advisory-locked, so safe beside the running hub, which ran them at its start). */
     migrateStore: () => migrate(db),

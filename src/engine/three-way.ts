@@ -98,7 +98,7 @@ export interface ThreeWayOptions {
 /** Items a report carries (the differences first). */
 const REPORT_CASES = 1_000;
 
-export const emptyCounts = (): ThreeWayCounts => Object.fromEntries(THREE_WAY_CLASSES.map((name) => [name, 0])) as ThreeWayCounts;
+const emptyCounts = (): ThreeWayCounts => Object.fromEntries(THREE_WAY_CLASSES.map((name) => [name, 0])) as ThreeWayCounts;
 
 /** Reconciles the day three ways and stores the run; a run that fails is stored as failed with its reason and no items. */
 export async function reconcileThreeWay(db: Db, scope: ThreeWayScope, options: ThreeWayOptions = {}): Promise<ThreeWayReport> {
@@ -293,7 +293,7 @@ interface CaseRow {
 
 const big = (value: bigint | string | null) => (value === null ? null : BigInt(value));
 
-export function toCase(row: CaseRow): ThreeWayCase {
+function toCase(row: CaseRow): ThreeWayCase {
   return {
     id: BigInt(row.id), runId: BigInt(row.run_id), class: row.class, provider: row.provider, paymentId: big(row.payment_id), reference: row.reference,
     agentId: big(row.agent_id), agentTxnId: big(row.agent_txn_id), serviceId: row.service_id, account: row.account, currency: row.currency,
@@ -304,7 +304,7 @@ export function toCase(row: CaseRow): ThreeWayCase {
   };
 }
 
-/** A run's stored items, differences first (then in the order stored); at most `limit`, after the id `after` when given. */
+/** A run's stored items, differences first (then in the order stored); at most `limit`. */
 export async function storedCases(q: Queryable, runId: bigint, limit?: number): Promise<ThreeWayCase[]> {
   const result = await q.query<CaseRow>(
     `SELECT * FROM reconciliation_cases WHERE run_id = $1 ORDER BY class = 'matched', id LIMIT $2`, [runId, limit ?? null]);
