@@ -225,6 +225,9 @@ async function storeLines(q: Queryable, registryId: bigint, source: Readable, ag
   let positions: Positions | undefined;
   const parser = csvParser(limits);
   source.on('error', (error) => parser.destroy(error));
+  // Line breaks read so far: a bound for the line a parser error names (see asRefusal).
+  const read = { breaks: 0 };
+  source.on('data', (chunk: Buffer | string) => (read.breaks += lineBreaks(chunk)));
   source.pipe(parser);
   let batch: StoredLine[] = [];
   let lineCount = 0;
@@ -256,7 +259,7 @@ async function storeLines(q: Queryable, registryId: bigint, source: Readable, ag
       }
     }
   } catch (error) {
-    throw asRefusal(error, lastLine, limits);
+    throw asRefusal(error, { from: lastLine + 1, to: read.breaks + 1 }, limits);
   }
   if (!positions) refuse(1, 'the file is empty (a header line is required)');
   if (batch.length) await insertLines(q, registryId, batch);
@@ -264,14 +267,23 @@ async function storeLines(q: Queryable, registryId: bigint, source: Readable, ag
 }
 
 /** The parser's own refusals (a line too long, a wrong field count, a broken quote) as a refusal of their line. */
-function asRefusal(error: unknown, lastLine: number, limits: AgentRegistryLimits): unknown {
+function asRefusal(error: unknown, lines: { from: number; to: number }, limits: AgentRegistryLimits): unknown {
   if (error instanceof RegistryRefusal) return error;
   const parserError = error as { code?: unknown; lines?: unknown; message?: unknown };
   if (typeof parserError.code === 'string' && parserError.code.startsWith('CSV_')) {
-    const line = typeof parserError.lines === 'number' ? parserError.lines : lastLine + 1;
+    // csv-parse's own count, kept within what was read: after the last record taken, before the last line break read
+    // plus one (its count runs past the file's end in an unclosed quote over CRLF lines: the fuzz test found it).
+    const said = typeof parserError.lines === 'number' ? parserError.lines : lines.from;
+    const line = Math.max(lines.from, Math.min(said, lines.to));
     return new RegistryRefusal(`line ${line}: ${csvProblem(parserError.code, String(parserError.message), limits)}`);
   }
   return error;
+}
+
+function lineBreaks(chunk: Buffer | string): number {
+  let breaks = 0;
+  for (let at = chunk.indexOf('\n'); at !== -1; at = chunk.indexOf('\n', at + 1)) breaks += 1;
+  return breaks;
 }
 
 /** csv-parse's codes in our words (its messages name its options, which a person uploading a file never set). */
