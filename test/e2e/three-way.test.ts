@@ -170,6 +170,18 @@ describe('a day with a planted mismatch of every class', () => {
     await expectLedgerBalanced(h.db);
   });
 
+  it('refuses a scope it cannot run: a bad day, an unknown provider or agent, another day\'s registry', async () => {
+    const threeWay = admin().threeWay;
+    await expect(threeWay.run(maker, { day: '2026-02-30' })).rejects.toMatchObject({ code: 'bad_day' });
+    await expect(threeWay.run(maker, { day: DAY, provider: 'no-such-provider' })).rejects.toMatchObject({ code: 'no_reconciliation' });
+    await expect(threeWay.run(maker, { day: DAY, agentId: 987_654_321n })).rejects.toMatchObject({ code: 'agent_not_found' });
+    const registry = (await admin().agentRegistries.latest(agent.id, DAY))!;
+    await expect(threeWay.run(maker, { day: '2026-11-21', agentRegistryId: registry.id })).rejects.toMatchObject({ code: 'registry_mismatch' });
+    await expect(threeWay.run(maker, { day: DAY, agentRegistryId: 987_654_321n })).rejects.toMatchObject({ code: 'registry_not_found' });
+    // Named alone, the registry says whose it is.
+    expect((await threeWay.run(maker, { day: DAY, provider: 'sandbox-mobile', agentRegistryId: registry.id })).agentId).toBe(agent.id);
+  });
+
   it('records every proposal, approval and acknowledgement in the audit log', async () => {
     const actions = (await listAudit(h.db, {}, { limit: 200 })).entries.map((entry) => entry.action);
     expect(actions.filter((action) => action === 'proposals.propose').length).toBeGreaterThanOrEqual(4);
