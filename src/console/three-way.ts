@@ -4,6 +4,7 @@ import type { ThreeWayRunView } from '../engine/three-way-services.ts';
 import type { CaseMoneyAction } from '../engine/three-way-actions.ts';
 import { consolePage, text } from './page.ts';
 import { refusalKey } from './refusals.ts';
+import { reasonIn } from './three-way-texts.ts';
 import type { ConsoleDeps, Signed } from './routes.ts';
 
 const ID = /^\d{1,18}$/;
@@ -65,8 +66,10 @@ async function itemAction(deps: ConsoleDeps, reply: FastifyReply, signed: Signed
 /** A three-way run's page: figures, classes, the items (differences first) with their actions. */
 export function sendThreeWayRun(deps: ConsoleDeps, reply: FastifyReply, signed: Signed, found: ThreeWayRunView): Promise<FastifyReply> {
   const shown = found.items.length < Object.values(found.counts).reduce((sum, n) => sum + n, 0);
+  // Explanations and money effects in the page's language (the engine's are English).
+  const items = found.items.map((item) => ({ ...item, ...reasonIn(signed.view.lang, item.reason) }));
   const data = {
-    ...found, partial: shown,
+    ...found, items, partial: shown,
     mayPropose: deps.services.can(signed.session.principal, 'proposals.propose'),
     mayAcknowledge: deps.services.can(signed.session.principal, 'attention.resolve'),
   };

@@ -36,6 +36,8 @@ export interface CaseProposal {
   explanation: string;
   /** What the action moves: in the hub's ledger, and outside it. */
   moneyEffect: string;
+  /** The two as template keys and values, for a reader in another language (the console). */
+  reason: { key: ExplanationKey; effect: MoneyEffectKey; values: Record<string, string> };
 }
 
 /** The proposal kind each money action is approved as. */
@@ -43,77 +45,107 @@ const PROPOSAL_KIND: Record<CaseMoneyAction, PaymentProposalKind> = {
   pay_provider: 'pay_provider', reverse_at_provider: 'reverse', refund_agent: 'refund', mark_paid: 'mark_paid',
 };
 
+/** Why, per case: templates with {placeholders} (English here; the console has them in its languages, `twx_<key>`). */
+export const EXPLANATIONS = {
+  matched: 'All three books agree.',
+  matched_unpaid: 'The books agree the payment is not paid (the hub: {state}).',
+  duplicate_at_provider: 'The provider lists this payment {n} times; the hub sent it once. The provider keys payments on the hub\'s reference, so it cannot hold two: it removes the extra listing from its registry.',
+  duplicate_at_agent: 'The agent lists its payment {txn} {n} times; the hub accepted that agentTransactionId once. The agent removes the extra line.',
+  unknown_reference: 'The provider lists reference {reference}, which is no payment of the hub: the hub never sent it and holds no money for it. The provider reverses it or explains it.',
+  unknown_agent_payment: 'The hub never accepted agentTransactionId {txn} and took no funds for it. The agent sends the pay again with the same agentTransactionId (a repeat is safe), or returns the customer\'s money.',
+  lost_by_provider: 'The hub paid it (provider reference {ref}) but the provider\'s registry lacks it. Send it again under the same reference: the provider\'s status is asked first, and it keys payments on the reference, so it cannot be paid twice. If the provider cannot take it any more, refund the agent instead.',
+  not_in_agent_registry: 'The hub paid it and charged the agent {amount}, and the provider has it; the agent\'s registry lacks it. The agent adds it (the agent API\'s status answers succeeded for it).',
+  agent_says_unpaid: 'The hub paid it and charged the agent {amount}; the agent lists it as not paid. The agent corrects its registry — or, if it returned the customer\'s money, the payment is reversed.',
+  provider_has_it: 'The provider holds this payment (its reference {ref}) but the hub counts it {state}. Mark it paid with the provider\'s reference: the agent keeps the customer\'s money for it.',
+  provider_keeps_unpaid: 'The provider holds this payment but the hub counts it {state} and holds no money for it. The provider returns it (reverses it on its side).',
+  hub_resolving: 'The hub is still resolving this payment with the provider: its status job settles it. Reconcile again afterwards.',
+  hub_did_not_pay: 'The hub counts it {state} and holds no funds for it (the agent\'s reservation was released); the agent lists it as paid. The agent corrects its registry and returns the customer\'s money, or pays again under a new agentTransactionId.',
+  agent_amount: 'The hub charged the agent {amount} for it as its pay request said; the agent\'s registry says {agentAmount}. The agent corrects its registry.',
+  provider_amount_reverse: 'The provider records {providerAmount} for a payment the hub sent as {amount}. Reverse it at the provider (its same business day) and give the agent its money back; the agent pays again for the right amount. Or the provider corrects its record.',
+  provider_amount_fix: 'The provider records {providerAmount} for a payment the hub sent as {amount}. The provider cannot reverse it: it corrects its record to the hub\'s amount.',
+} as const;
+
+/** What an action moves, per kind (the console's `twe_<key>`). */
+export const MONEY_EFFECTS = {
+  none: 'none: no money of the hub moves',
+  pay_provider: 'ledger: none (the provider\'s account was credited {amount} when it succeeded); the provider receives it',
+  agent_back: 'ledger: agent +{amount}, provider account −{amount}',
+  agent_charged: 'ledger: agent −{amount}, provider account +{amount}',
+} as const;
+
+export type ExplanationKey = keyof typeof EXPLANATIONS;
+export type MoneyEffectKey = keyof typeof MONEY_EFFECTS;
+
+/** A template's text with its values. */
+export function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
 const money = (c: ThreeWayCase, minor: bigint | null) => (minor === null ? '?' : `${formatAmount(minor)}${c.currency ? ` ${c.currency}` : ''}`);
-const NO_MONEY = 'none: no money of the hub moves';
-const refundEffect = (c: ThreeWayCase) => `ledger: agent +${money(c, c.hubAmountMinor)}, provider account −${money(c, c.hubAmountMinor)}`;
+
+/** The values the templates of an item may name. */
+function valuesOf(c: ThreeWayCase): Record<string, string> {
+  return {
+    state: c.hubState ?? '—', n: String(Math.max(c.providerListings, c.agentListings)), txn: c.agentTxnId?.toString() ?? '—', reference: c.reference ?? '—',
+    ref: (c.class === 'status_mismatch' ? c.providerRef : c.hubProviderRef) ?? '—', amount: money(c, c.hubAmountMinor),
+    agentAmount: money(c, c.agentAmountMinor), providerAmount: money(c, c.providerAmountMinor),
+  };
+}
+
+interface Choice {
+  action: CaseAction;
+  alternatives?: CaseMoneyAction[];
+  why: ExplanationKey;
+  effect?: MoneyEffectKey;
+}
 
 /** The proposed action for an item, given whether its provider can cancel payments. */
 export function proposalFor(c: ThreeWayCase, reversible: boolean): CaseProposal {
+  const choice = choose(c, reversible);
+  const values = valuesOf(c);
+  const effect = choice.effect ?? 'none';
+  return {
+    action: choice.action, alternatives: choice.alternatives ?? [], reason: { key: choice.why, effect, values },
+    explanation: fillTemplate(EXPLANATIONS[choice.why], values), moneyEffect: fillTemplate(MONEY_EFFECTS[effect], values),
+  };
+}
+
+function choose(c: ThreeWayCase, reversible: boolean): Choice {
   switch (c.class) {
     case 'matched':
-      return none(c.hubState === 'succeeded' || c.hubState === null ? 'All three books agree.' : `The books agree the payment is not paid (the hub: ${c.hubState}).`);
+      return { action: 'none', why: c.hubState === 'succeeded' || c.hubState === null ? 'matched' : 'matched_unpaid' };
     case 'duplicate_at_provider':
-      return none(`The provider lists this payment ${c.providerListings} times; the hub sent it once${c.hubState === 'succeeded' ? ' and paid it once' : ''}. `
-        + 'The provider keys payments on the hub\'s reference, so it cannot hold two: it removes the extra listing from its registry.');
+      return { action: 'none', why: 'duplicate_at_provider' };
     case 'duplicate_at_agent':
-      return none(`The agent lists its payment ${c.agentTxnId} ${c.agentListings} times; the hub accepted that agentTransactionId once`
-        + `${c.hubAmountMinor !== null ? ` and charged ${money(c, c.hubAmountMinor)} once` : ''}. The agent removes the extra line.`);
+      return { action: 'none', why: 'duplicate_at_agent' };
     case 'missing_at_hub':
-      return c.providerListings > 0
-        ? none(`The provider lists reference ${c.reference}, which is no payment of the hub: the hub never sent it and holds no money for it. The provider reverses it or explains it.`)
-        : none(`The hub never accepted agentTransactionId ${c.agentTxnId} and took no funds for it. The agent sends the pay again with the same agentTransactionId (a repeat is safe), or returns the customer's money.`);
+      return { action: 'none', why: c.providerListings > 0 ? 'unknown_reference' : 'unknown_agent_payment' };
     case 'status_mismatch':
       return statusMismatch(c, reversible);
     case 'amount_mismatch':
       return amountMismatch(c, reversible);
     case 'missing_at_provider':
-      return {
-        action: 'pay_provider', alternatives: ['refund_agent'],
-        explanation: `The hub paid it (provider reference ${c.hubProviderRef ?? '—'}) but the provider's registry lacks it. Send it again under the same reference: the provider's status is asked first, and it keys payments on the reference, so it cannot be paid twice. If the provider cannot take it any more, refund the agent instead.`,
-        moneyEffect: `ledger: none (the provider's account was credited ${money(c, c.hubAmountMinor)} when it succeeded); the provider receives it`,
-      };
+      return { action: 'pay_provider', alternatives: ['refund_agent'], why: 'lost_by_provider', effect: 'pay_provider' };
     case 'missing_at_agent':
-      return none(`The hub paid it and charged the agent ${money(c, c.hubAmountMinor)}, and the provider has it; the agent's registry lacks it. The agent adds it (the agent API's status answers succeeded for it).`);
+      return { action: 'none', why: 'not_in_agent_registry' };
   }
 }
 
-function none(explanation: string): CaseProposal {
-  return { action: 'none', alternatives: [], explanation, moneyEffect: NO_MONEY };
-}
-
-function statusMismatch(c: ThreeWayCase, reversible: boolean): CaseProposal {
+function statusMismatch(c: ThreeWayCase, reversible: boolean): Choice {
   const open = c.hubState === 'accepted' || c.hubState === 'waiting';
-  if (c.hubState === 'succeeded') {
-    return { ...none(`The hub paid it and charged the agent ${money(c, c.hubAmountMinor)}; the agent lists it as not paid. The agent corrects its registry — or, if it returned the customer's money, the payment is reversed.`), alternatives: reversible ? ['reverse_at_provider'] : ['refund_agent'] };
-  }
+  if (c.hubState === 'succeeded') return { action: 'none', alternatives: reversible ? ['reverse_at_provider'] : ['refund_agent'], why: 'agent_says_unpaid' };
   if (c.providerListings > 0 && (open || c.hubState === 'failed') && c.agentPaid !== false) {
-    return {
-      action: 'mark_paid', alternatives: open ? ['refund_agent'] : [],
-      explanation: `The provider holds this payment (its reference ${c.providerRef ?? '—'}) but the hub counts it ${c.hubState}. Mark it paid with the provider's reference: the agent keeps the customer's money for it.`,
-      moneyEffect: `ledger: agent −${money(c, c.hubAmountMinor)}, provider account +${money(c, c.hubAmountMinor)}`,
-    };
+    return { action: 'mark_paid', alternatives: open ? ['refund_agent'] : [], why: 'provider_has_it', effect: 'agent_charged' };
   }
-  if (c.providerListings > 0) {
-    return none(`The provider holds this payment but the hub counts it ${c.hubState}${c.agentPaid === false ? ' and the agent lists it as not paid' : ''}: the hub holds no money for it. The provider returns it (reverses it on its side).`);
-  }
-  if (open) return none('The hub is still resolving this payment with the provider: its status job settles it. Reconcile again afterwards.');
-  return none(`The hub counts it ${c.hubState} and holds no funds for it (the agent's reservation was released); the agent lists it as paid. The agent corrects its registry and returns the customer's money, or pays again under a new agentTransactionId.`);
+  if (c.providerListings > 0) return { action: 'none', why: 'provider_keeps_unpaid' };
+  return { action: 'none', why: open ? 'hub_resolving' : 'hub_did_not_pay' };
 }
 
-function amountMismatch(c: ThreeWayCase, reversible: boolean): CaseProposal {
+function amountMismatch(c: ThreeWayCase, reversible: boolean): Choice {
   const providerDiffers = c.providerListings === 1 && c.providerAmountMinor !== c.hubAmountMinor;
-  if (!providerDiffers) {
-    return none(`The hub charged the agent ${money(c, c.hubAmountMinor)} as its pay request said; the agent's registry says ${money(c, c.agentAmountMinor)}. The agent corrects its registry.`);
-  }
-  const said = `The provider records ${money(c, c.providerAmountMinor)} for a payment the hub sent as ${money(c, c.hubAmountMinor)}.`;
-  if (reversible && c.dueAtProvider) {
-    return {
-      action: 'reverse_at_provider', alternatives: [],
-      explanation: `${said} Reverse it at the provider (its same business day) and give the agent its money back; the agent pays again for the right amount. Or the provider corrects its record.`,
-      moneyEffect: refundEffect(c),
-    };
-  }
-  return none(`${said} The provider cannot reverse it: it corrects its record to the hub's amount.`);
+  if (!providerDiffers) return { action: 'none', why: 'agent_amount' };
+  if (reversible && c.dueAtProvider) return { action: 'reverse_at_provider', why: 'provider_amount_reverse', effect: 'agent_back' };
+  return { action: 'none', why: 'provider_amount_fix' };
 }
 
 /** Why a money action does not fit the payment's state now, or null. */

@@ -76,8 +76,8 @@ describe('closing a business day in the console', () => {
     expect(await row(olga, paid.lost).getAttribute('data-action')).toBe('pay_provider');
     expect(await row(olga, paid.unknown).getAttribute('data-action')).toBe('mark_paid');
     expect(await row(olga, paid.unlisted).getAttribute('data-action')).toBe('none');
-    expect(await row(olga, paid.unknown).locator('[data-field="money-effect"]').textContent()).toContain('agent −120.00 KZT');
-    expect(await row(olga, paid.unlisted).locator('[data-field="explanation"]').textContent()).toContain('the agent\'s registry lacks it');
+    expect(await row(olga, paid.unknown).locator('[data-field="money-effect"]').textContent()).toContain('агент −120.00 KZT');
+    expect(await row(olga, paid.unlisted).locator('[data-field="explanation"]').textContent()).toContain('в реестре агента его нет');
     await shot(olga, 'console-15-three-way');
 
     for (const id of [paid.lost, paid.unknown]) {
